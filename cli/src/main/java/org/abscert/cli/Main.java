@@ -1,5 +1,7 @@
 package org.abscert.cli;
 
+import org.abscert.spi.BackendException;
+import org.abscert.spi.InvalidInputException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,12 +23,34 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (for tests and the launcher). */
     public static int run(String... args) {
-        return new CommandLine(new Main()).execute(args);
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(Main::onException);
+        return cl.execute(args);
     }
 
     @Override public void run() {
         spec.commandLine().usage(System.out);
     }
+
+    /**
+     * Bad input and backend failures are one line on stderr and exit 2; anything else is a defect, reported
+     * in one line too (with the exception type) and exit 4.
+     */
+    private static int onException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        String cmd = parsed.subcommand() == null ? "abscert" : "abscert " + parsed.subcommand().commandSpec().name();
+        if (e instanceof InvalidInputException || e instanceof BackendException) {
+            cl.getErr().println(cmd + ": " + e.getMessage());
+            return EXIT_BAD_INPUT;
+        }
+        cl.getErr().println(cmd + ": internal error: " + e);
+        return EXIT_INTERNAL;
+    }
+
+    public static final int EXIT_CERTIFIED = 0;
+    public static final int EXIT_REFUTED = 1;
+    public static final int EXIT_BAD_INPUT = 2;
+    public static final int EXIT_UNDECIDED = 3;
+    public static final int EXIT_INTERNAL = 4;
 
     static final class Version implements CommandLine.IVersionProvider {
         @Override public String[] getVersion() {
