@@ -1,6 +1,15 @@
 package org.abscert.certifier;
 
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import org.abscert.certifier.analysis.StaticAnalysis;
+import org.abscert.certifier.analysis.StaticCertificate;
+import org.abscert.certifier.anf.AbsNormalForm;
+import org.abscert.certifier.clarke.Enumeration;
+import org.abscert.certifier.repair.Repair;
+import org.abscert.spi.Precision;
 import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
 
@@ -12,19 +21,43 @@ import org.abscert.spi.ir.Procedure;
  * Certifier c = Certifier.builder().workCap(100_000).build();
  * CertificationReport r = c.certify(procedure, point, List.of(Candidate.of(evaluation, rules)));
  * }</pre>
+ *
+ * <p>How a candidate is judged, first applicable rule wins:
+ * <ol>
+ *   <li>No switch active (exactly): the candidate must equal the gradient — DIFFERENTIABLE or REFUTED
+ *       NOT_THE_GRADIENT.</li>
+ *   <li>The backend's kink rule at an active switch is not abs-consistent — UNDECIDED NOT_ABS_CONSISTENT.</li>
+ *   <li>Fast path (opt-in, {@link Builder#fastPath}): the procedure has a static certificate
+ *       ({@link StaticAnalysis}), the candidate carries a trace whose zero pattern and signs equal the exact
+ *       signature, and its slopes are in [−1, 1] (and uniform per group for C2) — CERTIFIED LIKQ/GROUPED by
+ *       Theorem 1/2 applied to the backend's own AD. The gradient is not recomputed: the cost is one forward
+ *       sweep with error bounds and a trace scan, meant for training loops that certify every step and trust
+ *       that the gradient and trace come from one evaluation.</li>
+ *   <li>The candidate equals AD with its backend's slopes (recomputed by a reverse sweep) and LIKQ holds at
+ *       the point, or C2 holds and the slopes are group-uniform — CERTIFIED LIKQ/GROUPED.</li>
+ *   <li>Otherwise enumeration of the realizable pieces and a Euclidean hull test — CERTIFIED ENUMERATION,
+ *       REFUTED OUTSIDE_CLARKE, or UNDECIDED WORK_CAP/NUMERICAL.</li>
+ * </ol>
  */
 public final class Certifier {
     /** Default bound on enumerated tree nodes (pieces and LP calls) before giving up with UNDECIDED. */
     public static final long DEFAULT_WORK_CAP = 200_000;
     /** Default relative tolerance for numerical (non-exact) certificates and gradient comparisons. */
     public static final double DEFAULT_TOLERANCE = 1e-6;
+    /**
+     * Smallest relative tolerance used for a float32 candidate: float32 has 24 significant bits, and a
+     * gradient component accumulates rounding over dot products of a few hundred terms per layer.
+     */
+    public static final double FLOAT32_TOLERANCE = 1e-4;
 
     private final long workCap;
     private final double tolerance;
+    private final boolean fastPath;
 
     private Certifier(Builder b) {
         this.workCap = b.workCap;
         this.tolerance = b.tolerance;
+        this.fastPath = b.fastPath;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -35,12 +68,36 @@ public final class Certifier {
 
     public double tolerance() { return tolerance; }
 
+    /** Whether the fast path (rule 3 of the class comment) is enabled. */
+    public boolean fastPath() { return fastPath; }
+
     /**
      * Judges each candidate at the point. A candidate computed in float32 is judged at the point rounded to
      * float32 (the point the backend actually used).
      */
     public CertificationReport certify(Procedure procedure, Point point, List<Candidate> candidates) {
-        throw new UnsupportedOperationException("certify");
+        StaticCertificate stat = StaticAnalysis.analyze(procedure);
+        Map<Precision, PointContext> contexts = new EnumMap<>(Precision.class);
+        List<Result> results = new ArrayList<>();
+        for (Candidate c : candidates) {
+            if (c.gradient().length != procedure.parameterSize())
+                throw new IllegalArgumentException("candidate '" + c.source() + "' has " + c.gradient().length
+                        + " gradient entries, the procedure has " + procedure.parameterSize() + " parameters");
+            PointContext ctx = contexts.computeIfAbsent(c.precision(),
+                    pr -> new PointContext(procedure, point.rounded(pr), pr, stat, workCap));
+            results.add(new Judgement(ctx, c, tolerance(c.precision()), fastPath).result());
+        }
+        Precision shown = contexts.containsKey(Precision.FLOAT64) || contexts.isEmpty() ? Precision.FLOAT64
+                : contexts.keySet().iterator().next();
+        PointContext ctx = contexts.computeIfAbsent(shown, pr -> new PointContext(procedure, point, pr, stat, workCap));
+        int spurious = 0;
+        for (Result r : results) spurious = Math.max(spurious, r.spuriousKinks());
+        Kinks k = ctx.kinks(spurious);
+        return new CertificationReport(procedure.name(), k, ctx.conditions(), List.copyOf(results));
+    }
+
+    private double tolerance(Precision p) {
+        return p == Precision.FLOAT32 ? Math.max(tolerance, FLOAT32_TOLERANCE) : tolerance;
     }
 
     /** Convenience for one candidate. */
@@ -50,18 +107,23 @@ public final class Certifier {
 
     /** The limiting gradients spanning ∂f at the point (float64 point) and a repaired gradient. */
     public ClarkeSet clarke(Procedure procedure, Point point) {
-        throw new UnsupportedOperationException("clarke");
+        AbsNormalForm anf = AbsNormalForm.at(procedure, point);
+        Enumeration.Result e = Enumeration.run(anf, workCap);
+        double[] repair = Repair.at(anf).gradient();
+        Kinks k = new Kinks(anf.program.switchCount, anf.active.length, anf.exact(), 0);
+        return new ClarkeSet(k, e.complete(), List.copyOf(e.gradients()), repair);
     }
 
     /** A certified Clarke gradient at the point (THEORY.md §9), at the cost of about one backward pass. */
     public double[] repair(Procedure procedure, Point point) {
-        throw new UnsupportedOperationException("repair");
+        return Repair.at(AbsNormalForm.at(procedure, point)).gradient();
     }
 
     /** Builder with the work cap and tolerance. */
     public static final class Builder {
         private long workCap = DEFAULT_WORK_CAP;
         private double tolerance = DEFAULT_TOLERANCE;
+        private boolean fastPath = false;
 
         public Builder workCap(long cap) {
             if (cap <= 0) throw new IllegalArgumentException("work cap must be positive");
@@ -72,6 +134,18 @@ public final class Certifier {
         public Builder tolerance(double tol) {
             if (!(tol > 0)) throw new IllegalArgumentException("tolerance must be positive");
             this.tolerance = tol;
+            return this;
+        }
+
+        /**
+         * Whether a candidate with a trace may be certified by a static certificate without recomputing its
+         * gradient (default false). The certificate then covers the backend's AD with the slopes in its trace or
+         * rules, on the premise that the gradient came from the same evaluation as the trace; a gradient that
+         * was altered afterwards is not noticed. With false every candidate is compared with a recomputed AD
+         * gradient or the enumerated hull.
+         */
+        public Builder fastPath(boolean on) {
+            this.fastPath = on;
             return this;
         }
 

@@ -1,12 +1,76 @@
 package org.abscert.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.abscert.certifier.Certifier;
+import org.abscert.certifier.ClarkeSet;
+import org.abscert.certifier.Kinks;
+import org.abscert.spi.InvalidInputException;
+import org.abscert.spi.ir.Point;
+import org.abscert.spi.ir.Procedure;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-@Command(name = "clarke", description = "Not implemented yet.")
+/**
+ * {@code abscert clarke}: the limiting gradients whose convex hull is ∂f at a point (THEORY.md (2)) and a
+ * repaired, certified Clarke gradient (THEORY.md §9).
+ */
+@Command(name = "clarke", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+                "Computes the Clarke generalized gradient of PROC at the point: the distinct limiting gradients of "
+                        + "every realizable piece (their convex hull is the Clarke set) and one repaired gradient "
+                        + "that is certified to lie in it.",
+                "'complete' is false when the work cap stopped the enumeration; the gradients listed are then "
+                        + "limiting gradients, but not all of them."},
+        footer = {"", "Exit codes: 0 complete enumeration, 3 enumeration stopped at the work cap, 2 bad input or usage."})
 final class ClarkeCommand implements Callable<Integer> {
-    @Override public Integer call() {
-        System.err.println("abscert clarke: not implemented yet");
-        return 2;
+
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "PROC", description = "Procedure file (abscert/procedure@1).")
+    Path procedureFile;
+
+    @Option(names = "--point", required = true, paramLabel = "P", description = "Point file: parameter and data values.")
+    Path pointFile;
+
+    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
+            description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Output.Format format;
+
+    @Override public Integer call() throws InvalidInputException {
+        PrintWriter out = spec.commandLine().getOut();
+        Procedure procedure = Inputs.procedure(procedureFile);
+        Point point = Inputs.point(pointFile, procedure).point();
+        ClarkeSet set = Certifier.withDefaults().clarke(procedure, point);
+        if (format == Output.Format.json) {
+            ObjectNode root = Output.object();
+            root.set("kinks", CertifyCommand.kinks(set.kinks()));
+            root.put("complete", set.complete());
+            root.set("limitingGradients", Output.matrix(set.limitingGradients()));
+            root.set("repair", Output.array(set.repair()));
+            Output.json(out, root);
+        } else {
+            out.print(text(procedure, set));
+            out.flush();
+        }
+        return set.complete() ? Main.EXIT_CERTIFIED : Main.EXIT_UNDECIDED;
+    }
+
+    static String text(Procedure procedure, ClarkeSet set) {
+        Kinks k = set.kinks();
+        StringBuilder s = new StringBuilder();
+        s.append(procedure.name()).append(": ").append(k.switches()).append(" switches, ").append(k.active())
+                .append(" active").append(k.exact() ? " (exact arithmetic)" : " (floating point with tolerance)").append('\n');
+        s.append(set.limitingGradients().size()).append(" limiting gradient(s)")
+                .append(set.complete() ? ", every realizable piece enumerated" : ", enumeration stopped at the work cap")
+                .append('\n');
+        for (double[] g : set.limitingGradients()) s.append("  ").append(Output.vector(g, 8)).append('\n');
+        s.append("repaired Clarke gradient: ").append(Output.vector(set.repair(), 8)).append('\n');
+        return s.toString();
     }
 }

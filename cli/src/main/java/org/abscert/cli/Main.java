@@ -23,13 +23,45 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (for tests and the launcher). */
     public static int run(String... args) {
+        // frameworks log through SLF4J; keep their start-up chatter off the terminal unless asked for
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null)
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        // on a machine without a GPU, DJL warns at every start that it found none: not news on a CPU run
+        if (System.getProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils") == null)
+            System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::onException);
-        return cl.execute(args);
+        cl.setParameterExceptionHandler(Main::onUsageError);
+        try {
+            return cl.execute(args);
+        } catch (LinkageError e) {
+            // picocli hands only Exceptions to the handler; a native library that fails to load is an Error
+            cl.getErr().println("abscert: a backend's native library failed to load: " + oneLine(e.toString()));
+            cl.getErr().flush();
+            return EXIT_BAD_INPUT;
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            cl.getErr().println("abscert: " + oneLine(e.toString()) + " (for more memory set ABSCERT_JAVA_OPTS=-Xmx…)");
+            cl.getErr().flush();
+            return EXIT_INTERNAL;
+        }
+    }
+
+    /** A usage error (unknown option, missing argument, bad value) is one line on stderr and exit 2. */
+    private static int onUsageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        String cmd = cl.getCommandSpec().qualifiedName();
+        cl.getErr().println(cmd + ": " + oneLine(e.getMessage()) + " (see '" + cmd + " --help')");
+        cl.getErr().flush();
+        return EXIT_BAD_INPUT;
+    }
+
+    /** Messages from libraries may span lines; the contract is one line on stderr. */
+    static String oneLine(String s) {
+        return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     @Override public void run() {
-        spec.commandLine().usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     /**
@@ -39,10 +71,12 @@ public final class Main implements Runnable {
     private static int onException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         String cmd = parsed.subcommand() == null ? "abscert" : "abscert " + parsed.subcommand().commandSpec().name();
         if (e instanceof InvalidInputException || e instanceof BackendException) {
-            cl.getErr().println(cmd + ": " + e.getMessage());
+            cl.getErr().println(cmd + ": " + oneLine(e.getMessage()));
+            cl.getErr().flush();
             return EXIT_BAD_INPUT;
         }
-        cl.getErr().println(cmd + ": internal error: " + e);
+        cl.getErr().println(cmd + ": internal error: " + oneLine(e.toString()));
+        cl.getErr().flush();
         return EXIT_INTERNAL;
     }
 

@@ -1,12 +1,248 @@
 package org.abscert.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import org.abscert.certifier.probe.KinkRuleProbe;
+import org.abscert.certifier.probe.KinkRules;
+import org.abscert.certifier.probe.ProbeReport;
+import org.abscert.spi.Backend;
+import org.abscert.spi.BackendException;
+import org.abscert.spi.BackendProvider;
+import org.abscert.spi.Backends;
+import org.abscert.spi.Precision;
+import org.abscert.spi.ir.Op;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-@Command(name = "probe", description = "Not implemented yet.")
+/**
+ * {@code abscert probe}: measures each backend's kink rules and reports the |·| slopes they imply,
+ * abs-consistency (THEORY.md §1) and whether the backend is deterministic and agnostic (THEORY.md §6).
+ */
+@Command(name = "probe", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+                "Measures each backend's kink rules: relu'(0), abs'(0), max/min tie weights, leaky_relu'(0) "
+                        + "(alpha 0.01), hardtanh'(-1) and hardtanh'(+1), in every precision the backend offers.",
+                "Reports the |.| slope c each rule implies (THEORY.md section 1), whether every rule is "
+                        + "abs-consistent (c in [-1, 1], tie weights summing to 1), and whether the backend is "
+                        + "deterministic and agnostic: the same slope on repeats, at other tensor positions, at "
+                        + "batch 1 and larger batches, and from several threads at once."},
+        footer = {"", "'-' marks a rule the backend could not be probed for (it lacks the op); notes say why.",
+                "", "Exit codes: 0 probed, 2 bad usage or a named backend failed."})
 final class ProbeCommand implements Callable<Integer> {
-    @Override public Integer call() {
-        System.err.println("abscert probe: not implemented yet");
-        return 2;
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--backend", paramLabel = "B|all",
+            description = "Backend to probe (repeatable); 'all' or no --backend probes every discovered backend.")
+    List<String> backends = new ArrayList<>();
+
+    @Option(names = "--dtype", paramLabel = "float32|float64",
+            description = "Probe only this precision (default: every precision the backend offers).")
+    String dtype;
+
+    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
+            description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Output.Format format;
+
+    @Override public Integer call() throws BackendException {
+        PrintWriter out = spec.commandLine().getOut();
+        Precision only = dtype == null ? null : precision(dtype);
+        List<ProbeReport> reports = new ArrayList<>();
+        List<String[]> unavailable = new ArrayList<>();
+        stdoutToStderr(() -> {
+            Selection sel = select(backends);
+            unavailable.addAll(sel.skipped());
+            for (Backend b : sel.backends()) {
+                if (only != null) {
+                    if (b.precisions().contains(only)) reports.add(KinkRuleProbe.probe(b, only));
+                    else if (sel.all()) unavailable.add(new String[] {b.name(), "does not offer " + only});
+                    else throw new BackendException("backend " + b.name() + " does not offer " + only
+                                + " (it offers " + b.precisions() + ")");
+                } else {
+                    reports.addAll(KinkRuleProbe.probeAll(b));
+                }
+            }
+            return null;
+        });
+        if (format == Output.Format.json) {
+            ObjectNode root = Output.object();
+            ArrayNode arr = root.putArray("backends");
+            for (ProbeReport r : reports) arr.add(json(r));
+            ArrayNode un = root.putArray("unavailable");
+            for (String[] u : unavailable) un.addObject().put("backend", u[0]).put("reason", u[1]);
+            Output.json(out, root);
+        } else {
+            out.print(text(reports));
+            for (String[] u : unavailable) out.println("unavailable: " + u[0] + ": " + u[1]);
+            out.flush();
+        }
+        return Main.EXIT_CERTIFIED;
+    }
+
+    /** The probe table for people, then the notes of each backend and precision. */
+    static String text(List<ProbeReport> reports) {
+        List<String> header = List.of("backend", "dtype", "relu'(0)", "abs'(0)", "max tie a/b", "min tie a/b",
+                "leaky'(0)", "hardtanh'(-1/+1)", "slopes c (relu abs leaky max min ht- ht+)", "abs-consistent",
+                "deterministic");
+        List<List<String>> rows = new ArrayList<>();
+        for (ProbeReport r : reports) {
+            KinkRules k = r.rules();
+            Precision p = r.precision();
+            rows.add(List.of(r.backend(), p.label(), num(k.relu0(), p), num(k.abs0(), p),
+                    pair(k.maxTieA(), k.maxTieB(), p), pair(k.minTieA(), k.minTieB(), p), num(k.leaky0(), p),
+                    pair(k.hardtanhMinus1(), k.hardtanhPlus1(), p), slopes(k), yesNo(r.absConsistent()),
+                    yesNo(r.deterministic())));
+        }
+        StringBuilder s = new StringBuilder(Output.table(header, rows));
+        for (ProbeReport r : reports)
+            for (String n : r.notes()) s.append(r.backend()).append(" (").append(r.precision().label()).append("): ")
+                    .append(n).append('\n');
+        return s.toString();
+    }
+
+    static ObjectNode json(ProbeReport r) {
+        KinkRules k = r.rules();
+        ObjectNode o = Output.object();
+        o.put("backend", r.backend());
+        o.put("precision", r.precision().label());
+        ObjectNode rules = o.putObject("rules");
+        Output.put(rules, "relu0", k.relu0());
+        Output.put(rules, "abs0", k.abs0());
+        Output.put(rules, "maxTieA", k.maxTieA());
+        Output.put(rules, "maxTieB", k.maxTieB());
+        Output.put(rules, "minTieA", k.minTieA());
+        Output.put(rules, "minTieB", k.minTieB());
+        Output.put(rules, "leakyAlpha", k.leakyAlpha());
+        Output.put(rules, "leaky0", k.leaky0());
+        Output.put(rules, "hardtanhMinus1", k.hardtanhMinus1());
+        Output.put(rules, "hardtanhPlus1", k.hardtanhPlus1());
+        ObjectNode slopes = o.putObject("slopes");
+        for (Op op : List.of(Op.RELU, Op.ABS, Op.LEAKY_RELU, Op.MAX, Op.MIN)) Output.put(slopes, op.jsonName(), slope(k, op, 0));
+        Output.put(slopes, "hardtanhMinus1", slope(k, Op.HARDTANH, 0));
+        Output.put(slopes, "hardtanhPlus1", slope(k, Op.HARDTANH, 1));
+        o.put("absConsistent", r.absConsistent());
+        o.put("deterministic", r.deterministic());
+        ArrayNode notes = o.putArray("notes");
+        r.notes().forEach(notes::add);
+        return o;
+    }
+
+    private static double slope(KinkRules k, Op op, int which) {
+        return k.measured(op) ? k.slope(op, which, k.leakyAlpha()) : Double.NaN;
+    }
+
+    /** A slope for the table, rounded to 6 decimals: a float32 probe implies −1 only up to rounding. */
+    private static String slopeText(double c) {
+        return Double.isFinite(c) ? Output.num(Math.round(c * 1e6) / 1e6) : "-";
+    }
+
+    private static String slopes(KinkRules k) {
+        StringBuilder s = new StringBuilder();
+        for (Op op : List.of(Op.RELU, Op.ABS, Op.LEAKY_RELU, Op.MAX, Op.MIN))
+            s.append(s.length() == 0 ? "" : " ").append(slopeText(slope(k, op, 0)));
+        return s.append(' ').append(slopeText(slope(k, Op.HARDTANH, 0))).append(' ')
+                .append(slopeText(slope(k, Op.HARDTANH, 1))).toString();
+    }
+
+    private static String pair(double a, double b, Precision p) {
+        return Double.isNaN(a) && Double.isNaN(b) ? "-" : num(a, p) + "/" + num(b, p);
+    }
+
+    /** A measured value in the shortest form that identifies it in its own precision (0.01, not 0.0099999…). */
+    private static String num(double v, Precision p) {
+        if (Double.isNaN(v)) return "-";
+        if (p == Precision.FLOAT32 && Double.isFinite(v) && v != Math.rint(v)) return Float.toString((float) v);
+        return Output.num(v);
+    }
+
+    private static String yesNo(boolean b) { return b ? "yes" : "no"; }
+
+    // ---- shared by the commands that take --backend and --dtype ----
+
+    /** Work with backends that may fail. */
+    @FunctionalInterface
+    interface BackendWork<T> {
+        T run() throws BackendException;
+    }
+
+    /**
+     * Runs backend work with {@code System.out} pointed at stderr. Some frameworks print progress on stdout,
+     * which would corrupt {@code --format json}; the command's own output goes through the picocli writer,
+     * which must be obtained before the call.
+     */
+    static <T> T stdoutToStderr(BackendWork<T> work) throws BackendException {
+        java.io.PrintStream saved = System.out;
+        System.setOut(System.err);
+        try {
+            return work.run();
+        } finally {
+            System.setOut(saved);
+        }
+    }
+
+    /** Parses {@code --dtype}; an unknown name is bad usage (exit 2). */
+    static Precision precision(String name) throws BackendException {
+        try {
+            return Precision.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new BackendException("--dtype: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The backends chosen on the command line.
+     *
+     * @param backends the started backends, in discovery order
+     * @param skipped  (name, reason) of discovered backends that could not start; only with {@code all}
+     * @param all      whether every discovered backend was asked for (then a backend that cannot do the job
+     *                 is skipped with a note instead of failing the command)
+     */
+    record Selection(List<Backend> backends, List<String[]> skipped, boolean all) {}
+
+    /**
+     * Resolves {@code --backend} values: none or {@code all} means every discovered backend that starts;
+     * otherwise each named backend, which must start.
+     *
+     * @throws BackendException for an unknown name or a named backend that cannot start
+     */
+    static Selection select(List<String> names) throws BackendException {
+        boolean all = names.isEmpty() || names.contains("all");
+        List<Backend> out = new ArrayList<>();
+        List<String[]> skipped = new ArrayList<>();
+        if (all) {
+            for (BackendProvider p : Backends.providers()) {
+                try {
+                    out.add(p.backend());
+                } catch (BackendException | RuntimeException | LinkageError e) {
+                    skipped.add(new String[] {p.name(), "cannot start: " + e.getMessage()});
+                }
+            }
+        }
+        for (String n : names) {
+            if (n.equals("all") || out.stream().anyMatch(b -> b.name().equals(n))) continue;
+            out.add(Backends.get(n));
+        }
+        if (out.isEmpty() && skipped.isEmpty()) throw new BackendException("no backend found on the class path");
+        return new Selection(out, skipped, all);
+    }
+
+    /** Probes each backend and precision once per run of a command. */
+    static final class ProbeCache {
+        private final Map<String, ProbeReport> reports = new HashMap<>();
+
+        ProbeReport get(Backend backend, Precision precision) throws BackendException {
+            String key = backend.name() + "/" + precision.label();
+            ProbeReport r = reports.get(key);
+            if (r == null) reports.put(key, r = KinkRuleProbe.probe(backend, precision));
+            return r;
+        }
     }
 }

@@ -2,17 +2,31 @@ package org.abscert.spi;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 
 /** Discovery of backends on the class path through {@link BackendProvider}. */
 public final class Backends {
     private Backends() {}
 
-    /** Every provider on the class path, highest rank first, then by name. */
+    /**
+     * Every provider on the class path, highest rank first, then by name. A provider class that cannot be
+     * instantiated is left out, so that one broken adapter jar does not hide the other backends.
+     */
     public static List<BackendProvider> providers() {
         List<BackendProvider> list = new ArrayList<>();
-        ServiceLoader.load(BackendProvider.class).forEach(list::add);
+        Iterator<BackendProvider> it = ServiceLoader.load(BackendProvider.class).iterator();
+        // bounded, in case a broken configuration file makes the iterator fail on every call
+        for (int failures = 0; failures < 100; ) {
+            try {
+                if (!it.hasNext()) break;
+                list.add(it.next());
+            } catch (ServiceConfigurationError | LinkageError e) {
+                failures++; // skip this provider; the iterator moves on to the next one
+            }
+        }
         list.sort(Comparator.comparingInt(BackendProvider::rank).reversed().thenComparing(BackendProvider::name));
         return list;
     }

@@ -112,6 +112,9 @@ public final class Procedure {
                 String a = n.arg(j);
                 in[j] = shapes.get(a);
                 if (in[j] == null) {
+                    if (a.equals(n.id()))
+                        throw new InvalidInputException(source, at + ".args[" + j + "]", "node '" + a
+                                + "' cannot use itself as an argument");
                     Integer later = laterIds.get(a);
                     throw new InvalidInputException(source, at + ".args[" + j + "]", later != null
                             ? "'" + a + "' is defined later (nodes[" + later + "]); a node may only use ids defined before it"

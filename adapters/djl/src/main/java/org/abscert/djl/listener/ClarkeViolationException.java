@@ -1,0 +1,23 @@
+package org.abscert.djl.listener;
+
+import org.abscert.certifier.Result;
+
+/** Thrown by {@link ClarkeTrainingListener} under {@link Policy#FAIL} when a step's gradient is not certified. */
+public class ClarkeViolationException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final transient Result result;
+    private final long step;
+
+    public ClarkeViolationException(long step, Result result) {
+        super("training step " + step + ": the gradient is " + result.verdict() + " (" + result.reason() + "): " + result.detail());
+        this.step = step;
+        this.result = result;
+    }
+
+    /** The 1-based training step. */
+    public long step() { return step; }
+
+    /** The certifier's verdict on the step's gradient. */
+    public Result result() { return result; }
+}

@@ -1,0 +1,260 @@
+package org.abscert.dl4j;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.abscert.dl4j.model.NdArrays;
+import org.abscert.spi.Backend;
+import org.abscert.spi.BackendException;
+import org.abscert.spi.Evaluation;
+import org.abscert.spi.InvalidInputException;
+import org.abscert.spi.Precision;
+import org.abscert.spi.SwitchTrace;
+import org.abscert.spi.ir.Node;
+import org.abscert.spi.ir.Op;
+import org.abscert.spi.ir.Point;
+import org.abscert.spi.ir.Procedure;
+import org.abscert.spi.ir.Shape;
+import org.abscert.spi.ir.TensorDecl;
+import org.nd4j.autodiff.loss.LossReduce;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The {@code dl4j-samediff} backend: any procedure becomes a SameDiff graph, evaluated and differentiated by
+ * SameDiff's own backpropagation in FLOAT or DOUBLE (the data type of every variable and constant is set
+ * explicitly, never taken from ND4J's global default).
+ *
+ * <p>Op mapping: every op is a SameDiff op. {@code mse} and {@code softmax_cross_entropy} use SameDiff's loss
+ * ops with {@code MEAN_BY_NONZERO_WEIGHT_COUNT} (mean over all elements, resp. over rows), which matches the
+ * procedure's definitions; when the target depends on a parameter they are composed from SameDiff ops
+ * (square/mean, logSoftmax/sum/mean) so that the target is differentiated too. {@code matmul} of a 2-D by a
+ * 1-D tensor reshapes the vector to a column. For {@code max}/{@code min} with operands of different shapes,
+ * each operand is first broadcast by adding a zero tensor of the result's shape, because SameDiff's
+ * {@code minimum} backpropagation does not reduce broadcast gradients back to the operand's shape.
+ *
+ * <p>Switch trace: the variables feeding relu, leaky_relu and abs as SameDiff computed them; for max/min the
+ * SameDiff difference {@code a − b}; for hardtanh {@code u + 1} and {@code u − 1} computed by SameDiff.
+ * Per-switch kink slopes are not observable (NaN); see {@link Dl4jKinkRules#SAMEDIFF} for the measured rules.
+ *
+ * <p>Thread-safe: {@link #evaluate} is synchronized (SameDiff graphs are not safe for concurrent use).
+ */
+public final class SameDiffBackend implements Backend {
+    /** The backend's name. */
+    public static final String NAME = "dl4j-samediff";
+    private static final int CACHE = 32;
+
+    private record Key(Procedure procedure, Precision precision) {}
+
+    private final Map<Key, Graph> graphs = new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override protected boolean removeEldestEntry(Map.Entry<Key, Graph> e) { return size() > CACHE; }
+    };
+
+    SameDiffBackend() throws BackendException {
+        Dl4jRuntime.start(NAME);
+    }
+
+    @Override public String name() { return NAME; }
+
+    @Override public String version() { return Dl4jRuntime.VERSION; }
+
+    @Override public Set<Precision> precisions() { return EnumSet.allOf(Precision.class); }
+
+    @Override public Set<Op> supportedOps() { return EnumSet.allOf(Op.class); }
+
+    @Override public String description() { return "Deeplearning4j SameDiff graph, SameDiff backpropagation (ND4J native CPU)"; }
+
+    @Override
+    public synchronized Evaluation evaluate(Procedure procedure, Point point, Precision precision) throws BackendException {
+        var why = unsupported(procedure);
+        if (why.isPresent()) throw new BackendException(why.get());
+        try {
+            point.check(procedure, "<point>");
+        } catch (InvalidInputException e) {
+            throw new IllegalArgumentException("the point does not fit the procedure: " + e.getMessage(), e);
+        }
+        Point p = point.rounded(precision);
+        try {
+            Graph g = graphs.get(new Key(procedure, precision));
+            if (g == null) {
+                g = new Graph(procedure, NdArrays.dataType(precision));
+                graphs.put(new Key(procedure, precision), g);
+            }
+            return g.run(procedure, p, precision);
+        } catch (RuntimeException e) {
+            throw new BackendException("backend " + NAME + " failed on procedure '" + procedure.name() + "': " + e, e);
+        }
+    }
+
+    /** One procedure as a SameDiff graph in one data type. Holds no reference to the procedure. */
+    private static final class Graph {
+        private final SameDiff sd = SameDiff.create();
+        private final DataType type;
+        /** Procedure id → SameDiff variable name. */
+        private final Map<String, String> names = new HashMap<>();
+        private final List<String> parameterVars = new ArrayList<>();
+        /** Per switch-bearing node, in node order: the variables whose values are its switches. */
+        private final List<String[]> switchVars = new ArrayList<>();
+        private final String output;
+        /** Whether the output depends on some parameter; SameDiff refuses to differentiate a constant. */
+        private final boolean differentiable;
+
+        Graph(Procedure p, DataType type) {
+            this.type = type;
+            Set<String> dependsOnParameters = new HashSet<>();
+            for (TensorDecl d : p.parameters()) {
+                String v = "p" + names.size();
+                sd.var(v, Nd4j.zeros(type, dims(d.shape())));
+                names.put(d.name(), v);
+                parameterVars.add(v);
+                dependsOnParameters.add(d.name());
+            }
+            for (TensorDecl d : p.data()) {
+                String v = "d" + names.size();
+                sd.placeHolder(v, type, dims(d.shape()));
+                names.put(d.name(), v);
+            }
+            for (int k = 0; k < p.nodes().size(); k++) {
+                Node n = p.node(k);
+                String id = "n" + k;
+                SDVariable out = build(n, id, p, dependsOnParameters);
+                names.put(n.id(), out.name());
+                for (String a : n.args()) if (dependsOnParameters.contains(a)) dependsOnParameters.add(n.id());
+            }
+            this.output = names.get(p.output());
+            this.differentiable = dependsOnParameters.contains(p.output());
+            sd.setLossVariables(output);
+        }
+
+        private SDVariable v(String id) { return sd.getVariable(names.get(id)); }
+
+        private SDVariable build(Node n, String id, Procedure p, Set<String> paramDependent) {
+            SDVariable a = v(n.arg(0));
+            SDVariable b = n.args().size() > 1 ? v(n.arg(1)) : null;
+            Shape out = p.shape(n.id());
+            return switch (n.op()) {
+                case ADD -> a.add(id, b);
+                case SUB -> a.sub(id, b);
+                case MUL -> a.mul(id, b);
+                case NEG -> a.neg(id);
+                case SCALE -> a.mul(id, n.attribute("k"));
+                case MATMUL -> {
+                    if (p.shape(n.arg(1)).rank() == 2) yield sd.mmul(id, a, b);
+                    Shape bs = p.shape(n.arg(1));
+                    yield sd.reshape(id, sd.mmul(id + "_col", a, b.reshape(bs.dim(0), 1)), out.dim(0));
+                }
+                case SUM -> a.sum(id);
+                case MEAN -> a.mean(id);
+                case ABS -> {
+                    switchVars.add(new String[] {a.name()});
+                    yield sd.math().abs(id, a);
+                }
+                case RELU -> {
+                    switchVars.add(new String[] {a.name()});
+                    yield sd.nn().relu(id, a, 0.0);
+                }
+                case LEAKY_RELU -> {
+                    switchVars.add(new String[] {a.name()});
+                    yield sd.nn().leakyRelu(id, a, n.attribute("alpha"));
+                }
+                case MAX, MIN -> {
+                    SDVariable x = broadcastTo(a, p.shape(n.arg(0)), out, id + "_a");
+                    SDVariable y = broadcastTo(b, p.shape(n.arg(1)), out, id + "_b");
+                    switchVars.add(new String[] {x.sub(id + "_switch", y).name()});
+                    yield n.op() == Op.MAX ? sd.math().max(id, x, y) : sd.math().min(id, x, y);
+                }
+                case HARDTANH -> {
+                    switchVars.add(new String[] {a.add(id + "_plus", 1.0).name(), a.sub(id + "_minus", 1.0).name()});
+                    yield sd.nn().hardTanh(id, a);
+                }
+                case SQUARE -> sd.math().square(id, a);
+                case EXP -> sd.math().exp(id, a);
+                case LOG -> sd.math().log(id, a);
+                case TANH -> sd.math().tanh(id, a);
+                case SIGMOID -> sd.nn().sigmoid(id, a);
+                case SOFTPLUS -> sd.nn().softplus(id, a);
+                case MSE -> {
+                    Shape s = p.shape(n.arg(0));
+                    SDVariable pred = s.rank() == 0 ? a.reshape(1) : a, target = s.rank() == 0 ? b.reshape(1) : b;
+                    if (paramDependent.contains(n.arg(1))) yield sd.math().square(pred.sub(target)).mean(id);
+                    yield sd.loss().meanSquaredError(id, target, pred, null, LossReduce.MEAN_BY_NONZERO_WEIGHT_COUNT);
+                }
+                case SOFTMAX_CROSS_ENTROPY -> {
+                    Shape s = p.shape(n.arg(0));
+                    SDVariable logits = s.rank() == 1 ? a.reshape(1, s.dim(0)) : a;
+                    SDVariable onehot = s.rank() == 1 ? b.reshape(1, s.dim(0)) : b;
+                    if (paramDependent.contains(n.arg(1)))
+                        yield sd.nn().logSoftmax(logits, 1).mul(onehot).sum(1).neg().mean(id);
+                    yield sd.loss().softmaxCrossEntropy(id, onehot, logits, null, LossReduce.MEAN_BY_NONZERO_WEIGHT_COUNT, 0.0);
+                }
+            };
+        }
+
+        private SDVariable broadcastTo(SDVariable x, Shape from, Shape to, String name) {
+            if (from.equals(to)) return x;
+            return x.add(name, sd.constant(name + "_zeros", Nd4j.zeros(type, dims(to))));
+        }
+
+        Evaluation run(Procedure p, Point point, Precision precision) {
+            for (TensorDecl d : p.parameters())
+                sd.getVariable(names.get(d.name())).setArray(NdArrays.array(point.value(d.name()).values(), d.shape(), type));
+            Map<String, INDArray> feed = new HashMap<>();
+            for (TensorDecl d : p.data())
+                feed.put(names.get(d.name()), NdArrays.array(point.value(d.name()).values(), d.shape(), type));
+            List<String> outputs = new ArrayList<>();
+            outputs.add(output);
+            for (String[] sv : switchVars)
+                for (String s : sv) if (!outputs.contains(s) && !isInput(s)) outputs.add(s);
+            // a constant output has gradient zero; SameDiff only evaluates it
+            OutAndGrad og = differentiable ? sd.calculateGradientsAndOutputs(feed, outputs, parameterVars)
+                    : new OutAndGrad(sd.output(feed, outputs), Map.of());
+            double value = og.getOutputs().get(output).getDouble(0);
+            double[] gradient = new double[p.parameterSize()];
+            for (TensorDecl d : p.parameters()) {
+                INDArray g = og.getGradients().get(names.get(d.name()));
+                if (g == null) continue; // the output does not depend on this parameter
+                double[] gv = NdArrays.values(g);
+                if (gv.length != d.shape().size())
+                    throw new IllegalStateException("SameDiff returned a gradient of shape " + java.util.Arrays.toString(g.shape())
+                            + " for parameter '" + d.name() + "' of shape " + d.shape());
+                System.arraycopy(gv, 0, gradient, p.parameterOffset(d.name()), gv.length);
+            }
+            double[] switches = new double[p.switchCount()];
+            int at = 0;
+            for (String[] sv : switchVars) {
+                double[][] parts = new double[sv.length][];
+                for (int j = 0; j < sv.length; j++) {
+                    INDArray arr = isInput(sv[j]) ? inputValue(sv[j], feed) : og.getOutputs().get(sv[j]);
+                    parts[j] = NdArrays.values(arr);
+                }
+                for (int e = 0; e < parts[0].length; e++)
+                    for (double[] part : parts) switches[at++] = part[e];
+            }
+            if (at != switches.length) throw new IllegalStateException(at + " switch values for " + switches.length + " switches");
+            return new Evaluation(NAME, precision, value, gradient, SwitchTrace.ofValues(switches));
+        }
+
+        private boolean isInput(String var) { return var.startsWith("p") || var.startsWith("d"); }
+
+        private INDArray inputValue(String var, Map<String, INDArray> feed) {
+            return var.startsWith("p") ? sd.getVariable(var).getArr() : feed.get(var);
+        }
+
+        private static long[] dims(Shape s) {
+            long[] d = new long[s.rank()];
+            for (int i = 0; i < d.length; i++) d[i] = s.dim(i);
+            return d;
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package org.abscert.dl4j.listener;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.abscert.certifier.Candidate;
+import org.abscert.certifier.CertificationReport;
+import org.abscert.certifier.Certifier;
+import org.abscert.certifier.Result;
+import org.abscert.certifier.Verdict;
+import org.abscert.certifier.probe.KinkRules;
+import org.abscert.dl4j.Dl4jKinkRules;
+import org.abscert.dl4j.model.ImportedNetwork;
+import org.abscert.dl4j.model.NetworkImporter;
+import org.abscert.spi.InvalidInputException;
+import org.abscert.spi.SwitchTrace;
+import org.abscert.spi.ir.Point;
+import org.abscert.spi.ir.Procedure;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A DL4J training listener that certifies each step's gradient as a Clarke generalized gradient before the
+ * updater applies it. Drop-in for an existing {@link MultiLayerNetwork}:
+ *
+ * <pre>{@code
+ * ClarkeListener clarke = ClarkeListener.builder().policy(Policy.WARN).every(10).build();
+ * net.addListeners(clarke);
+ * net.fit(trainIterator, epochs);
+ * ListenerStatistics stats = clarke.statistics();
+ * }</pre>
+ *
+ * <p><b>Hook.</b> DL4J's optimizer calls {@code computeGradientAndScore}, then every listener's
+ * {@link #onGradientCalculation}, then the updater (minibatch division, regularization, Adam …), then the
+ * parameter step. The listener works in {@code onGradientCalculation}: on the first call it imports the
+ * network ({@link NetworkImporter}), and on each checked step it builds the procedure's point from the
+ * network's current parameters and batch, takes the switch trace from DL4J's own pre-activations of that
+ * batch, and asks the {@link Certifier} about DL4J's gradient with the kink rules
+ * {@link Dl4jKinkRules#NETWORK} (unless others are given).
+ *
+ * <p><b>Scaling.</b> The gradient DL4J holds at that point is the gradient of the loss summed over the batch
+ * (DL4J's score is the mean; the updater divides by the batch size later) and contains no regularization
+ * (the updater adds it later). The listener divides by the batch size to obtain the gradient of the
+ * procedure, whose value is DL4J's score without regularization; under {@link Policy#REPAIR} it writes the
+ * certified gradient back multiplied by the batch size into DL4J's flat gradient view (in DL4J's parameter
+ * layout), so the updater's minibatch division and regularization apply to it unchanged.
+ *
+ * <p>Statistics are readable at any time with {@link #statistics()} and logged (SLF4J, INFO) at every epoch
+ * end and by {@link #close()}. A network the importer does not support is reported once (ERROR) and the
+ * listener stays passive under OBSERVE and WARN; under FAIL and REPAIR it throws
+ * {@link IllegalStateException}. A certifier failure counts as an error in the statistics and is logged;
+ * under FAIL it is rethrown.
+ *
+ * <p>Not thread-safe; attach one listener to one network.
+ */
+public final class ClarkeListener extends BaseTrainingListener implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClarkeListener.class);
+
+    private final Policy policy;
+    private final int every;
+    private final Certifier certifier;
+    private final KinkRules rules;
+
+    private ImportedNetwork imported;
+    private MultiLayerNetwork importedFrom;
+    private boolean disabled;
+    private long steps, checked, certified, refuted, undecided, repaired, errors, activeKinks, spuriousKinks, nanos;
+    private String lastError;
+
+    private ClarkeListener(Builder b) {
+        this.policy = b.policy;
+        this.every = b.every;
+        this.certifier = b.certifier != null ? b.certifier : Certifier.withDefaults();
+        this.rules = b.rules;
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    public Policy policy() { return policy; }
+
+    /** A snapshot of the statistics. */
+    public synchronized ListenerStatistics statistics() {
+        return new ListenerStatistics(steps, checked, certified, refuted, undecided, repaired, errors, activeKinks,
+                spuriousKinks, nanos);
+    }
+
+    @Override
+    public void onGradientCalculation(Model model) {
+        if (disabled) return;
+        long start = System.nanoTime();
+        int step;
+        synchronized (this) {
+            step = (int) ++steps;
+        }
+        try {
+            if ((step - 1) % every != 0) return;
+            if (!(model instanceof MultiLayerNetwork network)) {
+                unsupported("the model is a " + model.getClass().getSimpleName() + ", not a MultiLayerNetwork");
+                return;
+            }
+            if (imported == null || importedFrom != network) {
+                try {
+                    imported = NetworkImporter.importNetwork(network);
+                    importedFrom = network;
+                } catch (InvalidInputException e) {
+                    unsupported(e.getMessage());
+                    return;
+                }
+            }
+            check(step, network);
+        } finally {
+            synchronized (this) {
+                nanos += System.nanoTime() - start;
+            }
+        }
+    }
+
+    private void unsupported(String why) {
+        disabled = true;
+        String msg = "ClarkeListener cannot certify this network: " + why;
+        if (policy == Policy.FAIL || policy == Policy.REPAIR) throw new IllegalStateException(msg);
+        LOG.error("{}; the listener stays passive", msg);
+    }
+
+    private void check(int step, MultiLayerNetwork network) {
+        INDArray features = network.getInput(), labels = network.getLabels();
+        if (features == null || labels == null) {
+            LOG.debug("step {}: no input or labels on the network; skipped", step);
+            return;
+        }
+        int batch = (int) features.size(0);
+        Procedure procedure = imported.procedure(batch);
+        Point point;
+        try {
+            point = imported.point(procedure, network, features, labels);
+        } catch (InvalidInputException e) {
+            error(step, e.getMessage(), null);
+            return;
+        }
+        double[] gradient = imported.gradient(network, batch);
+        SwitchTrace trace = imported.trace(network, features, labels);
+        Candidate candidate = new Candidate("dl4j", gradient, imported.precision(), Optional.of(trace), Optional.of(rules));
+        CertificationReport report;
+        try {
+            report = certifier.certify(procedure, point, List.of(candidate));
+        } catch (RuntimeException e) {
+            error(step, e.toString(), e);
+            return;
+        }
+        Result r = report.results().get(0);
+        synchronized (this) {
+            checked++;
+            activeKinks += report.kinks().active();
+            spuriousKinks += r.spuriousKinks();
+            switch (r.verdict()) {
+                case CERTIFIED -> certified++;
+                case REFUTED -> refuted++;
+                case UNDECIDED -> undecided++;
+            }
+        }
+        if (r.verdict() == Verdict.CERTIFIED) return;
+        String what = "step " + step + ": DL4J's gradient is " + r.verdict() + " (" + r.reason() + ": " + r.detail()
+                + "; active kinks " + report.kinks().active() + ", distance " + r.distance() + ")";
+        switch (policy) {
+            case OBSERVE -> { }
+            case WARN -> LOG.warn(what);
+            case FAIL -> {
+                if (r.verdict() == Verdict.REFUTED) throw new ClarkeViolationException(step, what);
+                LOG.warn(what);
+            }
+            case REPAIR -> {
+                double[] fixed;
+                try {
+                    fixed = certifier.repair(procedure, point);
+                } catch (RuntimeException e) {
+                    error(step, "repair failed: " + e, e);
+                    return;
+                }
+                imported.writeGradient(network, fixed, batch);
+                synchronized (this) {
+                    repaired++;
+                }
+                LOG.warn("{}; replaced by a certified Clarke gradient", what);
+            }
+        }
+    }
+
+    private void error(int step, String message, RuntimeException cause) {
+        synchronized (this) {
+            errors++;
+        }
+        if (policy == Policy.FAIL && cause != null) throw cause;
+        if (!message.equals(lastError)) LOG.error("step {}: the certifier could not judge the gradient: {}", step, message);
+        lastError = message;
+    }
+
+    @Override
+    public void onEpochEnd(Model model) {
+        LOG.info("ClarkeListener after epoch: {}", statistics().summary());
+    }
+
+    /** Logs the final statistics. The listener stays usable. */
+    @Override
+    public void close() {
+        LOG.info("ClarkeListener: {}", statistics().summary());
+    }
+
+    /** Builder; defaults: policy WARN, every step, {@link Certifier#withDefaults()}, {@link Dl4jKinkRules#NETWORK}. */
+    public static final class Builder {
+        private Policy policy = Policy.WARN;
+        private int every = 1;
+        private Certifier certifier;
+        private KinkRules rules = Dl4jKinkRules.NETWORK;
+
+        public Builder policy(Policy p) {
+            this.policy = Objects.requireNonNull(p);
+            return this;
+        }
+
+        /** Check every k-th step only (the 1st, k+1-th, …); the others are counted as steps. */
+        public Builder every(int k) {
+            if (k <= 0) throw new IllegalArgumentException("every must be positive, got " + k);
+            this.every = k;
+            return this;
+        }
+
+        public Builder certifier(Certifier c) {
+            this.certifier = Objects.requireNonNull(c);
+            return this;
+        }
+
+        /** The kink rules given to the certifier for DL4J's gradients (for example a probe's result). */
+        public Builder rules(KinkRules r) {
+            this.rules = Objects.requireNonNull(r);
+            return this;
+        }
+
+        public ClarkeListener build() { return new ClarkeListener(this); }
+    }
+}

@@ -1,0 +1,10 @@
+/**
+ * {@link org.abscert.dl4j.listener.ClarkeListener}: certification of every training step of an existing
+ * DL4J {@code MultiLayerNetwork}, with the {@link org.abscert.dl4j.listener.Policy} OBSERVE, WARN, FAIL or
+ * REPAIR, and {@link org.abscert.dl4j.listener.ListenerStatistics}.
+ *
+ * <pre>{@code
+ * net.addListeners(ClarkeListener.builder().policy(Policy.WARN).every(10).build());
+ * }</pre>
+ */
+package org.abscert.dl4j.listener;

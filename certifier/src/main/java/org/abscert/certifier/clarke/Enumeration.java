@@ -1,0 +1,169 @@
+package org.abscert.certifier.clarke;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.abscert.certifier.anf.AbsNormalForm;
+import org.abscert.certifier.anf.Sweeps;
+import org.apache.commons.math3.optim.MaxIter;
+import org.apache.commons.math3.optim.linear.LinearConstraint;
+import org.apache.commons.math3.optim.linear.LinearConstraintSet;
+import org.apache.commons.math3.optim.linear.LinearObjectiveFunction;
+import org.apache.commons.math3.optim.linear.NoFeasibleSolutionException;
+import org.apache.commons.math3.optim.linear.NonNegativeConstraint;
+import org.apache.commons.math3.optim.linear.Relationship;
+import org.apache.commons.math3.optim.linear.SimplexSolver;
+import org.apache.commons.math3.optim.nonlinear.scalar.GoalType;
+
+/**
+ * Enumeration of the realizable completions σ̃ of σ (THEORY.md §3) as a tree over the active switches in
+ * evaluation order. At each switch its row r_i(σ̃) — which depends only on the choices already made — comes
+ * from one reverse sweep; a zero row is "don't care" (g(σ̃) does not depend on σ̃_i) and is not branched on;
+ * otherwise each sign is kept only when the cone {d : σ̃_j r_j·d &gt; 0 on the path} is non-empty.
+ *
+ * <p>The cone test is an LP reduced to the span of the path's rows: with d = Rᵀy it reads
+ * σ̃_j (G y)_j ≥ 1 for the Gram matrix G = R Rᵀ of the (normalised) rows, so it has |path| variables, not n.
+ * It is solved with commons-math3's SimplexSolver in double. Every row sweep and LP call counts as one unit
+ * of work; beyond the cap the enumeration stops and reports itself incomplete.
+ */
+public final class Enumeration {
+    /**
+     * The result.
+     *
+     * @param gradients   distinct limiting gradients g(σ̃) of realizable completions found
+     * @param completions the completions (slopes over all switches) giving them, same order
+     * @param complete    whether the whole tree was explored (false when the cap or an early stop ended it)
+     * @param capped      whether the work cap ended it
+     * @param work        units of work spent
+     * @param pieces      realizable completions visited (before removing duplicate gradients)
+     */
+    public record Result(List<double[]> gradients, List<double[]> completions, boolean complete, boolean capped, long work,
+                         long pieces) {}
+
+    private final AbsNormalForm anf;
+    private final long cap;
+    private final List<double[]> gradients = new ArrayList<>();
+    private final List<double[]> completions = new ArrayList<>();
+    private final double[][] rows;
+    private final double[] signs;
+    private final double[][] gram;
+    private long work, pieces;
+    private boolean stopped, satisfied;
+    private final java.util.function.Predicate<List<double[]>> enough;
+    private int nextCheck = 1;
+
+    private Enumeration(AbsNormalForm anf, long cap, java.util.function.Predicate<List<double[]>> enough) {
+        this.anf = anf;
+        this.cap = cap;
+        this.enough = enough;
+        int k = anf.active.length;
+        rows = new double[k][];
+        signs = new double[k];
+        gram = new double[k][k];
+    }
+
+    /** Enumerates the realizable completions at the point, within the work cap. */
+    public static Result run(AbsNormalForm anf, long workCap) {
+        return run(anf, workCap, null);
+    }
+
+    /**
+     * Enumerates, stopping early (and reporting itself incomplete) once {@code enough} accepts the distinct
+     * gradients found so far; it is asked after 1, 2, 4, 8, … of them.
+     */
+    public static Result run(AbsNormalForm anf, long workCap, java.util.function.Predicate<List<double[]>> enough) {
+        Enumeration e = new Enumeration(anf, workCap, enough);
+        double[] t = anf.slopes(0);
+        e.visit(0, 0, t);
+        return new Result(e.gradients, e.completions, !e.stopped, e.stopped && !e.satisfied, e.work, e.pieces);
+    }
+
+    private boolean spend() {
+        if (++work > cap) {
+            stopped = true;
+            return false;
+        }
+        return true;
+    }
+
+    private void visit(int depth, int pathLen, double[] t) {
+        if (stopped) return;
+        int[] active = anf.active;
+        if (depth == active.length) {
+            if (!spend()) return;
+            pieces++;
+            double[] g = anf.gradient(t);
+            for (double[] h : gradients) if (same(h, g)) return;
+            gradients.add(g);
+            completions.add(t.clone());
+            if (enough != null && gradients.size() == nextCheck) {
+                nextCheck *= 2;
+                if (enough.test(gradients)) {
+                    satisfied = true;
+                    stopped = true;
+                }
+            }
+            return;
+        }
+        int sw = active[depth];
+        if (!spend()) return;
+        double[] r = Sweeps.row(anf.forward, t, sw);
+        double norm = 0;
+        for (double x : r) norm += x * x;
+        norm = Math.sqrt(norm);
+        if (norm == 0) {
+            t[sw] = 1;
+            visit(depth + 1, pathLen, t);
+            t[sw] = 0;
+            return;
+        }
+        for (int j = 0; j < r.length; j++) r[j] /= norm;
+        rows[pathLen] = r;
+        for (int j = 0; j < pathLen; j++) {
+            double s = 0;
+            double[] q = rows[j];
+            for (int c = 0; c < r.length; c++) s += r[c] * q[c];
+            gram[pathLen][j] = gram[j][pathLen] = s;
+        }
+        gram[pathLen][pathLen] = 1;
+        for (double s : new double[] {1, -1}) {
+            if (stopped) break;
+            signs[pathLen] = s;
+            if (!spend()) break;
+            if (!feasible(pathLen + 1)) continue;
+            t[sw] = s;
+            visit(depth + 1, pathLen + 1, t);
+        }
+        t[sw] = 0;
+        rows[pathLen] = null;
+    }
+
+    /** Whether σ̃_j (G y)_j ≥ 1, j &lt; m, has a solution y. */
+    private boolean feasible(int m) {
+        if (m == 1) return true;
+        List<LinearConstraint> cons = new ArrayList<>();
+        for (int j = 0; j < m; j++) {
+            double[] c = new double[m];
+            for (int l = 0; l < m; l++) c[l] = signs[j] * gram[j][l];
+            cons.add(new LinearConstraint(c, Relationship.GEQ, 1.0));
+        }
+        try {
+            new SimplexSolver(1e-9, 10, 1e-12).optimize(new MaxIter(10_000), new LinearObjectiveFunction(new double[m], 0),
+                    new LinearConstraintSet(cons), GoalType.MINIMIZE, new NonNegativeConstraint(false));
+            return true;
+        } catch (NoFeasibleSolutionException e) {
+            return false;
+        }
+    }
+
+    static boolean same(double[] a, double[] b) {
+        double scale = 0, diff = 0;
+        for (int i = 0; i < a.length; i++) {
+            scale = Math.max(scale, Math.max(Math.abs(a[i]), Math.abs(b[i])));
+            diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        }
+        return diff <= 1e-12 * Math.max(scale, 1e-300);
+    }
+
+    @Override public String toString() { return "Enumeration" + Arrays.toString(anf.active); }
+}

@@ -1,0 +1,82 @@
+package org.abscert.certifier.clarke;
+
+import java.util.List;
+
+/**
+ * Euclidean distance from a point c to the convex hull of finitely many points g_1…g_m, with checkable
+ * bounds both ways: an upper bound ‖p − c‖ for an explicit p = Σ w_i g_i in the hull, and a lower bound from
+ * the separating hyperplane with normal v = c − p, (v·c − max_i v·g_i)/‖v‖. The weights come from pairwise
+ * Frank–Wolfe on the m×m Gram matrix, so the cost in the dimension n is only the Gram products.
+ *
+ * @param upper   distance to an explicit point of the hull (≥ the true distance)
+ * @param lower   proven lower bound on the distance (0 when no separation was found)
+ * @param weights convex weights of the nearest point found
+ */
+public record Hull(double upper, double lower, double[] weights) {
+
+    public static Hull distance(List<double[]> g, double[] c) {
+        int m = g.size(), n = c.length;
+        double[][] q = new double[m][m];
+        double[] b = new double[m];
+        for (int i = 0; i < m; i++) {
+            double[] gi = g.get(i);
+            for (int j = 0; j <= i; j++) {
+                double s = 0;
+                double[] gj = g.get(j);
+                for (int k = 0; k < n; k++) s += gi[k] * gj[k];
+                q[i][j] = q[j][i] = s;
+            }
+            double s = 0;
+            for (int k = 0; k < n; k++) s += gi[k] * c[k];
+            b[i] = s;
+        }
+        double[] w = new double[m];
+        int best = 0;
+        for (int i = 1; i < m; i++) if (q[i][i] - 2 * b[i] < q[best][best] - 2 * b[best]) best = i;
+        w[best] = 1;
+        double[] qw = new double[m];
+        for (int i = 0; i < m; i++) qw[i] = q[i][best];
+        long maxIt = Math.max(20_000L, 100_000_000L / ((long) m * m));
+        for (long it = 0; it < maxIt && m > 1; it++) {
+            int s = 0, a = -1;
+            for (int i = 0; i < m; i++) {
+                double gi = qw[i] - b[i];
+                if (gi < qw[s] - b[s]) s = i;
+                if (w[i] > 0 && (a < 0 || gi > qw[a] - b[a])) a = i;
+            }
+            double gs = qw[s] - b[s], ga = qw[a] - b[a];
+            if (s == a || ga - gs <= 1e-15 * (Math.abs(ga) + Math.abs(gs) + 1e-300)) break;
+            double curv = q[s][s] + q[a][a] - 2 * q[s][a];
+            double step = curv > 0 ? Math.min(w[a], (ga - gs) / curv) : w[a];
+            if (step <= 0) break;
+            w[a] -= step;
+            w[s] += step;
+            for (int i = 0; i < m; i++) qw[i] += step * (q[i][s] - q[i][a]);
+        }
+        double[] p = new double[n];
+        for (int i = 0; i < m; i++) {
+            if (w[i] == 0) continue;
+            double[] gi = g.get(i);
+            for (int k = 0; k < n; k++) p[k] += w[i] * gi[k];
+        }
+        double[] v = new double[n];
+        double up = 0;
+        for (int k = 0; k < n; k++) {
+            v[k] = c[k] - p[k];
+            up += v[k] * v[k];
+        }
+        up = Math.sqrt(up);
+        double lower = 0;
+        if (up > 0) {
+            double vc = 0, maxg = Double.NEGATIVE_INFINITY;
+            for (int k = 0; k < n; k++) vc += v[k] * c[k];
+            for (double[] gi : g) {
+                double s = 0;
+                for (int k = 0; k < n; k++) s += v[k] * gi[k];
+                maxg = Math.max(maxg, s);
+            }
+            lower = Math.max(0, (vc - maxg) / up);
+        }
+        return new Hull(up, lower, w);
+    }
+}

@@ -1,0 +1,30 @@
+package org.abscert.cli.report;
+
+import org.abscert.certifier.compare.ComparisonReport;
+
+/** The summary printed on stdout at the end of {@code abscert compare}. */
+public final class SummaryTable {
+    private SummaryTable() {}
+
+    /** The table, the relu′(0) sensitivity sentences and the notes, as plain text. */
+    public static String render(ComparisonReport r) {
+        StringBuilder s = new StringBuilder();
+        var setup = r.setup();
+        s.append("abscert compare — ").append(setup.dataset()).append(", MLP ")
+                .append(String.join("-", setup.widths().stream().map(String::valueOf).toList()))
+                .append(", batch ").append(setup.batch()).append(", ").append(setup.epochs()).append(" epoch")
+                .append(setup.epochs() == 1 ? "" : "s").append(" of SGD (η = ").append(setup.learningRate()).append(")")
+                .append(setup.quick() ? ", quick run" : "").append('\n');
+        s.append("C/R/U/- = certified/refuted/undecided/not judged; times are medians per step as ratios to ")
+                .append(setup.reference()).append("'s gradient time in the same precision.\n\n");
+        s.append(Fmt.table(Summary.HEADER, Summary.rows(r)));
+        var sentences = Summary.sensitivitySentences(r);
+        if (!sentences.isEmpty()) s.append('\n');
+        for (String line : sentences) s.append(line).append('\n');
+        if (!r.notes().isEmpty()) {
+            s.append('\n');
+            for (String n : r.notes()) s.append("note: ").append(n).append('\n');
+        }
+        return s.toString();
+    }
+}

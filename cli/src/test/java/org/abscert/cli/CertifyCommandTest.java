@@ -1,0 +1,199 @@
+package org.abscert.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.abscert.spi.json.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code abscert certify} on the THEORY.md §10 examples shipped under examples/. */
+class CertifyCommandTest {
+
+    /** What one run of the command line did, with the checks these tests share. */
+    record Run(int code, String out, String err, List<String> errLines) {
+        JsonNode json() {
+            try {
+                return Json.MAPPER.readTree(out);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + out + " / " + err, e);
+            }
+        }
+
+        /** Exit 2 with exactly one stderr line (framework log lines aside) and no stack trace. */
+        void assertBadInput(String mentions) {
+            assertEquals(2, code, () -> "exit code; stdout: " + out + " stderr: " + err);
+            assertEquals(1, errLines.size(), () -> "one stderr line, got: " + err);
+            assertTrue(errLines.get(0).contains(mentions), () -> "stderr should mention " + mentions + ": " + err);
+            assertFalse(err.contains("\tat ") || err.contains("Exception"), () -> "no stack trace: " + err);
+            assertTrue(out.isBlank(), () -> "no partial result on stdout: " + out);
+        }
+    }
+
+    /** Runs {@code abscert args…} capturing stdout and stderr. */
+    static Run run(String... args) {
+        CliRun r = CliRun.of(args);
+        return new Run(r.exit(), r.out(), r.err(), r.errLines().stream().filter(l -> !l.isBlank()).toList());
+    }
+
+    static final Path EXAMPLES = Path.of("..", "examples");
+
+    static String example(String name) { return EXAMPLES.resolve(name + ".json").toString(); }
+
+    static String point(String name) { return EXAMPLES.resolve(name + ".point.json").toString(); }
+
+    static String[] args(String... a) { return a; }
+
+    static String[] concat(String[] a, String... b) {
+        List<String> l = new ArrayList<>(List.of(a));
+        l.addAll(List.of(b));
+        return l.toArray(new String[0]);
+    }
+
+    private static String gradientFile(Path dir, String json) throws IOException {
+        Path g = dir.resolve("g.json");
+        Files.writeString(g, json);
+        return g.toString();
+    }
+
+    @Test
+    void reluDifferenceWithTheTapeIsRefuted() {
+        Run r = run("certify", example("relu-difference"), "--point", point("relu-difference"), "--backend", "tape",
+                "--format", "json");
+        assertEquals(1, r.code(), r::toString);
+        JsonNode j = r.json();
+        assertEquals("relu-difference", j.get("procedure").asText());
+        assertEquals(2, j.get("kinks").get("switches").asInt());
+        assertEquals(2, j.get("kinks").get("active").asInt());
+        assertTrue(j.get("kinks").get("exact").asBoolean());
+        assertFalse(j.get("conditions").get("likq").asBoolean());
+        assertFalse(j.get("conditions").get("grouped").asBoolean());
+        JsonNode res = j.get("results").get(0);
+        assertEquals("tape", res.get("source").asText());
+        assertEquals("REFUTED", res.get("verdict").asText());
+        assertEquals(0.0, res.get("gradient").get(0).asDouble(), "PyTorch's rule gives 0 at relu(x) - relu(-x)");
+        assertEquals(1.0, res.get("distance").asDouble(), 1e-9, "the Clarke set is {1}");
+        assertTrue(res.has("reason") && res.has("detail"));
+    }
+
+    @Test
+    void givenGradientOneIsCertifiedByEnumeration(@TempDir Path dir) throws IOException {
+        String g = gradientFile(dir, "{\"gradient\": {\"x\": [1.0]}}");
+        Run r = run("certify", example("relu-difference"), "--point", point("relu-difference"), "--gradient", g,
+                "--format", "json");
+        assertEquals(0, r.code(), r::toString);
+        JsonNode results = r.json().get("results");
+        assertEquals(1, results.size(), "only the given gradient when no --backend is named");
+        assertEquals("given", results.get(0).get("source").asText());
+        assertEquals("CERTIFIED", results.get(0).get("verdict").asText());
+        assertEquals("ENUMERATION", results.get(0).get("reason").asText());
+        assertEquals(0.0, results.get(0).get("distance").asDouble(), 1e-12);
+    }
+
+    @Test
+    void tapeAndGivenTogetherExitWithRefutedAndListBoth(@TempDir Path dir) throws IOException {
+        String g = gradientFile(dir, "{\"gradient\": {\"x\": [1.0]}}");
+        Run r = run("certify", example("relu-difference"), "--point", point("relu-difference"), "--backend", "tape",
+                "--gradient", g);
+        assertEquals(1, r.code(), r::toString);
+        assertTrue(r.out().contains("REFUTED") && r.out().contains("CERTIFIED"), r.out());
+        assertTrue(r.out().contains("given") && r.out().contains("tape"), r.out());
+    }
+
+    @Test
+    void wrongGivenGradientIsRefuted(@TempDir Path dir) throws IOException {
+        String g = gradientFile(dir, "{\"gradient\": {\"x\": [0.5]}}");
+        Run r = run("certify", example("relu-difference"), "--point", point("relu-difference"), "--gradient", g,
+                "--format", "json");
+        assertEquals(1, r.code(), r::toString);
+        assertEquals("REFUTED", r.json().get("results").get(0).get("verdict").asText());
+    }
+
+    @Test
+    void absAtZeroIsCertifiedForTheTape() {
+        Run r = run("certify", example("abs"), "--point", point("abs"), "--backend", "tape", "--format", "json");
+        assertEquals(0, r.code(), r::toString);
+        assertEquals("CERTIFIED", r.json().get("results").get(0).get("verdict").asText());
+    }
+
+    @Test
+    void absAtZeroIsCertifiedInFloat32Too() {
+        Run r = run("certify", example("abs"), "--point", point("abs"), "--backend", "tape", "--dtype", "float32");
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.out().contains("CERTIFIED"), r.out());
+    }
+
+    @Test
+    void maxTieSplitHalfIsCertified() {
+        Run r = run("certify", example("max-tie"), "--point", point("max-tie"), "--backend", "tape", "--format", "json");
+        assertEquals(0, r.code(), r::toString);
+        JsonNode res = r.json().get("results").get(0);
+        assertEquals(0.5, res.get("gradient").get(0).asDouble());
+        assertEquals(0.5, res.get("gradient").get(1).asDouble());
+    }
+
+    @Test
+    void reluZeroRowWithPyTorchRuleIsCertified() {
+        Run r = run("certify", example("relu-zero-row"), "--point", point("relu-zero-row"), "--backend", "tape");
+        assertEquals(0, r.code(), r::toString);
+    }
+
+    @Test
+    void withoutBackendOrGradientEveryDiscoveredBackendIsCertified() {
+        Run r = run("certify", example("abs"), "--point", point("abs"), "--format", "json");
+        List<String> sources = new ArrayList<>();
+        r.json().get("results").forEach(n -> sources.add(n.get("source").asText()));
+        assertTrue(sources.contains("tape"), sources::toString);
+        assertFalse(sources.contains("given"));
+    }
+
+    @Test
+    void textReportNamesTheConditionsAndEveryResult() {
+        Run r = run("certify", example("relu-difference"), "--point", point("relu-difference"), "--backend", "tape");
+        assertTrue(r.out().contains("2 switches, 2 active"), r.out());
+        assertTrue(r.out().contains("LIKQ (C1) fails"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("tape") && l.contains("REFUTED")), r.out());
+    }
+
+    @Test
+    void malformedProcedureIsBadInput(@TempDir Path dir) throws IOException {
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\"format\": \"abscert/procedure@1\", \"name\": \"x\", ");
+        run("certify", bad.toString(), "--point", point("abs")).assertBadInput("bad.json");
+    }
+
+    @Test
+    void pointNotMatchingTheProcedureIsBadInputNamingThePath(@TempDir Path dir) throws IOException {
+        Path p = dir.resolve("p.json");
+        Files.writeString(p, "{\"parameters\": {\"x\": [0.0, 1.0]}}");
+        run("certify", example("abs"), "--point", p.toString()).assertBadInput("$.parameters.x");
+    }
+
+    @Test
+    void gradientOfTheWrongLengthIsBadInput(@TempDir Path dir) throws IOException {
+        String g = gradientFile(dir, "{\"gradient\": {\"x\": [1.0, 2.0]}}");
+        run("certify", example("abs"), "--point", point("abs"), "--gradient", g).assertBadInput("g.json");
+    }
+
+    @Test
+    void missingFileIsBadInput() {
+        run("certify", "no-such-file.json", "--point", point("abs")).assertBadInput("no-such-file.json");
+    }
+
+    @Test
+    void unknownBackendIsBadInput() {
+        run("certify", example("abs"), "--point", point("abs"), "--backend", "nosuch").assertBadInput("nosuch");
+    }
+
+    @Test
+    void unknownDtypeIsBadInput() {
+        run("certify", example("abs"), "--point", point("abs"), "--dtype", "float16").assertBadInput("float16");
+    }
+}

@@ -1,0 +1,48 @@
+package org.abscert.properties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Label;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
+import net.jqwik.api.statistics.Statistics;
+import org.abscert.properties.gen.Activation;
+import org.abscert.properties.gen.NetCase;
+import org.abscert.properties.gen.NetSpace;
+import org.abscert.properties.support.Tries;
+import org.abscert.spi.BackendException;
+import org.abscert.spi.Evaluation;
+import org.abscert.spi.Precision;
+import org.abscert.tape.TapeBackend;
+
+/**
+ * The generators deliver what the other properties rely on: the kinks they force (and only those) are
+ * exactly zero switches for a float32 backend as for a float64 one, and smooth points have none.
+ */
+@AddLifecycleHook(Tries.class)
+class GeneratorProperties {
+
+    static final TapeBackend TAPE = TapeBackend.create();
+
+    @Provide Arbitrary<NetCase> anyNets() {
+        NetSpace all = NetSpace.denseNets().activations(Activation.values());
+        return Arbitraries.oneOf(all.arbitrary(), all.withBiases().batchOf(1).withKinksForced(1, 3).arbitrary(),
+                all.withDuplicatedSamplesAndOppositeTargets().arbitrary(), all.withAffinelyDependentSamples().arbitrary(),
+                all.atSmoothPoints().arbitrary());
+    }
+
+    @Property(tries = 100) @Label("forced kinks are exact zero switches in float32 and float64")
+    void forcedKinksAreExact(@ForAll("anyNets") NetCase net) throws BackendException {
+        Evaluation f32 = TAPE.evaluate(net.procedure(), net.point(), Precision.FLOAT32);
+        Evaluation f64 = TAPE.evaluate(net.procedure(), net.point(), Precision.FLOAT64);
+        Statistics.label("active switches").collect(Math.min(net.activeSwitches(), 5));
+        assertEquals(net.activeSwitches(), f64.switches().zeros(), "float64 zeros\n" + net);
+        assertEquals(net.activeSwitches(), f32.switches().zeros(), "float32 zeros\n" + net);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(f64.switches().values(), f32.switches().values(),
+                "float32 switch values are not exact\n" + net);
+    }
+}

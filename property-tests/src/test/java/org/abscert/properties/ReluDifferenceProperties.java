@@ -1,0 +1,97 @@
+package org.abscert.properties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Label;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
+import org.abscert.certifier.Candidate;
+import org.abscert.certifier.Result;
+import org.abscert.certifier.Verdict;
+import org.abscert.certifier.probe.KinkRules;
+import org.abscert.properties.gen.ReluDifferenceFamily;
+import org.abscert.properties.support.BackendHook;
+import org.abscert.properties.support.Backends;
+import org.abscert.properties.support.Judge;
+import org.abscert.properties.support.OnBackend;
+import org.abscert.properties.support.Tries;
+import org.abscert.properties.support.Vectors;
+import org.abscert.spi.Backend;
+import org.abscert.tape.TapeBackend;
+import org.abscert.tape.TapeRules;
+
+/**
+ * Property 4 (THEORY.md §4, the counterexample): relu(u) − relu(−u) = u embedded in a net, at points where
+ * entries of u are exactly 0. Every Clarke gradient has xu-block c·batch; a vertex rule relu′(0) ∈ {0, 1}
+ * gives something else there, so its gradient is REFUTED, while the certifier's repaired gradient is
+ * CERTIFIED and has the true xu-block. Run with the tape at both vertex rules (which also checks the
+ * repair, a backend-independent answer) and with every discovered backend at its probed relu′(0); each
+ * backend's xu-block must also be exactly what its relu′(0) implies.
+ */
+@AddLifecycleHook(BackendHook.class)
+@AddLifecycleHook(Tries.class)
+class ReluDifferenceProperties {
+
+    @Provide Arbitrary<ReluDifferenceFamily.Member> reluDifferenceInNets() { return ReluDifferenceFamily.members(); }
+
+    @Property(tries = 25) @Label("tape with relu'(0) = 0: REFUTED, repair CERTIFIED")
+    @OnBackend("tape")
+    void tapeReluPrimeZero(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) {
+        Backend b = TapeBackend.builder().name("tape-relu0").rules(TapeRules.relu0(0)).build();
+        vertexRuleRefuted(b, Backends.kinkRules(TapeRules.relu0(0)), m);
+        repairCertified(m);
+    }
+
+    @Property(tries = 25) @Label("tape with relu'(0) = 1: REFUTED, repair CERTIFIED")
+    @OnBackend("tape")
+    void tapeReluPrimeOne(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) {
+        Backend b = TapeBackend.builder().name("tape-relu1").rules(TapeRules.relu0(1)).build();
+        vertexRuleRefuted(b, Backends.kinkRules(TapeRules.relu0(1)), m);
+        repairCertified(m);
+    }
+
+    @Property(tries = 10) @Label("dl4j at its relu'(0): vertex rule REFUTED")
+    @OnBackend(value = "dl4j", deterministic = true)
+    void dl4j(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) { atProbedRule("dl4j", m); }
+
+    @Property(tries = 10) @Label("dl4j-samediff at its relu'(0): vertex rule REFUTED")
+    @OnBackend(value = "dl4j-samediff", deterministic = true)
+    void dl4jSamediff(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) { atProbedRule("dl4j-samediff", m); }
+
+    @Property(tries = 10) @Label("djl-pytorch at its relu'(0): vertex rule REFUTED")
+    @OnBackend(value = "djl-pytorch", deterministic = true)
+    void djlPytorch(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) { atProbedRule("djl-pytorch", m); }
+
+    static void atProbedRule(String backend, ReluDifferenceFamily.Member m) {
+        vertexRuleRefuted(Backends.get(backend), Backends.rulesOrNull(backend), m);
+    }
+
+    static void vertexRuleRefuted(Backend b, KinkRules rules, ReluDifferenceFamily.Member m) {
+        double r = rules.relu0();
+        Judge.certify(b, rules, m.procedure(), m.point(), m.toString()).ifPresent(j -> {
+            String why = Judge.explain(b.name(), j, m);
+            double[] g = j.evaluation().gradient();
+            for (int i = 0; i < m.width(); i++) {
+                double expected = m.c() * (m.base().architecture().batch() + (2 * r - 1) * m.zeros()[i]);
+                assertEquals(expected, g[m.xuOffset() + i], 1e-5 * Math.max(1, Math.abs(expected)),
+                        "xu[" + i + "] of the backend's gradient is not what relu'(0) = " + r + " gives\n" + why);
+            }
+            if (r == 0 || r == 1) assertEquals(Verdict.REFUTED, j.result().verdict(), why);
+            else if (r == 0.5) assertNotEquals(Verdict.REFUTED, j.result().verdict(), why);
+        });
+    }
+
+    static void repairCertified(ReluDifferenceFamily.Member m) {
+        double[] repaired = Judge.CERTIFIER.repair(m.procedure(), m.point());
+        for (int i = 0; i < m.width(); i++)
+            assertEquals(m.trueSlope(), repaired[m.xuOffset() + i], 1e-9 * Math.max(1, Math.abs(m.trueSlope())),
+                    "xu[" + i + "] of the repaired gradient " + Vectors.show(repaired) + " is not c·batch\n" + m);
+        Result r = Judge.CERTIFIER.certify(m.procedure(), m.point(), Candidate.given(repaired));
+        assertEquals(Verdict.CERTIFIED, r.verdict(), "repaired gradient " + Vectors.show(repaired) + ": " + r.reason()
+                + " — " + r.detail() + "\n" + m);
+    }
+}
