@@ -38,37 +38,41 @@ final class BackendsCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<Row> rows = new ArrayList<>();
         for (BackendProvider p : Backends.providers()) rows.add(start(p));
-        if (format == Output.Format.json) {
-            ArrayNode arr = Output.array();
-            for (Row r : rows) {
-                ObjectNode o = arr.addObject();
-                o.put("name", r.name());
-                o.put("rank", r.rank());
-                o.put("available", r.error() == null);
-                if (r.error() == null) {
-                    o.put("version", r.version());
-                    ArrayNode pr = o.putArray("precisions");
-                    for (String s : r.precisions().split(", ")) pr.add(s);
-                    o.put("description", r.description());
-                } else {
-                    o.put("error", r.error());
-                }
-            }
-            ObjectNode root = Output.object();
-            root.set("backends", arr);
-            Output.json(out, root);
-        } else if (rows.isEmpty()) {
-            out.println("no backends found on the class path");
-        } else {
-            List<List<String>> cells = new ArrayList<>();
-            for (Row r : rows)
-                cells.add(r.error() == null
-                        ? List.of(r.name(), r.version(), r.precisions(), r.description())
-                        : List.of(r.name(), "-", "-", "FAILED TO START: " + r.error()));
-            out.print(Output.table(List.of("name", "version", "precisions", "description"), cells));
-        }
+        if (format == Output.Format.json) Output.json(out, json(rows));
+        else out.print(text(rows));
         out.flush();
         return Main.EXIT_CERTIFIED;
+    }
+
+    static ObjectNode json(List<Row> rows) {
+        ArrayNode arr = Output.array();
+        for (Row r : rows) {
+            ObjectNode o = arr.addObject();
+            o.put("name", r.name());
+            o.put("rank", r.rank());
+            o.put("available", r.error() == null);
+            if (r.error() == null) {
+                o.put("version", r.version());
+                ArrayNode pr = o.putArray("precisions");
+                for (String s : r.precisions().split(", ")) pr.add(s);
+                o.put("description", r.description());
+            } else {
+                o.put("error", r.error());
+            }
+        }
+        ObjectNode root = Output.object();
+        root.set("backends", arr);
+        return root;
+    }
+
+    static String text(List<Row> rows) {
+        if (rows.isEmpty()) return "no backends found on the class path\n";
+        List<List<String>> cells = new ArrayList<>();
+        for (Row r : rows)
+            cells.add(r.error() == null
+                    ? List.of(r.name(), r.version(), r.precisions(), r.description())
+                    : List.of(r.name(), "-", "-", "FAILED TO START: " + r.error()));
+        return Output.table(List.of("name", "version", "precisions", "description"), cells);
     }
 
     /**

@@ -95,6 +95,15 @@ final class EvalCommand implements Callable<Integer> {
         o.put("precision", e.precision().label());
         Output.put(o, "value", e.value());
         o.set("gradient", Output.array(e.gradient()));
+        // where each parameter sits in the flat gradient
+        var layout = o.putArray("parameters");
+        for (TensorDecl d : p.parameters()) {
+            ObjectNode po = layout.addObject();
+            po.put("name", d.name());
+            var shape = po.putArray("shape");
+            for (int x : d.shape().dims()) shape.add(x);
+            po.put("offset", p.parameterOffset(d.name()));
+        }
         o.set("switches", Output.array(e.switches().values()));
         o.set("kinkSlopes", Output.array(e.switches().kinkSlopes()));
         o.put("zeroSwitches", e.switches().zeros());

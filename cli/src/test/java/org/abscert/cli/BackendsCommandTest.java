@@ -46,5 +46,19 @@ class BackendsCommandTest {
             @Override public Backend backend() { throw new UnsatisfiedLinkError("no jnind4jcpu in java.library.path"); }
         };
         assertEquals("UnsatisfiedLinkError: no jnind4jcpu in java.library.path", BackendsCommand.start(linkage).error());
+
+        // the listing keeps the working backends around the broken ones
+        BackendProvider tape = org.abscert.spi.Backends.providers().stream().filter(p -> p.name().equals("tape"))
+                .findFirst().orElseThrow();
+        String table = BackendsCommand.text(java.util.List.of(BackendsCommand.start(broken), BackendsCommand.start(tape),
+                BackendsCommand.start(linkage)));
+        java.util.List<String> lines = table.lines().toList();
+        assertEquals(4, lines.size(), table);
+        assertTrue(lines.get(1).matches("broken +- +- +FAILED TO START: native library libfoo.so did not load"), table);
+        assertTrue(lines.get(2).startsWith("tape "), table);
+        assertTrue(lines.get(3).startsWith("linkage ") && lines.get(3).contains("FAILED TO START"), table);
+        JsonNode json = BackendsCommand.json(java.util.List.of(BackendsCommand.start(broken))).get("backends").get(0);
+        assertEquals(false, json.get("available").asBoolean());
+        assertEquals("native library libfoo.so did not load", json.get("error").asText());
     }
 }

@@ -48,6 +48,7 @@ class EvalCommandTest {
         assertEquals(List.of(0.0), doubles(o.get("gradient")));
         assertEquals(List.of(0.0, 0.0), doubles(o.get("switches")));
         assertEquals(List.of(-1.0, -1.0), doubles(o.get("kinkSlopes")));
+        assertEquals("[{\"name\":\"x\",\"shape\":[1],\"offset\":0}]", o.get("parameters").toString());
     }
 
     @Test

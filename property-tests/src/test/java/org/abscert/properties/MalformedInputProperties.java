@@ -11,6 +11,7 @@ import net.jqwik.api.Label;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AddLifecycleHook;
+import net.jqwik.api.statistics.Statistics;
 import org.abscert.properties.gen.Malformed;
 import org.abscert.properties.support.Tries;
 import org.abscert.spi.InvalidInputException;
@@ -57,6 +58,7 @@ class MalformedInputProperties {
 
     static void namesSourcePathAndProblem(InvalidInputException e, Object doc) {
         String why = "message: " + e.getMessage() + "\n" + doc;
+        Statistics.label("rejected at").collect(e.path().replaceAll("^(\\$(\\.[A-Za-z_]+)?).*", "$1"));
         assertEquals(SOURCE, e.source(), why);
         assertTrue(e.path().startsWith("$"), "the path does not start with $: " + why);
         assertFalse(e.problem().isBlank(), "no problem stated: " + why);

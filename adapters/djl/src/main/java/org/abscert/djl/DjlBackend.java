@@ -24,8 +24,6 @@ import org.abscert.spi.ir.Node;
 import org.abscert.spi.ir.Op;
 import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
-import org.abscert.spi.ir.Shape;
-import org.abscert.spi.ir.Tensor;
 import org.abscert.spi.ir.TensorDecl;
 
 /**
@@ -42,7 +40,9 @@ import org.abscert.spi.ir.TensorDecl;
  * which rule a kernel applied, so the certifier uses the probed rules.
  *
  * <p>PyTorch allows one gradient collector at a time in a process, so evaluations are serialized; each
- * runs in its own {@link NDManager} sub-manager, closed afterwards, so no native memory outlives a call.
+ * runs in its own {@link NDManager} sub-manager, closed afterwards, so no native memory outlives a call. A
+ * collector opened elsewhere in the process at the same moment (a DJL trainer's backward pass on another
+ * thread) makes {@link #evaluate} fail with a {@link BackendException} rather than wait.
  */
 public final class DjlBackend implements Backend {
     /** The backend's name on the command line. */
@@ -89,9 +89,6 @@ public final class DjlBackend implements Backend {
         return "DJL " + version + " on CPU, reverse mode by DJL's GradientCollector (PyTorch autograd)";
     }
 
-    /** Lock that serializes every use of a PyTorch gradient collector by abscert in this process. */
-    static Object collectorLock() { return COLLECTOR_LOCK; }
-
     @Override
     public Evaluation evaluate(Procedure procedure, Point point, Precision precision) throws BackendException {
         Optional<String> why = unsupported(procedure);
@@ -115,11 +112,11 @@ public final class DjlBackend implements Backend {
         Map<String, NDArray> values = new HashMap<>();
         List<TensorDecl> params = procedure.parameters();
         for (TensorDecl d : params) {
-            NDArray a = toArray(m, p.parameters().get(d.name()), precision);
+            NDArray a = NdArrays.create(m, p.parameters().get(d.name()).values(), d.shape(), precision);
             a.setRequiresGradient(true);
             values.put(d.name(), a);
         }
-        for (TensorDecl d : procedure.data()) values.put(d.name(), toArray(m, p.data().get(d.name()), precision));
+        for (TensorDecl d : procedure.data()) values.put(d.name(), NdArrays.create(m, p.data().get(d.name()).values(), d.shape(), precision));
         NDArray y;
         try (GradientCollector collector = engine.newGradientCollector()) {
             for (Node n : procedure.nodes()) values.put(n.id(), apply(n, values));
@@ -196,19 +193,5 @@ public final class DjlBackend implements Backend {
     }
 
     private static void copy(double[] from, double[] to, int off) { System.arraycopy(from, 0, to, off, from.length); }
-
-    static NDArray toArray(NDManager m, Tensor t, Precision precision) {
-        ai.djl.ndarray.types.Shape shape = djlShape(t.shape());
-        if (precision == Precision.FLOAT64) return m.create(t.values(), shape);
-        float[] f = new float[t.values().length];
-        for (int i = 0; i < f.length; i++) f[i] = (float) t.values()[i];
-        return m.create(f, shape);
-    }
-
-    static ai.djl.ndarray.types.Shape djlShape(Shape s) {
-        long[] dims = new long[s.rank()];
-        for (int i = 0; i < dims.length; i++) dims[i] = s.dim(i);
-        return new ai.djl.ndarray.types.Shape(dims);
-    }
 
 }

@@ -1,7 +1,9 @@
 package org.abscert.djl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import org.abscert.spi.Precision;
 
 /** Conversions between DJL arrays and abscert's double arrays. */
@@ -21,6 +23,17 @@ public final class NdArrays {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) d[i] = f[i];
         return d;
+    }
+
+    /** A new array in {@code manager} with the values, row-major, rounded to the precision's type. */
+    public static NDArray create(NDManager manager, double[] values, org.abscert.spi.ir.Shape shape, Precision precision) {
+        long[] dims = new long[shape.rank()];
+        for (int i = 0; i < dims.length; i++) dims[i] = shape.dim(i);
+        Shape s = new Shape(dims);
+        if (precision == Precision.FLOAT64) return manager.create(values, s);
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) f[i] = (float) values[i];
+        return manager.create(f, s);
     }
 
     /** The precision of a float32 or float64 array. */

@@ -117,7 +117,7 @@ class ClarkeTrainingListenerTest {
             Certifiers.available(() -> { k.step(); return null; });
             assertEquals(0f, k.w1(), "PyTorch's step leaves W1 at 0");
             assertEquals(Verdict.REFUTED, observe.lastResult().orElseThrow().verdict());
-            assertEquals(new TrainingStatistics(1, 2, 1, 0, 0, 1, 0, 0, observe.statistics().nanos()), observe.statistics());
+            assertEquals(new TrainingStatistics(1, 0, 1, 0, 0, 0, 2, 1, 0, observe.statistics().nanos()), observe.statistics());
         }
         ClarkeTrainingListener repair = ClarkeTrainingListener.builder().policy(Policy.REPAIR).build();
         try (KinkCase k = new KinkCase(repair)) {
@@ -221,6 +221,7 @@ class ClarkeTrainingListenerTest {
         }
         TrainingStatistics s = observe.statistics();
         assertEquals(n / batch, s.steps());
+        assertEquals(0, s.activeKinks(), s.summary());
         assertEquals(s.steps(), s.certified(), s.summary());
         assertTrue(s.nanos() > 0);
     }

@@ -104,12 +104,20 @@ public final class NetworkBackend implements Backend {
         }
     }
 
+    /** @throws IllegalArgumentException for hinge labels other than ±1 (reported as a BackendException) */
     private static Evaluation run(Built b, Procedure procedure, Point point, Precision precision) {
         DataType type = NdArrays.dataType(precision);
         MultiLayerNetwork network = b.network();
         b.layout().write(point.flatParameters(procedure), network.params());
         INDArray x = NdArrays.array(point.value(b.net().features()).values(), procedure.shape(b.net().features()), type);
-        INDArray y = NdArrays.array(point.value(b.net().labels()).values(), procedure.shape(b.net().labels()), type);
+        double[] labels = point.value(b.net().labels()).values();
+        if (b.net().loss() == LayeredNet.Loss.HINGE) {
+            for (double v : labels)
+                if (v != 1 && v != -1)
+                    throw new IllegalArgumentException("DL4J's hinge loss computes 1 − y·h, which equals this procedure's "
+                            + "Y ⊙ (Y − h) only for labels −1 and 1; got label " + v);
+        }
+        INDArray y = NdArrays.array(labels, procedure.shape(b.net().labels()), type);
         network.setInput(x);
         network.setLabels(y);
         network.computeGradientAndScore();

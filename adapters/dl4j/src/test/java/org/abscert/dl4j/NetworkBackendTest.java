@@ -118,6 +118,27 @@ class NetworkBackendTest {
     }
 
     @Test
+    void hingeLabelsOtherThanPlusMinusOneAreRefused() {
+        Procedure p = LayeredNet.standard(2, List.of(new LayeredNet.Layer(1, LayeredNet.Activation.IDENTITY, 0, "W", "b")),
+                LayeredNet.Loss.HINGE).procedure("hinge01", 2);
+        BackendException e = assertThrows(BackendException.class,
+                () -> net.evaluate(p, point(p, new double[] {1, 1, 0}, new double[] {1, 0, 0, 1}, new double[] {1, 0}), Precision.FLOAT64));
+        assertTrue(e.getMessage().contains("labels −1 and 1"), e.getMessage());
+    }
+
+    @Test
+    void confidentSoftmaxIsNotClipped() throws Exception {
+        Procedure p = new Mlp(1, List.of(new Mlp.Layer(3, "identity")), true, "softmax_cross_entropy", 1).expand("confident");
+        // logits (25, 0, 0): p0 = 1 − 2.8e-11, inside DL4J's default clipping band of 1e-10
+        Point pt = point(p, new double[] {0, 0, 0, 25, 0, 0}, new double[] {1}, new double[] {1, 0, 0});
+        Evaluation d = net.evaluate(p, pt, Precision.FLOAT64), t = tape.evaluate(p, pt, Precision.FLOAT64);
+        // DL4J takes the log of the softmax, which loses relative accuracy next to 1
+        assertEquals(t.value(), d.value(), 1e-4 * t.value());
+        // clipping would make the gradient in the first logit −1e-10 instead of −2.8e-11
+        for (int i = 0; i < t.gradient().length; i++) assertEquals(t.gradient()[i], d.gradient()[i], 1e-15, "gradient[" + i + "]");
+    }
+
+    @Test
     void nonLayeredProceduresAreRefusedNamingWhy() {
         Procedure p = SameDiffBackendTest.reluDifference();
         assertTrue(net.unsupported(p).isPresent());

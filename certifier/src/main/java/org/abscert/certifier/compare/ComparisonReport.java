@@ -146,7 +146,7 @@ public record ComparisonReport(Setup setup, List<BackendInfo> backends, List<Pro
      * @param backend   backend name
      * @param precision arithmetic of gradients and updates
      * @param steps     one per mini-batch, in order (empty when the run failed at once)
-     * @param epochs    accuracy on the held-out set after each epoch (entry 0: the initial parameters)
+     * @param epochs    accuracy on the held-out set at the initial parameters and then four times per epoch
      * @param error     "" or why the run stopped
      */
     public record TrainingRun(String backend, Precision precision, List<Step> steps, List<EpochPoint> epochs, String error) {
@@ -189,8 +189,11 @@ public record ComparisonReport(Setup setup, List<BackendInfo> backends, List<Pro
     public record Step(int index, int epoch, double loss, int zeros, int switches, int spurious, Outcome outcome,
                       String reason, String detail, long gradientNanos, long certifyNanos) {}
 
-    /** Held-out accuracy and loss after an epoch (epoch 0: at the initial parameters). */
-    public record EpochPoint(int epoch, double accuracy, double loss) {}
+    /**
+     * Held-out accuracy and loss after {@code epoch} epochs of training (fractional between epoch ends; 0: the
+     * initial parameters).
+     */
+    public record EpochPoint(double epoch, double accuracy, double loss) {}
 
     /**
      * Part 3: how often one backend's gradient depends on its relu′(0) rule along its own trajectory.

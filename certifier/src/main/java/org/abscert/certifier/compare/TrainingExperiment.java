@@ -162,6 +162,16 @@ public final class TrainingExperiment {
     /** The epoch (from 1) step {@code step} belongs to. */
     public int epochOf(int step) { return epochOf[step]; }
 
+    /** Mini-batches per epoch. */
+    public int stepsPerEpoch() { return batches.length / config.epochs(); }
+
+    /** Whether the held-out set is evaluated after step {@code step}: four times per epoch and at the end. */
+    boolean evaluatesAfter(int step) {
+        int per = stepsPerEpoch();
+        int done = step + 1;
+        return done == batches.length || (done % per) % Math.max(1, per / 4) == 0;
+    }
+
     /** Whether step {@code step} is one the certifier judges. */
     public boolean certifies(int step) { return step % config.certifyEvery() == 0; }
 
@@ -223,7 +233,7 @@ public final class TrainingExperiment {
             }
             theta = sgd(theta, ev.gradient(), precision);
             progress.step(label);
-            if (s == batches.length - 1 || epochOf[s + 1] != epochOf[s]) epochs.add(heldOut(theta, epochOf[s]));
+            if (evaluatesAfter(s)) epochs.add(heldOut(theta, (s + 1) / (double) stepsPerEpoch()));
         }
         return new TrainingRun(backend.name(), precision, steps, epochs, error);
     }
@@ -304,7 +314,7 @@ public final class TrainingExperiment {
      * Accuracy and mean cross-entropy of the network on the held-out set, computed here in double: a plain
      * forward pass, not a gradient, so it does not take sides between the backends.
      */
-    EpochPoint heldOut(double[] theta, int epoch) {
+    EpochPoint heldOut(double[] theta, double epoch) {
         Dataset d = config.test();
         int correct = 0;
         double loss = 0;

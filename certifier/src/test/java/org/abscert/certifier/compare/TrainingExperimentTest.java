@@ -59,6 +59,16 @@ class TrainingExperimentTest {
     }
 
     @Test
+    void theHeldOutSetIsEvaluatedFourTimesPerEpochAndAtTheEnd() {
+        TrainingExperiment e = digits(2, 7);
+        int per = e.stepsPerEpoch();
+        assertEquals(44, per);
+        List<Integer> after = new java.util.ArrayList<>();
+        for (int s = 0; s < e.steps(); s++) if (e.evaluatesAfter(s)) after.add(s + 1);
+        assertEquals(List.of(11, 22, 33, 44, 55, 66, 77, 88), after);
+    }
+
+    @Test
     void initializationIsSeededAndRepresentableInFloat32() {
         double[] a = digits(1, 7).initialParameters(), b = digits(1, 7).initialParameters(), c = digits(1, 8).initialParameters();
         assertArrayEquals(a, b);

@@ -88,7 +88,7 @@ public final class CsvTables {
         List<List<String>> rows = new ArrayList<>();
         for (TrainingRun t : r.training())
             for (EpochPoint e : t.epochs())
-                rows.add(List.of(t.backend(), t.precision().label(), Integer.toString(e.epoch()), n(e.accuracy()), n(e.loss())));
+                rows.add(List.of(t.backend(), t.precision().label(), n(e.epoch()), n(e.accuracy()), n(e.loss())));
         return csv(List.of("backend", "precision", "epoch", "test_accuracy", "test_loss"), rows);
     }
 

@@ -271,7 +271,7 @@ public final class HtmlReport {
             }
             if (loss.isEmpty()) continue;
             h.append(SvgChart.lines("Mini-batch loss, " + p.label(), "SGD step", "cross-entropy", loss, true, true));
-            h.append(SvgChart.lines("Held-out accuracy, " + p.label(), "epoch (0 = initial parameters)", "accuracy %", acc, false, true));
+            h.append(SvgChart.lines("Held-out accuracy, " + p.label(), "epochs of training", "accuracy %", acc, false, true));
         }
         List<SvgChart.Series> zeros = new ArrayList<>();
         for (TrainingRun t : r.training()) {
@@ -380,7 +380,7 @@ public final class HtmlReport {
         List<String> parts = new ArrayList<>();
         for (Outcome o : List.of(Outcome.CERTIFIED, Outcome.REFUTED, Outcome.UNDECIDED, Outcome.NOT_JUDGED)) {
             long n = t.count(o);
-            if (n > 0) parts.add(badge(o) + " " + n);
+            if (n > 0) parts.add("<span style='white-space:nowrap'>" + badge(o) + " " + n + "</span>");
         }
         return String.join(" ", parts);
     }

@@ -113,8 +113,7 @@ public final class Malformed {
         return all;
     }
 
-    static void replace(Site s, JsonNode root, JsonNode value, ObjectNode[] newRoot) {
-        if (s.parent() == null) return;
+    static void replace(Site s, JsonNode value) {
         if (s.key() != null) ((ObjectNode) s.parent()).set(s.key(), value);
         else ((ArrayNode) s.parent()).set(s.index(), value);
     }
@@ -130,7 +129,7 @@ public final class Malformed {
                 if (s.parent() == null) return new Document("the whole document replaced by " + v, text(v));
                 ObjectNode copy = tree.deepCopy();
                 Site t = sites(copy).get(i);
-                replace(t, copy, v, null);
+                replace(t, v);
                 return new Document(s.path() + " replaced by " + v, text(copy));
             });
         });
@@ -196,11 +195,10 @@ public final class Malformed {
                         }
                         case 5 -> {
                             node.put("alpha", 2.0);
-                            return new Document(at + " has an attribute its op does not take or out of range", text(copy));
+                            return new Document(at + ".alpha = 2 (not an attribute of its op, or out of [0, 1))", text(copy));
                         }
                         default -> {
-                            String shapeOwner = "parameters";
-                            ArrayNode shape = (ArrayNode) copy.get(shapeOwner).get(0).get("shape");
+                            ArrayNode shape = (ArrayNode) copy.get("parameters").get(0).get("shape");
                             shape.add(-1);
                             return new Document("$.parameters[0].shape gets a negative dimension", text(copy));
                         }
@@ -248,15 +246,10 @@ public final class Malformed {
                 .activations(Activation.values()).withKinksForced(0, 1).arbitrary();
         return cases.flatMap(c -> {
             ObjectNode tree = PointJson.toTree(c.procedure(), c.point());
-            Arbitrary<Document> defect = Arbitraries.oneOf(wrongTypeInPoint(tree), missingKey(tree), unknownKey(tree),
+            Arbitrary<Document> defect = Arbitraries.oneOf(wrongType(tree), missingKey(tree), unknownKey(tree),
                     wrongLength(tree), truncated(tree), arbitraryText(), outOfRange(tree));
             return defect.map(d -> new PointDocument(c.procedure(), d.defect(), d.text()));
         });
-    }
-
-    /** Like {@link #wrongType} but never replacing a whole tensor by an empty-looking value of the same meaning. */
-    static Arbitrary<Document> wrongTypeInPoint(ObjectNode tree) {
-        return wrongType(tree).filter(d -> !d.defect().startsWith("$.data replaced by null"));
     }
 
     /** One tensor given one value too many or too few. */

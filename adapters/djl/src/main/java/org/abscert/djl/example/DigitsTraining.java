@@ -83,11 +83,12 @@ public final class DigitsTraining {
 
     private static double accuracy(SequentialBlock net, NDManager m, NDArray features, int[] labels) {
         try (NDManager sub = m.newSubManager()) {
-            NDArray logits = net.forward(new ParameterStore(sub, false), new NDList(features), false).singletonOrThrow();
+            NDArray x = features.duplicate();
+            x.attach(sub);                                             // results of the forward pass follow x into sub
+            NDArray logits = net.forward(new ParameterStore(sub, false), new NDList(x), false).singletonOrThrow();
             long[] predicted = logits.argMax(1).toLongArray();
             int right = 0;
             for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) right++;
-            logits.close();
             return right / (double) labels.length;
         }
     }

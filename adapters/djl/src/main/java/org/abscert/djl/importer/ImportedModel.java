@@ -21,7 +21,7 @@ import org.abscert.spi.ir.Tensor;
  * the bindings back to DJL's parameters, and the recognised blocks.
  *
  * @param procedure the network with its loss
- * @param point     the DJL parameters and the data (zeros until {@link #withData} or {@link #at} supplies them)
+ * @param point     the DJL parameters at import and zero data; {@link #at} gives the point at current values with data
  * @param bindings  one per procedure parameter, in procedure order
  * @param steps     the recognised blocks, in forward order
  * @param loss      the loss on top
@@ -42,14 +42,6 @@ public record ImportedModel(Procedure procedure, Point point, List<ParameterBind
 
     /** Width of the network's output. */
     public int outputWidth() { return procedure.shape("Y").dim(1); }
-
-    /**
-     * The same model with data: {@code x} [batch, in] and {@code y} [batch, out], row-major (for
-     * softmax_cross_entropy, {@code y} holds one-hot rows).
-     */
-    public ImportedModel withData(double[] x, double[] y) {
-        return new ImportedModel(procedure, new Point(point.parameters(), data(x, y)), bindings, steps, loss, precision);
-    }
 
     /** The point at the DJL parameters' current values, with the given data. */
     public Point at(double[] x, double[] y) {
@@ -90,7 +82,7 @@ public record ImportedModel(Procedure procedure, Point point, List<ParameterBind
      */
     public ForwardPass forward(NDManager manager, double[] x, double[] y) {
         ParameterStore store = new ParameterStore(manager, false);
-        NDArray h = array(manager, x, procedure.shape("X"));
+        NDArray h = NdArrays.create(manager, x, procedure.shape("X"), precision);
         double[] switches = new double[procedure.switchCount()];
         int at = 0;
         for (Step s : steps) {
@@ -111,7 +103,7 @@ public record ImportedModel(Procedure procedure, Point point, List<ParameterBind
         }
         double[] out = NdArrays.doubles(h);
         if (loss.name().equals("l1")) {
-            double[] err = NdArrays.doubles(h.sub(array(manager, y, procedure.shape("Y"))));
+            double[] err = NdArrays.doubles(h.sub(NdArrays.create(manager, y, procedure.shape("Y"), precision)));
             System.arraycopy(err, 0, switches, at, err.length);
             at += err.length;
         }
@@ -127,16 +119,6 @@ public record ImportedModel(Procedure procedure, Point point, List<ParameterBind
      * @param switches the switching variables in the procedure's numbering
      */
     public record ForwardPass(double[] output, double[] switches) {}
-
-    private NDArray array(NDManager m, double[] v, Shape shape) {
-        long[] dims = new long[shape.rank()];
-        for (int i = 0; i < dims.length; i++) dims[i] = shape.dim(i);
-        ai.djl.ndarray.types.Shape s = new ai.djl.ndarray.types.Shape(dims);
-        if (precision == Precision.FLOAT64) return m.create(v, s);
-        float[] f = new float[v.length];
-        for (int i = 0; i < f.length; i++) f[i] = (float) v[i];
-        return m.create(f, s);
-    }
 
     private Map<String, Tensor> data(double[] x, double[] y) {
         Shape xs = procedure.shape("X"), ys = procedure.shape("Y");

@@ -64,6 +64,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     private final Map<Integer, ImportedModel> models = new HashMap<>();
     private TrainingStatistics stats = TrainingStatistics.EMPTY;
     private Result last;
+    private String lastError = "";
 
     private ClarkeTrainingListener(Builder b) {
         this.policy = b.policy;
@@ -102,26 +103,46 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         }
         Candidate candidate = new Candidate(DjlBackend.NAME, gradient, model.precision(), Optional.of(trace),
                 Optional.of(DjlBackend.KINK_RULES));
-        CertificationReport report = certifier.certify(model.procedure(), point, List.of(candidate));
+        CertificationReport report;
+        try {
+            report = certifier.certify(model.procedure(), point, List.of(candidate));
+        } catch (RuntimeException e) {
+            count(null, 0, 0, false, true, start);
+            error(step, e.toString(), e);
+            return;
+        }
         Result r = report.results().get(0);
         last = r;
-        boolean repaired = false;
-        if (r.verdict() != Verdict.CERTIFIED) {
-            switch (policy) {
-                case OBSERVE -> { }
-                case WARN -> LOG.warn("training step {}: gradient {} ({}): {}", step, r.verdict(), r.reason(), r.detail());
-                case FAIL -> {
-                    record(report, r, false, start);
-                    throw new ClarkeViolationException(step, r);
-                }
-                case REPAIR -> {
+        int active = report.kinks().active();
+        if (r.verdict() == Verdict.CERTIFIED) {
+            count(r.verdict(), active, r.spuriousKinks(), false, false, start);
+            return;
+        }
+        String what = "training step " + step + ": DJL's gradient is " + r.verdict() + " (" + r.reason() + ": "
+                + r.detail() + "; active kinks " + active + ", distance " + r.distance() + ")";
+        switch (policy) {
+            case OBSERVE -> count(r.verdict(), active, r.spuriousKinks(), false, false, start);
+            case WARN -> {
+                count(r.verdict(), active, r.spuriousKinks(), false, false, start);
+                LOG.warn(what);
+            }
+            case FAIL -> {
+                count(r.verdict(), active, r.spuriousKinks(), false, false, start);
+                if (r.verdict() == Verdict.REFUTED) throw new ClarkeViolationException(step, r);
+                LOG.warn(what);
+            }
+            case REPAIR -> {
+                try {
                     model.setGradient(certifier.repair(model.procedure(), point));
-                    repaired = true;
-                    LOG.debug("training step {}: gradient {} ({}), replaced by a certified Clarke gradient", step, r.verdict(), r.reason());
+                } catch (RuntimeException e) {
+                    count(r.verdict(), active, r.spuriousKinks(), false, true, start);
+                    error(step, "repair failed: " + e, e);
+                    return;
                 }
+                count(r.verdict(), active, r.spuriousKinks(), true, false, start);
+                LOG.warn("{}; replaced by a certified Clarke gradient", what);
             }
         }
-        record(report, r, repaired, start);
     }
 
     @Override
@@ -129,14 +150,26 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         if (stats.steps() > 0) LOG.info("Clarke certification ({}): {}", policy, stats.summary());
     }
 
-    private void record(CertificationReport report, Result r, boolean repaired, long start) {
-        int active = report.kinks().active();
-        stats = new TrainingStatistics(stats.steps() + 1, stats.activeKinks() + active,
-                stats.stepsWithKinks() + (active > 0 ? 1 : 0), stats.spuriousKinks() + r.spuriousKinks(),
-                stats.certified() + (r.verdict() == Verdict.CERTIFIED ? 1 : 0),
-                stats.refuted() + (r.verdict() == Verdict.REFUTED ? 1 : 0),
-                stats.undecided() + (r.verdict() == Verdict.UNDECIDED ? 1 : 0),
-                stats.repaired() + (repaired ? 1 : 0), stats.nanos() + System.nanoTime() - start);
+    /** Adds one step to the statistics; {@code verdict} is null when the certifier failed. */
+    private void count(Verdict verdict, int active, int spurious, boolean repaired, boolean error, long start) {
+        TrainingStatistics s = stats;
+        stats = new TrainingStatistics(s.steps() + 1,
+                s.certified() + (verdict == Verdict.CERTIFIED ? 1 : 0),
+                s.refuted() + (verdict == Verdict.REFUTED ? 1 : 0),
+                s.undecided() + (verdict == Verdict.UNDECIDED ? 1 : 0),
+                s.repaired() + (repaired ? 1 : 0), s.errors() + (error ? 1 : 0),
+                s.activeKinks() + active, s.stepsWithKinks() + (active > 0 ? 1 : 0), s.spuriousKinks() + spurious,
+                s.nanos() + System.nanoTime() - start);
+    }
+
+    /**
+     * The certifier failed on a step: logged (once per distinct message) so that training goes on; under
+     * {@link Policy#FAIL} the failure propagates.
+     */
+    private void error(long step, String message, RuntimeException cause) {
+        if (policy == Policy.FAIL) throw cause;
+        if (!message.equals(lastError)) LOG.error("training step {}: the certifier could not judge the gradient: {}", step, message);
+        lastError = message;
     }
 
     private ImportedModel model(Trainer trainer, int batch) {

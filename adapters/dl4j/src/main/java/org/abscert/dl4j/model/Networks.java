@@ -55,7 +55,7 @@ public final class Networks {
 
     /**
      * A new initialised network computing {@code net} in the given data type: DenseLayers and a final
-     * OutputLayer, no updater, no regularization.
+     * OutputLayer, no updater, no regularization, and MCXENT without DL4J's default softmax clipping.
      *
      * @throws IllegalArgumentException when {@link #unsupported} is not empty
      */
@@ -96,7 +96,9 @@ public final class Networks {
 
     static ILossFunction loss(LayeredNet.Loss loss) {
         return switch (loss) {
-            case SOFTMAX_CROSS_ENTROPY -> new LossMCXENT();
+            // no clipping of the softmax output (DL4J's default clips to [1e-10, 1 − 1e-10], which changes value
+            // and gradient of confident predictions away from the procedure's definition)
+            case SOFTMAX_CROSS_ENTROPY -> new LossMCXENT(0.0, null);
             case MSE -> new LossMSE();
             case L2 -> new LossL2();
             case MAE -> new LossMAE();
