@@ -95,7 +95,9 @@ public final class HtmlReport {
                 + "training step, as ratios to ").append(Html.esc(r.setup().reference())).append("’s gradient time in the same precision.</p>");
         boolean[] num = {false, false, true, false, false, true, true, true, true, true, true, true, true};
         h.append("<div class='compact'>").append(Html.textTable(Summary.HEADER, Summary.rows(r), num)).append("</div>");
-        for (String line : Summary.sensitivitySentences(r)) h.append("<p class='key'>").append(Html.esc(line)).append("</p>");
+        h.append("<div class='key'><b>What this run shows</b><ul>");
+        for (String line : Findings.of(r)) h.append("<li>").append(Html.esc(line)).append("</li>");
+        h.append("</ul></div>");
         if (!r.notes().isEmpty()) {
             h.append("<div class='note'><b>Notes</b><ul>");
             for (String n : r.notes()) h.append("<li>").append(Html.esc(n)).append("</li>");

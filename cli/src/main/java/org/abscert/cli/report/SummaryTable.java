@@ -18,9 +18,9 @@ public final class SummaryTable {
         s.append("C/R/U/- = certified/refuted/undecided/not judged; times are medians per step as ratios to ")
                 .append(setup.reference()).append("'s gradient time in the same precision.\n\n");
         s.append(Fmt.table(Summary.HEADER, Summary.rows(r)));
-        var sentences = Summary.sensitivitySentences(r);
-        if (!sentences.isEmpty()) s.append('\n');
-        for (String line : sentences) s.append(line).append('\n');
+        var findings = Findings.of(r);
+        if (!findings.isEmpty()) s.append('\n');
+        for (String line : findings) s.append("* ").append(line).append('\n');
         if (!r.notes().isEmpty()) {
             s.append('\n');
             for (String n : r.notes()) s.append("note: ").append(n).append('\n');

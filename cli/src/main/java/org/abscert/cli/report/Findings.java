@@ -1,0 +1,77 @@
+package org.abscert.cli.report;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.abscert.certifier.compare.ComparisonReport;
+import org.abscert.certifier.compare.ComparisonReport.BackendOutcome;
+import org.abscert.certifier.compare.ComparisonReport.CaseResult;
+import org.abscert.certifier.compare.ComparisonReport.ProbeRow;
+import org.abscert.certifier.compare.ComparisonReport.Step;
+import org.abscert.certifier.compare.ComparisonReport.TrainingRun;
+import org.abscert.certifier.compare.Outcome;
+
+/** The few sentences a reader should take away, derived from the numbers (never written by hand). */
+final class Findings {
+    private Findings() {}
+
+    static List<String> of(ComparisonReport r) {
+        List<String> out = new ArrayList<>();
+        // kink rules outside the theory's assumptions
+        Map<String, Set<String>> ruleIssues = new LinkedHashMap<>();
+        for (ProbeRow p : r.probes()) {
+            if (!p.measured()) continue;
+            if (!p.report().absConsistent()) ruleIssues.computeIfAbsent(p.backend(), k -> new LinkedHashSet<>()).add("not abs-consistent");
+            if (!p.report().deterministic()) ruleIssues.computeIfAbsent(p.backend(), k -> new LinkedHashSet<>()).add("not deterministic");
+        }
+        ruleIssues.forEach((b, issues) -> out.add("Kink rules of " + b + ": " + String.join(" and ", issues) + "."));
+
+        // vector-suite refutations and undecided cases, grouped by case
+        for (Outcome o : List.of(Outcome.REFUTED, Outcome.UNDECIDED)) {
+            Map<String, Set<String>> byCase = new LinkedHashMap<>();
+            Map<String, String> titles = new LinkedHashMap<>();
+            for (CaseResult c : r.cases())
+                for (BackendOutcome b : c.outcomes())
+                    if (b.outcome() == o) {
+                        byCase.computeIfAbsent(c.caseId(), k -> new LinkedHashSet<>()).add(b.backend() + " " + c.precision().label()
+                                + (o == Outcome.UNDECIDED && !b.reason().isEmpty() ? " (" + b.reason() + ")" : ""));
+                        titles.put(c.caseId(), c.title() + " at " + c.pointText());
+                    }
+            byCase.forEach((id, who) -> out.add((o == Outcome.REFUTED ? "Refuted: " : "Undecided: ") + titles.get(id) + " — "
+                    + String.join(", ", who) + "."));
+        }
+
+        // training: kinks seen, and what the certifier refused
+        long zeros = 0, steps = 0, judged = 0;
+        Map<String, Integer> notCertified = new LinkedHashMap<>();
+        boolean allWithoutKinks = true;
+        for (TrainingRun t : r.training()) {
+            zeros += t.totalZeros();
+            steps += t.steps().size();
+            for (Step s : t.steps()) {
+                if (!s.outcome().judged()) continue;
+                judged++;
+                if (s.outcome() == Outcome.CERTIFIED) continue;
+                notCertified.merge(s.outcome().name() + " " + s.reason() + " (" + t.precision().label() + ")", 1, Integer::sum);
+                if (s.zeros() > 0 || s.spurious() > 0) allWithoutKinks = false;
+            }
+        }
+        if (steps > 0) {
+            out.add("Training: " + zeros + " ReLU argument" + (zeros == 1 ? " was" : "s were") + " exactly 0 in " + steps
+                    + " backend steps; " + judged + " steps were judged.");
+            if (!notCertified.isEmpty()) {
+                List<String> parts = new ArrayList<>();
+                notCertified.forEach((k, n) -> parts.add(n + " " + k));
+                out.add("Training steps not certified: " + String.join(", ", parts) + (allWithoutKinks
+                        ? "; none of them had an active or spurious kink, so they concern rounding at a differentiable point "
+                                + "(see the certifier's detail in part 3), not a kink rule."
+                        : "."));
+            }
+        }
+        out.addAll(Summary.sensitivitySentences(r));
+        return out;
+    }
+}
