@@ -66,10 +66,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Fewer repetitions (a smoke run; the ratios are noisier).")
     boolean quick;
 
-    @Option(names = "--repetitions", paramLabel = "N", description = "Timed repetitions per measurement (default: 15, or 3 with --quick).")
+    @Option(names = "--repetitions", paramLabel = "N", description = "Timed repetitions per measurement (default: 21, or 3 with --quick).")
     Integer repetitions;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Untimed warm-up runs per measurement (default: 8, or 1 with --quick).")
+    @Option(names = "--warmup", paramLabel = "N", description = "Untimed warm-up runs per measurement (default: 20, or 1 with --quick).")
     Integer warmup;
 
     @Option(names = "--kinks", paramLabel = "K", defaultValue = "48",
@@ -87,8 +87,8 @@ final class BenchCommand implements Callable<Integer> {
     record Row(String key, String what, double millis, double ratio, String target, String outcome) {}
 
     @Override public Integer call() throws BackendException {
-        int reps = repetitions != null ? repetitions : quick ? 3 : 15;
-        int warm = warmup != null ? warmup : quick ? 1 : 8;
+        int reps = repetitions != null ? repetitions : quick ? 3 : 21;
+        int warm = warmup != null ? warmup : quick ? 1 : 20;
         if (reps < 1 || warm < 0) throw new BackendException("--repetitions must be at least 1 and --warmup at least 0");
         if (kinks < 1 || kinks > WIDTHS[1])
             throw new BackendException("--kinks must be between 1 and " + WIDTHS[1] + ", got " + kinks);

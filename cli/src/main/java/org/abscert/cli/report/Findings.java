@@ -31,17 +31,22 @@ final class Findings {
 
         // vector-suite refutations and undecided cases, grouped by case
         for (Outcome o : List.of(Outcome.REFUTED, Outcome.UNDECIDED)) {
-            Map<String, Set<String>> byCase = new LinkedHashMap<>();
+            // case → backend (with reason when undecided) → precisions
+            Map<String, Map<String, Set<String>>> byCase = new LinkedHashMap<>();
             Map<String, String> titles = new LinkedHashMap<>();
             for (CaseResult c : r.cases())
                 for (BackendOutcome b : c.outcomes())
                     if (b.outcome() == o) {
-                        byCase.computeIfAbsent(c.caseId(), k -> new LinkedHashSet<>()).add(b.backend() + " " + c.precision().label()
-                                + (o == Outcome.UNDECIDED && !b.reason().isEmpty() ? " (" + b.reason() + ")" : ""));
+                        String who = b.backend() + (o == Outcome.UNDECIDED && !b.reason().isEmpty() ? " [" + b.reason() + "]" : "");
+                        byCase.computeIfAbsent(c.caseId(), k -> new LinkedHashMap<>())
+                                .computeIfAbsent(who, k -> new LinkedHashSet<>()).add(c.precision().label());
                         titles.put(c.caseId(), c.title() + " at " + c.pointText());
                     }
-            byCase.forEach((id, who) -> out.add((o == Outcome.REFUTED ? "Refuted: " : "Undecided: ") + titles.get(id) + " — "
-                    + String.join(", ", who) + "."));
+            byCase.forEach((id, who) -> {
+                List<String> parts = new ArrayList<>();
+                who.forEach((b, ps) -> parts.add(b + " (" + String.join(", ", ps) + ")"));
+                out.add((o == Outcome.REFUTED ? "Refuted: " : "Undecided: ") + titles.get(id) + " — " + String.join("; ", parts) + ".");
+            });
         }
 
         // training: kinks seen, and what the certifier refused
