@@ -163,6 +163,28 @@ class CertifyCommandTest {
     }
 
     @Test
+    void denseNetWithOneSampleIsCertifiedByLikq() {
+        Run r = run("certify", example("mlp-single"), "--point", point("mlp-single"), "--backend", "tape", "--format", "json");
+        assertEquals(0, r.code(), r::toString);
+        JsonNode j = r.json();
+        assertEquals(1, j.get("kinks").get("active").asInt(), "one pre-activation forced to zero");
+        assertTrue(j.get("conditions").get("likq").asBoolean());
+        assertEquals("LIKQ", j.get("results").get(0).get("reason").asText());
+    }
+
+    @Test
+    void batchWithADuplicatedSampleIsCertifiedByGroupedChoiceOnly() {
+        Run r = run("certify", example("mlp-duplicate"), "--point", point("mlp-duplicate"), "--backend", "tape",
+                "--format", "json");
+        assertEquals(0, r.code(), r::toString);
+        JsonNode j = r.json();
+        assertEquals(2, j.get("kinks").get("active").asInt(), "the forced kink appears in both samples");
+        assertFalse(j.get("conditions").get("likq").asBoolean());
+        assertTrue(j.get("conditions").get("grouped").asBoolean());
+        assertEquals("GROUPED", j.get("results").get(0).get("reason").asText());
+    }
+
+    @Test
     void malformedProcedureIsBadInput(@TempDir Path dir) throws IOException {
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, "{\"format\": \"abscert/procedure@1\", \"name\": \"x\", ");

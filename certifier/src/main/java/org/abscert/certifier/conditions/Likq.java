@@ -1,11 +1,14 @@
 package org.abscert.certifier.conditions;
 
 import java.math.BigInteger;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.TreeMap;
 import org.abscert.certifier.anf.AbsNormalForm;
 import org.abscert.certifier.anf.Program;
 import org.abscert.certifier.anf.Sweeps;
-import org.abscert.certifier.exact.ExactSweep;
+import org.abscert.certifier.exact.ExactRows;
 import org.abscert.certifier.exact.Field;
 import org.abscert.certifier.exact.ModP;
 import org.abscert.certifier.exact.Rank;
@@ -18,11 +21,12 @@ import org.apache.commons.math3.linear.SingularValueDecomposition;
  *
  * <p>Decided, cheapest first: (1) structurally, when every active switch has its own private parameter
  * ({@link Grouping#singletons()}): the private columns form a unit lower-triangular block; (2) for exact
- * switches, the rank of J_α·R modulo a prime for a random integer matrix R (n × |α|), from |α| forward
- * directional sweeps in ℤ/p — full rank modulo p implies full rank of J_α over ℚ; if deficient for two
- * primes, (3) fraction-free Bareiss elimination on the exact J_α when it is small, otherwise reported as
- * deficient (probabilistic; a false "no" never leads to a certificate); (4) for switches behind smooth
- * elementals, the singular values of J_α·R in double with a relative tolerance (numerical).
+ * switches, the rank modulo a prime of the exact rows of J_α, from sparse reverse sweeps in ℤ/p
+ * ({@link ExactRows}) — full rank modulo p implies full rank over ℚ; if deficient for two primes, (3) the
+ * exact rational rows: two identical rows prove deficiency, otherwise fraction-free Bareiss elimination when
+ * small, else reported as deficient (a false "no" never leads to a certificate); (4) for switches behind
+ * smooth elementals, the singular values of J_α·R in double for a random R, with a relative tolerance
+ * (numerical).
  *
  * @param holds     LIKQ holds
  * @param numerical decided in floating point with a tolerance
@@ -33,8 +37,10 @@ public record Likq(boolean holds, boolean numerical, String how) {
     static final long MODULAR_LIMIT = 4_000_000L;
     /** Largest estimated number of exact multiply-adds ((|α| + 1) sweeps up to the last active switch). */
     static final long SWEEP_LIMIT = 30_000_000L;
-    /** Largest |α|·n (and n) for which Bareiss runs on the exact J_α. */
-    static final long BAREISS_LIMIT = 40_000L;
+    /** Largest |α|²·(columns) for which Bareiss runs on the exact J_α. */
+    static final long BAREISS_LIMIT = 5_000_000L;
+    /** Field operations allowed for the exact rows of J_α. */
+    static final long BUDGET = 30_000_000L;
 
     public static Likq test(AbsNormalForm anf, Grouping grouping) {
         int k = anf.active.length;
@@ -49,32 +55,48 @@ public record Likq(boolean holds, boolean numerical, String how) {
             exact &= p.switchExact(sw);
             last = Math.max(last, p.switchNode[sw]);
         }
+        if (exact) {
+            try {
+                for (long prime : new long[] {ModP.P1, ModP.P2}) {
+                    ModP f = new ModP(prime);
+                    List<TreeMap<Integer, Long>> rows = new ExactRows<>(p, f, anf.forward.v, anf.sigma, BUDGET).rows(anf.active);
+                    int[] cols = columns(rows);
+                    if ((long) k * cols.length > MODULAR_LIMIT)
+                        return new Likq(false, false, "not decided: J_α has " + k + " rows over " + cols.length + " columns (limit " + MODULAR_LIMIT + " entries)");
+                    long[][] m = new long[k][cols.length];
+                    for (int r = 0; r < k; r++)
+                        for (var e : rows.get(r).entrySet()) m[r][Arrays.binarySearch(cols, e.getKey())] = e.getValue();
+                    if (Rank.modP(m, prime) == k)
+                        return new Likq(true, false, "the exact rows of J_α have full rank " + k + " modulo p = " + prime);
+                }
+                List<TreeMap<Integer, BigFraction>> rows = new ExactRows<>(p, Field.RATIONAL, anf.forward.v, anf.sigma, BUDGET).rows(anf.active);
+                for (int a = 0; a < k; a++)
+                    for (int b = a + 1; b < k; b++)
+                        if (rows.get(a).equals(rows.get(b)))
+                            return new Likq(false, false, "active switches " + anf.active[a] + " and " + anf.active[b] + " have identical exact rows");
+                int[] cols = columns(rows);
+                if ((long) k * k * cols.length <= BAREISS_LIMIT) {
+                    BigInteger[][] m = new BigInteger[k][cols.length];
+                    for (int r = 0; r < k; r++) {
+                        BigInteger lcm = BigInteger.ONE;
+                        for (BigFraction x : rows.get(r).values()) lcm = lcm.divide(lcm.gcd(x.getDenominator())).multiply(x.getDenominator());
+                        Arrays.fill(m[r], BigInteger.ZERO);
+                        for (var e : rows.get(r).entrySet())
+                            m[r][Arrays.binarySearch(cols, e.getKey())] = e.getValue().getNumerator().multiply(lcm.divide(e.getValue().getDenominator()));
+                    }
+                    int rank = Rank.bareiss(m);
+                    return new Likq(rank == k, false, "exact rank " + rank + " of " + k + " (Bareiss)");
+                }
+                return new Likq(false, false, "J_α rank deficient modulo two primes (exact elimination skipped: too large)");
+            } catch (ExactRows.BudgetExceeded e) {
+                return new Likq(false, false, "not decided: the exact rows of J_α exceed the budget of " + BUDGET + " operations");
+            }
+        }
         long size = (long) k * p.parameterSize;
         long cost = (k + 1L) * p.cumulativeFlops[last];
         if (cost > SWEEP_LIMIT || size > MODULAR_LIMIT)
-            return new Likq(false, !exact, "not decided: the exact rank test would take about " + cost + " multiply-adds over "
+            return new Likq(false, true, "not decided: the numerical rank test would take about " + cost + " multiply-adds over "
                     + k + " active switches (limit " + SWEEP_LIMIT + ")");
-        if (exact) {
-            if (size > MODULAR_LIMIT) return new Likq(false, false, "not decided: |α|·n = " + size + " exceeds the limit");
-            int[] t = anf.sigma;
-            Random rnd = new Random(0x5eed);
-            for (long prime : new long[] {ModP.P1, ModP.P2}) {
-                ModP f = new ModP(prime);
-                ExactSweep<Long> sweep = new ExactSweep<>(p, f, anf.forward.v, anf.sigma, last);
-                Object[][] dirs = new Object[k][p.parameterSize];
-                for (int c = 0; c < k; c++) for (int j = 0; j < p.parameterSize; j++) dirs[c][j] = (long) rnd.nextInt((int) Math.min(prime, Integer.MAX_VALUE));
-                Object[][] jr = sweep.tangent(t, dirs, anf.active);
-                long[][] m = new long[k][k];
-                for (int c = 0; c < k; c++) for (int r = 0; r < k; r++) m[r][c] = (Long) jr[c][r];
-                if (Rank.modP(m, prime) == k)
-                    return new Likq(true, false, "J_α·R has full rank " + k + " modulo p = " + prime);
-            }
-            if (p.parameterSize <= 400 && size <= BAREISS_LIMIT) {
-                int rank = bareissRank(anf, last);
-                return new Likq(rank == k, false, "exact rank " + rank + " of " + k + " (Bareiss)");
-            }
-            return new Likq(false, false, "J_α·R rank deficient modulo two primes (exact elimination skipped: too large)");
-        }
         if (size > MODULAR_LIMIT) return new Likq(false, true, "not decided: |α|·n = " + size + " exceeds the limit");
         Random rnd = new Random(0x5eed);
         double[][] dirs = new double[k][p.parameterSize];
@@ -89,26 +111,9 @@ public record Likq(boolean holds, boolean numerical, String how) {
         return new Likq(rank == k, true, "numerical rank " + rank + " of " + k + " (singular values, relative tolerance 1e-9·|α|)");
     }
 
-    /** Exact rank of J_α: n exact directional sweeps along unit vectors, rows scaled to integers, Bareiss. */
-    private static int bareissRank(AbsNormalForm anf, int last) {
-        Program p = anf.program;
-        int k = anf.active.length, n = p.parameterSize;
-        ExactSweep<BigFraction> sweep = new ExactSweep<>(p, Field.RATIONAL, anf.forward.v, anf.sigma, last);
-        Object[][] dirs = new Object[n][n];
-        for (int c = 0; c < n; c++) for (int j = 0; j < n; j++) dirs[c][j] = c == j ? BigFraction.ONE : BigFraction.ZERO;
-        Object[][] jt = sweep.tangent(anf.sigma, dirs, anf.active);
-        BigInteger[][] m = new BigInteger[k][n];
-        for (int r = 0; r < k; r++) {
-            BigInteger lcm = BigInteger.ONE;
-            for (int c = 0; c < n; c++) {
-                BigInteger d = ((BigFraction) jt[c][r]).getDenominator();
-                lcm = lcm.divide(lcm.gcd(d)).multiply(d);
-            }
-            for (int c = 0; c < n; c++) {
-                BigFraction x = (BigFraction) jt[c][r];
-                m[r][c] = x.getNumerator().multiply(lcm.divide(x.getDenominator()));
-            }
-        }
-        return Rank.bareiss(m);
+    private static <T> int[] columns(List<TreeMap<Integer, T>> rows) {
+        java.util.TreeSet<Integer> c = new java.util.TreeSet<>();
+        for (var r : rows) c.addAll(r.keySet());
+        return c.stream().mapToInt(Integer::intValue).toArray();
     }
 }

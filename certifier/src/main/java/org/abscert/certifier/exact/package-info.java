@@ -1,8 +1,8 @@
 /**
  * Exact arithmetic for polynomial switches (THEORY.md §8): rationals and prime fields
  * ({@link org.abscert.certifier.exact.Field}), on-demand exact switch values
- * ({@link org.abscert.certifier.exact.LazyExact}), exact directional sweeps
- * ({@link org.abscert.certifier.exact.ExactSweep}) and rank tests modulo p and by Bareiss elimination
+ * ({@link org.abscert.certifier.exact.LazyExact}), exact sparse rows of J_α
+ * ({@link org.abscert.certifier.exact.ExactRows}) and rank tests modulo p and by Bareiss elimination
  * ({@link org.abscert.certifier.exact.Rank}).
  */
 package org.abscert.certifier.exact;

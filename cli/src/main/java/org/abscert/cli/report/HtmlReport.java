@@ -51,11 +51,12 @@ public final class HtmlReport {
             .key{background:var(--soft);border-left:4px solid #0072b2;padding:8px 12px;margin:10px 0;max-width:980px}
             .compact td,.compact th{white-space:nowrap;font-size:12px;padding:4px 7px}
             td.num,td:first-child{white-space:nowrap}
-            #rules td:last-child{min-width:320px;font-size:12px}
+            ul.notes{font-size:13px;max-width:1100px}
+            details{display:inline}
             #vectors td{min-width:92px}
             #vectors td:first-child{white-space:normal;min-width:230px}
             details summary{cursor:pointer}
-            details ul{margin:4px 0;padding-left:18px;max-width:420px}
+            details ul{margin:4px 0;padding-left:18px}
             .charts{display:flex;flex-wrap:wrap;gap:14px}
             .charts svg{border:1px solid var(--line);background:#fff;max-width:100%;height:auto}
             footer{color:var(--muted);font-size:12px;margin-top:40px}
@@ -93,11 +94,11 @@ public final class HtmlReport {
                 + "C/R/U/- count certified / refuted / undecided / not judged (no verdict: unsupported, failed, or the certifier "
                 + "unavailable). Zero kinks are switching variables the backend evaluated at exactly 0; times are medians per "
                 + "training step, as ratios to ").append(Html.esc(r.setup().reference())).append("’s gradient time in the same precision.</p>");
-        boolean[] num = {false, false, true, false, false, true, true, true, true, true, true, true, true};
-        h.append("<div class='compact'>").append(Html.textTable(Summary.HEADER, Summary.rows(r), num)).append("</div>");
         h.append("<div class='key'><b>What this run shows</b><ul>");
         for (String line : Findings.of(r)) h.append("<li>").append(Html.esc(line)).append("</li>");
         h.append("</ul></div>");
+        boolean[] num = {false, false, true, false, false, true, true, true, true, true, true, true, true};
+        h.append("<div class='compact'>").append(Html.textTable(Summary.HEADER, Summary.rows(r), num)).append("</div>");
         if (!r.notes().isEmpty()) {
             h.append("<div class='note'><b>Notes</b><ul>");
             for (String n : r.notes()) h.append("<li>").append(Html.esc(n)).append("</li>");
@@ -122,8 +123,8 @@ public final class HtmlReport {
         List<List<String>> rows = new ArrayList<>();
         for (ProbeRow p : r.probes()) {
             if (!p.measured()) {
-                rows.add(List.of(Html.esc(p.backend()), p.precision().label(), "–", "–", "–", "–", "–", "–", "–", "–",
-                        "<span class='b NOT_JUDGED'>not probed</span> " + Html.esc(p.error())));
+                rows.add(List.of(Html.esc(p.backend()), p.precision().label(), "–", "–", "–", "–", "–", "–", "–",
+                        "<span class='b NOT_JUDGED'>not probed</span>"));
                 continue;
             }
             var k = p.report().rules();
@@ -131,19 +132,27 @@ public final class HtmlReport {
                     Fmt.rule(k.maxTieA()) + " / " + Fmt.rule(k.maxTieB()), Fmt.rule(k.minTieA()) + " / " + Fmt.rule(k.minTieB()),
                     Fmt.rule(k.leaky0()) + " (α = " + Fmt.rule(k.leakyAlpha()) + ")",
                     Fmt.rule(k.hardtanhMinus1()) + " / " + Fmt.rule(k.hardtanhPlus1()),
-                    yesNo(p.report().absConsistent()), yesNo(p.report().deterministic()), notes(p.report().notes())));
+                    yesNo(p.report().absConsistent()), yesNo(p.report().deterministic())));
         }
         h.append(Html.table(List.of("backend", "precision", "relu′(0)", "abs′(0)", "max tie ∂a / ∂b", "min tie ∂a / ∂b",
-                "leaky_relu′(0)", "hardtanh′(−1) / (+1)", "abs-consistent", "deterministic", "notes"), rows,
+                "leaky_relu′(0)", "hardtanh′(−1) / (+1)", "abs-consistent", "deterministic"), rows,
                 new boolean[] {false, false, true, true, true, true, true, true}));
+        StringBuilder notes = new StringBuilder();
+        for (ProbeRow p : r.probes()) {
+            List<String> n = p.measured() ? p.report().notes() : List.of(p.error());
+            if (n.isEmpty()) continue;
+            notes.append("<li><b>").append(Html.esc(p.backend())).append(' ').append(p.precision().label()).append("</b>: ")
+                    .append(notes(n)).append("</li>");
+        }
+        if (notes.length() > 0) h.append("<h3>Probe notes</h3><ul class='notes'>").append(notes).append("</ul>");
         h.append("</section>\n");
     }
 
     /** Probe notes can run long (one per failed determinism check): the first one, the rest folded away. */
     private static String notes(List<String> notes) {
         if (notes.isEmpty()) return "";
-        if (notes.size() == 1) return Html.esc(shorten(notes.get(0), 160));
-        StringBuilder s = new StringBuilder("<details><summary>").append(Html.esc(shorten(notes.get(0), 120)))
+        if (notes.size() == 1) return Html.esc(notes.get(0));
+        StringBuilder s = new StringBuilder("<details><summary>").append(Html.esc(notes.get(0)))
                 .append(" (+").append(notes.size() - 1).append(" more)</summary><ul>");
         for (String n : notes.subList(1, notes.size())) s.append("<li>").append(Html.esc(n)).append("</li>");
         return s.append("</ul></details>").toString();

@@ -1,6 +1,5 @@
 package org.abscert.properties.support;
 
-import java.util.List;
 import java.util.Optional;
 import net.jqwik.api.lifecycle.LifecycleContext;
 import net.jqwik.api.lifecycle.PropagationMode;
@@ -72,7 +71,4 @@ public final class BackendHook implements SkipExecutionHook {
         certifierMissing = m;
         return m;
     }
-
-    /** The backend names every suite runs against, in the order of the issue. */
-    public static final List<String> BACKENDS = List.of("tape", "dl4j", "dl4j-samediff", "djl-pytorch");
 }

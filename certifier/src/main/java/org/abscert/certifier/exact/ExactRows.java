@@ -1,0 +1,223 @@
+package org.abscert.certifier.exact;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.abscert.certifier.anf.Program;
+import org.abscert.spi.ir.Op;
+
+/**
+ * Exact rows of J_α — ∂z_i/∂x with the signature fixed to σ (zeros on α) — by sparse reverse sweeps in a
+ * {@link Field}. Values of the procedure are evaluated lazily and only where a partial derivative needs
+ * them (|z| = σ z at the kinks, exact because σ is), adjoints are kept only where they are non-zero, so a row
+ * of a shallow switch touches its own cone only. A budget of field operations bounds the work.
+ *
+ * @param <T> field element
+ */
+public final class ExactRows<T> {
+    /** Thrown when the budget of field operations is exhausted. */
+    public static final class BudgetExceeded extends RuntimeException {
+        BudgetExceeded() { super("budget exceeded", null, false, false); }
+    }
+
+    private final Program p;
+    private final Field<T> f;
+    private final double[][] inputs;
+    private final int[] sigma;
+    private final Object[][] memo;
+    private final T half;
+    private long budget;
+
+    public ExactRows(Program p, Field<T> f, double[][] v, int[] sigma, long budget) {
+        this.p = p;
+        this.f = f;
+        this.inputs = v;
+        this.sigma = sigma;
+        this.memo = new Object[p.nSlots][];
+        this.half = f.divide(f.one(), 2);
+        this.budget = budget;
+    }
+
+    private void spend(long n) {
+        budget -= n;
+        if (budget < 0) throw new BudgetExceeded();
+    }
+
+    @SuppressWarnings("unchecked")
+    private T value(int slot, int e) {
+        Object[] m = memo[slot];
+        if (m == null) memo[slot] = m = new Object[p.size[slot]];
+        if (m[e] != null) return (T) m[e];
+        spend(1);
+        int i = p.nodeOfSlot(slot);
+        T r = i < 0 ? f.of(inputs[slot][e]) : compute(i, e);
+        m[e] = r;
+        return r;
+    }
+
+    private T sg(int s, T x) { return s == 0 ? f.zero() : s > 0 ? x : f.neg(x); }
+
+    private T compute(int i, int e) {
+        int[] as = p.args[i];
+        Op op = p.op[i];
+        switch (op) {
+            case MATMUL -> {
+                int k = p.shape[as[0]].dim(1);
+                int nc = p.shape[as[1]].rank() == 2 ? p.shape[as[1]].dim(1) : 1;
+                int row = e / nc, col = e % nc;
+                T s = f.zero();
+                for (int t = 0; t < k; t++) {
+                    T x = value(as[0], row * k + t);
+                    if (f.isZero(x)) continue;
+                    s = f.add(s, f.mul(x, value(as[1], t * nc + col)));
+                }
+                return s;
+            }
+            case SUM, MEAN, MSE -> {
+                T s = f.zero();
+                int n = p.size[as[0]];
+                for (int t = 0; t < n; t++) {
+                    T x = value(as[0], t);
+                    if (op == Op.MSE) {
+                        T d = f.sub(x, value(as[1], t));
+                        x = f.mul(d, d);
+                    }
+                    s = f.add(s, x);
+                }
+                return op == Op.SUM ? s : f.divide(s, n);
+            }
+            default -> {
+            }
+        }
+        T x = value(as[0], p.argIndex(i, 0, e));
+        T y = as.length > 1 ? value(as[1], p.argIndex(i, 1, e)) : null;
+        int off = p.switchOffset[i];
+        return switch (op) {
+            case ADD -> f.add(x, y);
+            case SUB -> f.sub(x, y);
+            case MUL -> f.mul(x, y);
+            case NEG -> f.neg(x);
+            case SCALE -> f.mul(f.of(p.attr[i]), x);
+            case SQUARE -> f.mul(x, x);
+            case ABS -> sg(sigma[off + e], x);
+            case RELU -> f.mul(half, f.add(x, sg(sigma[off + e], x)));
+            case LEAKY_RELU -> {
+                T al = f.of(p.attr[i]);
+                yield f.mul(half, f.add(f.mul(f.add(f.one(), al), x), f.mul(f.sub(f.one(), al), sg(sigma[off + e], x))));
+            }
+            case MAX, MIN -> {
+                T s = f.add(x, y), ab = sg(sigma[off + e], f.sub(x, y));
+                yield f.mul(half, op == Op.MAX ? f.add(s, ab) : f.sub(s, ab));
+            }
+            case HARDTANH -> f.mul(half, f.sub(sg(sigma[off + 2 * e], f.add(x, f.one())), sg(sigma[off + 2 * e + 1], f.sub(x, f.one()))));
+            default -> throw new IllegalStateException(op + " has no exact evaluation");
+        };
+    }
+
+    private T partial(Op op, int j, double alpha, int t0, int t1) {
+        T t = f.of((long) t0);
+        return switch (op) {
+            case ABS -> t;
+            case RELU -> f.mul(half, f.add(f.one(), t));
+            case LEAKY_RELU -> {
+                T al = f.of(alpha);
+                yield f.mul(half, f.add(f.add(f.one(), al), f.mul(f.sub(f.one(), al), t)));
+            }
+            case MAX -> f.mul(half, j == 0 ? f.add(f.one(), t) : f.sub(f.one(), t));
+            case MIN -> f.mul(half, j == 0 ? f.sub(f.one(), t) : f.add(f.one(), t));
+            case HARDTANH -> f.mul(half, f.of((long) (t0 - t1)));
+            default -> throw new IllegalArgumentException(op.toString());
+        };
+    }
+
+    private void acc(Map<Integer, Map<Integer, T>> adj, int slot, int e, T v) {
+        if (p.deps[slot].isEmpty() || f.isZero(v)) return;
+        spend(1);
+        adj.computeIfAbsent(slot, k -> new HashMap<>()).merge(e, v, f::add);
+    }
+
+    /** The row ∂z_sw/∂x (fixed σ) as a sparse map from flat parameter index to value, zeros omitted. */
+    public TreeMap<Integer, T> row(int sw) {
+        Map<Integer, Map<Integer, T>> adj = new HashMap<>();
+        int n = p.switchNode[sw];
+        int e0 = p.switchElement(sw);
+        int[] a0 = p.args[n];
+        acc(adj, a0[0], p.argIndex(n, 0, e0), f.one());
+        if (p.op[n] == Op.MAX || p.op[n] == Op.MIN) acc(adj, a0[1], p.argIndex(n, 1, e0), f.neg(f.one()));
+        for (int i = n - 1; i >= 0; i--) {
+            Map<Integer, T> g = adj.remove(p.slotOfNode(i));
+            if (g == null) continue;
+            int[] as = p.args[i];
+            Op op = p.op[i];
+            int off = p.switchOffset[i];
+            for (var en : g.entrySet()) {
+                int e = en.getKey();
+                T gv = en.getValue();
+                if (f.isZero(gv)) continue;
+                switch (op) {
+                    case MATMUL -> {
+                        int k = p.shape[as[0]].dim(1);
+                        int nc = p.shape[as[1]].rank() == 2 ? p.shape[as[1]].dim(1) : 1;
+                        int row = e / nc, col = e % nc;
+                        boolean needA = !p.deps[as[0]].isEmpty(), needB = !p.deps[as[1]].isEmpty();
+                        for (int t = 0; t < k; t++) {
+                            if (needA) acc(adj, as[0], row * k + t, f.mul(gv, value(as[1], t * nc + col)));
+                            if (needB) acc(adj, as[1], t * nc + col, f.mul(value(as[0], row * k + t), gv));
+                        }
+                    }
+                    case SUM, MEAN -> {
+                        int m = p.size[as[0]];
+                        T s = op == Op.MEAN ? f.divide(gv, m) : gv;
+                        for (int t = 0; t < m; t++) acc(adj, as[0], t, s);
+                    }
+                    case MSE -> {
+                        int m = p.size[as[0]];
+                        for (int t = 0; t < m; t++) {
+                            T d = f.divide(f.mul(f.of(2L), f.mul(gv, f.sub(value(as[0], t), value(as[1], t)))), m);
+                            acc(adj, as[0], t, d);
+                            acc(adj, as[1], t, f.neg(d));
+                        }
+                    }
+                    default -> {
+                        int ia = p.argIndex(i, 0, e);
+                        int ib = as.length > 1 ? p.argIndex(i, 1, e) : 0;
+                        switch (op) {
+                            case ADD -> { acc(adj, as[0], ia, gv); acc(adj, as[1], ib, gv); }
+                            case SUB -> { acc(adj, as[0], ia, gv); acc(adj, as[1], ib, f.neg(gv)); }
+                            case MUL -> {
+                                if (!p.deps[as[0]].isEmpty()) acc(adj, as[0], ia, f.mul(gv, value(as[1], ib)));
+                                if (!p.deps[as[1]].isEmpty()) acc(adj, as[1], ib, f.mul(gv, value(as[0], ia)));
+                            }
+                            case NEG -> acc(adj, as[0], ia, f.neg(gv));
+                            case SCALE -> acc(adj, as[0], ia, f.mul(f.of(p.attr[i]), gv));
+                            case SQUARE -> acc(adj, as[0], ia, f.mul(f.of(2L), f.mul(gv, value(as[0], ia))));
+                            case ABS, RELU, LEAKY_RELU -> acc(adj, as[0], ia, f.mul(gv, partial(op, 0, p.attr[i], sigma[off + e], 0)));
+                            case HARDTANH -> acc(adj, as[0], ia, f.mul(gv, partial(op, 0, 0, sigma[off + 2 * e], sigma[off + 2 * e + 1])));
+                            case MAX, MIN -> {
+                                acc(adj, as[0], ia, f.mul(gv, partial(op, 0, 0, sigma[off + e], 0)));
+                                acc(adj, as[1], ib, f.mul(gv, partial(op, 1, 0, sigma[off + e], 0)));
+                            }
+                            default -> throw new IllegalStateException(op + " has no exact derivative");
+                        }
+                    }
+                }
+            }
+        }
+        TreeMap<Integer, T> row = new TreeMap<>();
+        for (var en : adj.entrySet()) {
+            int s = en.getKey();
+            if (!p.isParam(s)) continue;
+            for (var x : en.getValue().entrySet()) if (!f.isZero(x.getValue())) row.put(p.paramOffset[s] + x.getKey(), x.getValue());
+        }
+        return row;
+    }
+
+    /** Rows of several switches. */
+    public List<TreeMap<Integer, T>> rows(int[] switches) {
+        List<TreeMap<Integer, T>> out = new ArrayList<>();
+        for (int sw : switches) out.add(row(sw));
+        return out;
+    }
+}
