@@ -91,7 +91,10 @@ final class Judgement {
                 note("the candidate differs from AD with its backend's slopes (" + fmt(dist(cand.gradient(), gad)) + ")");
             }
         }
-        // 4. enumeration
+        // 4. one known limiting gradient (the lexicographic piece), then enumeration
+        if (close(cand.gradient(), ctx.repair().gradient()))
+            return result(Verdict.CERTIFIED, Reason.ENUMERATION, "the candidate equals the limiting gradient of the lexicographic piece (a realizable completion, THEORY.md §9)",
+                    0, List.of(), numerical);
         double tolD = tol * norm(ctx.magnitude()) + Double.MIN_NORMAL;
         Enumeration.Result e = ctx.enumeration(gs -> Hull.distance(gs, cand.gradient()).upper() <= tolD);
         if (e.gradients().isEmpty())

@@ -6,6 +6,7 @@ import org.abscert.certifier.anf.Sweeps;
 import org.abscert.certifier.clarke.Enumeration;
 import org.abscert.certifier.conditions.Grouping;
 import org.abscert.certifier.conditions.Likq;
+import org.abscert.certifier.repair.Repair;
 import org.abscert.spi.Precision;
 import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
@@ -23,6 +24,7 @@ final class PointContext {
     private Enumeration.Result enumeration;
     private double[] magnitude;
     private double[] smoothGradient;
+    private Repair repair;
 
     PointContext(Procedure procedure, Point point, Precision precision, StaticCertificate stat, long workCap) {
         this.procedure = procedure;
@@ -73,6 +75,12 @@ final class PointContext {
     double[] smoothGradient() {
         if (smoothGradient == null) smoothGradient = anf.gradient(anf.slopes(0));
         return smoothGradient;
+    }
+
+    /** The repaired (lexicographic) limiting gradient. */
+    Repair repair() {
+        if (repair == null) repair = Repair.at(anf);
+        return repair;
     }
 
     Conditions conditions() {

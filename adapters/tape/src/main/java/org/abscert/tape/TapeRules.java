@@ -33,7 +33,9 @@ public record TapeRules(double relu0, double abs0, double leakyWeight, double ma
 
     public TapeRules {
         double[] all = {relu0, abs0, leakyWeight, maxTieA, maxTieB, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1};
-        for (double v : all) if (!Double.isFinite(v)) throw new IllegalArgumentException("kink rules must be finite: " + this);
+        String[] names = {"relu0", "abs0", "leakyWeight", "maxTieA", "maxTieB", "minTieA", "minTieB", "hardtanhMinus1", "hardtanhPlus1"};
+        for (int i = 0; i < all.length; i++)
+            if (!Double.isFinite(all[i])) throw new IllegalArgumentException("kink rule " + names[i] + " must be finite, got " + all[i]);
     }
 
     /**

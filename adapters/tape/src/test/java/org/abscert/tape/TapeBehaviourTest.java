@@ -239,4 +239,10 @@ class TapeBehaviourTest {
         assertArrayEquals(new double[] {0, 1, 0, 0}, e.gradient());
         assertArrayEquals(new double[] {-1, 2, -1, 2}, e.switches().values());
     }
+
+    @Test
+    void nonFiniteKinkRuleIsRejectedNamingTheRuleAndValue() {
+        var e = assertThrows(IllegalArgumentException.class, () -> TapeRules.PYTORCH.withRelu0(Double.NaN));
+        assertEquals("kink rule relu0 must be finite, got NaN", e.getMessage());
+    }
 }
