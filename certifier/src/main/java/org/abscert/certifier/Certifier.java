@@ -8,6 +8,8 @@ import org.abscert.certifier.analysis.StaticAnalysis;
 import org.abscert.certifier.analysis.StaticCertificate;
 import org.abscert.certifier.anf.AbsNormalForm;
 import org.abscert.certifier.clarke.Enumeration;
+import org.abscert.certifier.conditions.Grouping;
+import org.abscert.certifier.conditions.Likq;
 import org.abscert.certifier.repair.Repair;
 import org.abscert.spi.Precision;
 import org.abscert.spi.ir.Point;
@@ -40,7 +42,11 @@ import org.abscert.spi.ir.Procedure;
  * </ol>
  */
 public final class Certifier {
-    /** Default bound on enumerated tree nodes (pieces and LP calls) before giving up with UNDECIDED. */
+    /**
+     * Default bound on the enumeration's work before giving up with UNDECIDED: an LP call is one unit, a
+     * sweep (a row r_i or a piece's gradient) one unit per 10⁵ multiply-adds of the procedure, at least one —
+     * so on a small procedure a unit is about one tree node, and the cap bounds the time on large ones too.
+     */
     public static final long DEFAULT_WORK_CAP = 200_000;
     /** Default relative tolerance for numerical (non-exact) certificates and gradient comparisons. */
     public static final double DEFAULT_TOLERANCE = 1e-6;
@@ -76,8 +82,20 @@ public final class Certifier {
      * float32 (the point the backend actually used).
      */
     public CertificationReport certify(Procedure procedure, Point point, List<Candidate> candidates) {
-        StaticCertificate stat = StaticAnalysis.analyze(procedure);
         Map<Precision, PointContext> contexts = new EnumMap<>(Precision.class);
+        List<Result> results = judge(procedure, point, candidates, contexts);
+        Precision shown = contexts.containsKey(Precision.FLOAT64) || contexts.isEmpty() ? Precision.FLOAT64
+                : contexts.keySet().iterator().next();
+        PointContext ctx = contexts.computeIfAbsent(shown,
+                pr -> new PointContext(procedure, point, pr, StaticAnalysis.analyze(procedure), workCap));
+        int spurious = 0;
+        for (Result r : results) spurious = Math.max(spurious, r.spuriousKinks());
+        Conditions conditions = ctx.conditions();
+        return new CertificationReport(procedure.name(), ctx.kinks(spurious), conditions, List.copyOf(results));
+    }
+
+    private List<Result> judge(Procedure procedure, Point point, List<Candidate> candidates, Map<Precision, PointContext> contexts) {
+        StaticCertificate stat = StaticAnalysis.analyze(procedure);
         List<Result> results = new ArrayList<>();
         for (Candidate c : candidates) {
             if (c.gradient().length != procedure.parameterSize())
@@ -87,30 +105,29 @@ public final class Certifier {
                     pr -> new PointContext(procedure, point.rounded(pr), pr, stat, workCap));
             results.add(new Judgement(ctx, c, tolerance(c.precision()), fastPath).result());
         }
-        Precision shown = contexts.containsKey(Precision.FLOAT64) || contexts.isEmpty() ? Precision.FLOAT64
-                : contexts.keySet().iterator().next();
-        PointContext ctx = contexts.computeIfAbsent(shown, pr -> new PointContext(procedure, point, pr, stat, workCap));
-        int spurious = 0;
-        for (Result r : results) spurious = Math.max(spurious, r.spuriousKinks());
-        Kinks k = ctx.kinks(spurious);
-        return new CertificationReport(procedure.name(), k, ctx.conditions(), List.copyOf(results));
+        return results;
     }
 
     private double tolerance(Precision p) {
         return p == Precision.FLOAT32 ? Math.max(tolerance, FLOAT32_TOLERANCE) : tolerance;
     }
 
-    /** Convenience for one candidate. */
+    /**
+     * Judges one candidate. Unlike {@link #certify(Procedure, Point, List)} it does not work out the report's
+     * point-level conditions, so with the fast path its cost is one forward sweep and a trace scan: the call
+     * a training loop or benchmark makes per step.
+     */
     public Result certify(Procedure procedure, Point point, Candidate candidate) {
-        return certify(procedure, point, List.of(candidate)).results().get(0);
+        return judge(procedure, point, List.of(candidate), new EnumMap<>(Precision.class)).get(0);
     }
 
     /** The limiting gradients spanning ∂f at the point (float64 point) and a repaired gradient. */
     public ClarkeSet clarke(Procedure procedure, Point point) {
         AbsNormalForm anf = AbsNormalForm.at(procedure, point);
-        Enumeration.Result e = Enumeration.run(anf, workCap);
+        Likq likq = anf.active.length == 0 ? null : Likq.test(anf, Grouping.at(anf));
+        Enumeration.Result e = Enumeration.run(anf, workCap, null, likq != null && likq.holds() && !likq.numerical());
         double[] repair = Repair.at(anf).gradient();
-        Kinks k = new Kinks(anf.program.switchCount, anf.active.length, anf.exact(), 0);
+        Kinks k = new Kinks(anf.program.switchCount, anf.active.length, anf.exact() && (likq == null || !likq.numerical()), 0);
         return new ClarkeSet(k, e.complete(), List.copyOf(e.gradients()), repair);
     }
 

@@ -17,6 +17,8 @@ import org.abscert.spi.SwitchTrace;
 final class Judgement {
     private static final int MAX_WITNESSES = 16;
     private static final int GOLDSTEIN_SWEEPS = 8;
+    /** Largest m²·n (Gram matrix of m limiting gradients of dimension n) for a hull test. */
+    static final long HULL_LIMIT = 2_000_000_000L;
 
     private final PointContext ctx;
     private final Candidate cand;
@@ -46,21 +48,20 @@ final class Judgement {
             note("judged at the point rounded to float32 (" + ctx.point.roundingChanges(Precision.FLOAT32) + " values changed)");
         else if (cand.precision() == Precision.FLOAT32) note("judged at the float32 point");
         scanTrace();
-        buildSlopes();
         boolean numerical = !anf.exact();
         if (anf.numericalSwitches > 0)
             note(anf.numericalSwitches + " switch(es) behind smooth elementals within their error bound of 0 taken as active (numerical)");
-
-        boolean sameSignature = slopes != null && traceUsable && spurious == 0 && flips == 0;
         // fast path: the backend's own AD, judged by its trace and a theorem, without recomputing the gradient
-        if (fastPath && sameSignature && !inconsistent) {
+        if (fastPath && traceUsable && spurious == 0 && flips == 0) {
             if (anf.active.length == 0)
                 return result(Verdict.CERTIFIED, Reason.DIFFERENTIABLE, "fast path: no switch is active and the backend's signature equals the exact one, so its AD gradient is the gradient of a C¹ function (not recomputed)", 0, List.of(), numerical);
-            if (ctx.stat.likqAtEveryPoint())
+            double[] t = (ctx.stat.likqAtEveryPoint() || ctx.stat.groupedAtEveryPoint()) ? activeSlopes() : null;
+            if (t != null && ctx.stat.likqAtEveryPoint())
                 return result(Verdict.CERTIFIED, Reason.LIKQ, "fast path: static certificate C1 at every point, the backend's signature equals the exact one and its slopes lie in [-1,1] (Theorem 1 applied to the backend's AD; gradient not recomputed)", 0, List.of(), numerical);
-            if (ctx.stat.groupedAtEveryPoint() && uniform(ctx.grouping()))
+            if (t != null && uniform(ctx.grouping(), t))
                 return result(Verdict.CERTIFIED, Reason.GROUPED, "fast path: static certificate C2 at every point, the backend's signature equals the exact one and its slopes are group-uniform in [-1,1] (Theorem 2 applied to the backend's AD; gradient not recomputed)", 0, List.of(), numerical);
         }
+        buildSlopes();
         // 1. differentiable point
         if (anf.active.length == 0) {
             double[] g = ctx.smoothGradient();
@@ -68,7 +69,7 @@ final class Judgement {
             if (close(cand.gradient(), g))
                 return result(Verdict.CERTIFIED, Reason.DIFFERENTIABLE, "no switch is active: f is C¹ here and the candidate equals its gradient", 0, List.of(), numerical);
             return result(Verdict.REFUTED, Reason.NOT_THE_GRADIENT, "no switch is active: f is C¹ here, but the candidate differs from its gradient by "
-                    + fmt(d) + " (Euclidean)", d, List.of(g), numerical);
+                    + fmt(d) + " (Euclidean; beyond the tolerance " + fmt(tol) + " in the relative ∞-norm)", d, List.of(g), numerical);
         }
         // 2. abs-consistency of the rule at the active switches
         if (inconsistent)
@@ -84,7 +85,7 @@ final class Judgement {
                     return result(Verdict.CERTIFIED, Reason.LIKQ, "LIKQ holds (" + likq.how() + ") and the candidate equals AD with slopes in [-1,1] (Theorem 1)",
                             0, List.of(), numerical || likq.numerical());
                 Grouping g = ctx.grouping();
-                if (g.grouped() && uniform(g))
+                if (g.grouped() && uniform(g, slopes))
                     return result(Verdict.CERTIFIED, Reason.GROUPED, "C2 holds (" + g.groups().size() + " groups by private parameter) and the candidate equals AD with group-uniform slopes in [-1,1] (Theorem 2)",
                             0, List.of(), numerical);
             } else {
@@ -95,23 +96,31 @@ final class Judgement {
         if (close(cand.gradient(), ctx.repair().gradient()))
             return result(Verdict.CERTIFIED, Reason.ENUMERATION, "the candidate equals the limiting gradient of the lexicographic piece (a realizable completion, THEORY.md §9)",
                     0, List.of(), numerical);
-        double tolD = tol * norm(ctx.magnitude()) + Double.MIN_NORMAL;
-        Enumeration.Result e = ctx.enumeration(gs -> Hull.distance(gs, cand.gradient()).upper() <= tolD);
+        double[] scale = ctx.scale();
+        Enumeration.Result e = ctx.enumeration(gs -> hullAffordable(gs.size()) && Hull.distance(gs, cand.gradient(), scale).upper() <= tol);
         if (e.gradients().isEmpty())
             return result(Verdict.UNDECIDED, Reason.WORK_CAP, "the work cap (" + e.work() + " units) was reached before any piece was enumerated", Double.NaN, List.of(), numerical);
-        Hull h = Hull.distance(e.gradients(), cand.gradient());
+        if (!hullAffordable(e.gradients().size()))
+            return result(Verdict.UNDECIDED, Reason.WORK_CAP, e.gradients().size() + " limiting gradients of dimension " + p.parameterSize
+                    + " are too many for the hull test (limit " + HULL_LIMIT + " multiply-adds)", Double.NaN, List.of(), numerical);
+        Hull h = Hull.distance(e.gradients(), cand.gradient(), scale);
         String where = e.gradients().size() + " limiting gradient(s) from " + e.pieces() + " realizable piece(s)";
-        if (h.upper() <= tolD)
+        String norm = " in the relative ∞-norm (each component divided by the size of its terms)";
+        if (h.upper() <= tol)
             return result(Verdict.CERTIFIED, Reason.ENUMERATION, "the candidate lies in the hull of " + where + (e.complete() ? "" : " (enumeration stopped early; every piece found is realizable)")
-                    + "; Euclidean distance " + fmt(h.upper()) + " within tolerance " + fmt(tolD), 0, List.of(), numerical);
+                    + ": distance " + fmt(h.upper()) + norm + " within the tolerance " + fmt(tol) + " (Euclidean " + fmt(h.euclidean()) + ")", 0, List.of(), numerical);
         if (!e.complete())
             return result(Verdict.UNDECIDED, Reason.WORK_CAP, "the work cap (" + e.work() + " units) stopped the enumeration after " + where
-                    + "; the candidate is at Euclidean distance " + fmt(h.upper()) + " from their hull", h.upper(), List.of(), numerical);
-        if (h.lower() > tolD)
-            return result(Verdict.REFUTED, Reason.OUTSIDE_CLARKE, "the candidate is outside the hull of all " + where + ": Euclidean distance at least "
-                    + fmt(h.lower()) + " (a separating hyperplane), tolerance " + fmt(tolD), h.upper(), witnesses(e), numerical);
-        return result(Verdict.UNDECIDED, Reason.NUMERICAL, "the Euclidean distance to the hull of " + where + " is between " + fmt(h.lower()) + " and "
-                + fmt(h.upper()) + ", not separated from the tolerance " + fmt(tolD), h.upper(), List.of(), true);
+                    + "; the candidate is at distance " + fmt(h.upper()) + norm + " (Euclidean " + fmt(h.euclidean()) + ") from their hull", h.euclidean(), List.of(), numerical);
+        if (h.lower() > tol)
+            return result(Verdict.REFUTED, Reason.OUTSIDE_CLARKE, "the candidate is outside the hull of all " + where + ": distance at least "
+                    + fmt(h.lower()) + norm + " by a separating hyperplane, tolerance " + fmt(tol) + "; Euclidean distance " + fmt(h.euclidean()), h.euclidean(), witnesses(e), numerical);
+        return result(Verdict.UNDECIDED, Reason.NUMERICAL, "the distance to the hull of " + where + " is between " + fmt(h.lower()) + " and "
+                + fmt(h.upper()) + norm + ", not separated from the tolerance " + fmt(tol), h.euclidean(), List.of(), true);
+    }
+
+    private boolean hullAffordable(int m) {
+        return (long) m * m * p.parameterSize <= HULL_LIMIT;
     }
 
     private List<double[]> witnesses(Enumeration.Result e) {
@@ -131,28 +140,51 @@ final class Judgement {
             return;
         }
         traceUsable = true;
-        double eps = 0;
-        int swept = 0;
-        for (int i = 0; i < p.switchCount; i++) {
-            double zb = tr.values()[i];
-            int s = anf.sigma[i];
-            if ((zb == 0) != (s == 0)) {
+        double[] zb = tr.values();
+        int[] sigma = anf.sigma;
+        for (int i = 0; i < zb.length; i++) {
+            double z = zb[i];
+            int s = sigma[i];
+            if (z == 0) {
+                if (s != 0) spurious++;
+            } else if (s == 0) {
                 spurious++;
-                if (s != 0 && swept < GOLDSTEIN_SWEEPS) {
-                    swept++;
-                    double[] row = Sweeps.row(anf.forward, anf.slopes(0), i);
-                    double n = norm(row);
-                    if (n > 0) eps = Math.max(eps, Math.abs(anf.forward.z[i]) / n);
-                }
-            } else if (zb != 0 && Math.signum(zb) != s) {
+            } else if ((z > 0) != (s > 0)) {
                 flips++;
             }
         }
-        if (spurious > 0)
+        if (spurious > 0) {
+            double eps = 0;
+            int swept = 0;
+            for (int i = 0; i < zb.length && swept < GOLDSTEIN_SWEEPS; i++) {
+                if (zb[i] != 0 || sigma[i] == 0) continue;
+                swept++;
+                double n = norm(Sweeps.row(anf.forward, anf.slopes(0), i));
+                if (n > 0) eps = Math.max(eps, Math.abs(anf.forward.z[i]) / n);
+            }
             note(spurious + " spurious kink(s): the backend's zero set differs from the exact one; its output is then only a Goldstein "
                     + "ε-subgradient" + (eps > 0 ? " with ε ≈ |z_exact|/‖∇z‖ ≈ " + fmt(eps) : ""));
+        }
         if (flips > 0)
             note(flips + " switch(es) with the opposite sign in the backend's arithmetic (the backend used a neighbouring piece)");
+    }
+
+    /**
+     * The fast path's slopes: only on α (equal to the backend's zero set here), from the trace or the rules;
+     * null when one is unknown or outside [−1, 1] (the full rules then decide).
+     */
+    private double[] activeSlopes() {
+        SwitchTrace tr = cand.trace().get();
+        KinkRules rules = cand.rules().orElse(null);
+        double[] t = new double[p.switchCount];
+        for (int sw : anf.active) {
+            double c = tr.kinkSlopes()[sw];
+            int node = p.switchNode[sw];
+            if (Double.isNaN(c) && rules != null && rules.measured(p.op[node])) c = rules.slope(p.op[node], p.switchWhich(sw), p.attr[node]);
+            if (!(c >= -1 - 1e-12 && c <= 1 + 1e-12)) return null;
+            t[sw] = c;
+        }
+        return t;
     }
 
     private void buildSlopes() {
@@ -215,8 +247,8 @@ final class Judgement {
         }
     }
 
-    /** Whether the candidate's slopes are equal within each group of active switches. */
-    private boolean uniform(Grouping g) {
+    /** Whether the slopes are equal within each group of active switches. */
+    private static boolean uniform(Grouping g, double[] slopes) {
         if (!g.grouped() || slopes == null) return false;
         for (int[] members : g.groups().values()) {
             double c = slopes[members[0]];
@@ -225,12 +257,10 @@ final class Judgement {
         return true;
     }
 
+    /** Equal within the tolerance in the relative ∞-norm. */
     private boolean close(double[] a, double[] b) {
-        double[] m = ctx.magnitude();
-        for (int k = 0; k < a.length; k++) {
-            double bound = tol * Math.max(m[k], Math.abs(b[k])) + Double.MIN_NORMAL;
-            if (!(Math.abs(a[k] - b[k]) <= bound)) return false;
-        }
+        double[] s = ctx.scale();
+        for (int k = 0; k < a.length; k++) if (!(Math.abs(a[k] - b[k]) <= tol * s[k])) return false;
         return true;
     }
 

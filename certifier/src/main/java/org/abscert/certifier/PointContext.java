@@ -60,14 +60,21 @@ final class PointContext {
      */
     Enumeration.Result enumeration(java.util.function.Predicate<java.util.List<double[]>> enough) {
         if (enumeration != null) return enumeration;
-        Enumeration.Result r = Enumeration.run(anf, workCap, enough);
+        Enumeration.Result r = Enumeration.run(anf, workCap, enough, likq().holds() && !likq().numerical());
         if (r.complete() || r.capped()) enumeration = r;
         return r;
     }
 
-    /** Per parameter, the size of the gradient's terms: the scale for comparing gradients. */
-    double[] magnitude() {
-        if (magnitude == null) magnitude = Sweeps.magnitude(anf.forward, anf.slopes(1));
+    /**
+     * Per parameter, the size of the gradient's terms over every completion (the scale against which
+     * rounding is judged), floored at the smallest normal double so that it can divide.
+     */
+    double[] scale() {
+        if (magnitude == null) {
+            double[] m = Sweeps.magnitude(anf.forward, anf.slopes(Double.NaN));
+            for (int k = 0; k < m.length; k++) m[k] = Math.max(m[k], Double.MIN_NORMAL);
+            magnitude = m;
+        }
         return magnitude;
     }
 

@@ -102,7 +102,9 @@ class ConsistencyTest {
             double[] g = in.ref().gradient(in.theta(), in.x(), in.y(), atZero);
             Result r = cert.certify(in.p(), in.point(), traced(g, z, slopes));
             ClarkeSet cs = cert.clarke(in.p(), in.point());
-            Hull h = Hull.distance(cs.limitingGradients(), g);
+            double[] unit = new double[g.length];
+            Arrays.fill(unit, 1.0);
+            Hull h = Hull.distance(cs.limitingGradients(), g, unit);
             if (r.reason() == Reason.LIKQ || r.reason() == Reason.GROUPED) {
                 theoremVerdicts++;
                 assertTrue(h.lower() <= 1e-9, "trial " + trial + ": " + show(r) + " but enumeration separates it by " + h.lower());

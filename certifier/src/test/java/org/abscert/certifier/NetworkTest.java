@@ -206,4 +206,32 @@ class NetworkTest {
         assertEquals(Reason.LIKQ, r.reason(), () -> show(r));
         assertTrue(r.detail().contains("modulo p"), r.detail());
     }
+
+    @Test
+    void float32ArithmeticOfAWholeNetworkIsWithinTheFloat32Tolerance() {
+        Random rnd = new Random(5);
+        ReferenceMlp ref = new ReferenceMlp(8, 16, 32, 32, 4);
+        ref.float32 = true;
+        Procedure p = mlp(8, 16, 32, 32, 4);
+        double[] theta = new double[ref.parameterSize()], x = new double[8 * 16], y = new double[8 * 4];
+        for (int i = 0; i < theta.length; i++) theta[i] = (float) (rnd.nextGaussian() * 0.3);
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        for (int i = 0; i < y.length; i++) y[i] = (float) rnd.nextGaussian();
+        Point pt = point(p, theta, x, y, 8);
+        double[] z = ref.switches(theta, x);
+        double[] g = ref.gradient(theta, x, y, new double[z.length]);
+        Candidate c = new Candidate("f32", g, Precision.FLOAT32, Optional.of(SwitchTrace.ofValues(z)), Optional.of(KinkRules.PYTORCH));
+        Result r = cert.certify(p, pt, c);
+        assertEquals(Verdict.CERTIFIED, r.verdict(), () -> show(r));
+        // a neuron treated as dead (its bias gradient dropped) stands out of the float32 noise
+        int b1 = 16 * 32;
+        int j = 0;
+        for (int k = 0; k < 32; k++) if (Math.abs(g[b1 + k]) > Math.abs(g[b1 + j])) j = k;
+        double[] wrong = g.clone();
+        wrong[b1 + j] = 0;
+        Candidate bad = new Candidate("f32", wrong, Precision.FLOAT32, Optional.of(SwitchTrace.ofValues(z)), Optional.of(KinkRules.PYTORCH));
+        Result rb = cert.certify(p, pt, bad);
+        assertEquals(Verdict.REFUTED, rb.verdict(), () -> show(rb));
+        assertEquals(Reason.NOT_THE_GRADIENT, rb.reason());
+    }
 }

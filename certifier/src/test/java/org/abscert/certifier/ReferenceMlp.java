@@ -11,11 +11,15 @@ import java.util.List;
 final class ReferenceMlp {
     final int[] widths;
     final int batch;
+    /** Whether every operation is rounded to float32, as a float32 backend computes. */
+    boolean float32;
 
     ReferenceMlp(int batch, int... widths) {
         this.widths = widths;
         this.batch = batch;
     }
+
+    private double r(double x) { return float32 ? (double) (float) x : x; }
 
     int parameterSize() {
         int n = 0;
@@ -48,8 +52,8 @@ final class ReferenceMlp {
             for (int r = 0; r < batch; r++)
                 for (int j = 0; j < out; j++) {
                     double s = 0;
-                    for (int k = 0; k < in; k++) s += h[r * in + k] * theta[off + k * out + j];
-                    z[r * out + j] = s + theta[off + in * out + j];
+                    for (int k = 0; k < in; k++) s = r(s + r(h[r * in + k] * theta[off + k * out + j]));
+                    z[r * out + j] = r(s + theta[off + in * out + j]);
                 }
             off += in * out + out;
             if (l < widths.length - 1) {
@@ -79,8 +83,8 @@ final class ReferenceMlp {
             for (int r = 0; r < batch; r++)
                 for (int j = 0; j < out; j++) {
                     double s = 0;
-                    for (int k = 0; k < in; k++) s += h[r * in + k] * theta[off + k * out + j];
-                    z[r * out + j] = s + theta[off + in * out + j];
+                    for (int k = 0; k < in; k++) s = r(s + r(h[r * in + k] * theta[off + k * out + j]));
+                    z[r * out + j] = r(s + theta[off + in * out + j]);
                 }
             off += in * out + out;
             zs.add(z);
@@ -96,7 +100,7 @@ final class ReferenceMlp {
         int L = widths.length - 1;
         double[] g = new double[parameterSize()];
         double[] delta = new double[batch * widths[L]];
-        for (int e = 0; e < delta.length; e++) delta[e] = 2 * (h[e] - y[e]) / delta.length;
+        for (int e = 0; e < delta.length; e++) delta[e] = r(r(2 * r(h[e] - y[e])) / delta.length);
         int swEnd = switchCount();
         for (int l = L; l >= 1; l--) {
             int in = widths[l - 1], out = widths[l];
@@ -104,8 +108,8 @@ final class ReferenceMlp {
             for (int r = 0; r < batch; r++)
                 for (int j = 0; j < out; j++) {
                     double d = delta[r * out + j];
-                    g[offs[l] + in * out + j] += d;
-                    for (int k = 0; k < in; k++) g[offs[l] + k * out + j] += hp[r * in + k] * d;
+                    g[offs[l] + in * out + j] = r(g[offs[l] + in * out + j] + d);
+                    for (int k = 0; k < in; k++) g[offs[l] + k * out + j] = r(g[offs[l] + k * out + j] + r(hp[r * in + k] * d));
                 }
             if (l == 1) break;
             double[] zprev = zs.get(l - 2);
@@ -114,7 +118,7 @@ final class ReferenceMlp {
             for (int r = 0; r < batch; r++)
                 for (int k = 0; k < in; k++) {
                     double s = 0;
-                    for (int j = 0; j < out; j++) s += delta[r * out + j] * theta[offs[l] + k * out + j];
+                    for (int j = 0; j < out; j++) s = r(s + r(delta[r * out + j] * theta[offs[l] + k * out + j]));
                     double zv = zprev[r * in + k];
                     double dr = zv > 0 ? 1 : zv < 0 ? 0 : atZero[swStart + r * in + k];
                     nd[r * in + k] = s * dr;

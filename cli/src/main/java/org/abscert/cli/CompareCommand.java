@@ -145,7 +145,7 @@ final class CompareCommand implements Callable<Integer> {
         }
 
         PrintWriter summary = spec.commandLine().getOut();
-        summary.print(SummaryTable.render(report));
+        summary.print(SummaryTable.render(report, Output::table));
         summary.println();
         summary.println("Report: " + out.resolve(ReportWriter.HTML).toAbsolutePath().normalize()
                 + " (" + written.size() + " files; wall time " + String.format("%.1f", report.wallMillis() / 1000.0) + " s)");

@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.abscert.dl4j.model.NdArrays;
 import org.abscert.spi.Backend;
@@ -37,14 +38,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Op mapping: every op is a SameDiff op. {@code mse} and {@code softmax_cross_entropy} use SameDiff's loss
  * ops with {@code MEAN_BY_NONZERO_WEIGHT_COUNT} (mean over all elements, resp. over rows), which matches the
  * procedure's definitions; when the target depends on a parameter they are composed from SameDiff ops
- * (square/mean, logSoftmax/sum/mean) so that the target is differentiated too. {@code matmul} of a 2-D by a
- * 1-D tensor reshapes the vector to a column. For {@code max}/{@code min} with operands of different shapes,
- * each operand is first broadcast by adding a zero tensor of the result's shape, because SameDiff's
+ * (square/mean, logSoftmax/sum/div) so that the target is differentiated too, and so is a softmax cross-entropy
+ * of a single logit, whose fused gradient op fails in this DL4J release. {@code matmul} of a 2-D by a 1-D
+ * tensor reshapes the vector to a column; a 1×1 by 1×1 product, on which SameDiff's matmul backpropagation
+ * fails, is SameDiff's element-wise product of the two. For {@code max}/{@code min} with operands of different
+ * shapes, each operand is first broadcast by adding a zero tensor of the result's shape, because SameDiff's
  * {@code minimum} backpropagation does not reduce broadcast gradients back to the operand's shape.
  *
  * <p>Switch trace: the variables feeding relu, leaky_relu and abs as SameDiff computed them; for max/min the
  * SameDiff difference {@code a − b}; for hardtanh {@code u + 1} and {@code u − 1} computed by SameDiff.
  * Per-switch kink slopes are not observable (NaN); see {@link Dl4jKinkRules#SAMEDIFF} for the measured rules.
+ *
+ * <p>Procedures with an empty tensor (a dimension 0) are {@linkplain #unsupported unsupported}: SameDiff cannot
+ * hold one.
  *
  * <p>Thread-safe: {@link #evaluate} is synchronized (SameDiff graphs are not safe for concurrent use).
  */
@@ -75,9 +81,29 @@ public final class SameDiffBackend implements Backend {
 
     @Override public String description() { return "Deeplearning4j SameDiff graph, SameDiff backpropagation (ND4J native CPU)"; }
 
+    /**
+     * Besides the ops, refuses procedures with a tensor of zero elements (a dimension 0): SameDiff cannot
+     * create an empty variable or placeholder ("Empty arrays cannot be used when creating variables").
+     */
+    @Override
+    public Optional<String> unsupported(Procedure procedure) {
+        Optional<String> ops = Backend.super.unsupported(procedure);
+        if (ops.isPresent()) return ops;
+        List<String> ids = new ArrayList<>();
+        for (TensorDecl d : procedure.parameters()) ids.add(d.name());
+        for (TensorDecl d : procedure.data()) ids.add(d.name());
+        for (Node n : procedure.nodes()) ids.add(n.id());
+        for (String id : ids) {
+            Shape s = procedure.shape(id);
+            if (s.size() == 0)
+                return Optional.of("backend " + NAME + ": SameDiff cannot hold an empty tensor, but '" + id + "' has shape " + s);
+        }
+        return Optional.empty();
+    }
+
     @Override
     public synchronized Evaluation evaluate(Procedure procedure, Point point, Precision precision) throws BackendException {
-        var why = unsupported(procedure);
+        Optional<String> why = unsupported(procedure);
         if (why.isPresent()) throw new BackendException(why.get());
         try {
             point.check(procedure, "<point>");
@@ -150,9 +176,16 @@ public final class SameDiffBackend implements Backend {
                 case NEG -> a.neg(id);
                 case SCALE -> a.mul(id, n.attribute("k"));
                 case MATMUL -> {
-                    if (p.shape(n.arg(1)).rank() == 2) yield sd.mmul(id, a, b);
-                    Shape bs = p.shape(n.arg(1));
-                    yield sd.reshape(id, sd.mmul(id + "_col", a, b.reshape(bs.dim(0), 1)), out.dim(0));
+                    Shape as = p.shape(n.arg(0)), bs = p.shape(n.arg(1));
+                    boolean vector = bs.rank() == 1;
+                    SDVariable right = vector ? b.reshape(bs.dim(0), 1) : b;
+                    String name = vector ? id + "_col" : id;
+                    // SameDiff's matmul_bp fails on a 1×1 by 1×1 product ("NDArray::mulRowVector: wrong
+                    // arguments"); that product is a single multiplication, so SameDiff's element-wise mul
+                    // computes the same value and its own backpropagation the same gradient
+                    SDVariable product = as.dim(0) == 1 && as.dim(1) == 1 && (vector || bs.dim(1) == 1)
+                            ? a.mul(name, right) : sd.mmul(name, a, right);
+                    yield vector ? sd.reshape(id, product, out.dim(0)) : product;
                 }
                 case SUM -> a.sum(id);
                 case MEAN -> a.mean(id);
@@ -194,8 +227,15 @@ public final class SameDiffBackend implements Backend {
                     Shape s = p.shape(n.arg(0));
                     SDVariable logits = s.rank() == 1 ? a.reshape(1, s.dim(0)) : a;
                     SDVariable onehot = s.rank() == 1 ? b.reshape(1, s.dim(0)) : b;
-                    if (paramDependent.contains(n.arg(1)))
-                        yield sd.nn().logSoftmax(logits, 1).mul(onehot).sum(1).neg().mean(id);
+                    // SameDiff's fused loss does not differentiate the target, and its gradient op fails on a
+                    // single logit ("number of input dimensions is too big"): then the loss is composed from
+                    // SameDiff's log-softmax over the last dimension (the classes) as −(Σ onehot ⊙ log-softmax)
+                    // / rows, a full sum, because SameDiff cannot reduce along a dimension of size 1 (a single
+                    // class), and the mean over rows of the per-row sums is that total divided by the rows
+                    if (paramDependent.contains(n.arg(1)) || s.size() == 1) {
+                        int rows = s.rank() == 1 ? 1 : s.dim(0);
+                        yield sd.nn().logSoftmax(logits).mul(onehot).sum().neg().div(id, rows);
+                    }
                     yield sd.loss().softmaxCrossEntropy(id, onehot, logits, null, LossReduce.MEAN_BY_NONZERO_WEIGHT_COUNT, 0.0);
                 }
             };

@@ -278,7 +278,7 @@ public final class Forward {
         for (int row = 0; row < m; row++) {
             double s = 0;
             for (int t = 0; t < k; t++) s += a[row * k + t] * a[row * k + t];
-            r[row] = Math.sqrt(s) * (1 + gamma(k + 2));
+            r[row] = normBound(s, k);
         }
         return r;
     }
@@ -286,10 +286,82 @@ public final class Forward {
     private static double[] colNorms(double[] b, int k, int n) {
         double[] s = new double[n];
         for (int t = 0; t < k; t++) for (int j = 0; j < n; j++) s[j] += b[t * n + j] * b[t * n + j];
-        for (int j = 0; j < n; j++) s[j] = Math.sqrt(s[j]) * (1 + gamma(k + 2));
+        for (int j = 0; j < n; j++) s[j] = normBound(s[j], k);
         return s;
+    }
+
+    /**
+     * An upper bound on the Euclidean norm from a floating-point sum of k squares: the sum is low by at most
+     * γ_k relative, and each square that underflowed lost less than the smallest subnormal, so adding k of
+     * them keeps the bound sound without rescaling (an overflowing sum gives +∞, which is sound too).
+     */
+    static double normBound(double sumOfSquares, int k) {
+        return Math.sqrt(sumOfSquares * (1 + gamma(k + 2)) + k * TINY) * (1 + 4 * U);
     }
 
     /** Value of the output. */
     public double output() { return v[program.outputSlot][0]; }
+
+    private double[][] magnitudes;
+
+    /**
+     * Per slot, the sum of the absolute values of the terms that make up each value (|a|+|b| for a sum,
+     * |A|·|B| for a product, the argument's for a kink): the scale of the rounding errors a backend makes in
+     * that value, which can be far larger than the value itself after cancellation. Computed once, on demand.
+     */
+    public synchronized double[][] magnitudes() {
+        if (magnitudes != null) return magnitudes;
+        Program p = program;
+        double[][] m = new double[p.nSlots][];
+        for (int s = 0; s < p.nParams + p.nData; s++) {
+            double[] x = v[s], a = new double[x.length];
+            for (int e = 0; e < x.length; e++) a[e] = Math.abs(x[e]);
+            m[s] = a;
+        }
+        for (int i = 0; i < p.nNodes; i++) {
+            int slot = p.slotOfNode(i);
+            int n = p.size[slot];
+            int[] as = p.args[i];
+            double[] a = m[as[0]], b = as.length > 1 ? m[as[1]] : null;
+            double[] o = new double[n];
+            Op op = p.op[i];
+            switch (op) {
+                case MATMUL -> {
+                    int rows = p.shape[as[0]].dim(0), k = p.shape[as[0]].dim(1);
+                    int nc = p.shape[as[1]].rank() == 2 ? p.shape[as[1]].dim(1) : 1;
+                    for (int r = 0; r < rows; r++)
+                        for (int t = 0; t < k; t++) {
+                            double x = a[r * k + t];
+                            if (x == 0) continue;
+                            for (int j = 0; j < nc; j++) o[r * nc + j] += x * b[t * nc + j];
+                        }
+                }
+                case SUM, MEAN, MSE, SOFTMAX_CROSS_ENTROPY -> {
+                    double s = 0;
+                    for (int e = 0; e < a.length; e++) s += a[e] + (b == null ? 0 : b[e]);
+                    o[0] = Math.abs(v[slot][0]) + (op == Op.SUM ? s : s / a.length);
+                }
+                default -> {
+                    for (int e = 0; e < n; e++) {
+                        double x = a[p.argIndex(i, 0, e)];
+                        double y = b == null ? 0 : b[p.argIndex(i, 1, e)];
+                        o[e] = switch (op) {
+                            case ADD, SUB -> x + y;
+                            case MUL -> x * y;
+                            case NEG -> x;
+                            case SCALE -> Math.abs(p.attr[i]) * x;
+                            case ABS, RELU, LEAKY_RELU -> x;
+                            case MAX, MIN -> Math.max(x, y);
+                            case HARDTANH -> Math.min(x, 1.0);
+                            case SQUARE -> x * x;
+                            default -> Math.abs(v[slot][e]) + Math.abs(Smooth.derivative(op, v[as[0]][e], v[slot][e])) * x;
+                        };
+                    }
+                }
+            }
+            m[slot] = o;
+        }
+        magnitudes = m;
+        return m;
+    }
 }

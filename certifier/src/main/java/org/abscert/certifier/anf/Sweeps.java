@@ -37,7 +37,9 @@ public final class Sweeps {
 
     /**
      * Per parameter, the sum of absolute values of the terms of the gradient (the same sweep with every
-     * partial replaced by its modulus): the scale against which rounding differences are judged.
+     * partial replaced by a bound on its modulus and every value by its {@linkplain Forward#magnitudes()
+     * magnitude}): the scale against which rounding differences are judged. A NaN slope stands for any slope
+     * in [−1, 1]: the kink's partials are then bounded by 1.
      */
     public static double[] magnitude(Forward f, double[] t) {
         return reverse(f, t, -1, true);
@@ -50,6 +52,7 @@ public final class Sweeps {
 
     static double[] reverse(Forward f, double[] t, int seedSwitch, boolean abs) {
         Program p = f.program;
+        double[][] vals = abs ? f.magnitudes() : f.v;
         double[][] adj = new double[p.nSlots][];
         int start;
         if (seedSwitch < 0) {
@@ -68,7 +71,7 @@ public final class Sweeps {
             double[] g = adj[slot];
             if (g == null) continue;
             adj[slot] = null;
-            back(f, i, g, t, adj, abs);
+            back(f, vals, i, g, t, adj, abs);
         }
         double[] grad = new double[p.parameterSize];
         for (int s = 0; s < p.nParams; s++) {
@@ -108,13 +111,14 @@ public final class Sweeps {
         };
     }
 
-    private static void back(Forward f, int i, double[] g, double[] t, double[][] adj, boolean abs) {
+    /** One node's reverse step; in abs mode {@code vals} are the magnitudes, so partials are bounds. */
+    private static void back(Forward f, double[][] vals, int i, double[] g, double[] t, double[][] adj, boolean abs) {
         Program p = f.program;
         int[] as = p.args[i];
         Op op = p.op[i];
         int n = g.length;
-        double[] a = f.v[as[0]];
-        double[] b = as.length > 1 ? f.v[as[1]] : null;
+        double[] a = vals[as[0]];
+        double[] b = as.length > 1 ? vals[as[1]] : null;
         double[] ga = buf(p, adj, as[0]);
         double[] gb = as.length > 1 ? buf(p, adj, as[1]) : null;
         int[] ma = p.bmap[i][0];
@@ -184,7 +188,8 @@ public final class Sweeps {
                     if (g[e] == 0) continue;
                     double pr = ht ? kinkPartial(op, 0, 0, t[off + 2 * e], t[off + 2 * e + 1])
                             : kinkPartial(op, 0, p.attr[i], t[off + e], 0);
-                    ga[e] += g[e] * (abs ? Math.abs(pr) : pr);
+                    if (abs) pr = Double.isNaN(pr) ? 1 : Math.abs(pr);
+                    ga[e] += g[e] * pr;
                 }
             }
             case MAX, MIN -> {
@@ -192,7 +197,10 @@ public final class Sweeps {
                     if (g[e] == 0) continue;
                     double c = t[off + e];
                     double pa = kinkPartial(op, 0, 0, c, 0), pb = kinkPartial(op, 1, 0, c, 0);
-                    if (abs) { pa = Math.abs(pa); pb = Math.abs(pb); }
+                    if (abs) {
+                        pa = Double.isNaN(pa) ? 1 : Math.abs(pa);
+                        pb = Double.isNaN(pb) ? 1 : Math.abs(pb);
+                    }
                     if (ga != null) ga[ma == null ? e : ma[e]] += g[e] * pa;
                     if (gb != null) gb[mb == null ? e : mb[e]] += g[e] * pb;
                 }
@@ -202,22 +210,23 @@ public final class Sweeps {
             }
             case EXP, LOG, TANH, SIGMOID, SOFTPLUS -> {
                 if (ga == null) break;
-                double[] y = f.v[p.slotOfNode(i)];
+                double[] y = f.v[p.slotOfNode(i)], xa = f.v[as[0]];
                 for (int e = 0; e < n; e++) {
-                    double d = Smooth.derivative(op, a[e], y[e]);
+                    double d = Smooth.derivative(op, xa[e], y[e]);
                     ga[e] += g[e] * (abs ? Math.abs(d) : d);
                 }
             }
             case MSE -> {
                 int m = a.length;
                 for (int e = 0; e < m; e++) {
-                    double d = 2 * (a[e] - b[e]) / m * g[0];
-                    if (abs) d = Math.abs(d);
+                    double d = abs ? 2 * (a[e] + b[e]) / m * Math.abs(g[0]) : 2 * (a[e] - b[e]) / m * g[0];
                     if (ga != null) ga[e] += d;
                     if (gb != null) gb[e] += abs ? d : -d;
                 }
             }
             case SOFTMAX_CROSS_ENTROPY -> {
+                a = f.v[as[0]];
+                b = f.v[as[1]];
                 int rows = p.shape[as[0]].rank() == 2 ? p.shape[as[0]].dim(0) : 1;
                 int cols = a.length / rows;
                 double s = g[0] / rows;

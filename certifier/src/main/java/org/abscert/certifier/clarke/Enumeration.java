@@ -23,8 +23,9 @@ import org.apache.commons.math3.optim.nonlinear.scalar.GoalType;
  *
  * <p>The cone test is an LP reduced to the span of the path's rows: with d = Rᵀy it reads
  * σ̃_j (G y)_j ≥ 1 for the Gram matrix G = R Rᵀ of the (normalised) rows, so it has |path| variables, not n.
- * It is solved with commons-math3's SimplexSolver in double. Every row sweep and LP call counts as one unit
- * of work; beyond the cap the enumeration stops and reports itself incomplete.
+ * It is solved with commons-math3's SimplexSolver in double. An LP call is one unit of work, a sweep (a row
+ * or a piece's gradient) one unit per 10⁵ multiply-adds of the procedure (at least one); beyond the cap the enumeration stops and reports itself incomplete. So does it when the distinct
+ * limiting gradients would exceed {@link #MEMORY_DOUBLES} doubles in all.
  */
 public final class Enumeration {
     /**
@@ -44,7 +45,14 @@ public final class Enumeration {
     private final long cap;
     private final List<double[]> gradients = new ArrayList<>();
     private final List<double[]> completions = new ArrayList<>();
-    private final double[][] rows;
+    /** The path's normalised rows, sparse: indices and values of their non-zeros. */
+    private final int[][] rowIdx;
+    private final double[][] rowVal;
+    private final boolean allRealizable;
+    /** Most distinct gradients kept (they are dense n-vectors); reaching it ends the run like the work cap. */
+    private final int maxGradients;
+    /** Doubles of limiting gradients kept at most (160 MB). */
+    static final long MEMORY_DOUBLES = 20_000_000L;
     private final double[] signs;
     private final double[][] gram;
     private long work, pieces;
@@ -52,34 +60,48 @@ public final class Enumeration {
     private final java.util.function.Predicate<List<double[]>> enough;
     private int nextCheck = 1;
 
-    private Enumeration(AbsNormalForm anf, long cap, java.util.function.Predicate<List<double[]>> enough) {
+    private Enumeration(AbsNormalForm anf, long cap, java.util.function.Predicate<List<double[]>> enough, boolean allRealizable) {
         this.anf = anf;
         this.cap = cap;
         this.enough = enough;
         int k = anf.active.length;
-        rows = new double[k][];
+        rowIdx = new int[k][];
+        rowVal = new double[k][];
+        this.allRealizable = allRealizable;
+        this.maxGradients = (int) Math.max(16, MEMORY_DOUBLES / Math.max(1, anf.program.parameterSize));
         signs = new double[k];
         gram = new double[k][k];
     }
 
     /** Enumerates the realizable completions at the point, within the work cap. */
     public static Result run(AbsNormalForm anf, long workCap) {
-        return run(anf, workCap, null);
+        return run(anf, workCap, null, false);
     }
 
     /**
      * Enumerates, stopping early (and reporting itself incomplete) once {@code enough} accepts the distinct
-     * gradients found so far; it is asked after 1, 2, 4, 8, … of them.
+     * gradients found so far; it is asked after 1, 2, 4, 8, … of them. With {@code allRealizable} (LIKQ holds,
+     * so every completion is realizable by Theorem 1) no rows or LPs are needed.
      */
-    public static Result run(AbsNormalForm anf, long workCap, java.util.function.Predicate<List<double[]>> enough) {
-        Enumeration e = new Enumeration(anf, workCap, enough);
+    public static Result run(AbsNormalForm anf, long workCap, java.util.function.Predicate<List<double[]>> enough,
+                             boolean allRealizable) {
+        Enumeration e = new Enumeration(anf, workCap, enough, allRealizable);
         double[] t = anf.slopes(0);
         e.visit(0, 0, t);
         return new Result(e.gradients, e.completions, !e.stopped, e.stopped && !e.satisfied, e.work, e.pieces);
     }
 
-    private boolean spend() {
-        if (++work > cap) {
+    /** Work units of one sweep: one per 10⁵ multiply-adds of the procedure, at least one. */
+    private long sweepUnits() {
+        var p = anf.program;
+        return Math.max(1, p.cumulativeFlops[p.nNodes - 1] / 100_000);
+    }
+
+    private boolean spend() { return spend(1); }
+
+    private boolean spend(long units) {
+        work += units;
+        if (work > cap) {
             stopped = true;
             return false;
         }
@@ -90,10 +112,14 @@ public final class Enumeration {
         if (stopped) return;
         int[] active = anf.active;
         if (depth == active.length) {
-            if (!spend()) return;
+            if (!spend(sweepUnits())) return;
             pieces++;
             double[] g = anf.gradient(t);
             for (double[] h : gradients) if (same(h, g)) return;
+            if (gradients.size() == maxGradients) {
+                stopped = true;
+                return;
+            }
             gradients.add(g);
             completions.add(t.clone());
             if (enough != null && gradients.size() == nextCheck) {
@@ -106,10 +132,23 @@ public final class Enumeration {
             return;
         }
         int sw = active[depth];
-        if (!spend()) return;
+        if (allRealizable) {
+            for (double sg : new double[] {1, -1}) {
+                if (stopped) break;
+                t[sw] = sg;
+                visit(depth + 1, pathLen, t);
+            }
+            t[sw] = 0;
+            return;
+        }
+        if (!spend(sweepUnits())) return;
         double[] r = Sweeps.row(anf.forward, t, sw);
         double norm = 0;
-        for (double x : r) norm += x * x;
+        int nnz = 0;
+        for (double x : r) {
+            norm += x * x;
+            if (x != 0) nnz++;
+        }
         norm = Math.sqrt(norm);
         if (norm == 0) {
             t[sw] = 1;
@@ -117,25 +156,35 @@ public final class Enumeration {
             t[sw] = 0;
             return;
         }
-        for (int j = 0; j < r.length; j++) r[j] /= norm;
-        rows[pathLen] = r;
+        int[] idx = new int[nnz];
+        double[] val = new double[nnz];
+        for (int j = 0, q = 0; j < r.length; j++) {
+            if (r[j] == 0) continue;
+            r[j] /= norm;
+            idx[q] = j;
+            val[q++] = r[j];
+        }
+        rowIdx[pathLen] = idx;
+        rowVal[pathLen] = val;
         for (int j = 0; j < pathLen; j++) {
             double s = 0;
-            double[] q = rows[j];
-            for (int c = 0; c < r.length; c++) s += r[c] * q[c];
+            int[] qi = rowIdx[j];
+            double[] qv = rowVal[j];
+            for (int c = 0; c < qi.length; c++) s += qv[c] * r[qi[c]];
             gram[pathLen][j] = gram[j][pathLen] = s;
         }
         gram[pathLen][pathLen] = 1;
-        for (double s : new double[] {1, -1}) {
+        for (double sg : new double[] {1, -1}) {
             if (stopped) break;
-            signs[pathLen] = s;
+            signs[pathLen] = sg;
             if (!spend()) break;
             if (!feasible(pathLen + 1)) continue;
-            t[sw] = s;
+            t[sw] = sg;
             visit(depth + 1, pathLen + 1, t);
         }
         t[sw] = 0;
-        rows[pathLen] = null;
+        rowIdx[pathLen] = null;
+        rowVal[pathLen] = null;
     }
 
     /** Whether σ̃_j (G y)_j ≥ 1, j &lt; m, has a solution y. */

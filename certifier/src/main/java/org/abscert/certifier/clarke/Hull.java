@@ -3,19 +3,25 @@ package org.abscert.certifier.clarke;
 import java.util.List;
 
 /**
- * Euclidean distance from a point c to the convex hull of finitely many points g_1…g_m, with checkable
- * bounds both ways: an upper bound ‖p − c‖ for an explicit p = Σ w_i g_i in the hull, and a lower bound from
- * the separating hyperplane with normal v = c − p, (v·c − max_i v·g_i)/‖v‖. The weights come from pairwise
- * Frank–Wolfe on the m×m Gram matrix, so the cost in the dimension n is only the Gram products.
+ * Distance from a point c to the convex hull of finitely many points g_1…g_m, measured per component
+ * relative to a scale s_k &gt; 0 (the size of the terms of gradient component k, so that rounding noise of
+ * any component counts the same): the <em>relative ∞-norm</em> max_k |x_k|/s_k. Both directions are
+ * checkable: an upper bound from an explicit hull point p = Σ w_i g_i, and a lower bound from the
+ * separating hyperplane with normal v = S⁻¹(c − p) in scaled coordinates, (v·ĉ − max_i v·ĝ_i)/‖v‖₁. The
+ * weights come from pairwise Frank–Wolfe on the m×m scaled Gram matrix (nearest point in the scaled
+ * Euclidean norm), so the cost in the dimension n is only the Gram products.
  *
- * @param upper   distance to an explicit point of the hull (≥ the true distance)
- * @param lower   proven lower bound on the distance (0 when no separation was found)
- * @param weights convex weights of the nearest point found
+ * @param upper     relative ∞-distance to an explicit point of the hull (≥ the true distance)
+ * @param lower     proven lower bound on the relative ∞-distance (0 when no separation was found)
+ * @param euclidean Euclidean distance (unscaled) from c to that hull point
+ * @param weights   convex weights of the hull point
  */
-public record Hull(double upper, double lower, double[] weights) {
+public record Hull(double upper, double lower, double euclidean, double[] weights) {
 
-    public static Hull distance(List<double[]> g, double[] c) {
+    public static Hull distance(List<double[]> g, double[] c, double[] scale) {
         int m = g.size(), n = c.length;
+        double[] w2 = new double[n];
+        for (int k = 0; k < n; k++) w2[k] = 1 / (scale[k] * scale[k]);
         double[][] q = new double[m][m];
         double[] b = new double[m];
         for (int i = 0; i < m; i++) {
@@ -23,11 +29,11 @@ public record Hull(double upper, double lower, double[] weights) {
             for (int j = 0; j <= i; j++) {
                 double s = 0;
                 double[] gj = g.get(j);
-                for (int k = 0; k < n; k++) s += gi[k] * gj[k];
+                for (int k = 0; k < n; k++) s += gi[k] * gj[k] * w2[k];
                 q[i][j] = q[j][i] = s;
             }
             double s = 0;
-            for (int k = 0; k < n; k++) s += gi[k] * c[k];
+            for (int k = 0; k < n; k++) s += gi[k] * c[k] * w2[k];
             b[i] = s;
         }
         double[] w = new double[m];
@@ -60,23 +66,25 @@ public record Hull(double upper, double lower, double[] weights) {
             for (int k = 0; k < n; k++) p[k] += w[i] * gi[k];
         }
         double[] v = new double[n];
-        double up = 0;
+        double up = 0, eu = 0, v1 = 0;
         for (int k = 0; k < n; k++) {
-            v[k] = c[k] - p[k];
-            up += v[k] * v[k];
+            double d = c[k] - p[k];
+            eu += d * d;
+            v[k] = d / scale[k];
+            up = Math.max(up, Math.abs(v[k]));
+            v1 += Math.abs(v[k]);
         }
-        up = Math.sqrt(up);
         double lower = 0;
-        if (up > 0) {
+        if (v1 > 0) {
             double vc = 0, maxg = Double.NEGATIVE_INFINITY;
-            for (int k = 0; k < n; k++) vc += v[k] * c[k];
+            for (int k = 0; k < n; k++) vc += v[k] * c[k] / scale[k];
             for (double[] gi : g) {
                 double s = 0;
-                for (int k = 0; k < n; k++) s += v[k] * gi[k];
+                for (int k = 0; k < n; k++) s += v[k] * gi[k] / scale[k];
                 maxg = Math.max(maxg, s);
             }
-            lower = Math.max(0, (vc - maxg) / up);
+            lower = Math.max(0, (vc - maxg) / v1);
         }
-        return new Hull(up, lower, w);
+        return new Hull(up, lower, Math.sqrt(eu), w);
     }
 }

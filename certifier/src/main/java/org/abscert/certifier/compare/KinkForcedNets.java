@@ -95,7 +95,7 @@ public final class KinkForcedNets {
         data.put("Y", new Tensor(Shape.of(batch, outputs), y));
         Point point = new Point(params, data);
         String title = "dense ReLU net " + shape + (duplicated ? ", batch of 3 with a duplicated sample" : ", one sample");
-        String pointText = "seeded; " + forced + " pre-activation" + (forced == 1 ? "" : "s") + " of sample 1 forced to 0";
+        String pointText = forced + " forced zero" + (forced == 1 ? "" : "s") + " (sample 1)";
         String note = duplicated ? "LIKQ fails (duplicated rows); C2 holds for deterministic agnostic rules"
                 : "LIKQ holds (THEORY.md §7): any rule in [0, 1] is correct";
         return new Case(id, "kink-forced", title, pointText, "from (2)", note, p, point);

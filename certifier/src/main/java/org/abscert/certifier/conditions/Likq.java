@@ -57,23 +57,13 @@ public record Likq(boolean holds, boolean numerical, String how) {
         }
         if (exact) {
             try {
-                for (long prime : new long[] {ModP.P1, ModP.P2}) {
-                    ModP f = new ModP(prime);
-                    List<TreeMap<Integer, Long>> rows = new ExactRows<>(p, f, anf.forward.v, anf.sigma, BUDGET).rows(anf.active);
-                    int[] cols = columns(rows);
-                    if ((long) k * cols.length > MODULAR_LIMIT)
-                        return new Likq(false, false, "not decided: J_α has " + k + " rows over " + cols.length + " columns (limit " + MODULAR_LIMIT + " entries)");
-                    long[][] m = new long[k][cols.length];
-                    for (int r = 0; r < k; r++)
-                        for (var e : rows.get(r).entrySet()) m[r][Arrays.binarySearch(cols, e.getKey())] = e.getValue();
-                    if (Rank.modP(m, prime) == k)
-                        return new Likq(true, false, "the exact rows of J_α have full rank " + k + " modulo p = " + prime);
-                }
+                if (fullRankModP(anf, ModP.P1)) return new Likq(true, false, "the exact rows of J_α have full rank " + k + " modulo p = " + ModP.P1);
                 List<TreeMap<Integer, BigFraction>> rows = new ExactRows<>(p, Field.RATIONAL, anf.forward.v, anf.sigma, BUDGET).rows(anf.active);
                 for (int a = 0; a < k; a++)
                     for (int b = a + 1; b < k; b++)
                         if (rows.get(a).equals(rows.get(b)))
                             return new Likq(false, false, "active switches " + anf.active[a] + " and " + anf.active[b] + " have identical exact rows");
+                if (fullRankModP(anf, ModP.P2)) return new Likq(true, false, "the exact rows of J_α have full rank " + k + " modulo p = " + ModP.P2);
                 int[] cols = columns(rows);
                 if ((long) k * k * cols.length <= BAREISS_LIMIT) {
                     BigInteger[][] m = new BigInteger[k][cols.length];
@@ -109,6 +99,18 @@ public record Likq(boolean holds, boolean numerical, String how) {
         int rank = 0;
         for (double s : sv) if (s > tol) rank++;
         return new Likq(rank == k, true, "numerical rank " + rank + " of " + k + " (singular values, relative tolerance 1e-9·|α|)");
+    }
+
+    private static boolean fullRankModP(AbsNormalForm anf, long prime) {
+        int k = anf.active.length;
+        ModP f = new ModP(prime);
+        List<TreeMap<Integer, Long>> rows = new ExactRows<>(anf.program, f, anf.forward.v, anf.sigma, BUDGET).rows(anf.active);
+        int[] cols = columns(rows);
+        if ((long) k * cols.length > MODULAR_LIMIT) throw new ExactRows.BudgetExceeded();
+        long[][] m = new long[k][cols.length];
+        for (int r = 0; r < k; r++)
+            for (var e : rows.get(r).entrySet()) m[r][Arrays.binarySearch(cols, e.getKey())] = e.getValue();
+        return Rank.modP(m, prime) == k;
     }
 
     private static <T> int[] columns(List<TreeMap<Integer, T>> rows) {

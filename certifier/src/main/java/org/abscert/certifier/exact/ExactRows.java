@@ -19,7 +19,7 @@ import org.abscert.spi.ir.Op;
 public final class ExactRows<T> {
     /** Thrown when the budget of field operations is exhausted. */
     public static final class BudgetExceeded extends RuntimeException {
-        BudgetExceeded() { super("budget exceeded", null, false, false); }
+        public BudgetExceeded() { super("budget exceeded", null, false, false); }
     }
 
     private final Program p;

@@ -40,7 +40,8 @@ final class Findings {
                         String who = b.backend() + (o == Outcome.UNDECIDED && !b.reason().isEmpty() ? " [" + b.reason() + "]" : "");
                         byCase.computeIfAbsent(c.caseId(), k -> new LinkedHashMap<>())
                                 .computeIfAbsent(who, k -> new LinkedHashSet<>()).add(c.precision().label());
-                        titles.put(c.caseId(), c.title() + " at " + c.pointText());
+                        titles.put(c.caseId(), c.group().equals("theory") ? c.title() + " at " + c.pointText()
+                                : c.caseId() + " (" + c.title() + ")");
                     }
             byCase.forEach((id, who) -> {
                 List<String> parts = new ArrayList<>();

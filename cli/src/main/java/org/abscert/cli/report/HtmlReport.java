@@ -52,8 +52,10 @@ public final class HtmlReport {
             .compact td,.compact th{white-space:nowrap;font-size:12px;padding:4px 7px}
             td.num,td:first-child{white-space:nowrap}
             ul.notes{font-size:13px;max-width:1100px}
+            #training td:nth-child(8){white-space:nowrap}
             details{display:inline}
-            #vectors td{min-width:92px}
+            #vectors td{min-width:84px}
+            #vectors td:nth-child(2){min-width:110px}
             #vectors td:first-child{white-space:normal;min-width:230px}
             details summary{cursor:pointer}
             details ul{margin:4px 0;padding-left:18px}

@@ -1,13 +1,23 @@
 package org.abscert.cli.report;
 
+import java.util.List;
+import java.util.function.BiFunction;
 import org.abscert.certifier.compare.ComparisonReport;
 
 /** The summary printed on stdout at the end of {@code abscert compare}. */
 public final class SummaryTable {
     private SummaryTable() {}
 
-    /** The table, the relu′(0) sensitivity sentences and the notes, as plain text. */
+    /** The table, the findings and the notes, as plain text. */
     public static String render(ComparisonReport r) {
+        return render(r, Fmt::table);
+    }
+
+    /**
+     * The same with the table laid out by {@code table} (header, rows → text), so that the command can use the
+     * table style shared by all commands.
+     */
+    public static String render(ComparisonReport r, BiFunction<List<String>, List<List<String>>, String> table) {
         StringBuilder s = new StringBuilder();
         var setup = r.setup();
         s.append("abscert compare — ").append(setup.dataset()).append(", MLP ")
@@ -17,7 +27,7 @@ public final class SummaryTable {
                 .append(setup.quick() ? ", quick run" : "").append('\n');
         s.append("C/R/U/- = certified/refuted/undecided/not judged; times are medians per step as ratios to ")
                 .append(setup.reference()).append("'s gradient time in the same precision.\n\n");
-        s.append(Fmt.table(Summary.HEADER, Summary.rows(r)));
+        s.append(table.apply(Summary.HEADER, Summary.rows(r)));
         var findings = Findings.of(r);
         if (!findings.isEmpty()) s.append('\n');
         for (String line : findings) s.append("* ").append(line).append('\n');

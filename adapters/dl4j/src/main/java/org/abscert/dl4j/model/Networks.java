@@ -42,6 +42,11 @@ public final class Networks {
 
     /** Why a layered net has no DL4J MultiLayerNetwork counterpart, or empty when it has one. */
     public static Optional<String> unsupported(LayeredNet net) {
+        if (net.input() == 0) return Optional.of("DL4J's layers need a positive input width, but X has no columns");
+        for (int l = 0; l < net.layers().size(); l++) {
+            if (net.layers().get(l).width() == 0)
+                return Optional.of("DL4J's layers need a positive width, but layer " + (l + 1) + " has width 0");
+        }
         for (int l = 0; l < net.layers().size(); l++) {
             if (net.layers().get(l).activation() == LayeredNet.Activation.ABS)
                 return Optional.of("DL4J's MultiLayerNetwork has no abs activation (layer " + (l + 1) + ")");
@@ -50,6 +55,9 @@ public final class Networks {
         if (net.loss() == LayeredNet.Loss.SOFTMAX_CROSS_ENTROPY && last.activation() != LayeredNet.Activation.IDENTITY)
             return Optional.of("softmax_cross_entropy must read the last layer's pre-activation (DL4J's OutputLayer applies "
                     + "softmax in place of the activation), but layer " + net.layers().size() + " applies " + last.activation());
+        if (net.loss() == LayeredNet.Loss.SOFTMAX_CROSS_ENTROPY && last.width() == 1)
+            return Optional.of("DL4J refuses a softmax OutputLayer with a single output (nOut=1: \"Softmax + nOut=1 networks are "
+                    + "not supported\"), so softmax_cross_entropy over one class has no MultiLayerNetwork counterpart");
         return Optional.empty();
     }
 
