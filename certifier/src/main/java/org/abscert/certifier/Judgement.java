@@ -86,7 +86,7 @@ final class Judgement {
                             0, List.of(), numerical || likq.numerical());
                 Grouping g = ctx.grouping();
                 if (g.grouped() && uniform(g, slopes))
-                    return result(Verdict.CERTIFIED, Reason.GROUPED, "C2 holds (" + g.groups().size() + " groups by private parameter) and the candidate equals AD with group-uniform slopes in [-1,1] (Theorem 2)",
+                    return result(Verdict.CERTIFIED, Reason.GROUPED, "C2 holds (" + g.groups().size() + " group(s) by private parameter) and the candidate equals AD with group-uniform slopes in [-1,1] (Theorem 2)",
                             0, List.of(), numerical);
             } else {
                 note("the candidate differs from AD with its backend's slopes (" + fmt(dist(cand.gradient(), gad)) + ")");

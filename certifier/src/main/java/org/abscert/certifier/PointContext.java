@@ -49,11 +49,6 @@ final class PointContext {
         return likq;
     }
 
-    Enumeration.Result enumeration() {
-        if (enumeration == null) enumeration = Enumeration.run(anf, workCap);
-        return enumeration;
-    }
-
     /**
      * The enumeration for one candidate: the complete one when known, otherwise a run that stops as soon as
      * {@code enough} accepts the limiting gradients found (a complete run is kept for later candidates).

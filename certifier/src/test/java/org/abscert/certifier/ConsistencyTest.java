@@ -154,4 +154,36 @@ class ConsistencyTest {
         Arrays.fill(a, 1);
         return a;
     }
+
+    @Test
+    void theoryVectorsHaveEveryLimitingGradientAsANearbyGradient() {
+        Random rnd = new Random(15);
+        List<Procedure> small = List.of(TheoryVectorsTest.abs(), TheoryVectorsTest.reluDifference(), TheoryVectorsTest.absMinusAbs(),
+                TheoryVectorsTest.reluOfRelu(), TheoryVectorsTest.absPlusAbs(), TheoryVectorsTest.max());
+        for (Procedure p : small) {
+            double[] x0 = new double[p.parameterSize()];
+            if (p.name().equals("max")) Arrays.fill(x0, 0.5);
+            ClarkeSet cs = cert.clarke(p, point(p, x0));
+            assertTrue(cs.complete(), p.name());
+            boolean[] hit = new boolean[cs.limitingGradients().size()];
+            for (int s = 0; s < 64; s++) {
+                double[] x = x0.clone();
+                for (int i = 0; i < x.length; i++) x[i] += 1e-6 * rnd.nextGaussian();
+                AbsNormalForm near = AbsNormalForm.at(p, point(p, x));
+                double[] g = near.gradient(near.slopes(0));
+                if (near.active.length > 0) {
+                    // a switch that vanishes identically on the piece (relu of a dead relu): f is still smooth here
+                    ClarkeSet there = cert.clarke(p, point(p, x));
+                    assertEquals(1, there.limitingGradients().size(), p.name());
+                    g = there.limitingGradients().get(0);
+                }
+                int which = -1;
+                for (int k = 0; k < hit.length; k++) if (maxDiff(g, cs.limitingGradients().get(k)) < 1e-9) which = k;
+                assertTrue(which >= 0, p.name() + ": nearby gradient " + Arrays.toString(g) + " is no limiting gradient");
+                hit[which] = true;
+            }
+            for (int k = 0; k < hit.length; k++)
+                assertTrue(hit[k], p.name() + ": limiting gradient " + Arrays.toString(cs.limitingGradients().get(k)) + " never seen nearby");
+        }
+    }
 }

@@ -72,9 +72,6 @@ public final class AbsNormalForm {
     /** g(σ̃) for a full completion (slopes ±1 on α, σ elsewhere). */
     public double[] gradient(double[] t) { return Sweeps.gradient(forward, t); }
 
-    /** Whether switch i is active. */
-    public boolean isActive(int i) { return sigma[i] == 0; }
-
     @Override public String toString() {
         return "AbsNormalForm[" + program.switchCount + " switches, active " + Arrays.toString(active) + "]";
     }

@@ -187,9 +187,6 @@ public final class Program {
         return op[n] == Op.HARDTANH ? (sw - switchOffset[n]) % 2 : 0;
     }
 
-    /** Abs-depth of a switch. */
-    public int depthOfSwitch(int sw) { return switchDepth[switchNode[sw]]; }
-
     /** Whether the switch's value is a polynomial of parameters and data (THEORY.md §8). */
     public boolean switchExact(int sw) {
         int n = switchNode[sw];
@@ -197,12 +194,4 @@ public final class Program {
         return true;
     }
 
-    /** Whether every switch is exact. */
-    public boolean allSwitchesExact() {
-        for (int i = 0; i < nNodes; i++) {
-            if (!op[i].isKink()) continue;
-            for (int a : args[i]) if (!exactCone[a]) return false;
-        }
-        return true;
-    }
 }

@@ -54,17 +54,4 @@ public record Grouping(boolean grouped, boolean singletons, Map<Long, int[]> gro
 
     private static Grouping fail(String why) { return new Grouping(false, false, Map.of(), why); }
 
-    /** Group index per active switch position (order of {@code anf.active}), or null when not grouped. */
-    public int[] groupOf(AbsNormalForm anf) {
-        if (!grouped) return null;
-        Map<Integer, Integer> pos = new java.util.HashMap<>();
-        for (int k = 0; k < anf.active.length; k++) pos.put(anf.active[k], k);
-        int[] g = new int[anf.active.length];
-        int gi = 0;
-        for (int[] members : groups.values()) {
-            for (int sw : members) g[pos.get(sw)] = gi;
-            gi++;
-        }
-        return g;
-    }
 }

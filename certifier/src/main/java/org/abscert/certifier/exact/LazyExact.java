@@ -6,9 +6,9 @@ import org.abscert.spi.ir.Op;
 /**
  * Exact values of single switches, computed on demand: only the elements a switch depends on are
  * evaluated (one row of a product, not the whole product), and every element is memoized. Used for the few
- * switches whose floating-point error bound cannot separate them from zero (THEORY.md §8). Values are exact
- * dyadics ({@code m·2^e}) while the procedure stays within them, rationals ({@code BigFraction}) once a
- * mean divides by a count that is not a power of two.
+ * switches whose floating-point error bound cannot separate them from zero (THEORY.md §8). Values are plain
+ * doubles while every operation is provably exact ({@link ExactDouble}), then exact dyadics ({@code m·2^e}),
+ * then rationals ({@code BigFraction}) once a mean divides by a count that is not a power of two.
  */
 public final class LazyExact {
     private final Program p;
@@ -19,11 +19,19 @@ public final class LazyExact {
     public LazyExact(Program p, double[][] v) {
         this.p = p;
         this.inputs = v;
-        this.engine = new Engine<>(Dyadic.FIELD, d -> d.signum());
+        this.engine = new Engine<>(ExactDouble.FIELD, d -> (int) Math.signum(d));
     }
 
     /** Exact sign of a switch; the switch must be {@linkplain Program#switchExact exact}. */
     public int sign(int sw) {
+        try {
+            return engine.sign(sw);
+        } catch (ExactDouble.Inexact e) {
+            engine = new Engine<>(Dyadic.FIELD, Dyadic.Value::signum);
+        } catch (Dyadic.NotDyadic e) {
+            engine = new Engine<>(Field.RATIONAL, q -> q.getNumerator().signum());
+            return engine.sign(sw);
+        }
         try {
             return engine.sign(sw);
         } catch (Dyadic.NotDyadic e) {
