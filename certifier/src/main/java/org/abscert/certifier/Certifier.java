@@ -26,19 +26,20 @@ import org.abscert.spi.ir.Procedure;
  *
  * <p>How a candidate is judged, first applicable rule wins:
  * <ol>
+ *   <li>Fast path (opt-in, {@link Builder#fastPath}): the candidate carries a trace whose zero pattern and
+ *       signs equal the exact signature; then no active switch gives CERTIFIED DIFFERENTIABLE, and a static
+ *       certificate ({@link StaticAnalysis}) with slopes in [−1, 1] (uniform per group for C2) gives
+ *       CERTIFIED LIKQ/GROUPED by Theorem 1/2 applied to the backend's own AD. The gradient is not
+ *       recomputed: the cost is one forward sweep with error bounds and a trace scan, meant for training
+ *       loops that certify every step and trust that the gradient and trace come from one evaluation.</li>
  *   <li>No switch active (exactly): the candidate must equal the gradient — DIFFERENTIABLE or REFUTED
  *       NOT_THE_GRADIENT.</li>
  *   <li>The backend's kink rule at an active switch is not abs-consistent — UNDECIDED NOT_ABS_CONSISTENT.</li>
- *   <li>Fast path (opt-in, {@link Builder#fastPath}): the procedure has a static certificate
- *       ({@link StaticAnalysis}), the candidate carries a trace whose zero pattern and signs equal the exact
- *       signature, and its slopes are in [−1, 1] (and uniform per group for C2) — CERTIFIED LIKQ/GROUPED by
- *       Theorem 1/2 applied to the backend's own AD. The gradient is not recomputed: the cost is one forward
- *       sweep with error bounds and a trace scan, meant for training loops that certify every step and trust
- *       that the gradient and trace come from one evaluation.</li>
  *   <li>The candidate equals AD with its backend's slopes (recomputed by a reverse sweep) and LIKQ holds at
  *       the point, or C2 holds and the slopes are group-uniform — CERTIFIED LIKQ/GROUPED.</li>
- *   <li>Otherwise enumeration of the realizable pieces and a Euclidean hull test — CERTIFIED ENUMERATION,
- *       REFUTED OUTSIDE_CLARKE, or UNDECIDED WORK_CAP/NUMERICAL.</li>
+ *   <li>Otherwise the candidate is compared with the lexicographic limiting gradient and then with the hull
+ *       of the enumerated realizable pieces, in the relative ∞-norm (each component divided by the size of
+ *       its terms) — CERTIFIED ENUMERATION, REFUTED OUTSIDE_CLARKE, or UNDECIDED WORK_CAP/NUMERICAL.</li>
  * </ol>
  */
 public final class Certifier {

@@ -49,6 +49,12 @@ final class Judgement {
         else if (cand.precision() == Precision.FLOAT32) note("judged at the float32 point");
         scanTrace();
         boolean numerical = !anf.exact();
+        for (double x : cand.gradient()) {
+            if (!Double.isFinite(x))
+                return result(Verdict.REFUTED, anf.active.length == 0 ? Reason.NOT_THE_GRADIENT : Reason.OUTSIDE_CLARKE,
+                        "the candidate has a non-finite entry (" + x + "); every Clarke gradient of an abs-smooth function is finite",
+                        Double.POSITIVE_INFINITY, List.of(), numerical);
+        }
         if (anf.numericalSwitches > 0)
             note(anf.numericalSwitches + " switch(es) behind smooth elementals within their error bound of 0 taken as active (numerical)");
         // fast path: the backend's own AD, judged by its trace and a theorem, without recomputing the gradient
@@ -109,6 +115,9 @@ final class Judgement {
         if (h.upper() <= tol)
             return result(Verdict.CERTIFIED, Reason.ENUMERATION, "the candidate lies in the hull of " + where + (e.complete() ? "" : " (enumeration stopped early; every piece found is realizable)")
                     + ": distance " + fmt(h.upper()) + norm + " within the tolerance " + fmt(tol) + " (Euclidean " + fmt(h.euclidean()) + ")", 0, List.of(), numerical);
+        if (!e.complete() && e.solverFailed())
+            return result(Verdict.UNDECIDED, Reason.NUMERICAL, "the LP solver gave up on a cone test after " + where
+                    + "; the candidate is at distance " + fmt(h.upper()) + norm + " from their hull", h.euclidean(), List.of(), true);
         if (!e.complete())
             return result(Verdict.UNDECIDED, Reason.WORK_CAP, "the work cap (" + e.work() + " units) stopped the enumeration after " + where
                     + "; the candidate is at distance " + fmt(h.upper()) + norm + " (Euclidean " + fmt(h.euclidean()) + ") from their hull", h.euclidean(), List.of(), numerical);

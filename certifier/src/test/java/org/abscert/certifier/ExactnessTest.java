@@ -116,4 +116,21 @@ class ExactnessTest {
         Result r64 = cert.certify(p, pt, Candidate.given(new double[] {0}));
         assertEquals(Verdict.REFUTED, r64.verdict(), () -> show(r64));
     }
+
+    @Test
+    void rankBehindSmoothElementalsIsNumerical() {
+        var b = ProcedureBuilder.named("two-tanh");
+        String x = b.parameter("x", 1);
+        Procedure p = b.build(b.sum(b.add(b.relu(b.tanh(x)), b.relu(b.tanh(b.scale(x, 2))))));
+        CertificationReport rep = cert.certify(p, point(p, 0.0), List.of(backend(new double[] {0}, new double[] {0, 0}, KinkRules.PYTORCH),
+                Candidate.given(new double[] {3.5})));
+        assertFalse(rep.conditions().likq(), "rows 1 and 2 are parallel");
+        assertFalse(rep.kinks().exact());
+        Result r = rep.results().get(0);
+        assertEquals(Verdict.CERTIFIED, r.verdict(), () -> show(r));
+        assertEquals(Reason.ENUMERATION, r.reason(), () -> show(r));
+        assertTrue(r.numerical());
+        // ∂f = [0, 3]
+        assertEquals(Verdict.REFUTED, rep.results().get(1).verdict(), () -> show(rep.results().get(1)));
+    }
 }

@@ -76,4 +76,13 @@ class OpsAndLimitsTest {
         assertEquals(0, cert.clarke(p, point(p, 2, -3)).kinks().active());
         assertTrue(Map.of().isEmpty());
     }
+
+    @Test
+    void nonFiniteCandidateIsRefuted() {
+        Procedure p = TheoryVectorsTest.abs();
+        Result r = cert.certify(p, point(p, 0), Candidate.given(v(Double.NaN)));
+        assertEquals(Verdict.REFUTED, r.verdict(), () -> show(r));
+        Result inf = cert.certify(p, point(p, 1), Candidate.given(v(Double.POSITIVE_INFINITY)));
+        assertEquals(Reason.NOT_THE_GRADIENT, inf.reason(), () -> show(inf));
+    }
 }

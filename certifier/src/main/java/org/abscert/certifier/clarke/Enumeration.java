@@ -34,12 +34,13 @@ public final class Enumeration {
      * @param gradients   distinct limiting gradients g(σ̃) of realizable completions found
      * @param completions the completions (slopes over all switches) giving them, same order
      * @param complete    whether the whole tree was explored (false when the cap or an early stop ended it)
-     * @param capped      whether the work cap ended it
+     * @param capped      whether the work cap (or a failure of the LP solver) ended it
      * @param work        units of work spent
      * @param pieces      realizable completions visited (before removing duplicate gradients)
+     * @param solverFailed whether the LP solver gave up on a cone test, which ended the run
      */
     public record Result(List<double[]> gradients, List<double[]> completions, boolean complete, boolean capped, long work,
-                         long pieces) {}
+                         long pieces, boolean solverFailed) {}
 
     private final AbsNormalForm anf;
     private final long cap;
@@ -56,7 +57,7 @@ public final class Enumeration {
     private final double[] signs;
     private final double[][] gram;
     private long work, pieces;
-    private boolean stopped, satisfied;
+    private boolean stopped, satisfied, lpFailed;
     private final java.util.function.Predicate<List<double[]>> enough;
     private int nextCheck = 1;
 
@@ -88,7 +89,7 @@ public final class Enumeration {
         Enumeration e = new Enumeration(anf, workCap, enough, allRealizable);
         double[] t = anf.slopes(0);
         e.visit(0, 0, t);
-        return new Result(e.gradients, e.completions, !e.stopped, e.stopped && !e.satisfied, e.work, e.pieces);
+        return new Result(e.gradients, e.completions, !e.stopped, e.stopped && !e.satisfied, e.work, e.pieces, e.lpFailed);
     }
 
     /** Work units of one sweep: one per 10⁵ multiply-adds of the procedure, at least one. */
@@ -201,6 +202,11 @@ public final class Enumeration {
                     new LinearConstraintSet(cons), GoalType.MINIMIZE, new NonNegativeConstraint(false));
             return true;
         } catch (NoFeasibleSolutionException e) {
+            return false;
+        } catch (org.apache.commons.math3.exception.MathIllegalStateException e) {
+            // the solver gave up (iterations, degeneracy): neither answer is proven, so the run ends incomplete
+            lpFailed = true;
+            stopped = true;
             return false;
         }
     }

@@ -53,5 +53,4 @@ public record Grouping(boolean grouped, boolean singletons, Map<Long, int[]> gro
     }
 
     private static Grouping fail(String why) { return new Grouping(false, false, Map.of(), why); }
-
 }

@@ -40,6 +40,11 @@ public final class LazyExact {
         }
     }
 
+    /** The exact rational value of a switch (evaluated afresh in ℚ; for checks, not for speed). */
+    public org.apache.commons.math3.fraction.BigFraction value(int sw) {
+        return new Engine<>(Field.RATIONAL, q -> q.getNumerator().signum()).switchValue(sw);
+    }
+
     private final class Engine<T> {
         private final Field<T> f;
         private final java.util.function.ToIntFunction<T> signum;
