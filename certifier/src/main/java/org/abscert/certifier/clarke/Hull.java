@@ -9,7 +9,10 @@ import java.util.List;
  * checkable: an upper bound from an explicit hull point p = Σ w_i g_i, and a lower bound from the
  * separating hyperplane with normal v = S⁻¹(c − p) in scaled coordinates, (v·ĉ − max_i v·ĝ_i)/‖v‖₁. The
  * weights come from pairwise Frank–Wolfe on the m×m scaled Gram matrix (nearest point in the scaled
- * Euclidean norm), so the cost in the dimension n is only the Gram products.
+ * Euclidean norm), so the cost in the dimension n is only the Gram products. A second lower bound holds
+ * per component: no hull point is closer to c_k than the interval [min_i g_ik, max_i g_ik]. Components
+ * whose scale is so small that its square overflows (no terms at all) are left out of the Gram products
+ * and judged by that interval bound alone.
  *
  * @param upper     relative ∞-distance to an explicit point of the hull (≥ the true distance)
  * @param lower     proven lower bound on the relative ∞-distance (0 when no separation was found)
@@ -21,7 +24,14 @@ public record Hull(double upper, double lower, double euclidean, double[] weight
     public static Hull distance(List<double[]> g, double[] c, double[] scale) {
         int m = g.size(), n = c.length;
         double[] w2 = new double[n];
-        for (int k = 0; k < n; k++) w2[k] = 1 / (scale[k] * scale[k]);
+        boolean[] degenerate = new boolean[n];
+        for (int k = 0; k < n; k++) {
+            w2[k] = 1 / (scale[k] * scale[k]);
+            if (!Double.isFinite(w2[k])) {
+                degenerate[k] = true;
+                w2[k] = 0;
+            }
+        }
         double[][] q = new double[m][m];
         double[] b = new double[m];
         for (int i = 0; i < m; i++) {
@@ -70,21 +80,31 @@ public record Hull(double upper, double lower, double euclidean, double[] weight
         for (int k = 0; k < n; k++) {
             double d = c[k] - p[k];
             eu += d * d;
-            v[k] = d / scale[k];
-            up = Math.max(up, Math.abs(v[k]));
+            up = Math.max(up, Math.abs(d) / scale[k]);
+            v[k] = degenerate[k] ? 0 : d / scale[k];
             v1 += Math.abs(v[k]);
         }
         double lower = 0;
         if (v1 > 0) {
             double vc = 0, maxg = Double.NEGATIVE_INFINITY;
-            for (int k = 0; k < n; k++) vc += v[k] * c[k] / scale[k];
+            for (int k = 0; k < n; k++) if (!degenerate[k]) vc += v[k] * c[k] / scale[k];
             for (double[] gi : g) {
                 double s = 0;
-                for (int k = 0; k < n; k++) s += v[k] * gi[k] / scale[k];
+                for (int k = 0; k < n; k++) if (!degenerate[k]) s += v[k] * gi[k] / scale[k];
                 maxg = Math.max(maxg, s);
             }
-            lower = Math.max(0, (vc - maxg) / v1);
+            double separation = (vc - maxg) / v1;
+            if (separation > 0) lower = separation;
         }
-        return new Hull(up, lower, Math.sqrt(eu), w);
+        for (int k = 0; k < n; k++) {
+            double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+            for (double[] gi : g) {
+                lo = Math.min(lo, gi[k]);
+                hi = Math.max(hi, gi[k]);
+            }
+            double outside = c[k] < lo ? lo - c[k] : c[k] > hi ? c[k] - hi : 0;
+            if (outside > 0) lower = Math.max(lower, outside / scale[k]);
+        }
+        return new Hull(Math.max(up, lower), lower, Math.sqrt(eu), w);
     }
 }
