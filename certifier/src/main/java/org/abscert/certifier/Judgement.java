@@ -23,6 +23,7 @@ final class Judgement {
     private final PointContext ctx;
     private final Candidate cand;
     private final double tol;
+    private double[] scale;
     private final boolean fastPath;
     private final AbsNormalForm anf;
     private final Program p;
@@ -102,7 +103,7 @@ final class Judgement {
         if (close(cand.gradient(), ctx.repair().gradient()))
             return result(Verdict.CERTIFIED, Reason.ENUMERATION, "the candidate equals the limiting gradient of the lexicographic piece (a realizable completion, THEORY.md §9)",
                     0, List.of(), numerical);
-        double[] scale = ctx.scale();
+        double[] scale = scale();
         Enumeration.Result e = ctx.enumeration(gs -> hullAffordable(gs.size()) && Hull.distance(gs, cand.gradient(), scale).upper() <= tol);
         if (e.gradients().isEmpty())
             return result(Verdict.UNDECIDED, Reason.WORK_CAP, "the work cap (" + e.work() + " units) was reached before any piece was enumerated", Double.NaN, List.of(), numerical);
@@ -266,9 +267,26 @@ final class Judgement {
         return true;
     }
 
+    /**
+     * The per-component scale of the relative ∞-norm for this candidate: the size of the terms, but never
+     * finer than the candidate's underflow threshold divided by the tolerance. A result below the smallest
+     * normal number of its precision is subnormal and carries an absolute error up to that threshold
+     * whatever its terms (float32 softmax probabilities of e^-100, say), so no comparison is finer.
+     */
+    private double[] scale() {
+        if (scale == null) {
+            double[] s = ctx.scale().clone();
+            double underflow = cand.precision() == Precision.FLOAT32 ? Float.MIN_NORMAL : Double.MIN_NORMAL;
+            double floor = underflow / tol;
+            for (int k = 0; k < s.length; k++) s[k] = Math.max(s[k], floor);
+            scale = s;
+        }
+        return scale;
+    }
+
     /** Equal within the tolerance in the relative ∞-norm. */
     private boolean close(double[] a, double[] b) {
-        double[] s = ctx.scale();
+        double[] s = scale();
         for (int k = 0; k < a.length; k++) if (!(Math.abs(a[k] - b[k]) <= tol * s[k])) return false;
         return true;
     }

@@ -46,35 +46,35 @@ class BackendAgreementProperties {
         return NetSpace.denseNets().withKinksForced(1, 3).activations(Activation.values()).arbitrary();
     }
 
-    @Property(tries = 30) @Label("tape float32 agrees with tape float64 at smooth points")
+    @Property(tries = 300) @Label("tape float32 agrees with tape float64 at smooth points")
     @OnBackend(value = "tape", certifier = false)
     void tapeSmooth(@ForAll("smoothPoints") NetCase net) { agree(tapeIn(Precision.FLOAT32), Precision.FLOAT32, tapeIn(Precision.FLOAT64), net); }
 
-    @Property(tries = 30) @Label("tape float32 agrees with tape float64 at kinks")
+    @Property(tries = 300) @Label("tape float32 agrees with tape float64 at kinks")
     @OnBackend(value = "tape", certifier = false)
     void tapeKinks(@ForAll("kinkPoints") NetCase net) { agree(tapeIn(Precision.FLOAT32), Precision.FLOAT32, tapeIn(Precision.FLOAT64), net); }
 
-    @Property(tries = 15) @Label("dl4j agrees with the tape at smooth points")
+    @Property(tries = 150) @Label("dl4j agrees with the tape at smooth points")
     @OnBackend(value = "dl4j", certifier = false)
     void dl4jSmooth(@ForAll("smoothPoints") NetCase net) { agreeAtSmoothPoint("dl4j", net); }
 
-    @Property(tries = 15) @Label("dl4j agrees with the tape under its probed rules at kinks")
+    @Property(tries = 150) @Label("dl4j agrees with the tape under its probed rules at kinks")
     @OnBackend(value = "dl4j", certifier = false, deterministic = true)
     void dl4jKinks(@ForAll("kinkPoints") NetCase net) { agreeAtKink("dl4j", net); }
 
-    @Property(tries = 15) @Label("dl4j-samediff agrees with the tape at smooth points")
+    @Property(tries = 150) @Label("dl4j-samediff agrees with the tape at smooth points")
     @OnBackend(value = "dl4j-samediff", certifier = false)
     void dl4jSamediffSmooth(@ForAll("smoothPoints") NetCase net) { agreeAtSmoothPoint("dl4j-samediff", net); }
 
-    @Property(tries = 15) @Label("dl4j-samediff agrees with the tape under its probed rules at kinks")
+    @Property(tries = 150) @Label("dl4j-samediff agrees with the tape under its probed rules at kinks")
     @OnBackend(value = "dl4j-samediff", certifier = false, deterministic = true)
     void dl4jSamediffKinks(@ForAll("kinkPoints") NetCase net) { agreeAtKink("dl4j-samediff", net); }
 
-    @Property(tries = 15) @Label("djl-pytorch agrees with the tape at smooth points")
+    @Property(tries = 150) @Label("djl-pytorch agrees with the tape at smooth points")
     @OnBackend(value = "djl-pytorch", certifier = false)
     void djlPytorchSmooth(@ForAll("smoothPoints") NetCase net) { agreeAtSmoothPoint("djl-pytorch", net); }
 
-    @Property(tries = 15) @Label("djl-pytorch agrees with the tape under its probed rules at kinks")
+    @Property(tries = 150) @Label("djl-pytorch agrees with the tape under its probed rules at kinks")
     @OnBackend(value = "djl-pytorch", certifier = false, deterministic = true)
     void djlPytorchKinks(@ForAll("kinkPoints") NetCase net) { agreeAtKink("djl-pytorch", net); }
 

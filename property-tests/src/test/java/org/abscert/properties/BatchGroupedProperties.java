@@ -44,19 +44,19 @@ class BatchGroupedProperties {
                 nets.withAffinelyDependentSamples().arbitrary());
     }
 
-    @Property(tries = 40) @Label("tape: any batch with biases is CERTIFIED by LIKQ or GROUPED")
+    @Property(tries = 400) @Label("tape: any batch with biases is CERTIFIED by LIKQ or GROUPED")
     @OnBackend(value = "tape", deterministic = true)
     void tape(@ForAll("batchesWithBiasesAndKinks") NetCase net) { certifiedByCondition("tape", net); }
 
-    @Property(tries = 15) @Label("dl4j: any batch with biases is CERTIFIED by LIKQ or GROUPED")
+    @Property(tries = 150) @Label("dl4j: any batch with biases is CERTIFIED by LIKQ or GROUPED")
     @OnBackend(value = "dl4j", deterministic = true)
     void dl4j(@ForAll("batchesWithBiasesAndKinks") NetCase net) { certifiedByCondition("dl4j", net); }
 
-    @Property(tries = 15) @Label("dl4j-samediff: any batch with biases is CERTIFIED by LIKQ or GROUPED")
+    @Property(tries = 150) @Label("dl4j-samediff: any batch with biases is CERTIFIED by LIKQ or GROUPED")
     @OnBackend(value = "dl4j-samediff", deterministic = true)
     void dl4jSamediff(@ForAll("batchesWithBiasesAndKinks") NetCase net) { certifiedByCondition("dl4j-samediff", net); }
 
-    @Property(tries = 15) @Label("djl-pytorch: any batch with biases is CERTIFIED by LIKQ or GROUPED")
+    @Property(tries = 150) @Label("djl-pytorch: any batch with biases is CERTIFIED by LIKQ or GROUPED")
     @OnBackend(value = "djl-pytorch", deterministic = true)
     void djlPytorch(@ForAll("batchesWithBiasesAndKinks") NetCase net) { certifiedByCondition("djl-pytorch", net); }
 

@@ -35,7 +35,7 @@ class GeneratorProperties {
                 all.atSmoothPoints().arbitrary());
     }
 
-    @Property(tries = 100) @Label("forced kinks are exact zero switches in float32 and float64")
+    @Property(tries = 400) @Label("forced kinks are exact zero switches in float32 and float64")
     void forcedKinksAreExact(@ForAll("anyNets") NetCase net) throws BackendException {
         Evaluation f32 = TAPE.evaluate(net.procedure(), net.point(), Precision.FLOAT32);
         Evaluation f64 = TAPE.evaluate(net.procedure(), net.point(), Precision.FLOAT64);

@@ -58,7 +58,7 @@ class LimitingGradientSamplingProperties {
                 Dyadic.steps(20, 24)).as((ds, t) -> new Sampling(net, ds, t)));
     }
 
-    @Property(tries = 30) @Label("tape gradients next to a kink are enumerated limiting gradients")
+    @Property(tries = 300) @Label("tape gradients next to a kink are enumerated limiting gradients")
     @OnBackend("tape")
     void tape(@ForAll("kinkedNetsWithDirections") Sampling s) throws BackendException {
         ClarkeSet clarke = Judge.CERTIFIER.clarke(s.net().procedure(), s.net().point());

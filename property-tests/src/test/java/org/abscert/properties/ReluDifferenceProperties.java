@@ -41,7 +41,7 @@ class ReluDifferenceProperties {
 
     @Provide Arbitrary<ReluDifferenceFamily.Member> reluDifferenceInNets() { return ReluDifferenceFamily.members(); }
 
-    @Property(tries = 25) @Label("tape with relu'(0) = 0: REFUTED, repair CERTIFIED")
+    @Property(tries = 250) @Label("tape with relu'(0) = 0: REFUTED, repair CERTIFIED")
     @OnBackend("tape")
     void tapeReluPrimeZero(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) {
         Backend b = TapeBackend.builder().name("tape-relu0").rules(TapeRules.relu0(0)).build();
@@ -49,7 +49,7 @@ class ReluDifferenceProperties {
         repairCertified(m);
     }
 
-    @Property(tries = 25) @Label("tape with relu'(0) = 1: REFUTED, repair CERTIFIED")
+    @Property(tries = 250) @Label("tape with relu'(0) = 1: REFUTED, repair CERTIFIED")
     @OnBackend("tape")
     void tapeReluPrimeOne(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) {
         Backend b = TapeBackend.builder().name("tape-relu1").rules(TapeRules.relu0(1)).build();
@@ -57,15 +57,15 @@ class ReluDifferenceProperties {
         repairCertified(m);
     }
 
-    @Property(tries = 10) @Label("dl4j at its relu'(0): vertex rule REFUTED")
+    @Property(tries = 100) @Label("dl4j at its relu'(0): vertex rule REFUTED")
     @OnBackend(value = "dl4j", deterministic = true)
     void dl4j(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) { atProbedRule("dl4j", m); }
 
-    @Property(tries = 10) @Label("dl4j-samediff at its relu'(0): vertex rule REFUTED")
+    @Property(tries = 100) @Label("dl4j-samediff at its relu'(0): vertex rule REFUTED")
     @OnBackend(value = "dl4j-samediff", deterministic = true)
     void dl4jSamediff(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) { atProbedRule("dl4j-samediff", m); }
 
-    @Property(tries = 10) @Label("djl-pytorch at its relu'(0): vertex rule REFUTED")
+    @Property(tries = 100) @Label("djl-pytorch at its relu'(0): vertex rule REFUTED")
     @OnBackend(value = "djl-pytorch", deterministic = true)
     void djlPytorch(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) { atProbedRule("djl-pytorch", m); }
 

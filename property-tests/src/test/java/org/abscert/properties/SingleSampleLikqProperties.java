@@ -35,19 +35,19 @@ class SingleSampleLikqProperties {
         return NetSpace.denseNets().withBiases().batchOf(1).withKinksForced(1, 3).arbitrary();
     }
 
-    @Property(tries = 40) @Label("tape: batch 1 with biases is CERTIFIED by LIKQ")
+    @Property(tries = 400) @Label("tape: batch 1 with biases is CERTIFIED by LIKQ")
     @OnBackend("tape")
     void tape(@ForAll("singleSampleNetsWithBiasesAndKinks") NetCase net) { certifiedByLikq("tape", net); }
 
-    @Property(tries = 15) @Label("dl4j: batch 1 with biases is CERTIFIED by LIKQ")
+    @Property(tries = 150) @Label("dl4j: batch 1 with biases is CERTIFIED by LIKQ")
     @OnBackend("dl4j")
     void dl4j(@ForAll("singleSampleNetsWithBiasesAndKinks") NetCase net) { certifiedByLikq("dl4j", net); }
 
-    @Property(tries = 15) @Label("dl4j-samediff: batch 1 with biases is CERTIFIED by LIKQ")
+    @Property(tries = 150) @Label("dl4j-samediff: batch 1 with biases is CERTIFIED by LIKQ")
     @OnBackend("dl4j-samediff")
     void dl4jSamediff(@ForAll("singleSampleNetsWithBiasesAndKinks") NetCase net) { certifiedByLikq("dl4j-samediff", net); }
 
-    @Property(tries = 15) @Label("djl-pytorch: batch 1 with biases is CERTIFIED by LIKQ")
+    @Property(tries = 150) @Label("djl-pytorch: batch 1 with biases is CERTIFIED by LIKQ")
     @OnBackend("djl-pytorch")
     void djlPytorch(@ForAll("singleSampleNetsWithBiasesAndKinks") NetCase net) { certifiedByLikq("djl-pytorch", net); }
 
