@@ -211,10 +211,11 @@ final class Tape {
             for (int j = 0; j < k; j++) mx = Math.max(mx, x[b + j]);
             double s = 0;
             for (int j = 0; j < k; j++) s = r(s + r(Math.exp(r(x[b + j] - mx))));
-            double lse = r(mx + r(Math.log(s)));
+            // log-softmax as (x − max) − log Σ: rounding stays relative to the shifted logits, not to max
+            double logS = r(Math.log(s));
             double loss = 0;
             for (int j = 0; j < k; j++) {
-                logsm[b + j] = r(x[b + j] - lse);
+                logsm[b + j] = r(r(x[b + j] - mx) - logS);
                 // 0·log p is 0 even where log p underflows to −∞
                 if (t[b + j] != 0) loss = r(loss - r(t[b + j] * logsm[b + j]));
             }

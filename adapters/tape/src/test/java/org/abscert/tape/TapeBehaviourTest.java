@@ -245,4 +245,21 @@ class TapeBehaviourTest {
         var e = assertThrows(IllegalArgumentException.class, () -> TapeRules.PYTORCH.withRelu0(Double.NaN));
         assertEquals("kink rule relu0 must be finite, got NaN", e.getMessage());
     }
+
+    @Test
+    void float32SoftmaxCrossEntropyStaysAccurateAtLargeLogits() throws BackendException {
+        var b = ProcedureBuilder.named("sce-large-logits");
+        String x = b.parameter("x", 1, 3);
+        String y = b.data("Y", 1, 3);
+        Procedure p = b.build(b.softmaxCrossEntropy(x, y));
+        Point at = new Point(java.util.Map.of("x", org.abscert.spi.ir.Tensor.of(org.abscert.spi.ir.Shape.of(1, 3), 1000.25, 1000, 999.5)),
+                java.util.Map.of("Y", org.abscert.spi.ir.Tensor.of(org.abscert.spi.ir.Shape.of(1, 3), 0, 1, 0)));
+        Backend tape = TapeBackend.create();
+        double[] g32 = tape.evaluate(p, at, Precision.FLOAT32).gradient();
+        double[] g64 = tape.evaluate(p, at, Precision.FLOAT64).gradient();
+        for (int j = 0; j < 3; j++) {
+            double rel = Math.abs(g32[j] - g64[j]) / Math.abs(g64[j]);
+            assertTrue(rel < 1e-6, "component " + j + ": float32 " + g32[j] + " vs float64 " + g64[j] + " (relative " + rel + ")");
+        }
+    }
 }
