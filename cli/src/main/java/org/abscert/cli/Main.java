@@ -21,14 +21,22 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
+    private static final java.util.List<String> QUIET_LOGGERS = java.util.List.of(
+            "ai.djl.util.cuda.CudaUtils",
+            "org.nd4j.imports.converters.ImportClassMapping",
+            "org.nd4j.autodiff.functions.DifferentialFunction");
+
     /** Runs the command line and returns the exit code (for tests and the launcher). */
     public static int run(String... args) {
         // frameworks log through SLF4J; keep their start-up chatter off the terminal unless asked for
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null)
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        // on a machine without a GPU, DJL warns at every start that it found none: not news on a CPU run
-        if (System.getProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils") == null)
-            System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
+        // warnings every start prints that say nothing about the user's run: DJL finding no GPU on a CPU
+        // machine, ND4J's duplicate TensorFlow op mappings, SameDiff's unused labelsSmoothing property
+        for (String quiet : QUIET_LOGGERS) {
+            String key = "org.slf4j.simpleLogger.log." + quiet;
+            if (System.getProperty(key) == null) System.setProperty(key, "error");
+        }
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::onException);
         cl.setParameterExceptionHandler(Main::onUsageError);

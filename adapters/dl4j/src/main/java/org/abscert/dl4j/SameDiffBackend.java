@@ -257,7 +257,8 @@ public final class SameDiffBackend implements Backend {
             for (String[] sv : switchVars)
                 for (String s : sv) if (!outputs.contains(s) && !isInput(s)) outputs.add(s);
             // a constant output has gradient zero; SameDiff only evaluates it
-            OutAndGrad og = differentiable ? sd.calculateGradientsAndOutputs(feed, outputs, parameterVars)
+            OutAndGrad og = differentiable
+                    ? ChatterFilter.quiet(() -> sd.calculateGradientsAndOutputs(feed, outputs, parameterVars))
                     : new OutAndGrad(sd.output(feed, outputs), Map.of());
             double value = og.getOutputs().get(output).getDouble(0);
             double[] gradient = new double[p.parameterSize()];
