@@ -10,8 +10,8 @@ import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
 
 /**
- * The certifier as the comparison uses it: a failure of the certifier on one case (including a build in
- * which it is not available) becomes "not judged" for that case and a note, never the end of the run.
+ * The certifier as the comparison uses it: a failure of the certifier on one case becomes "not judged" for
+ * that case and a note, never the end of the run.
  */
 final class Judge {
     private final Certifier certifier;
@@ -23,8 +23,6 @@ final class Judge {
     Optional<Result> judge(Procedure procedure, Point point, Evaluation evaluation, KinkRules rules) {
         try {
             return Optional.of(certifier.certify(procedure, point, Candidate.of(evaluation, rules)));
-        } catch (UnsupportedOperationException e) {
-            failure = "the certifier is not available in this build (" + e.getMessage() + ")";
         } catch (RuntimeException e) {
             failure = "the certifier failed on " + procedure.name() + ": " + e;
         }
