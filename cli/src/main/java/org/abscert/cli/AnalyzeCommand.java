@@ -2,18 +2,13 @@ package org.abscert.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.abscert.certifier.analysis.StaticAnalysis;
 import org.abscert.certifier.analysis.StaticCertificate;
 import org.abscert.spi.InvalidInputException;
 import org.abscert.spi.ir.Procedure;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code abscert analyze}: the static, model-level certificate of THEORY.md §7 — whether C1 (LIKQ) or C2
@@ -32,33 +27,26 @@ import picocli.CommandLine.Spec;
                 + "2 bad input or usage."})
 final class AnalyzeCommand implements Callable<Integer> {
 
-    @Spec CommandSpec spec;
+    @Mixin ProcedureArg procedureArg;
 
-    @Parameters(index = "0", paramLabel = "PROC", description = "Procedure file (abscert/procedure@1).")
-    Path procedureFile;
-
-    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
-            description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Output.Format format;
+    @Mixin FormatOption format;
 
     @Override public Integer call() throws InvalidInputException {
-        PrintWriter out = spec.commandLine().getOut();
-        Procedure procedure = Inputs.procedure(procedureFile);
+        Procedure procedure = procedureArg.load();
         StaticCertificate cert = StaticAnalysis.analyze(procedure);
-        if (format == Output.Format.json) {
-            ObjectNode root = Output.object();
-            root.put("procedure", procedure.name());
-            root.put("switches", procedure.switchCount());
-            root.put("likqAtEveryPoint", cert.likqAtEveryPoint());
-            root.put("groupedAtEveryPoint", cert.groupedAtEveryPoint());
-            ArrayNode f = root.putArray("findings");
-            cert.findings().forEach(f::add);
-            Output.json(out, root);
-        } else {
-            out.print(text(procedure, cert));
-            out.flush();
-        }
+        format.print(() -> json(procedure, cert), () -> text(procedure, cert));
         return cert.likqAtEveryPoint() || cert.groupedAtEveryPoint() ? Main.EXIT_CERTIFIED : Main.EXIT_UNDECIDED;
+    }
+
+    static ObjectNode json(Procedure procedure, StaticCertificate cert) {
+        ObjectNode root = Output.object();
+        root.put("procedure", procedure.name());
+        root.put("switches", procedure.switchCount());
+        root.put("likqAtEveryPoint", cert.likqAtEveryPoint());
+        root.put("groupedAtEveryPoint", cert.groupedAtEveryPoint());
+        ArrayNode f = root.putArray("findings");
+        cert.findings().forEach(f::add);
+        return root;
     }
 
     static String text(Procedure procedure, StaticCertificate cert) {

@@ -2,7 +2,6 @@ package org.abscert.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -12,9 +11,7 @@ import org.abscert.spi.BackendProvider;
 import org.abscert.spi.Backends;
 import org.abscert.spi.Precision;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code abscert backends}: every backend the service loader finds, started one by one; a backend that fails
@@ -25,22 +22,15 @@ import picocli.CommandLine.Spec;
                 "Each backend is started (native libraries load here); one that fails is listed with its error."})
 final class BackendsCommand implements Callable<Integer> {
 
-    @Spec CommandSpec spec;
-
-    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
-            description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Output.Format format;
+    @Mixin FormatOption format;
 
     /** One line of the listing: a started backend, or a provider whose backend failed to start. */
     record Row(String name, int rank, String version, String precisions, String description, String error) {}
 
     @Override public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
         List<Row> rows = new ArrayList<>();
         for (BackendProvider p : Backends.providers()) rows.add(start(p));
-        if (format == Output.Format.json) Output.json(out, json(rows));
-        else out.print(text(rows));
-        out.flush();
+        format.print(() -> json(rows), () -> text(rows));
         return Main.EXIT_CERTIFIED;
     }
 

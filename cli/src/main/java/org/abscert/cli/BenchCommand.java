@@ -2,7 +2,6 @@ package org.abscert.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,9 +30,8 @@ import org.abscert.spi.ir.Procedure;
 import org.abscert.spi.ir.Shape;
 import org.abscert.spi.ir.Tensor;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code abscert bench}: the cost of certification relative to one value-and-gradient evaluation of the tape
@@ -62,8 +60,6 @@ final class BenchCommand implements Callable<Integer> {
     static final int[] WIDTHS = {64, 256, 256, 10};
     static final int BATCH = 64;
 
-    @Spec CommandSpec spec;
-
     @Option(names = "--quick", description = "Fewer repetitions (a smoke run; the ratios are noisier).")
     boolean quick;
 
@@ -80,9 +76,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the initialisation (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
-            description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Output.Format format;
+    @Mixin FormatOption format;
 
     /** One timed measurement. */
     record Row(String key, String what, double millis, double ratio, String target, String outcome) {}
@@ -93,7 +87,6 @@ final class BenchCommand implements Callable<Integer> {
         if (reps < 1 || warm < 0) throw new BackendException("--repetitions must be at least 1 and --warmup at least 0");
         if (kinks < 1 || kinks > WIDTHS[1])
             throw new BackendException("--kinks must be between 1 and " + WIDTHS[1] + ", got " + kinks);
-        PrintWriter out = spec.commandLine().getOut();
         Backend tape = Backends.get("tape");
         Precision p64 = Precision.FLOAT64;
         // (a) is the per-step check of a training loop: the opt-in fast path, which rests on the static
@@ -138,7 +131,7 @@ final class BenchCommand implements Callable<Integer> {
                 new Row("repair", "(c) repair at the kink-forced batch", c, c / base, "", ""));
 
         String model = "mlp 64-256-256-10 relu, softmax_cross_entropy, batch " + BATCH + ", digits, seed " + seed;
-        if (format == Output.Format.json) {
+        format.print(() -> {
             ObjectNode root = Output.object();
             root.put("model", model);
             root.put("backend", tape.name());
@@ -158,17 +151,18 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("target", r.target());
                 o.put("outcome", r.outcome());
             }
-            Output.json(out, root);
-        } else {
-            out.println("bench: " + model + "; tape float64; median of " + reps + " after " + warm + " warm-up");
-            List<List<String>> table = new ArrayList<>();
-            for (Row r : rows)
-                table.add(List.of(r.what(), String.format("%.3f", r.millis()), String.format("%.3f", r.ratio()),
-                        r.target(), r.outcome()));
-            out.print(Output.table(List.of("measure", "median ms", "ratio", "target", "outcome"), table));
-            out.flush();
-        }
+            return root;
+        }, () -> "bench: " + model + "; tape float64; median of " + reps + " after " + warm + " warm-up\n" + table(rows));
         return Main.EXIT_CERTIFIED;
+    }
+
+    /** The measurements for people: milliseconds and ratios to three decimals. */
+    private static String table(List<Row> rows) {
+        List<List<String>> table = new ArrayList<>();
+        for (Row r : rows)
+            table.add(List.of(r.what(), String.format("%.3f", r.millis()), String.format("%.3f", r.ratio()),
+                    r.target(), r.outcome()));
+        return Output.table(List.of("measure", "median ms", "ratio", "target", "outcome"), table);
     }
 
     private static String outcome(Result r) {

@@ -23,9 +23,9 @@ import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
 import org.abscert.spi.json.PointJson;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -47,11 +47,9 @@ final class CertifyCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "PROC", description = "Procedure file (abscert/procedure@1).")
-    Path procedureFile;
+    @Mixin ProcedureArg procedureArg;
 
-    @Option(names = "--point", required = true, paramLabel = "P", description = "Point file: parameter and data values.")
-    Path pointFile;
+    @Mixin PointOption pointOption;
 
     @Option(names = "--backend", paramLabel = "B|all", description = "Backend whose gradient to certify (repeatable); 'all' for every discovered backend.")
     List<String> backends = new ArrayList<>();
@@ -64,29 +62,24 @@ final class CertifyCommand implements Callable<Integer> {
                     + "judged at the point rounded to float32.")
     String dtype;
 
-    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
-            description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Output.Format format;
+    @Mixin FormatOption format;
 
     @Override public Integer call() throws InvalidInputException, BackendException {
-        PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Precision precision = ProbeCommand.precision(dtype);
-        Procedure procedure = Inputs.procedure(procedureFile);
-        PointJson.Parsed parsed = Inputs.point(pointFile, procedure);
+        Precision precision = BackendChoice.precision(dtype);
+        Procedure procedure = procedureArg.load();
+        PointJson.Parsed parsed = pointOption.load(procedure);
         Point point = parsed.point();
         double[] given = gradientFile == null ? null : Inputs.gradient(gradientFile, procedure);
 
         List<Candidate> candidates = new ArrayList<>();
         List<String> notes = new ArrayList<>();
-        if (!backends.isEmpty() || given == null) ProbeCommand.stdoutToStderr(() -> {
-            ProbeCommand.Selection sel = ProbeCommand.select(backends);
+        if (!backends.isEmpty() || given == null) {
+            BackendChoice.Selection sel = BackendChoice.select(backends);
             for (String[] s : sel.skipped()) skip(err, notes, s[0], s[1]);
-            ProbeCommand.ProbeCache probes = new ProbeCommand.ProbeCache();
+            BackendChoice.ProbeCache probes = new BackendChoice.ProbeCache();
             for (Backend b : sel.backends()) {
-                Optional<String> why = b.unsupported(procedure);
-                if (why.isEmpty() && !b.precisions().contains(precision))
-                    why = Optional.of("backend " + b.name() + " does not offer " + precision + " (it offers " + b.precisions() + ")");
+                Optional<String> why = b.unsupported(procedure).or(() -> BackendChoice.missingPrecision(b, precision));
                 if (why.isPresent()) {
                     if (!sel.all()) throw new BackendException(why.get());
                     skip(err, notes, b.name(), why.get());
@@ -94,13 +87,12 @@ final class CertifyCommand implements Callable<Integer> {
                 }
                 candidates.add(candidate(b, procedure, point, precision, probes, notes));
             }
-            return null;
-        });
+        }
         if (given != null) candidates.add(Candidate.given(given));
         if (candidates.isEmpty())
-            throw new BackendException("no backend could evaluate " + procedureFile + " (see the notes above)");
+            throw new BackendException("no backend could evaluate " + procedureArg.file + " (see the notes above)");
         if (parsed.inexactValues() > 0)
-            notes.add(parsed.inexactValues() + " value(s) in " + pointFile + " are not exactly representable; "
+            notes.add(parsed.inexactValues() + " value(s) in " + pointOption.file + " are not exactly representable; "
                     + "the point certified is their nearest double");
         int changed = point.roundingChanges(precision);
         if (changed > 0 && candidates.stream().anyMatch(c -> c.precision() == precision && !c.source().equals("given")))
@@ -108,9 +100,7 @@ final class CertifyCommand implements Callable<Integer> {
                     + "the rounded point they were computed at");
 
         CertificationReport report = Certifier.withDefaults().certify(procedure, point, candidates);
-        if (format == Output.Format.json) Output.json(out, json(report, notes));
-        else out.print(text(report, notes));
-        out.flush();
+        format.print(() -> json(report, notes), () -> text(report, notes));
         return report.exitCode();
     }
 
@@ -120,7 +110,7 @@ final class CertifyCommand implements Callable<Integer> {
      * measured once says nothing about a backend that changes it between calls.
      */
     private static Candidate candidate(Backend b, Procedure procedure, Point point, Precision precision,
-                                       ProbeCommand.ProbeCache probes, List<String> notes) throws BackendException {
+                                       BackendChoice.ProbeCache probes, List<String> notes) throws BackendException {
         ProbeReport probe = probes.get(b, precision);
         Evaluation e = b.evaluate(procedure, point, precision);
         if (!probe.deterministic()) {

@@ -1,8 +1,6 @@
 package org.abscert.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.abscert.certifier.Certifier;
 import org.abscert.certifier.ClarkeSet;
@@ -11,10 +9,7 @@ import org.abscert.spi.InvalidInputException;
 import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code abscert clarke}: the limiting gradients whose convex hull is ∂f at a point (THEORY.md (2)) and a
@@ -30,35 +25,27 @@ import picocli.CommandLine.Spec;
         footer = {"", "Exit codes: 0 complete enumeration, 3 enumeration stopped at the work cap, 2 bad input or usage."})
 final class ClarkeCommand implements Callable<Integer> {
 
-    @Spec CommandSpec spec;
+    @Mixin ProcedureArg procedureArg;
 
-    @Parameters(index = "0", paramLabel = "PROC", description = "Procedure file (abscert/procedure@1).")
-    Path procedureFile;
+    @Mixin PointOption pointOption;
 
-    @Option(names = "--point", required = true, paramLabel = "P", description = "Point file: parameter and data values.")
-    Path pointFile;
-
-    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
-            description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Output.Format format;
+    @Mixin FormatOption format;
 
     @Override public Integer call() throws InvalidInputException {
-        PrintWriter out = spec.commandLine().getOut();
-        Procedure procedure = Inputs.procedure(procedureFile);
-        Point point = Inputs.point(pointFile, procedure).point();
+        Procedure procedure = procedureArg.load();
+        Point point = pointOption.load(procedure).point();
         ClarkeSet set = Certifier.withDefaults().clarke(procedure, point);
-        if (format == Output.Format.json) {
-            ObjectNode root = Output.object();
-            root.set("kinks", CertifyCommand.kinks(set.kinks()));
-            root.put("complete", set.complete());
-            root.set("limitingGradients", Output.matrix(set.limitingGradients()));
-            root.set("repair", Output.array(set.repair()));
-            Output.json(out, root);
-        } else {
-            out.print(text(procedure, set));
-            out.flush();
-        }
+        format.print(() -> json(set), () -> text(procedure, set));
         return set.complete() ? Main.EXIT_CERTIFIED : Main.EXIT_UNDECIDED;
+    }
+
+    static ObjectNode json(ClarkeSet set) {
+        ObjectNode root = Output.object();
+        root.set("kinks", CertifyCommand.kinks(set.kinks()));
+        root.put("complete", set.complete());
+        root.set("limitingGradients", Output.matrix(set.limitingGradients()));
+        root.set("repair", Output.array(set.repair()));
+        return root;
     }
 
     static String text(Procedure procedure, ClarkeSet set) {

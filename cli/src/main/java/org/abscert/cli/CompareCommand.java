@@ -1,10 +1,7 @@
 package org.abscert.cli;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -126,17 +123,8 @@ final class CompareCommand implements Callable<Integer> {
         }
 
         ConsoleProgress progress = ConsoleProgress.onStderr();
-        ComparisonReport report;
-        // Some frameworks print progress chatter with System.out.println (SameDiff: "Added differentiated op …");
-        // stdout is for the summary table, so their output is dropped while the comparison runs. The summary
-        // goes through picocli's writer, which holds the original stream.
-        PrintStream stdout = System.out;
-        System.setOut(new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8));
-        try {
-            report = new Comparison(options, backends, variants, unavailable, pair, Certifier.withDefaults()).run(progress);
-        } finally {
-            System.setOut(stdout);
-        }
+        ComparisonReport report =
+                new Comparison(options, backends, variants, unavailable, pair, Certifier.withDefaults()).run(progress);
         List<Path> written;
         try {
             written = ReportWriter.write(report, out);

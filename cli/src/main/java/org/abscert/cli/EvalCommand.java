@@ -1,8 +1,6 @@
 package org.abscert.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -16,10 +14,8 @@ import org.abscert.spi.ir.Procedure;
 import org.abscert.spi.ir.TensorDecl;
 import org.abscert.spi.json.PointJson;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code abscert eval}: one backend's value, gradient and switch trace at a point. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
@@ -31,13 +27,9 @@ import picocli.CommandLine.Spec;
         footer = {"", "Exit codes: 0 evaluated, 2 bad input, usage, or a backend that cannot evaluate the procedure."})
 final class EvalCommand implements Callable<Integer> {
 
-    @Spec CommandSpec spec;
+    @Mixin ProcedureArg procedureArg;
 
-    @Parameters(index = "0", paramLabel = "PROC", description = "Procedure file (abscert/procedure@1).")
-    Path procedureFile;
-
-    @Option(names = "--point", required = true, paramLabel = "P", description = "Point file: parameter and data values.")
-    Path pointFile;
+    @Mixin PointOption pointOption;
 
     @Option(names = "--backend", paramLabel = "B", description = "Backend name (see 'abscert backends'); default: the highest-ranked one that starts.")
     String backend;
@@ -46,45 +38,29 @@ final class EvalCommand implements Callable<Integer> {
             description = "Precision to evaluate in (default: float64, or the backend's only precision).")
     String dtype;
 
-    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
-            description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Output.Format format;
+    @Mixin FormatOption format;
 
     @Override public Integer call() throws InvalidInputException, BackendException {
-        Precision requested = dtype == null ? null : parsePrecision(dtype);
-        Procedure procedure = Inputs.procedure(procedureFile);
-        PointJson.Parsed parsed = Inputs.point(pointFile, procedure);
+        Precision requested = dtype == null ? null : BackendChoice.precision(dtype);
+        Procedure procedure = procedureArg.load();
+        PointJson.Parsed parsed = pointOption.load(procedure);
         Backend b = backend == null ? Backends.defaultBackend() : Backends.get(backend);
         Precision precision = requested != null ? requested
                 : b.precisions().contains(Precision.FLOAT64) ? Precision.FLOAT64 : b.precisions().iterator().next();
-        if (!b.precisions().contains(precision))
-            throw new BackendException("backend " + b.name() + " does not offer " + precision + " (it offers "
-                    + b.precisions() + ")");
-        var why = b.unsupported(procedure);
+        var why = BackendChoice.missingPrecision(b, precision).or(() -> b.unsupported(procedure));
         if (why.isPresent()) throw new BackendException(why.get());
         Evaluation e = b.evaluate(procedure, parsed.point(), precision);
 
         List<String> notes = new ArrayList<>();
         if (parsed.inexactValues() > 0)
-            notes.add(parsed.inexactValues() + " decimal value(s) in " + pointFile
+            notes.add(parsed.inexactValues() + " decimal value(s) in " + pointOption.file
                     + " are not exactly representable in float64 and were rounded to the nearest double");
         int changed = parsed.point().roundingChanges(precision);
         if (changed > 0)
             notes.add(changed + " value(s) changed when rounded to " + precision + "; the backend evaluated the rounded point");
 
-        PrintWriter out = spec.commandLine().getOut();
-        if (format == Output.Format.json) Output.json(out, json(procedure, b, e, notes, parsed.inexactValues(), changed));
-        else out.print(text(procedure, b, e, notes));
-        out.flush();
+        format.print(() -> json(procedure, b, e, notes, parsed.inexactValues(), changed), () -> text(procedure, b, e, notes));
         return Main.EXIT_CERTIFIED;
-    }
-
-    static Precision parsePrecision(String s) throws BackendException {
-        try {
-            return Precision.parse(s);
-        } catch (IllegalArgumentException ex) {
-            throw new BackendException("--dtype: " + ex.getMessage());
-        }
     }
 
     static ObjectNode json(Procedure p, Backend b, Evaluation e, List<String> notes, int inexact, int changed) {

@@ -2,25 +2,20 @@ package org.abscert.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.PrintWriter;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.abscert.certifier.probe.KinkRuleProbe;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.certifier.probe.ProbeReport;
 import org.abscert.spi.Backend;
 import org.abscert.spi.BackendException;
-import org.abscert.spi.BackendProvider;
-import org.abscert.spi.Backends;
 import org.abscert.spi.Precision;
 import org.abscert.spi.ir.Op;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code abscert probe}: measures each backend's kink rules and reports the |·| slopes they imply,
@@ -38,8 +33,6 @@ import picocli.CommandLine.Spec;
                 "", "Exit codes: 0 probed, 2 bad usage or a named backend failed."})
 final class ProbeCommand implements Callable<Integer> {
 
-    @Spec CommandSpec spec;
-
     @Option(names = "--backend", paramLabel = "B|all",
             description = "Backend to probe (repeatable); 'all' or no --backend probes every discovered backend.")
     List<String> backends = new ArrayList<>();
@@ -48,47 +41,39 @@ final class ProbeCommand implements Callable<Integer> {
             description = "Probe only this precision (default: every precision the backend offers).")
     String dtype;
 
-    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
-            description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Output.Format format;
+    @Mixin FormatOption format;
 
     @Override public Integer call() throws BackendException {
-        PrintWriter out = spec.commandLine().getOut();
-        Precision only = dtype == null ? null : precision(dtype);
+        Precision only = dtype == null ? null : BackendChoice.precision(dtype);
+        BackendChoice.Selection sel = BackendChoice.select(backends);
         List<ProbeReport> reports = new ArrayList<>();
-        List<String[]> unavailable = new ArrayList<>();
-        stdoutToStderr(() -> {
-            Selection sel = select(backends);
-            unavailable.addAll(sel.skipped());
-            for (Backend b : sel.backends()) {
-                if (only != null) {
-                    if (b.precisions().contains(only)) reports.add(KinkRuleProbe.probe(b, only));
-                    else if (sel.all()) unavailable.add(new String[] {b.name(), "does not offer " + only});
-                    else throw new BackendException("backend " + b.name() + " does not offer " + only
-                                + " (it offers " + b.precisions() + ")");
-                } else {
-                    reports.addAll(KinkRuleProbe.probeAll(b));
-                }
+        List<String[]> unavailable = new ArrayList<>(sel.skipped());
+        for (Backend b : sel.backends()) {
+            if (only != null) {
+                Optional<String> missing = BackendChoice.missingPrecision(b, only);
+                if (missing.isEmpty()) reports.add(KinkRuleProbe.probe(b, only));
+                else if (sel.all()) unavailable.add(new String[] {b.name(), "does not offer " + only});
+                else throw new BackendException(missing.get());
+            } else {
+                reports.addAll(KinkRuleProbe.probeAll(b));
             }
-            return null;
-        });
-        if (format == Output.Format.json) {
-            ObjectNode root = Output.object();
-            ArrayNode arr = root.putArray("backends");
-            for (ProbeReport r : reports) arr.add(json(r));
-            ArrayNode un = root.putArray("unavailable");
-            for (String[] u : unavailable) un.addObject().put("backend", u[0]).put("reason", u[1]);
-            Output.json(out, root);
-        } else {
-            out.print(text(reports));
-            for (String[] u : unavailable) out.println("unavailable: " + u[0] + ": " + u[1]);
-            out.flush();
         }
+        format.print(() -> json(reports, unavailable), () -> text(reports, unavailable));
         return Main.EXIT_CERTIFIED;
     }
 
-    /** The probe table for people, then the notes of each backend and precision. */
-    static String text(List<ProbeReport> reports) {
+    /** The probe reports and the backends that could not be probed, (name, reason) each. */
+    static ObjectNode json(List<ProbeReport> reports, List<String[]> unavailable) {
+        ObjectNode root = Output.object();
+        ArrayNode arr = root.putArray("backends");
+        for (ProbeReport r : reports) arr.add(json(r));
+        ArrayNode un = root.putArray("unavailable");
+        for (String[] u : unavailable) un.addObject().put("backend", u[0]).put("reason", u[1]);
+        return root;
+    }
+
+    /** The probe table for people, the notes of each backend and precision, then the backends not probed. */
+    static String text(List<ProbeReport> reports, List<String[]> unavailable) {
         List<String> header = List.of("backend", "dtype", "relu'(0)", "abs'(0)", "max tie a/b", "min tie a/b",
                 "leaky'(0)", "hardtanh'(-1/+1)", "slopes c (relu abs leaky max min ht- ht+)", "abs-consistent",
                 "deterministic");
@@ -105,6 +90,7 @@ final class ProbeCommand implements Callable<Integer> {
         for (ProbeReport r : reports)
             for (String n : r.notes()) s.append(r.backend()).append(" (").append(r.precision().label()).append("): ")
                     .append(n).append('\n');
+        for (String[] u : unavailable) s.append("unavailable: ").append(u[0]).append(": ").append(u[1]).append('\n');
         return s.toString();
     }
 
@@ -164,85 +150,4 @@ final class ProbeCommand implements Callable<Integer> {
     }
 
     private static String yesNo(boolean b) { return b ? "yes" : "no"; }
-
-    // ---- shared by the commands that take --backend and --dtype ----
-
-    /** Work with backends that may fail. */
-    @FunctionalInterface
-    interface BackendWork<T> {
-        T run() throws BackendException;
-    }
-
-    /**
-     * Runs backend work with {@code System.out} pointed at stderr. Some frameworks print progress on stdout,
-     * which would corrupt {@code --format json}; the command's own output goes through the picocli writer,
-     * which must be obtained before the call.
-     */
-    static <T> T stdoutToStderr(BackendWork<T> work) throws BackendException {
-        java.io.PrintStream saved = System.out;
-        System.setOut(System.err);
-        try {
-            return work.run();
-        } finally {
-            System.setOut(saved);
-        }
-    }
-
-    /** Parses {@code --dtype}; an unknown name is bad usage (exit 2). */
-    static Precision precision(String name) throws BackendException {
-        try {
-            return Precision.parse(name);
-        } catch (IllegalArgumentException e) {
-            throw new BackendException("--dtype: " + e.getMessage());
-        }
-    }
-
-    /**
-     * The backends chosen on the command line.
-     *
-     * @param backends the started backends, in discovery order
-     * @param skipped  (name, reason) of discovered backends that could not start; only with {@code all}
-     * @param all      whether every discovered backend was asked for (then a backend that cannot do the job
-     *                 is skipped with a note instead of failing the command)
-     */
-    record Selection(List<Backend> backends, List<String[]> skipped, boolean all) {}
-
-    /**
-     * Resolves {@code --backend} values: none or {@code all} means every discovered backend that starts;
-     * otherwise each named backend, which must start.
-     *
-     * @throws BackendException for an unknown name or a named backend that cannot start
-     */
-    static Selection select(List<String> names) throws BackendException {
-        boolean all = names.isEmpty() || names.contains("all");
-        List<Backend> out = new ArrayList<>();
-        List<String[]> skipped = new ArrayList<>();
-        if (all) {
-            for (BackendProvider p : Backends.providers()) {
-                try {
-                    out.add(p.backend());
-                } catch (BackendException | RuntimeException | LinkageError e) {
-                    skipped.add(new String[] {p.name(), "cannot start: " + e.getMessage()});
-                }
-            }
-        }
-        for (String n : names) {
-            if (n.equals("all") || out.stream().anyMatch(b -> b.name().equals(n))) continue;
-            out.add(Backends.get(n));
-        }
-        if (out.isEmpty() && skipped.isEmpty()) throw new BackendException("no backend found on the class path");
-        return new Selection(out, skipped, all);
-    }
-
-    /** Probes each backend and precision once per run of a command. */
-    static final class ProbeCache {
-        private final Map<String, ProbeReport> reports = new HashMap<>();
-
-        ProbeReport get(Backend backend, Precision precision) throws BackendException {
-            String key = backend.name() + "/" + precision.label();
-            ProbeReport r = reports.get(key);
-            if (r == null) reports.put(key, r = KinkRuleProbe.probe(backend, precision));
-            return r;
-        }
-    }
 }

@@ -8,5 +8,12 @@
  * {@code spec.commandLine().getOut()} through the helpers of {@code Output} (JSON with {@code null} for
  * non-finite numbers, aligned tables, compact numbers); {@code Inputs} loads the files named on the command
  * line. {@code Main.run(String...)} returns the exit code instead of exiting, for tests.
+ *
+ * <p>Options that mean the same in several commands are declared once, as picocli mixins:
+ * {@code ProcedureArg} ({@code PROC}), {@code PointOption} ({@code --point}) and {@code FormatOption}
+ * ({@code --format}, which also prints the result in the chosen form). {@code --backend} and {@code --dtype}
+ * differ in meaning and default from command to command, so each command declares them with its own help;
+ * {@code BackendChoice} does what they share: parsing {@code --dtype}, resolving {@code --backend}, and
+ * probing each backend's kink rules once per run.
  */
 package org.abscert.cli;

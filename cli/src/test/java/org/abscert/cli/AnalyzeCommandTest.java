@@ -1,13 +1,13 @@
 package org.abscert.cli;
 
 import static org.abscert.cli.CertifyCommandTest.example;
+import static org.abscert.cli.CertifyCommandTest.file;
 import static org.abscert.cli.CertifyCommandTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,9 +41,9 @@ class AnalyzeCommandTest {
 
     @Test
     void malformedProcedureIsBadInput(@TempDir Path dir) throws IOException {
-        Path bad = dir.resolve("bad.json");
-        Files.writeString(bad, "{\"format\": \"abscert/procedure@1\", \"name\": \"n\", \"parameters\": [{\"name\": \"x\", "
-                + "\"shape\": [1]}], \"nodes\": [{\"id\": \"y\", \"op\": \"frobnicate\", \"args\": [\"x\"]}], \"output\": \"y\"}");
-        run("analyze", bad.toString()).assertBadInput("$.nodes[0].op");
+        String bad = file(dir, "bad.json", "{\"format\": \"abscert/procedure@1\", \"name\": \"n\", \"parameters\": "
+                + "[{\"name\": \"x\", \"shape\": [1]}], \"nodes\": [{\"id\": \"y\", \"op\": \"frobnicate\", \"args\": [\"x\"]}], "
+                + "\"output\": \"y\"}");
+        run("analyze", bad).assertBadInput("$.nodes[0].op");
     }
 }

@@ -1,6 +1,7 @@
 package org.abscert.cli;
 
 import static org.abscert.cli.CertifyCommandTest.example;
+import static org.abscert.cli.CertifyCommandTest.file;
 import static org.abscert.cli.CertifyCommandTest.point;
 import static org.abscert.cli.CertifyCommandTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,11 +29,16 @@ class ClarkeCommandTest {
         return s;
     }
 
+    /** The JSON output of {@code clarke} on a shipped example at its shipped point, after checking exit 0. */
+    private static JsonNode clarke(String example) {
+        var r = run("clarke", example(example), "--point", point(example), "--format", "json");
+        assertEquals(0, r.code(), r::toString);
+        return r.json();
+    }
+
     @Test
     void reluDifferenceHasTheSingleLimitingGradientOne() {
-        var r = run("clarke", example("relu-difference"), "--point", point("relu-difference"), "--format", "json");
-        assertEquals(0, r.code(), r::toString);
-        JsonNode j = r.json();
+        JsonNode j = clarke("relu-difference");
         assertTrue(j.get("complete").asBoolean());
         assertEquals(2, j.get("kinks").get("active").asInt());
         assertEquals(Set.of(List.of(1.0)), limiting(j));
@@ -42,24 +47,21 @@ class ClarkeCommandTest {
 
     @Test
     void absAtZeroHasLimitingGradientsMinusOneAndOne() {
-        var r = run("clarke", example("abs"), "--point", point("abs"), "--format", "json");
-        assertEquals(0, r.code(), r::toString);
-        assertEquals(Set.of(List.of(-1.0), List.of(1.0)), limiting(r.json()));
-        double repair = r.json().get("repair").get(0).asDouble();
+        JsonNode j = clarke("abs");
+        assertEquals(Set.of(List.of(-1.0), List.of(1.0)), limiting(j));
+        double repair = j.get("repair").get(0).asDouble();
         assertTrue(repair == -1.0 || repair == 1.0, "the repair is a limiting gradient");
     }
 
     @Test
     void maxTieHasTheTwoUnitVectors() {
-        var r = run("clarke", example("max-tie"), "--point", point("max-tie"), "--format", "json");
-        assertEquals(Set.of(List.of(1.0, 0.0), List.of(0.0, 1.0)), limiting(r.json()));
+        assertEquals(Set.of(List.of(1.0, 0.0), List.of(0.0, 1.0)), limiting(clarke("max-tie")));
     }
 
     @Test
     void absSumHasTheFourCorners() {
-        var r = run("clarke", example("abs-sum"), "--point", point("abs-sum"), "--format", "json");
         assertEquals(Set.of(List.of(1.0, 1.0), List.of(1.0, -1.0), List.of(-1.0, 1.0), List.of(-1.0, -1.0)),
-                limiting(r.json()));
+                limiting(clarke("abs-sum")));
     }
 
     @Test
@@ -72,8 +74,7 @@ class ClarkeCommandTest {
 
     @Test
     void malformedPointIsBadInput(@TempDir Path dir) throws IOException {
-        Path p = dir.resolve("p.json");
-        Files.writeString(p, "{\"parameters\": {\"x\": [\"zero\"]}}");
-        run("clarke", example("abs"), "--point", p.toString()).assertBadInput("p.json");
+        String p = file(dir, "p.json", "{\"parameters\": {\"x\": [\"zero\"]}}");
+        run("clarke", example("abs"), "--point", p).assertBadInput("p.json");
     }
 }

@@ -62,6 +62,7 @@ class CompareCommandTest {
             if (t.get("backend").asText().equals("tape")) assertEquals(1.0, t.get("gradientRatio").asDouble(), 1e-12);
 
         assertTrue(r.out().contains("tape") && r.out().contains("Report: "), r.out());
+        assertFalse(r.out().contains("Added differentiated op"), "SameDiff's chatter stays off the summary: " + r.out());
         String html = Files.readString(out.resolve(ReportWriter.HTML));
         assertFalse(html.contains("<script"));
     }

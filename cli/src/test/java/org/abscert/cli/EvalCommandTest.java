@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
@@ -30,9 +29,7 @@ class EvalCommandTest {
     @TempDir static Path dir;
 
     static String file(String name, String text) throws IOException {
-        Path p = dir.resolve(name);
-        Files.writeString(p, text);
-        return p.toString();
+        return CertifyCommandTest.file(dir, name, text);
     }
 
     @Test

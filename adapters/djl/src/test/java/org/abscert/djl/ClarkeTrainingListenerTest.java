@@ -29,14 +29,14 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import org.abscert.certifier.Certifier;
 import org.abscert.certifier.Verdict;
+import org.abscert.certifier.training.Policy;
+import org.abscert.certifier.training.TrainingStatistics;
 import org.abscert.djl.importer.ImportedModel;
 import org.abscert.djl.importer.LossSpec;
 import org.abscert.djl.importer.ModelImportException;
 import org.abscert.djl.importer.SequentialImport;
 import org.abscert.djl.listener.ClarkeTrainingListener;
 import org.abscert.djl.listener.ClarkeViolationException;
-import org.abscert.djl.listener.Policy;
-import org.abscert.djl.listener.TrainingStatistics;
 import org.abscert.spi.data.Dataset;
 import org.abscert.spi.data.Digits;
 import org.junit.jupiter.api.AfterAll;
@@ -117,7 +117,7 @@ class ClarkeTrainingListenerTest {
             Certifiers.available(() -> { k.step(); return null; });
             assertEquals(0f, k.w1(), "PyTorch's step leaves W1 at 0");
             assertEquals(Verdict.REFUTED, observe.lastResult().orElseThrow().verdict());
-            assertEquals(new TrainingStatistics(1, 0, 1, 0, 0, 0, 2, 1, 0, observe.statistics().nanos()), observe.statistics());
+            assertEquals(new TrainingStatistics(1, 1, 0, 1, 0, 0, 0, 2, 1, 0, observe.statistics().nanos()), observe.statistics());
         }
         ClarkeTrainingListener repair = ClarkeTrainingListener.builder().policy(Policy.REPAIR).build();
         try (KinkCase k = new KinkCase(repair)) {
@@ -221,6 +221,7 @@ class ClarkeTrainingListenerTest {
         }
         TrainingStatistics s = observe.statistics();
         assertEquals(n / batch, s.steps());
+        assertEquals(s.steps(), s.checked(), s.summary());
         assertEquals(0, s.activeKinks(), s.summary());
         assertEquals(s.steps(), s.certified(), s.summary());
         assertTrue(s.nanos() > 0);

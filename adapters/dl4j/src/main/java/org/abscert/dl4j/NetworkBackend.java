@@ -1,18 +1,14 @@
 package org.abscert.dl4j;
 
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.abscert.dl4j.model.LayeredNet;
 import org.abscert.dl4j.model.NdArrays;
 import org.abscert.dl4j.model.Networks;
 import org.abscert.dl4j.model.ParameterLayout;
-import org.abscert.spi.Backend;
 import org.abscert.spi.BackendException;
 import org.abscert.spi.Evaluation;
-import org.abscert.spi.InvalidInputException;
 import org.abscert.spi.Precision;
 import org.abscert.spi.SwitchTrace;
 import org.abscert.spi.ir.Op;
@@ -33,32 +29,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * forward activations ({@link Networks#switchValues}); no per-switch slopes (NaN), see
  * {@link Dl4jKinkRules#NETWORK}.
  *
- * <p>Thread-safe: {@link #evaluate} is synchronized.
+ * <p>Thread-safe: {@link #evaluate} is synchronized ({@link Dl4jBackend}).
  */
-public final class NetworkBackend implements Backend {
+public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
     /** The backend's name. */
     public static final String NAME = "dl4j";
     private static final int CACHE = 16;
 
-    private record Key(Procedure procedure, Precision precision) {}
-
-    private record Built(LayeredNet net, MultiLayerNetwork network, ParameterLayout layout) {}
-
-    private final Map<Key, Built> networks = new LinkedHashMap<>(16, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override protected boolean removeEldestEntry(Map.Entry<Key, Built> e) { return size() > CACHE; }
-    };
+    /** A procedure as a DL4J network, with the map between the two parameter layouts. */
+    record Built(LayeredNet net, MultiLayerNetwork network, ParameterLayout layout) {}
 
     NetworkBackend() throws BackendException {
-        Dl4jRuntime.start(NAME);
+        super(NAME, CACHE);
     }
-
-    @Override public String name() { return NAME; }
-
-    @Override public String version() { return Dl4jRuntime.VERSION; }
-
-    @Override public Set<Precision> precisions() { return EnumSet.allOf(Precision.class); }
 
     @Override public Set<Op> supportedOps() {
         return EnumSet.of(Op.MATMUL, Op.ADD, Op.SUB, Op.MUL, Op.MEAN, Op.SCALE, Op.RELU, Op.LEAKY_RELU, Op.HARDTANH, Op.ABS,
@@ -69,7 +52,7 @@ public final class NetworkBackend implements Backend {
 
     @Override
     public Optional<String> unsupported(Procedure procedure) {
-        Optional<String> ops = Backend.super.unsupported(procedure);
+        Optional<String> ops = super.unsupported(procedure);
         if (ops.isPresent()) return ops;
         try {
             return Networks.unsupported(LayeredNet.recognise(procedure)).map(w -> "backend " + NAME + ": " + w);
@@ -79,33 +62,18 @@ public final class NetworkBackend implements Backend {
     }
 
     @Override
-    public synchronized Evaluation evaluate(Procedure procedure, Point point, Precision precision) throws BackendException {
-        Optional<String> why = unsupported(procedure);
-        if (why.isPresent()) throw new BackendException(why.get());
+    Built build(Procedure procedure, Precision precision) throws BackendException {
         try {
-            point.check(procedure, "<point>");
-        } catch (InvalidInputException e) {
-            throw new IllegalArgumentException("the point does not fit the procedure: " + e.getMessage(), e);
-        }
-        Point p = point.rounded(precision);
-        try {
-            Key key = new Key(procedure, precision);
-            Built b = networks.get(key);
-            if (b == null) {
-                LayeredNet net = LayeredNet.recognise(procedure);
-                b = new Built(net, Networks.build(net, NdArrays.dataType(precision)), ParameterLayout.of(net, procedure));
-                networks.put(key, b);
-            }
-            return run(b, procedure, p, precision);
+            LayeredNet net = LayeredNet.recognise(procedure);
+            return new Built(net, Networks.build(net, NdArrays.dataType(precision)), ParameterLayout.of(net, procedure));
         } catch (LayeredNet.NotLayeredException e) {
             throw new BackendException(e.getMessage(), e);
-        } catch (RuntimeException e) {
-            throw new BackendException("backend " + NAME + " failed on procedure '" + procedure.name() + "': " + e, e);
         }
     }
 
     /** @throws IllegalArgumentException for hinge labels other than ±1 (reported as a BackendException) */
-    private static Evaluation run(Built b, Procedure procedure, Point point, Precision precision) {
+    @Override
+    Evaluation run(Built b, Procedure procedure, Point point, Precision precision) {
         DataType type = NdArrays.dataType(precision);
         MultiLayerNetwork network = b.network();
         b.layout().write(point.flatParameters(procedure), network.params());

@@ -4,16 +4,13 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.abscert.dl4j.model.NdArrays;
-import org.abscert.spi.Backend;
 import org.abscert.spi.BackendException;
 import org.abscert.spi.Evaluation;
-import org.abscert.spi.InvalidInputException;
 import org.abscert.spi.Precision;
 import org.abscert.spi.SwitchTrace;
 import org.abscert.spi.ir.Node;
@@ -54,28 +51,14 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Thread-safe: {@link #evaluate} is synchronized (SameDiff graphs are not safe for concurrent use).
  */
-public final class SameDiffBackend implements Backend {
+public final class SameDiffBackend extends Dl4jBackend<SameDiffBackend.Graph> {
     /** The backend's name. */
     public static final String NAME = "dl4j-samediff";
     private static final int CACHE = 32;
 
-    private record Key(Procedure procedure, Precision precision) {}
-
-    private final Map<Key, Graph> graphs = new LinkedHashMap<>(16, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override protected boolean removeEldestEntry(Map.Entry<Key, Graph> e) { return size() > CACHE; }
-    };
-
     SameDiffBackend() throws BackendException {
-        Dl4jRuntime.start(NAME);
+        super(NAME, CACHE);
     }
-
-    @Override public String name() { return NAME; }
-
-    @Override public String version() { return Dl4jRuntime.VERSION; }
-
-    @Override public Set<Precision> precisions() { return EnumSet.allOf(Precision.class); }
 
     @Override public Set<Op> supportedOps() { return EnumSet.allOf(Op.class); }
 
@@ -87,7 +70,7 @@ public final class SameDiffBackend implements Backend {
      */
     @Override
     public Optional<String> unsupported(Procedure procedure) {
-        Optional<String> ops = Backend.super.unsupported(procedure);
+        Optional<String> ops = super.unsupported(procedure);
         if (ops.isPresent()) return ops;
         List<String> ids = new ArrayList<>();
         for (TensorDecl d : procedure.parameters()) ids.add(d.name());
@@ -102,29 +85,15 @@ public final class SameDiffBackend implements Backend {
     }
 
     @Override
-    public synchronized Evaluation evaluate(Procedure procedure, Point point, Precision precision) throws BackendException {
-        Optional<String> why = unsupported(procedure);
-        if (why.isPresent()) throw new BackendException(why.get());
-        try {
-            point.check(procedure, "<point>");
-        } catch (InvalidInputException e) {
-            throw new IllegalArgumentException("the point does not fit the procedure: " + e.getMessage(), e);
-        }
-        Point p = point.rounded(precision);
-        try {
-            Graph g = graphs.get(new Key(procedure, precision));
-            if (g == null) {
-                g = new Graph(procedure, NdArrays.dataType(precision));
-                graphs.put(new Key(procedure, precision), g);
-            }
-            return g.run(procedure, p, precision);
-        } catch (RuntimeException e) {
-            throw new BackendException("backend " + NAME + " failed on procedure '" + procedure.name() + "': " + e, e);
-        }
+    Graph build(Procedure procedure, Precision precision) { return new Graph(procedure, NdArrays.dataType(precision)); }
+
+    @Override
+    Evaluation run(Graph graph, Procedure procedure, Point point, Precision precision) {
+        return graph.run(procedure, point, precision);
     }
 
     /** One procedure as a SameDiff graph in one data type. Holds no reference to the procedure. */
-    private static final class Graph {
+    static final class Graph {
         private final SameDiff sd = SameDiff.create();
         private final DataType type;
         /** Procedure id → SameDiff variable name. */

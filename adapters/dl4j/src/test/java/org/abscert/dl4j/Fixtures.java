@@ -1,10 +1,16 @@
 package org.abscert.dl4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.abscert.spi.Backend;
+import org.abscert.spi.BackendException;
+import org.abscert.spi.Evaluation;
+import org.abscert.spi.Precision;
 import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
 import org.abscert.spi.ir.Shape;
@@ -56,5 +62,35 @@ final class Fixtures {
             if (Math.abs(expected[i] - actual[i]) > tol * scale)
                 assertEquals(expected[i], actual[i], tol * scale, what + "[" + i + "]");
         }
+    }
+
+    /**
+     * Evaluates each procedure at three random points with {@code backend} and the reference {@code tape}: values
+     * and switch traces agree, and so do gradients away from kinks (at a kink two backends may legitimately
+     * differ: different kink rules). Most random points must be away from kinks, or nothing was compared.
+     */
+    static void agreeAwayFromKinks(Backend backend, Backend tape, List<Procedure> procedures, Precision precision, Random r)
+            throws BackendException {
+        double tol = precision == Precision.FLOAT32 ? 2e-5 : 1e-12;
+        int compared = 0, total = 0;
+        for (Procedure p : procedures) {
+            assertTrue(backend.unsupported(p).isEmpty(), () -> p.name() + ": " + backend.unsupported(p));
+            for (int trial = 0; trial < 3; trial++) {
+                Point pt = randomPoint(p, r);
+                Evaluation d = backend.evaluate(p, pt, precision), t = tape.evaluate(p, pt, precision);
+                String what = p.name() + " trial " + trial + " " + precision;
+                assertEquals(t.value(), d.value(), tol * Math.max(1, Math.abs(t.value())), what + " value");
+                assertEquals(p.switchCount(), d.switches().size(), what + " switch count");
+                assertClose(t.switches().values(), d.switches().values(), tol, what + " switches");
+                boolean kink = false;
+                for (double z : t.switches().values()) kink |= z == 0;
+                total++;
+                if (!kink) {
+                    assertClose(t.gradient(), d.gradient(), tol, what + " gradient");
+                    compared++;
+                }
+            }
+        }
+        assertTrue(compared * 2 > total, "most random points are away from kinks: " + compared + " of " + total);
     }
 }

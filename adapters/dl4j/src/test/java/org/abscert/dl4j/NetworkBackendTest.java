@@ -80,27 +80,7 @@ class NetworkBackendTest {
     @ParameterizedTest
     @EnumSource(Precision.class)
     void valuesGradientsAndTracesAgreeWithTheTape(Precision precision) throws Exception {
-        Random r = new Random(11);
-        double tol = precision == Precision.FLOAT32 ? 2e-5 : 1e-12;
-        int compared = 0, total = 0;
-        for (Procedure p : layered()) {
-            assertTrue(net.unsupported(p).isEmpty(), () -> p.name() + ": " + net.unsupported(p));
-            for (int trial = 0; trial < 3; trial++) {
-                Point pt = Fixtures.randomPoint(p, r);
-                Evaluation d = net.evaluate(p, pt, precision), t = tape.evaluate(p, pt, precision);
-                String what = p.name() + " trial " + trial + " " + precision;
-                assertEquals(t.value(), d.value(), tol * Math.max(1, Math.abs(t.value())), what + " value");
-                assertClose(t.switches().values(), d.switches().values(), tol, what + " switches");
-                boolean kink = false;
-                for (double z : t.switches().values()) kink |= z == 0;
-                total++;
-                if (!kink) {
-                    assertClose(t.gradient(), d.gradient(), tol, what + " gradient");
-                    compared++;
-                }
-            }
-        }
-        assertTrue(compared * 2 > total, "most random points are away from kinks: " + compared + " of " + total);
+        Fixtures.agreeAwayFromKinks(net, tape, layered(), precision, new Random(11));
     }
 
     @Test
@@ -155,8 +135,14 @@ class NetworkBackendTest {
     }
 
     @Test
-    void versionAndDiscovery() {
+    void versionAndDiscovery() throws Exception {
         assertEquals("1.0.0-M2.1", net.version());
+        assertEquals(java.util.EnumSet.allOf(Precision.class), net.precisions());
         assertTrue(Backends.names().contains(NetworkBackend.NAME));
+        NetworkBackendProvider provider = new NetworkBackendProvider();
+        assertEquals(NetworkBackend.NAME, provider.name());
+        assertEquals(-2, provider.rank(), "below the general backends");
+        assertTrue(provider.backend() == provider.backend(), "created once, then reused");
+        assertEquals(NetworkBackend.NAME, provider.backend().name());
     }
 }

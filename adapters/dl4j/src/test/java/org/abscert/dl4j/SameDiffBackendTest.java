@@ -1,6 +1,5 @@
 package org.abscert.dl4j;
 
-import static org.abscert.dl4j.Fixtures.assertClose;
 import static org.abscert.dl4j.Fixtures.point;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,6 +76,11 @@ class SameDiffBackendTest {
         assertEquals(java.util.EnumSet.allOf(Precision.class), sd.precisions());
         assertTrue(Backends.names().contains(SameDiffBackend.NAME));
         assertTrue(sd.unsupported(reluDifference()).isEmpty());
+        SameDiffBackendProvider provider = new SameDiffBackendProvider();
+        assertEquals(SameDiffBackend.NAME, provider.name());
+        assertEquals(-1, provider.rank(), "below the built-in tape");
+        assertTrue(provider.backend() == provider.backend(), "created once, then reused");
+        assertEquals(SameDiffBackend.NAME, provider.backend().name());
     }
 
     static Procedure reluDifference() {
@@ -143,28 +147,7 @@ class SameDiffBackendTest {
     @ParameterizedTest
     @EnumSource(Precision.class)
     void valuesGradientsAndTracesAgreeWithTheTape(Precision precision) throws Exception {
-        Random r = new Random(7);
-        double tol = precision == Precision.FLOAT32 ? 2e-5 : 1e-12;
-        int compared = 0, total = 0;
-        for (Procedure p : opCoverage()) {
-            for (int trial = 0; trial < 3; trial++) {
-                Point pt = Fixtures.randomPoint(p, r);
-                Evaluation d = sd.evaluate(p, pt, precision), t = tape.evaluate(p, pt, precision);
-                String what = p.name() + " trial " + trial + " " + precision;
-                assertEquals(t.value(), d.value(), tol * Math.max(1, Math.abs(t.value())), what + " value");
-                assertEquals(p.switchCount(), d.switches().size(), what + " switch count");
-                assertClose(t.switches().values(), d.switches().values(), tol, what + " switches");
-                boolean kink = false;
-                for (double z : t.switches().values()) kink |= z == 0;
-                // at a kink the two backends may legitimately differ (different kink rules)
-                total++;
-                if (!kink) {
-                    assertClose(t.gradient(), d.gradient(), tol, what + " gradient");
-                    compared++;
-                }
-            }
-        }
-        assertTrue(compared * 2 > total, "most random points are away from kinks: " + compared + " of " + total);
+        Fixtures.agreeAwayFromKinks(sd, tape, opCoverage(), precision, new Random(7));
     }
 
     /**

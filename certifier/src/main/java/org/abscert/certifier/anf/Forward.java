@@ -89,17 +89,9 @@ public final class Forward {
                             val = x * y;
                             if (or != null) or[e] = up(Math.abs(x) * ry + rx * Math.abs(y) + rx * ry + 2 * U * Math.abs(val));
                         }
-                        case MAX -> {
-                            val = Math.max(x, y);
-                            double d = x - y;
-                            z[off + e] = d;
-                            if (or != null) {
-                                or[e] = Math.max(rx, ry);
-                                zr[off + e] = up(rx + ry + 2 * U * Math.abs(d));
-                            }
-                        }
                         default -> {
-                            val = Math.min(x, y);
+                            // max and min both switch on x − y; either output is within max(rx, ry) of its exact value
+                            val = op == Op.MAX ? Math.max(x, y) : Math.min(x, y);
                             double d = x - y;
                             z[off + e] = d;
                             if (or != null) {
@@ -216,16 +208,12 @@ public final class Forward {
                 if (or != null) or[0] = up((rs + gamma(m + 2) * abs + m * TINY) / m * (1 + gamma(m)) + 2 * U * o[0]);
             }
             case SOFTMAX_CROSS_ENTROPY -> {
-                int rows = p.shape[as[0]].rank() == 2 ? p.shape[as[0]].dim(0) : 1;
+                int rows = p.softmaxRows(i);
                 int cols = a.length / rows;
                 double total = 0, bound = 0;
                 for (int row = 0; row < rows; row++) {
                     int base = row * cols;
-                    double mx = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < cols; j++) mx = Math.max(mx, a[base + j]);
-                    double se = 0;
-                    for (int j = 0; j < cols; j++) se += Math.exp(a[base + j] - mx);
-                    double lse = mx + Math.log(se);
+                    double lse = Smooth.logSumExp(a, base, cols);
                     double val = 0, ysum = 0, rl = 0, mag = 0, ry = 0;
                     for (int j = 0; j < cols; j++) {
                         double y = b[base + j];
@@ -247,18 +235,8 @@ public final class Forward {
     }
 
     private static void matmul(Program p, int i, double[] a, double[] ra, double[] b, double[] rb, double[] o, double[] or) {
-        int as = p.args[i][0], bs = p.args[i][1];
-        int m = p.shape[as].dim(0), k = p.shape[as].dim(1);
-        int n = p.shape[bs].rank() == 2 ? p.shape[bs].dim(1) : 1;
-        for (int row = 0; row < m; row++) {
-            int ob = row * n, ab = row * k;
-            for (int t = 0; t < k; t++) {
-                double x = a[ab + t];
-                if (x == 0) continue;
-                int bb = t * n;
-                for (int j = 0; j < n; j++) o[ob + j] += x * b[bb + j];
-            }
-        }
+        int m = p.matmulRows(i), k = p.matmulInner(i), n = p.matmulCols(i);
+        productAdd(a, b, o, m, k, n);
         if (or == null) return;
         double[] na = rowNorms(a, m, k), nb = colNorms(b, k, n);
         double[] nra = ra == null ? null : rowNorms(ra, m, k), nrb = rb == null ? null : colNorms(rb, k, n);
@@ -269,6 +247,19 @@ public final class Forward {
                 if (nrb != null) bound += na[row] * nrb[j];
                 if (nra != null) bound += nra[row] * nb[j] + (nrb != null ? nra[row] * nrb[j] : 0);
                 or[row * n + j] = up(bound * infl + k * TINY);
+            }
+        }
+    }
+
+    /** o += a·b for row-major a [m, k], b [k, n] and o [m, n]; zeros of a are skipped. */
+    private static void productAdd(double[] a, double[] b, double[] o, int m, int k, int n) {
+        for (int row = 0; row < m; row++) {
+            int ob = row * n, ab = row * k;
+            for (int t = 0; t < k; t++) {
+                double x = a[ab + t];
+                if (x == 0) continue;
+                int bb = t * n;
+                for (int j = 0; j < n; j++) o[ob + j] += x * b[bb + j];
             }
         }
     }
@@ -326,16 +317,7 @@ public final class Forward {
             double[] o = new double[n];
             Op op = p.op[i];
             switch (op) {
-                case MATMUL -> {
-                    int rows = p.shape[as[0]].dim(0), k = p.shape[as[0]].dim(1);
-                    int nc = p.shape[as[1]].rank() == 2 ? p.shape[as[1]].dim(1) : 1;
-                    for (int r = 0; r < rows; r++)
-                        for (int t = 0; t < k; t++) {
-                            double x = a[r * k + t];
-                            if (x == 0) continue;
-                            for (int j = 0; j < nc; j++) o[r * nc + j] += x * b[t * nc + j];
-                        }
-                }
+                case MATMUL -> productAdd(a, b, o, p.matmulRows(i), p.matmulInner(i), p.matmulCols(i));
                 case SUM, MEAN, MSE, SOFTMAX_CROSS_ENTROPY -> {
                     double s = 0;
                     for (int e = 0; e < a.length; e++) s += a[e] + (b == null ? 0 : b[e]);

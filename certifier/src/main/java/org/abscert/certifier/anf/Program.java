@@ -131,7 +131,7 @@ public final class Program {
                 slotDepth[slot] = depth;
             }
             slotOf.put(n.id(), slot);
-            flops += n.op() == Op.MATMUL ? (long) size[slot] * shape[args[i][0]].dim(1) : Math.max(size[slot], size[args[i][0]]);
+            flops += n.op() == Op.MATMUL ? (long) size[slot] * matmulInner(i) : Math.max(size[slot], size[args[i][0]]);
             cumulativeFlops[i] = flops;
         }
         switchCount = p.switchCount();
@@ -172,6 +172,24 @@ public final class Program {
         int[] m = bmap[i][j];
         if (m != null) return m[e];
         return e;
+    }
+
+    /** Rows m of matmul node {@code i}, [m, k]·[k, n] or [m, k]·[k]. */
+    public int matmulRows(int i) { return shape[args[i][0]].dim(0); }
+
+    /** The inner dimension k of matmul node {@code i}. */
+    public int matmulInner(int i) { return shape[args[i][0]].dim(1); }
+
+    /** Columns n of matmul node {@code i}'s output: 1 when its right operand is a vector. */
+    public int matmulCols(int i) {
+        Shape b = shape[args[i][1]];
+        return b.rank() == 2 ? b.dim(1) : 1;
+    }
+
+    /** Rows of softmax_cross_entropy node {@code i}: its logits are [rows, classes] or a single row. */
+    public int softmaxRows(int i) {
+        Shape a = shape[args[i][0]];
+        return a.rank() == 2 ? a.dim(0) : 1;
     }
 
     /** Element of the kink node's output that switch {@code sw} belongs to, and which of its switches it is. */

@@ -28,4 +28,16 @@ final class Smooth {
             default -> throw new IllegalArgumentException(op + " is not smooth");
         };
     }
+
+    /**
+     * log Σ_j exp(a[base + j]) over one row of {@code cols} logits, shifted by the row's maximum so that no
+     * exponential overflows (softmax_cross_entropy's value and partials both need it).
+     */
+    static double logSumExp(double[] a, int base, int cols) {
+        double mx = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < cols; j++) mx = Math.max(mx, a[base + j]);
+        double se = 0;
+        for (int j = 0; j < cols; j++) se += Math.exp(a[base + j] - mx);
+        return mx + Math.log(se);
+    }
 }

@@ -111,6 +111,29 @@ public final class Sweeps {
         };
     }
 
+    /** Receives one element's row-wise partials of softmax_cross_entropy (before the mean's 1/rows). */
+    @FunctionalInterface
+    private interface SoftmaxPartial {
+        /**
+         * @param e  element of the logits and labels
+         * @param sy softmax of the logit times the row's label sum: the partial by the logit is {@code sy − y_e}
+         * @param dl log-sum-exp of the row minus the logit: the partial by the label
+         */
+        void accept(int e, double sy, double dl);
+    }
+
+    /** The partials of softmax_cross_entropy node {@code i} at logits {@code x} and labels {@code y}, row by row. */
+    private static void softmaxCrossEntropyPartials(Program p, int i, double[] x, double[] y, SoftmaxPartial to) {
+        int rows = p.softmaxRows(i);
+        int cols = x.length / rows;
+        for (int row = 0; row < rows; row++) {
+            int base = row * cols;
+            double lse = Smooth.logSumExp(x, base, cols), ysum = 0;
+            for (int j = 0; j < cols; j++) ysum += y[base + j];
+            for (int j = 0; j < cols; j++) to.accept(base + j, Math.exp(x[base + j] - lse) * ysum, lse - x[base + j]);
+        }
+    }
+
     /** One node's reverse step; in abs mode {@code vals} are the magnitudes, so partials are bounds. */
     private static void back(Forward f, double[][] vals, int i, double[] g, double[] t, double[][] adj, boolean abs) {
         Program p = f.program;
@@ -149,8 +172,7 @@ public final class Sweeps {
                 if (ga != null) for (int e = 0; e < n; e++) ga[e] += k * g[e];
             }
             case MATMUL -> {
-                int m = p.shape[as[0]].dim(0), k = p.shape[as[0]].dim(1);
-                int nc = p.shape[as[1]].rank() == 2 ? p.shape[as[1]].dim(1) : 1;
+                int m = p.matmulRows(i), k = p.matmulInner(i), nc = p.matmulCols(i);
                 double[] aa = abs ? absOf(a) : a, bb = abs ? absOf(b) : b;
                 for (int row = 0; row < m; row++) {
                     int gbase = row * nc, abase = row * k;
@@ -225,31 +247,13 @@ public final class Sweeps {
                 }
             }
             case SOFTMAX_CROSS_ENTROPY -> {
-                a = f.v[as[0]];
-                b = f.v[as[1]];
-                int rows = p.shape[as[0]].rank() == 2 ? p.shape[as[0]].dim(0) : 1;
-                int cols = a.length / rows;
-                double s = g[0] / rows;
-                for (int row = 0; row < rows; row++) {
-                    int base = row * cols;
-                    double mx = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < cols; j++) mx = Math.max(mx, a[base + j]);
-                    double se = 0;
-                    for (int j = 0; j < cols; j++) se += Math.exp(a[base + j] - mx);
-                    double lse = mx + Math.log(se), ysum = 0;
-                    for (int j = 0; j < cols; j++) ysum += b[base + j];
-                    for (int j = 0; j < cols; j++) {
-                        double sm = Math.exp(a[base + j] - lse);
-                        if (ga != null) {
-                            double d = (sm * ysum - b[base + j]) * s;
-                            ga[base + j] += abs ? Math.abs(sm * ysum) * Math.abs(s) + Math.abs(b[base + j] * s) : d;
-                        }
-                        if (gb != null) {
-                            double d = (lse - a[base + j]) * s;
-                            gb[base + j] += abs ? Math.abs(d) : d;
-                        }
-                    }
-                }
+                // the partials need the values, not the magnitudes, even in abs mode
+                double[] y = f.v[as[1]];
+                double s = g[0] / p.softmaxRows(i);
+                softmaxCrossEntropyPartials(p, i, f.v[as[0]], y, (e, sy, dl) -> {
+                    if (ga != null) ga[e] += abs ? Math.abs(sy) * Math.abs(s) + Math.abs(y[e] * s) : (sy - y[e]) * s;
+                    if (gb != null) gb[e] += abs ? Math.abs(dl * s) : dl * s;
+                });
             }
         }
     }
@@ -328,8 +332,7 @@ public final class Sweeps {
                     case NEG -> { for (int e = 0; e < n; e++) o[e] = -da[e]; }
                     case SCALE -> { for (int e = 0; e < n; e++) o[e] = p.attr[i] * da[e]; }
                     case MATMUL -> {
-                        int m = p.shape[as[0]].dim(0), k = p.shape[as[0]].dim(1);
-                        int nc = p.shape[as[1]].rank() == 2 ? p.shape[as[1]].dim(1) : 1;
+                        int m = p.matmulRows(i), k = p.matmulInner(i), nc = p.matmulCols(i);
                         for (int row = 0; row < m; row++) {
                             for (int q = 0; q < k; q++) {
                                 double x = da == null ? 0 : da[row * k + q];
@@ -374,24 +377,12 @@ public final class Sweeps {
                         o[0] = s / a.length;
                     }
                     case SOFTMAX_CROSS_ENTROPY -> {
-                        int rows = p.shape[as[0]].rank() == 2 ? p.shape[as[0]].dim(0) : 1;
-                        int cols = a.length / rows;
-                        double s = 0;
-                        for (int row = 0; row < rows; row++) {
-                            int base = row * cols;
-                            double mx = Double.NEGATIVE_INFINITY;
-                            for (int j = 0; j < cols; j++) mx = Math.max(mx, a[base + j]);
-                            double se = 0;
-                            for (int j = 0; j < cols; j++) se += Math.exp(a[base + j] - mx);
-                            double lse = mx + Math.log(se), ysum = 0;
-                            for (int j = 0; j < cols; j++) ysum += b[base + j];
-                            for (int j = 0; j < cols; j++) {
-                                double sm = Math.exp(a[base + j] - lse);
-                                if (da != null) s += (sm * ysum - b[base + j]) * da[base + j];
-                                if (db != null) s += (lse - a[base + j]) * db[base + j];
-                            }
-                        }
-                        o[0] = s / rows;
+                        // o[0] starts at zero and accumulates the per-row directional derivatives
+                        softmaxCrossEntropyPartials(p, i, a, b, (e, sy, dl) -> {
+                            if (da != null) o[0] += (sy - b[e]) * da[e];
+                            if (db != null) o[0] += dl * db[e];
+                        });
+                        o[0] /= p.softmaxRows(i);
                     }
                 }
             }

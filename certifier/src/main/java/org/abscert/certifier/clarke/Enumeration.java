@@ -6,11 +6,12 @@ import java.util.List;
 import org.abscert.certifier.anf.AbsNormalForm;
 import org.abscert.certifier.anf.Sweeps;
 import org.apache.commons.math3.optim.MaxIter;
+import org.apache.commons.math3.optim.PointValuePair;
 import org.apache.commons.math3.optim.linear.LinearConstraint;
 import org.apache.commons.math3.optim.linear.LinearConstraintSet;
 import org.apache.commons.math3.optim.linear.LinearObjectiveFunction;
-import org.apache.commons.math3.optim.linear.NoFeasibleSolutionException;
 import org.apache.commons.math3.optim.linear.NonNegativeConstraint;
+import org.apache.commons.math3.optim.linear.PivotSelectionRule;
 import org.apache.commons.math3.optim.linear.Relationship;
 import org.apache.commons.math3.optim.linear.SimplexSolver;
 import org.apache.commons.math3.optim.nonlinear.scalar.GoalType;
@@ -54,6 +55,11 @@ public final class Enumeration {
     private final int maxGradients;
     /** Doubles of limiting gradients kept at most (160 MB). */
     static final long MEMORY_DOUBLES = 20_000_000L;
+    /**
+     * Cone widths t* (rows of unit norm, y in the unit box) above which a completion is taken as realizable,
+     * and below which as not; in between the double LP cannot tell, and the enumeration stops incomplete.
+     */
+    static final double CONE_WIDTH_REALIZABLE = 1e-7, CONE_WIDTH_EMPTY = 1e-10;
     private final double[] signs;
     private final double[][] gram;
     private long work, pieces;
@@ -188,23 +194,47 @@ public final class Enumeration {
         rowVal[pathLen] = null;
     }
 
-    /** Whether σ̃_j (G y)_j ≥ 1, j &lt; m, has a solution y. */
+    /**
+     * Whether σ̃_j (G y)_j ≥ 1, j &lt; m, has a solution y — solved in a bounded form: maximise t subject to
+     * σ̃_j (G y)_j ≥ t, 0 ≤ t ≤ 1, −1 ≤ y ≤ 1. Both are feasible together (scale y); the bounded form always
+     * has an optimum (y = 0, t = 0 is feasible). It is posed in non-negative variables u = y + 1 ∈ [0, 2]:
+     * commons-math's treatment of free variables reports some of these degenerate problems as unbounded.
+     */
     private boolean feasible(int m) {
         if (m == 1) return true;
         List<LinearConstraint> cons = new ArrayList<>();
         for (int j = 0; j < m; j++) {
-            double[] c = new double[m];
-            for (int l = 0; l < m; l++) c[l] = signs[j] * gram[j][l];
-            cons.add(new LinearConstraint(c, Relationship.GEQ, 1.0));
+            double[] c = new double[m + 1];
+            double shift = 0;
+            for (int l = 0; l < m; l++) {
+                c[l] = signs[j] * gram[j][l];
+                shift += c[l];
+            }
+            c[m] = -1;
+            cons.add(new LinearConstraint(c, Relationship.GEQ, shift));
         }
+        for (int l = 0; l <= m; l++) {
+            double[] e = new double[m + 1];
+            e[l] = 1;
+            cons.add(new LinearConstraint(e, Relationship.LEQ, l < m ? 2.0 : 1.0));
+        }
+        double[] objective = new double[m + 1];
+        objective[m] = 1;
         try {
-            new SimplexSolver(1e-9, 10, 1e-12).optimize(new MaxIter(10_000), new LinearObjectiveFunction(new double[m], 0),
-                    new LinearConstraintSet(cons), GoalType.MINIMIZE, new NonNegativeConstraint(false));
-            return true;
-        } catch (NoFeasibleSolutionException e) {
+            PointValuePair opt = new SimplexSolver(1e-9, 10, 1e-12).optimize(new MaxIter(10_000),
+                    new LinearObjectiveFunction(objective, 0), new LinearConstraintSet(cons), GoalType.MAXIMIZE,
+                    new NonNegativeConstraint(true),
+                    // Bland's rule cannot cycle: the cone LPs are highly degenerate (repeated rows of the Gram matrix)
+                    PivotSelectionRule.BLAND);
+            double width = opt.getValue();
+            if (width > CONE_WIDTH_REALIZABLE) return true;
+            if (width < CONE_WIDTH_EMPTY) return false;
+            // a cone this thin is below what the double LP can tell from empty: the run ends incomplete
+            lpFailed = true;
+            stopped = true;
             return false;
         } catch (org.apache.commons.math3.exception.MathIllegalStateException e) {
-            // the solver gave up (iterations, degeneracy): neither answer is proven, so the run ends incomplete
+            // the solver gave up (iterations): neither answer is proven, so the run ends incomplete
             lpFailed = true;
             stopped = true;
             return false;

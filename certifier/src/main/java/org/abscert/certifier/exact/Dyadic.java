@@ -34,12 +34,8 @@ final class Dyadic implements Field<Dyadic.Value> {
 
     @Override public Value of(double v) {
         if (v == 0) return ZERO;
-        if (!Double.isFinite(v)) throw new ArithmeticException("not finite: " + v);
-        long bits = Double.doubleToRawLongBits(v);
-        int exp = (int) ((bits >>> 52) & 0x7ff);
-        long mant = bits & 0xfffffffffffffL;
-        if (exp == 0) exp = 1; else mant |= 1L << 52;
-        return norm(BigInteger.valueOf(v < 0 ? -mant : mant), exp - 1075);
+        Binary64 b = Binary64.of(v);
+        return norm(BigInteger.valueOf(v < 0 ? -b.mantissa() : b.mantissa()), b.exponent());
     }
 
     @Override public Value of(long v) { return norm(BigInteger.valueOf(v), 0); }

@@ -16,26 +16,19 @@ import org.abscert.spi.ir.Op;
  *
  * @param <T> field element
  */
-public final class ExactRows<T> {
+public final class ExactRows<T> extends ExactEvaluator<T> {
     /** Thrown when the budget of field operations is exhausted. */
     public static final class BudgetExceeded extends RuntimeException {
         public BudgetExceeded() { super("budget exceeded", null, false, false); }
     }
 
-    private final Program p;
-    private final Field<T> f;
-    private final double[][] inputs;
     private final int[] sigma;
-    private final Object[][] memo;
     private final T half;
     private long budget;
 
     public ExactRows(Program p, Field<T> f, double[][] v, int[] sigma, long budget) {
-        this.p = p;
-        this.f = f;
-        this.inputs = v;
+        super(p, f, v);
         this.sigma = sigma;
-        this.memo = new Object[p.nSlots][];
         this.half = f.divide(f.one(), 2);
         this.budget = budget;
     }
@@ -45,62 +38,14 @@ public final class ExactRows<T> {
         if (budget < 0) throw new BudgetExceeded();
     }
 
-    @SuppressWarnings("unchecked")
-    private T value(int slot, int e) {
-        Object[] m = memo[slot];
-        if (m == null) memo[slot] = m = new Object[p.size[slot]];
-        if (m[e] != null) return (T) m[e];
-        spend(1);
-        int i = p.nodeOfSlot(slot);
-        T r = i < 0 ? f.of(inputs[slot][e]) : compute(i, e);
-        m[e] = r;
-        return r;
-    }
+    @Override void charge() { spend(1); }
 
     private T sg(int s, T x) { return s == 0 ? f.zero() : s > 0 ? x : f.neg(x); }
 
-    private T compute(int i, int e) {
-        int[] as = p.args[i];
-        Op op = p.op[i];
-        switch (op) {
-            case MATMUL -> {
-                int k = p.shape[as[0]].dim(1);
-                int nc = p.shape[as[1]].rank() == 2 ? p.shape[as[1]].dim(1) : 1;
-                int row = e / nc, col = e % nc;
-                T s = f.zero();
-                for (int t = 0; t < k; t++) {
-                    T x = value(as[0], row * k + t);
-                    if (f.isZero(x)) continue;
-                    s = f.add(s, f.mul(x, value(as[1], t * nc + col)));
-                }
-                return s;
-            }
-            case SUM, MEAN, MSE -> {
-                T s = f.zero();
-                int n = p.size[as[0]];
-                for (int t = 0; t < n; t++) {
-                    T x = value(as[0], t);
-                    if (op == Op.MSE) {
-                        T d = f.sub(x, value(as[1], t));
-                        x = f.mul(d, d);
-                    }
-                    s = f.add(s, x);
-                }
-                return op == Op.SUM ? s : f.divide(s, n);
-            }
-            default -> {
-            }
-        }
-        T x = value(as[0], p.argIndex(i, 0, e));
-        T y = as.length > 1 ? value(as[1], p.argIndex(i, 1, e)) : null;
+    /** The kinks as smooth functions of |z| = σ z (THEORY.md §1), exact because σ is. */
+    @Override T kink(int i, int e, T x, T y) {
         int off = p.switchOffset[i];
-        return switch (op) {
-            case ADD -> f.add(x, y);
-            case SUB -> f.sub(x, y);
-            case MUL -> f.mul(x, y);
-            case NEG -> f.neg(x);
-            case SCALE -> f.mul(f.of(p.attr[i]), x);
-            case SQUARE -> f.mul(x, x);
+        return switch (p.op[i]) {
             case ABS -> sg(sigma[off + e], x);
             case RELU -> f.mul(half, f.add(x, sg(sigma[off + e], x)));
             case LEAKY_RELU -> {
@@ -109,10 +54,10 @@ public final class ExactRows<T> {
             }
             case MAX, MIN -> {
                 T s = f.add(x, y), ab = sg(sigma[off + e], f.sub(x, y));
-                yield f.mul(half, op == Op.MAX ? f.add(s, ab) : f.sub(s, ab));
+                yield f.mul(half, p.op[i] == Op.MAX ? f.add(s, ab) : f.sub(s, ab));
             }
             case HARDTANH -> f.mul(half, f.sub(sg(sigma[off + 2 * e], f.add(x, f.one())), sg(sigma[off + 2 * e + 1], f.sub(x, f.one()))));
-            default -> throw new IllegalStateException(op + " has no exact evaluation");
+            default -> throw new IllegalStateException(p.op[i] + " is not a kink");
         };
     }
 
@@ -158,8 +103,7 @@ public final class ExactRows<T> {
                 if (f.isZero(gv)) continue;
                 switch (op) {
                     case MATMUL -> {
-                        int k = p.shape[as[0]].dim(1);
-                        int nc = p.shape[as[1]].rank() == 2 ? p.shape[as[1]].dim(1) : 1;
+                        int k = p.matmulInner(i), nc = p.matmulCols(i);
                         int row = e / nc, col = e % nc;
                         boolean needA = !p.deps[as[0]].isEmpty(), needB = !p.deps[as[1]].isEmpty();
                         for (int t = 0; t < k; t++) {

@@ -23,14 +23,9 @@ public final class ModP implements Field<Long> {
 
     @Override public Long of(double v) {
         if (v == 0) return 0L;
-        if (!Double.isFinite(v)) throw new ArithmeticException("not finite: " + v);
-        long bits = Double.doubleToRawLongBits(v);
-        int exp = (int) ((bits >>> 52) & 0x7ff);
-        long mant = bits & 0xfffffffffffffL;
-        if (exp == 0) exp = 1; else mant |= 1L << 52;
-        int e = exp - 1075; // v = mant · 2^e
-        long m = Math.floorMod(mant, p);
-        long r = mulmod(m, pow2(e));
+        Binary64 b = Binary64.of(v); // |v| = mantissa · 2^exponent
+        long m = Math.floorMod(b.mantissa(), p);
+        long r = mulmod(m, pow2(b.exponent()));
         return v < 0 ? (p - r) % p : r;
     }
 

@@ -18,10 +18,10 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import java.util.Locale;
+import org.abscert.certifier.training.Policy;
+import org.abscert.certifier.training.TrainingStatistics;
 import org.abscert.djl.PyTorchEngine;
 import org.abscert.djl.listener.ClarkeTrainingListener;
-import org.abscert.djl.listener.Policy;
-import org.abscert.djl.listener.TrainingStatistics;
 import org.abscert.spi.data.Dataset;
 import org.abscert.spi.data.Digits;
 

@@ -10,15 +10,15 @@ import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.TrainingListenerAdapter;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.abscert.certifier.Candidate;
-import org.abscert.certifier.CertificationReport;
-import org.abscert.certifier.Certifier;
 import org.abscert.certifier.Result;
-import org.abscert.certifier.Verdict;
+import org.abscert.certifier.training.ListenerBuilder;
+import org.abscert.certifier.training.Policy;
+import org.abscert.certifier.training.StepCertifier;
+import org.abscert.certifier.training.TrainingStatistics;
 import org.abscert.djl.DjlBackend;
 import org.abscert.djl.NdArrays;
 import org.abscert.djl.importer.ImportedModel;
@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * included ({@link LossSpec#of(ai.djl.training.loss.Loss)}), so the procedure is the function DJL
  * differentiates; its value is checked against DJL's loss on every batch. The candidate is DJL's gradient,
  * with the switch values PyTorch computes in a block-by-block forward pass and PyTorch's kink rules
- * ({@link DjlBackend#KINK_RULES}).
+ * ({@link DjlBackend#KINK_RULES}). The verdict, the policy's action and the statistics are the shared
+ * {@link StepCertifier}'s (the same as DL4J's listener).
  *
  * <p>Training must run on one device: DJL sums the gradients of per-device splits, each the mean over its
  * own split, which is another function. A listener belongs to one trainer and is not thread-safe.
@@ -58,34 +59,37 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     /** Relative agreement required between DJL's loss and the imported procedure's value. */
     private static final double FLOAT32_LOSS_TOLERANCE = 1e-4, FLOAT64_LOSS_TOLERANCE = 1e-10;
 
-    private final Policy policy;
-    private final Certifier certifier;
+    private final StepCertifier steps;
     private final LossSpec lossOverride;
     private final Map<Integer, ImportedModel> models = new HashMap<>();
-    private TrainingStatistics stats = TrainingStatistics.EMPTY;
-    private Result last;
-    private String lastError = "";
 
-    private ClarkeTrainingListener(Builder b) {
-        this.policy = b.policy;
-        this.certifier = b.certifier;
+    private ClarkeTrainingListener(Builder b, StepCertifier steps) {
+        this.steps = steps;
         this.lossOverride = b.loss;
     }
 
     public static Builder builder() { return new Builder(); }
 
-    public Policy policy() { return policy; }
+    public Policy policy() { return steps.policy(); }
 
     /** The statistics so far. */
-    public TrainingStatistics statistics() { return stats; }
+    public TrainingStatistics statistics() { return steps.statistics(); }
 
     /** The certifier's verdict on the latest step, if any. */
-    public Optional<Result> lastResult() { return Optional.ofNullable(last); }
+    public Optional<Result> lastResult() { return steps.lastResult(); }
 
     @Override
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
         long start = System.nanoTime();
-        long step = stats.steps() + 1;
+        long step = steps.beginStep();
+        try {
+            check(trainer, batchData, step);
+        } finally {
+            steps.endStep(start);
+        }
+    }
+
+    private void check(Trainer trainer, BatchData batchData, long step) {
         if (trainer.getDevices().length != 1)
             throw new IllegalStateException("ClarkeTrainingListener supports training on one device; this trainer splits "
                     + "each batch over " + trainer.getDevices().length + " devices");
@@ -103,73 +107,14 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         }
         Candidate candidate = new Candidate(DjlBackend.NAME, gradient, model.precision(), Optional.of(trace),
                 Optional.of(DjlBackend.KINK_RULES));
-        CertificationReport report;
-        try {
-            report = certifier.certify(model.procedure(), point, List.of(candidate));
-        } catch (RuntimeException e) {
-            count(null, 0, 0, false, true, start);
-            error(step, e.toString(), e);
-            return;
-        }
-        Result r = report.results().get(0);
-        last = r;
-        int active = report.kinks().active();
-        if (r.verdict() == Verdict.CERTIFIED) {
-            count(r.verdict(), active, r.spuriousKinks(), false, false, start);
-            return;
-        }
-        String what = "training step " + step + ": DJL's gradient is " + r.verdict() + " (" + r.reason() + ": "
-                + r.detail() + "; active kinks " + active + ", distance " + r.distance() + ")";
-        switch (policy) {
-            case OBSERVE -> count(r.verdict(), active, r.spuriousKinks(), false, false, start);
-            case WARN -> {
-                count(r.verdict(), active, r.spuriousKinks(), false, false, start);
-                LOG.warn(what);
-            }
-            case FAIL -> {
-                count(r.verdict(), active, r.spuriousKinks(), false, false, start);
-                if (r.verdict() == Verdict.REFUTED) throw new ClarkeViolationException(step, r);
-                LOG.warn(what);
-            }
-            case REPAIR -> {
-                try {
-                    model.setGradient(certifier.repair(model.procedure(), point));
-                } catch (RuntimeException e) {
-                    count(r.verdict(), active, r.spuriousKinks(), false, true, start);
-                    error(step, "repair failed: " + e, e);
-                    return;
-                }
-                count(r.verdict(), active, r.spuriousKinks(), true, false, start);
-                LOG.warn("{}; replaced by a certified Clarke gradient", what);
-            }
-        }
+        steps.judge(step, model.procedure(), point, candidate, model::setGradient,
+                (s, result, what) -> new ClarkeViolationException(s, result));
     }
 
     @Override
     public void onTrainingEnd(Trainer trainer) {
-        if (stats.steps() > 0) LOG.info("Clarke certification ({}): {}", policy, stats.summary());
-    }
-
-    /** Adds one step to the statistics; {@code verdict} is null when the certifier failed. */
-    private void count(Verdict verdict, int active, int spurious, boolean repaired, boolean error, long start) {
-        TrainingStatistics s = stats;
-        stats = new TrainingStatistics(s.steps() + 1,
-                s.certified() + (verdict == Verdict.CERTIFIED ? 1 : 0),
-                s.refuted() + (verdict == Verdict.REFUTED ? 1 : 0),
-                s.undecided() + (verdict == Verdict.UNDECIDED ? 1 : 0),
-                s.repaired() + (repaired ? 1 : 0), s.errors() + (error ? 1 : 0),
-                s.activeKinks() + active, s.stepsWithKinks() + (active > 0 ? 1 : 0), s.spuriousKinks() + spurious,
-                s.nanos() + System.nanoTime() - start);
-    }
-
-    /**
-     * The certifier failed on a step: logged (once per distinct message) so that training goes on; under
-     * {@link Policy#FAIL} the failure propagates.
-     */
-    private void error(long step, String message, RuntimeException cause) {
-        if (policy == Policy.FAIL) throw cause;
-        if (!message.equals(lastError)) LOG.error("training step {}: the certifier could not judge the gradient: {}", step, message);
-        lastError = message;
+        TrainingStatistics stats = statistics();
+        if (stats.steps() > 0) LOG.info("Clarke certification ({}): {}", policy(), stats.summary());
     }
 
     private ImportedModel model(Trainer trainer, int batch) {
@@ -230,20 +175,12 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     }
 
     /** Builder: policy (default {@link Policy#OBSERVE}), certifier, and optionally the loss. */
-    public static final class Builder {
-        private Policy policy = Policy.OBSERVE;
-        private Certifier certifier = Certifier.withDefaults();
+    public static final class Builder extends ListenerBuilder<Builder> {
         private LossSpec loss;
 
-        public Builder policy(Policy p) {
-            this.policy = Objects.requireNonNull(p);
-            return this;
-        }
+        public Builder() { super(Policy.OBSERVE); }
 
-        public Builder certifier(Certifier c) {
-            this.certifier = Objects.requireNonNull(c);
-            return this;
-        }
+        @Override protected Builder self() { return this; }
 
         /**
          * The loss to certify, when the trainer's loss cannot be read ({@link LossSpec#of(ai.djl.training.loss.Loss)});
@@ -254,6 +191,6 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             return this;
         }
 
-        public ClarkeTrainingListener build() { return new ClarkeTrainingListener(this); }
+        public ClarkeTrainingListener build() { return new ClarkeTrainingListener(this, stepCertifier("DJL", LOG)); }
     }
 }

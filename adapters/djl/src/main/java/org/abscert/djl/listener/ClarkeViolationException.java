@@ -2,7 +2,10 @@ package org.abscert.djl.listener;
 
 import org.abscert.certifier.Result;
 
-/** Thrown by {@link ClarkeTrainingListener} under {@link Policy#FAIL} when a step's gradient is not certified. */
+/**
+ * Thrown by {@link ClarkeTrainingListener} under {@link org.abscert.certifier.training.Policy#FAIL} when a step's
+ * gradient is refuted.
+ */
 public class ClarkeViolationException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

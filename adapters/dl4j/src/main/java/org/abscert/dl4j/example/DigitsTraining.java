@@ -5,9 +5,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import org.abscert.certifier.training.Policy;
+import org.abscert.certifier.training.TrainingStatistics;
 import org.abscert.dl4j.listener.ClarkeListener;
-import org.abscert.dl4j.listener.ListenerStatistics;
-import org.abscert.dl4j.listener.Policy;
 import org.abscert.spi.data.Dataset;
 import org.abscert.spi.data.Digits;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
@@ -87,7 +87,7 @@ public final class DigitsTraining {
         double accuracy = net.evaluate(new ListDataSetIterator<>(testSet, 256)).accuracy();
         clarke.close();
 
-        ListenerStatistics s = clarke.statistics();
+        TrainingStatistics s = clarke.statistics();
         System.out.printf(Locale.ROOT, "digits: %d training / %d test examples, 64-128-128-10 ReLU, %s, batch %d, %d epochs%n",
                 trainSet.size(), testSet.size(), type == DataType.FLOAT ? "float32" : "float64", batch, epochs);
         System.out.printf(Locale.ROOT, "test accuracy %.3f, training %.1f s of which ClarkeListener %.1f s%n",

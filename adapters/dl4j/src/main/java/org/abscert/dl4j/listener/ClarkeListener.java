@@ -1,14 +1,14 @@
 package org.abscert.dl4j.listener;
 
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.abscert.certifier.Candidate;
-import org.abscert.certifier.CertificationReport;
 import org.abscert.certifier.Certifier;
-import org.abscert.certifier.Result;
-import org.abscert.certifier.Verdict;
 import org.abscert.certifier.probe.KinkRules;
+import org.abscert.certifier.training.ListenerBuilder;
+import org.abscert.certifier.training.Policy;
+import org.abscert.certifier.training.StepCertifier;
+import org.abscert.certifier.training.TrainingStatistics;
 import org.abscert.dl4j.Dl4jKinkRules;
 import org.abscert.dl4j.model.ImportedNetwork;
 import org.abscert.dl4j.model.NetworkImporter;
@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * ClarkeListener clarke = ClarkeListener.builder().policy(Policy.WARN).every(10).build();
  * net.addListeners(clarke);
  * net.fit(trainIterator, epochs);
- * ListenerStatistics stats = clarke.statistics();
+ * TrainingStatistics stats = clarke.statistics();
  * }</pre>
  *
  * <p><b>Hook.</b> DL4J's optimizer calls {@code computeGradientAndScore}, then every listener's
@@ -49,9 +49,10 @@ import org.slf4j.LoggerFactory;
  * certified gradient back multiplied by the batch size into DL4J's flat gradient view (in DL4J's parameter
  * layout), so the updater's minibatch division and regularization apply to it unchanged.
  *
- * <p>Statistics are readable at any time with {@link #statistics()} and logged (SLF4J, INFO) at every epoch
- * end and by {@link #close()}. A network the importer does not support is reported once (ERROR) and the
- * listener stays passive under OBSERVE and WARN; under FAIL and REPAIR it throws
+ * <p>The verdict, the policy's action and the statistics are the shared {@link StepCertifier}'s (the same as
+ * DJL's listener). Statistics are readable at any time with {@link #statistics()} and logged (SLF4J, INFO) at
+ * every epoch end and by {@link #close()}. A network the importer does not support is reported once (ERROR)
+ * and the listener stays passive under OBSERVE and WARN; under FAIL and REPAIR it throws
  * {@link IllegalStateException}. A certifier failure counts as an error in the statistics and is logged;
  * under FAIL it is rethrown.
  *
@@ -60,42 +61,32 @@ import org.slf4j.LoggerFactory;
 public final class ClarkeListener extends BaseTrainingListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClarkeListener.class);
 
-    private final Policy policy;
+    private final StepCertifier steps;
     private final int every;
-    private final Certifier certifier;
     private final KinkRules rules;
 
     private ImportedNetwork imported;
     private MultiLayerNetwork importedFrom;
     private boolean disabled;
-    private long steps, checked, certified, refuted, undecided, repaired, errors, activeKinks, spuriousKinks, nanos;
-    private String lastError;
 
-    private ClarkeListener(Builder b) {
-        this.policy = b.policy;
+    private ClarkeListener(Builder b, StepCertifier steps) {
+        this.steps = steps;
         this.every = b.every;
-        this.certifier = b.certifier != null ? b.certifier : Certifier.withDefaults();
         this.rules = b.rules;
     }
 
     public static Builder builder() { return new Builder(); }
 
-    public Policy policy() { return policy; }
+    public Policy policy() { return steps.policy(); }
 
     /** A snapshot of the statistics. */
-    public synchronized ListenerStatistics statistics() {
-        return new ListenerStatistics(steps, checked, certified, refuted, undecided, repaired, errors, activeKinks,
-                spuriousKinks, nanos);
-    }
+    public TrainingStatistics statistics() { return steps.statistics(); }
 
     @Override
     public void onGradientCalculation(Model model) {
         if (disabled) return;
         long start = System.nanoTime();
-        int step;
-        synchronized (this) {
-            step = (int) ++steps;
-        }
+        long step = steps.beginStep();
         try {
             if ((step - 1) % every != 0) return;
             if (!(model instanceof MultiLayerNetwork network)) {
@@ -113,20 +104,18 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
             }
             check(step, network);
         } finally {
-            synchronized (this) {
-                nanos += System.nanoTime() - start;
-            }
+            steps.endStep(start);
         }
     }
 
     private void unsupported(String why) {
         disabled = true;
         String msg = "ClarkeListener cannot certify this network: " + why;
-        if (policy == Policy.FAIL || policy == Policy.REPAIR) throw new IllegalStateException(msg);
+        if (policy() == Policy.FAIL || policy() == Policy.REPAIR) throw new IllegalStateException(msg);
         LOG.error("{}; the listener stays passive", msg);
     }
 
-    private void check(int step, MultiLayerNetwork network) {
+    private void check(long step, MultiLayerNetwork network) {
         INDArray features = network.getInput(), labels = network.getLabels();
         if (features == null || labels == null) {
             LOG.debug("step {}: no input or labels on the network; skipped", step);
@@ -138,64 +127,14 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
         try {
             point = imported.point(procedure, network, features, labels);
         } catch (InvalidInputException e) {
-            error(step, e.getMessage(), null);
+            steps.error(step, e.getMessage(), null);
             return;
         }
         double[] gradient = imported.gradient(network, batch);
         SwitchTrace trace = imported.trace(network, features, labels);
         Candidate candidate = new Candidate("dl4j", gradient, imported.precision(), Optional.of(trace), Optional.of(rules));
-        CertificationReport report;
-        try {
-            report = certifier.certify(procedure, point, List.of(candidate));
-        } catch (RuntimeException e) {
-            error(step, e.toString(), e);
-            return;
-        }
-        Result r = report.results().get(0);
-        synchronized (this) {
-            checked++;
-            activeKinks += report.kinks().active();
-            spuriousKinks += r.spuriousKinks();
-            switch (r.verdict()) {
-                case CERTIFIED -> certified++;
-                case REFUTED -> refuted++;
-                case UNDECIDED -> undecided++;
-            }
-        }
-        if (r.verdict() == Verdict.CERTIFIED) return;
-        String what = "step " + step + ": DL4J's gradient is " + r.verdict() + " (" + r.reason() + ": " + r.detail()
-                + "; active kinks " + report.kinks().active() + ", distance " + r.distance() + ")";
-        switch (policy) {
-            case OBSERVE -> { }
-            case WARN -> LOG.warn(what);
-            case FAIL -> {
-                if (r.verdict() == Verdict.REFUTED) throw new ClarkeViolationException(step, what);
-                LOG.warn(what);
-            }
-            case REPAIR -> {
-                double[] fixed;
-                try {
-                    fixed = certifier.repair(procedure, point);
-                } catch (RuntimeException e) {
-                    error(step, "repair failed: " + e, e);
-                    return;
-                }
-                imported.writeGradient(network, fixed, batch);
-                synchronized (this) {
-                    repaired++;
-                }
-                LOG.warn("{}; replaced by a certified Clarke gradient", what);
-            }
-        }
-    }
-
-    private void error(int step, String message, RuntimeException cause) {
-        synchronized (this) {
-            errors++;
-        }
-        if (policy == Policy.FAIL && cause != null) throw cause;
-        if (!message.equals(lastError)) LOG.error("step {}: the certifier could not judge the gradient: {}", step, message);
-        lastError = message;
+        steps.judge(step, procedure, point, candidate, fixed -> imported.writeGradient(network, fixed, batch),
+                (s, result, what) -> new ClarkeViolationException((int) s, what));
     }
 
     @Override
@@ -210,26 +149,18 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
     }
 
     /** Builder; defaults: policy WARN, every step, {@link Certifier#withDefaults()}, {@link Dl4jKinkRules#NETWORK}. */
-    public static final class Builder {
-        private Policy policy = Policy.WARN;
+    public static final class Builder extends ListenerBuilder<Builder> {
         private int every = 1;
-        private Certifier certifier;
         private KinkRules rules = Dl4jKinkRules.NETWORK;
 
-        public Builder policy(Policy p) {
-            this.policy = Objects.requireNonNull(p);
-            return this;
-        }
+        public Builder() { super(Policy.WARN); }
+
+        @Override protected Builder self() { return this; }
 
         /** Check every k-th step only (the 1st, k+1-th, …); the others are counted as steps. */
         public Builder every(int k) {
             if (k <= 0) throw new IllegalArgumentException("every must be positive, got " + k);
             this.every = k;
-            return this;
-        }
-
-        public Builder certifier(Certifier c) {
-            this.certifier = Objects.requireNonNull(c);
             return this;
         }
 
@@ -239,6 +170,6 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
             return this;
         }
 
-        public ClarkeListener build() { return new ClarkeListener(this); }
+        public ClarkeListener build() { return new ClarkeListener(this, stepCertifier("DL4J", LOG)); }
     }
 }

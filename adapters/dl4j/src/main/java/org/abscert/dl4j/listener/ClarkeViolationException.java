@@ -1,6 +1,9 @@
 package org.abscert.dl4j.listener;
 
-/** Thrown by {@link ClarkeListener} under {@link Policy#FAIL} when a step's gradient is refuted. */
+/**
+ * Thrown by {@link ClarkeListener} under {@link org.abscert.certifier.training.Policy#FAIL} when a step's gradient
+ * is refuted.
+ */
 public final class ClarkeViolationException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

@@ -1,7 +1,7 @@
 /**
  * {@link org.abscert.dl4j.listener.ClarkeListener}: certification of every training step of an existing
- * DL4J {@code MultiLayerNetwork}, with the {@link org.abscert.dl4j.listener.Policy} OBSERVE, WARN, FAIL or
- * REPAIR, and {@link org.abscert.dl4j.listener.ListenerStatistics}.
+ * DL4J {@code MultiLayerNetwork}, with the shared {@link org.abscert.certifier.training.Policy} OBSERVE, WARN,
+ * FAIL or REPAIR, and {@link org.abscert.certifier.training.TrainingStatistics}.
  *
  * <pre>{@code
  * net.addListeners(ClarkeListener.builder().policy(Policy.WARN).every(10).build());

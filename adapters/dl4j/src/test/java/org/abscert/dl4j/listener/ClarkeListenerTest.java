@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.abscert.certifier.training.Policy;
+import org.abscert.certifier.training.TrainingStatistics;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -55,9 +57,10 @@ class ClarkeListenerTest {
         warned.fit(stuckBatch());
         repaired.fit(stuckBatch());
 
-        ListenerStatistics w = warn.statistics(), r = repair.statistics();
+        TrainingStatistics w = warn.statistics(), r = repair.statistics();
         assertEquals(1, w.refuted(), w.summary());
         assertEquals(2, w.activeKinks(), "both switches a and -a are at the kink");
+        assertEquals(1, w.stepsWithKinks(), w.summary());
         assertEquals(0, w.repaired());
         assertEquals(1, r.refuted(), r.summary());
         assertEquals(1, r.repaired());
@@ -75,7 +78,7 @@ class ClarkeListenerTest {
         net.addListeners(ClarkeListener.builder().policy(Policy.FAIL).build());
         ClarkeViolationException e = assertThrows(ClarkeViolationException.class, () -> net.fit(stuckBatch()));
         assertEquals(1, e.step());
-        assertTrue(e.getMessage().contains("REFUTED"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("training step 1: DL4J's gradient is REFUTED"), e.getMessage());
     }
 
     static MultiLayerNetwork biased(DataType type) {
@@ -112,9 +115,10 @@ class ClarkeListenerTest {
                 d.getFeatures().getRow(1).assign(0);
                 net.fit(d);
             }
-            ListenerStatistics s = l.statistics();
+            TrainingStatistics s = l.statistics();
             assertEquals(5, s.steps(), s.summary());
             assertEquals(3, s.checked(), "steps 1, 3 and 5: " + s.summary());
+            assertEquals(s.checked(), s.certified() + s.refuted() + s.undecided(), s.summary());
             assertEquals(3, s.certified(), s.summary());
             assertEquals(0, s.errors(), s.summary());
             assertTrue(s.activeKinks() > 0, "the zero rows put first-layer switches at the kink: " + s.summary());

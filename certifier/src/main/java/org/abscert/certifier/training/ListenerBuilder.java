@@ -1,0 +1,39 @@
+package org.abscert.certifier.training;
+
+import java.util.Objects;
+import org.abscert.certifier.Certifier;
+import org.slf4j.Logger;
+
+/**
+ * The settings every training listener's builder has: the {@link Policy} and the {@link Certifier}
+ * (default {@link Certifier#withDefaults()}). A listener's builder extends it with its own settings.
+ *
+ * @param <B> the listener's builder, returned by the setters so that calls chain
+ */
+public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
+    private Policy policy;
+    private Certifier certifier;
+
+    /** @param defaultPolicy the listener's policy unless {@link #policy(Policy)} is called */
+    protected ListenerBuilder(Policy defaultPolicy) {
+        this.policy = Objects.requireNonNull(defaultPolicy);
+    }
+
+    /** This builder, as its own type. */
+    protected abstract B self();
+
+    public B policy(Policy p) {
+        this.policy = Objects.requireNonNull(p);
+        return self();
+    }
+
+    public B certifier(Certifier c) {
+        this.certifier = Objects.requireNonNull(c);
+        return self();
+    }
+
+    /** The shared part of the listener being built, logging to {@code log} and naming {@code framework}. */
+    protected StepCertifier stepCertifier(String framework, Logger log) {
+        return new StepCertifier(policy, certifier != null ? certifier : Certifier.withDefaults(), framework, log);
+    }
+}

@@ -1,0 +1,136 @@
+package org.abscert.certifier.training;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.abscert.certifier.Candidate;
+import org.abscert.certifier.CertificationReport;
+import org.abscert.certifier.Certifier;
+import org.abscert.certifier.Result;
+import org.abscert.spi.ir.Point;
+import org.abscert.spi.ir.Procedure;
+import org.slf4j.Logger;
+
+/**
+ * Judges one training step's gradient and applies a {@link Policy}, for a framework's training listener: the
+ * part of a listener that does not depend on the framework. The listener counts each step with
+ * {@link #beginStep()} and {@link #endStep(long)}, and for a checked step hands its procedure, point and
+ * candidate to {@link #judge}; the verdict is counted, and {@link Policy#action} decides the rest: count, log a
+ * warning, throw the listener's exception, or compute {@link Certifier#repair} and give it to the listener to
+ * write back before the optimizer step.
+ *
+ * <p>A failure of the certifier (or of the repair) is counted under {@link TrainingStatistics#errors()} and
+ * logged once per distinct message so that training goes on; under {@link Policy#FAIL} it propagates.
+ *
+ * <p>Messages go to the listener's logger, so they carry the listener's name. The statistics are thread-safe;
+ * the judging itself is meant for one training loop.
+ */
+public final class StepCertifier {
+    private final Policy policy;
+    private final Certifier certifier;
+    private final String framework;
+    private final Logger log;
+    private final StatisticsAccumulator statistics = new StatisticsAccumulator();
+    private volatile String lastError = "";
+    private volatile Result last;
+
+    /** Writes a certified gradient (flat in the procedure's parameter order) where the optimizer will take it. */
+    @FunctionalInterface
+    public interface GradientWriter {
+        void write(double[] certified);
+    }
+
+    /** The listener's exception for a step that {@link StepAction#THROW}s. */
+    @FunctionalInterface
+    public interface Violation {
+        /**
+         * @param step        the 1-based training step
+         * @param result      the certifier's verdict on its gradient
+         * @param description one line on the step, the verdict and why
+         */
+        RuntimeException exception(long step, Result result, String description);
+    }
+
+    /**
+     * @param framework the framework's name for messages, as in "DL4J's gradient is REFUTED"
+     * @param log       where warnings and errors go (the listener's logger)
+     */
+    public StepCertifier(Policy policy, Certifier certifier, String framework, Logger log) {
+        this.policy = Objects.requireNonNull(policy);
+        this.certifier = Objects.requireNonNull(certifier);
+        this.framework = Objects.requireNonNull(framework);
+        this.log = Objects.requireNonNull(log);
+    }
+
+    public Policy policy() { return policy; }
+
+    public Certifier certifier() { return certifier; }
+
+    /** The statistics so far (a consistent snapshot). */
+    public TrainingStatistics statistics() { return statistics.snapshot(); }
+
+    /** The certifier's verdict on the latest judged step, if any. */
+    public Optional<Result> lastResult() { return Optional.ofNullable(last); }
+
+    /** Counts a training step; returns its 1-based number. */
+    public long beginStep() { return statistics.step(); }
+
+    /** Adds the time since {@code startNanos} ({@link System#nanoTime()}) to the time spent in the listener. */
+    public void endStep(long startNanos) { statistics.spent(System.nanoTime() - startNanos); }
+
+    /**
+     * Certifies the candidate gradient of a step at {@code point}, counts the verdict and applies the policy.
+     *
+     * @param repair    called under {@link Policy#REPAIR} with the certified gradient of a non-certified step
+     * @param violation the exception thrown under {@link Policy#FAIL} from a REFUTED step
+     * @return the verdict, or empty when the certifier failed (counted and logged; see {@link #error})
+     */
+    public Optional<Result> judge(long step, Procedure procedure, Point point, Candidate candidate, GradientWriter repair,
+                                  Violation violation) {
+        CertificationReport report;
+        try {
+            report = certifier.certify(procedure, point, List.of(candidate));
+        } catch (RuntimeException e) {
+            error(step, e.toString(), e);
+            return Optional.empty();
+        }
+        Result r = report.results().get(0);
+        last = r;
+        int active = report.kinks().active();
+        statistics.judged(r.verdict(), active, r.spuriousKinks());
+        StepAction action = policy.action(r.verdict());
+        if (action == StepAction.COUNT) return Optional.of(r);
+        String what = "training step " + step + ": " + framework + "'s gradient is " + r.verdict() + " (" + r.reason() + ": "
+                + r.detail() + "; active kinks " + active + ", distance " + r.distance() + ")";
+        switch (action) {
+            case COUNT -> { }
+            case WARN -> log.warn(what);
+            case THROW -> throw violation.exception(step, r, what);
+            case REPAIR -> {
+                try {
+                    repair.write(certifier.repair(procedure, point));
+                } catch (RuntimeException e) {
+                    error(step, "repair failed: " + e, e);
+                    return Optional.of(r);
+                }
+                statistics.repaired();
+                log.warn("{}; replaced by a certified Clarke gradient", what);
+            }
+        }
+        return Optional.of(r);
+    }
+
+    /**
+     * Counts a step the certifier could not judge and logs it (once per distinct message, so that a failure
+     * repeated on every step does not flood the log). Under {@link Policy#FAIL} a {@code cause} propagates.
+     *
+     * @param cause the certifier's exception, or null for a failure that is not the certifier's (for example
+     *              a batch the point cannot be built from), which never propagates
+     */
+    public void error(long step, String message, RuntimeException cause) {
+        statistics.error();
+        if (cause != null && policy.propagatesFailures()) throw cause;
+        if (!message.equals(lastError)) log.error("training step {}: the certifier could not judge the gradient: {}", step, message);
+        lastError = message;
+    }
+}

@@ -1,0 +1,39 @@
+package org.abscert.certifier.training;
+
+import java.util.Locale;
+
+/**
+ * What a training listener has seen so far; a snapshot of a {@link StatisticsAccumulator}.
+ *
+ * @param steps          training steps (gradient calculations) seen
+ * @param checked        steps whose gradient the certifier judged (a listener may check every k-th step only);
+ *                       {@code certified + refuted + undecided}
+ * @param certified      checked steps whose gradient was CERTIFIED
+ * @param refuted        checked steps whose gradient was REFUTED
+ * @param undecided      checked steps left UNDECIDED
+ * @param repaired       steps whose gradient was replaced under {@link Policy#REPAIR}
+ * @param errors         steps the certifier could not judge or repair because it failed (counted apart from
+ *                       UNDECIDED)
+ * @param activeKinks    active switches (exact value zero), summed over checked steps
+ * @param stepsWithKinks checked steps with at least one active switch
+ * @param spuriousKinks  switches the framework saw at zero although their exact value is not (or the reverse),
+ *                       summed over checked steps (THEORY.md §8)
+ * @param nanos          time spent in the listener (import, trace, certification, repair)
+ */
+public record TrainingStatistics(long steps, long checked, long certified, long refuted, long undecided, long repaired,
+                                 long errors, long activeKinks, long stepsWithKinks, long spuriousKinks, long nanos) {
+
+    /** No steps yet. */
+    public static final TrainingStatistics EMPTY = new TrainingStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    /** Time spent in the listener in milliseconds. */
+    public double millis() { return nanos / 1e6; }
+
+    /** One line for a log. */
+    public String summary() {
+        return String.format(Locale.ROOT, "%d steps, %d checked: %d certified, %d refuted, %d undecided, %d repaired, "
+                        + "%d errors; %d active kinks in %d steps, %d spurious kinks; %.1f ms in the listener",
+                steps, checked, certified, refuted, undecided, repaired, errors, activeKinks, stepsWithKinks, spuriousKinks,
+                millis());
+    }
+}

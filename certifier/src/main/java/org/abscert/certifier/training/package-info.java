@@ -1,0 +1,24 @@
+/**
+ * What the drop-in training listeners of the adapters (DL4J's {@code ClarkeListener}, DJL's
+ * {@code ClarkeTrainingListener}) have in common: the {@link org.abscert.certifier.training.Policy} for a step
+ * whose gradient is not certified and the {@link org.abscert.certifier.training.StepAction} it calls for,
+ * {@link org.abscert.certifier.training.StepCertifier}, which judges one step's gradient, applies the policy
+ * and keeps the {@link org.abscert.certifier.training.TrainingStatistics} in a thread-safe
+ * {@link org.abscert.certifier.training.StatisticsAccumulator}, and the builder base
+ * {@link org.abscert.certifier.training.ListenerBuilder} of both listeners.
+ *
+ * <p>A listener supplies what depends on its framework: the procedure, point and candidate of a step, how a
+ * certified gradient is written back before the optimizer applies it, and the exception that stops training.
+ *
+ * <pre>{@code
+ * StepCertifier steps = new StepCertifier(Policy.WARN, Certifier.withDefaults(), "DL4J", log);
+ * long step = steps.beginStep();
+ * long start = System.nanoTime();
+ * try {
+ *     steps.judge(step, procedure, point, candidate, fixed -> write(fixed), (s, result, what) -> new MyException(what));
+ * } finally {
+ *     steps.endStep(start);
+ * }
+ * }</pre>
+ */
+package org.abscert.certifier.training;

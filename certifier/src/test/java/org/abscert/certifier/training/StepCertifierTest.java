@@ -1,0 +1,146 @@
+package org.abscert.certifier.training;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.abscert.certifier.Candidate;
+import org.abscert.certifier.Certifier;
+import org.abscert.certifier.Result;
+import org.abscert.certifier.Verdict;
+import org.abscert.spi.ir.Point;
+import org.abscert.spi.ir.Procedure;
+import org.abscert.spi.ir.ProcedureBuilder;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shared part of the training listeners on relu(x) − relu(−x) at x = 0 (THEORY.md §10): both switches are
+ * active, the Clarke gradient is {1}, PyTorch's and DL4J's 0 is refuted and the repair is 1.
+ */
+class StepCertifierTest {
+    static final Procedure P = reluDifference();
+    static final Point AT_KINK = new Point(Map.of(), Map.of()).withParameters(P, new double[] {0});
+    static final Candidate STUCK = Candidate.given(new double[] {0}), RIGHT = Candidate.given(new double[] {1});
+
+    static Procedure reluDifference() {
+        var b = ProcedureBuilder.named("relu-difference");
+        String x = b.parameter("x", 1);
+        return b.build(b.sum(b.sub(b.relu(x), b.relu(b.neg(x)))));
+    }
+
+    static StepCertifier steps(Policy policy) {
+        return new StepCertifier(policy, Certifier.withDefaults(), "Test", LoggerFactory.getLogger(StepCertifierTest.class));
+    }
+
+    static final class Stop extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final long step;
+        final transient Result result;
+
+        Stop(long step, Result result, String what) {
+            super(what);
+            this.step = step;
+            this.result = result;
+        }
+    }
+
+    @Test
+    void onlyFailThrowsAndOnlyOnARefutation() {
+        for (Policy p : Policy.values()) assertEquals(StepAction.COUNT, p.action(Verdict.CERTIFIED), p.name());
+        assertEquals(StepAction.COUNT, Policy.OBSERVE.action(Verdict.REFUTED));
+        assertEquals(StepAction.COUNT, Policy.OBSERVE.action(Verdict.UNDECIDED));
+        assertEquals(StepAction.WARN, Policy.WARN.action(Verdict.REFUTED));
+        assertEquals(StepAction.WARN, Policy.WARN.action(Verdict.UNDECIDED));
+        assertEquals(StepAction.THROW, Policy.FAIL.action(Verdict.REFUTED));
+        assertEquals(StepAction.WARN, Policy.FAIL.action(Verdict.UNDECIDED));
+        assertEquals(StepAction.REPAIR, Policy.REPAIR.action(Verdict.REFUTED));
+        assertEquals(StepAction.REPAIR, Policy.REPAIR.action(Verdict.UNDECIDED));
+        for (Policy p : Policy.values()) assertEquals(p == Policy.FAIL, p.propagatesFailures(), p.name());
+    }
+
+    @Test
+    void repairWritesTheCertifiedGradientOfARefutedStep() {
+        StepCertifier s = steps(Policy.REPAIR);
+        List<double[]> written = new ArrayList<>();
+        long step = s.beginStep();
+        Result r = s.judge(step, P, AT_KINK, STUCK, written::add, Stop::new).orElseThrow();
+        assertEquals(Verdict.REFUTED, r.verdict());
+        assertEquals(1, written.size());
+        assertArrayEquals(new double[] {1}, written.get(0), 0);
+        // a certified step is counted and never repaired
+        s.judge(s.beginStep(), P, AT_KINK, RIGHT, written::add, Stop::new);
+        assertEquals(1, written.size());
+        TrainingStatistics t = s.statistics();
+        assertEquals(new TrainingStatistics(2, 2, 1, 1, 0, 1, 0, 4, 2, 0, 0), t, t.summary());
+        assertSame(Verdict.CERTIFIED, s.lastResult().orElseThrow().verdict());
+    }
+
+    @Test
+    void failThrowsTheListenersExceptionAfterCountingTheStep() {
+        StepCertifier s = steps(Policy.FAIL);
+        s.beginStep();
+        long step = s.beginStep();
+        Stop e = assertThrows(Stop.class, () -> s.judge(step, P, AT_KINK, STUCK, g -> { throw new AssertionError(); }, Stop::new));
+        assertEquals(2, e.step);
+        assertEquals(Verdict.REFUTED, e.result.verdict());
+        assertTrue(e.getMessage().startsWith("training step 2: Test's gradient is REFUTED"), e.getMessage());
+        assertEquals(1, s.statistics().refuted());
+        assertEquals(2, s.statistics().steps());
+    }
+
+    @Test
+    void observeAndWarnKeepTheGradient() {
+        for (Policy p : List.of(Policy.OBSERVE, Policy.WARN)) {
+            StepCertifier s = steps(p);
+            s.judge(s.beginStep(), P, AT_KINK, STUCK, g -> { throw new AssertionError("no repair under " + p); }, Stop::new);
+            assertEquals(1, s.statistics().refuted(), p.name());
+            assertEquals(0, s.statistics().repaired(), p.name());
+        }
+    }
+
+    @Test
+    void aCertifierFailureIsCountedAndPropagatesOnlyUnderFail() {
+        Candidate wrongLength = Candidate.given(new double[] {0, 0});
+        StepCertifier warn = steps(Policy.WARN);
+        assertTrue(warn.judge(warn.beginStep(), P, AT_KINK, wrongLength, g -> { }, Stop::new).isEmpty());
+        TrainingStatistics t = warn.statistics();
+        assertEquals(1, t.errors(), t.summary());
+        assertEquals(0, t.checked(), t.summary());
+        assertTrue(warn.lastResult().isEmpty());
+
+        StepCertifier fail = steps(Policy.FAIL);
+        assertThrows(IllegalArgumentException.class,
+                () -> fail.judge(fail.beginStep(), P, AT_KINK, wrongLength, g -> { }, Stop::new));
+        assertEquals(1, fail.statistics().errors());
+        // a failure that is not the certifier's is counted, never thrown
+        fail.error(2, "no batch", null);
+        assertEquals(2, fail.statistics().errors());
+    }
+
+    @Test
+    void concurrentUpdatesAreAllCounted() throws InterruptedException {
+        StatisticsAccumulator a = new StatisticsAccumulator();
+        int n = 2000;
+        Runnable work = () -> {
+            for (int i = 0; i < n; i++) {
+                a.step();
+                a.judged(i % 2 == 0 ? Verdict.CERTIFIED : Verdict.UNDECIDED, i % 3 == 0 ? 1 : 0, 1);
+                a.spent(1);
+            }
+        };
+        Thread t1 = new Thread(work), t2 = new Thread(work);
+        t1.start();
+        t2.start();
+        t1.join();
+        t2.join();
+        TrainingStatistics s = a.snapshot();
+        int withKinks = 2 * ((n + 2) / 3);
+        assertEquals(new TrainingStatistics(2 * n, 2 * n, n, 0, n, 0, 0, withKinks, withKinks, 2 * n, 2 * n), s);
+    }
+}
