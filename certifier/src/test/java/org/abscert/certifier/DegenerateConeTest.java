@@ -36,4 +36,15 @@ class DegenerateConeTest {
         Result repaired = Certifier.withDefaults().certify(p, x, Candidate.given(set.repair()));
         assertEquals(Verdict.CERTIFIED, repaired.verdict(), repaired.detail());
     }
+
+    @Test
+    void enumerationCompletesWhereTheSolverOnceReportedAFeasibleConeEmpty() throws IOException, InvalidInputException {
+        // relu(u) − relu(−u) inside a net with several forced kinks: a cone LP here used to fail in phase one
+        Procedure p = ProcedureJson.parse("degenerate-cones-2.json", resource("degenerate-cones-2.json"));
+        Point x = PointJson.parse("degenerate-cones-2.point.json", resource("degenerate-cones-2.point.json"), p).point();
+        ClarkeSet set = Certifier.withDefaults().clarke(p, x);
+        assertTrue(set.complete(), "every realizable piece enumerated");
+        Result repaired = Certifier.withDefaults().certify(p, x, Candidate.given(set.repair()));
+        assertEquals(Verdict.CERTIFIED, repaired.verdict(), repaired.detail());
+    }
 }

@@ -196,30 +196,32 @@ public final class Enumeration {
 
     /**
      * Whether σ̃_j (G y)_j ≥ 1, j &lt; m, has a solution y — solved in a bounded form: maximise t subject to
-     * σ̃_j (G y)_j ≥ t, 0 ≤ t ≤ 1, −1 ≤ y ≤ 1. Both are feasible together (scale y); the bounded form always
-     * has an optimum (y = 0, t = 0 is feasible). It is posed in non-negative variables u = y + 1 ∈ [0, 2]:
-     * commons-math's treatment of free variables reports some of these degenerate problems as unbounded.
+     * σ̃_j (G y)_j ≥ t, 0 ≤ t ≤ 1, −1 ≤ y ≤ 1. Both are feasible together (scale y). It is posed with
+     * y = p − q, p, q ∈ [0, 1], so that every constraint reads "≤ b" with b ≥ 0 and the origin is a feasible
+     * vertex: the solver needs no first phase, and commons-math's reports of an empty or unbounded problem —
+     * which it gives on some of these degenerate LPs otherwise — cannot arise.
      */
     private boolean feasible(int m) {
         if (m == 1) return true;
+        int n = 2 * m + 1;
         List<LinearConstraint> cons = new ArrayList<>();
         for (int j = 0; j < m; j++) {
-            double[] c = new double[m + 1];
-            double shift = 0;
+            double[] c = new double[n];
             for (int l = 0; l < m; l++) {
-                c[l] = signs[j] * gram[j][l];
-                shift += c[l];
+                double a = signs[j] * gram[j][l];
+                c[l] = -a;
+                c[m + l] = a;
             }
-            c[m] = -1;
-            cons.add(new LinearConstraint(c, Relationship.GEQ, shift));
+            c[2 * m] = 1;
+            cons.add(new LinearConstraint(c, Relationship.LEQ, 0.0));
         }
-        for (int l = 0; l <= m; l++) {
-            double[] e = new double[m + 1];
+        for (int l = 0; l < n; l++) {
+            double[] e = new double[n];
             e[l] = 1;
-            cons.add(new LinearConstraint(e, Relationship.LEQ, l < m ? 2.0 : 1.0));
+            cons.add(new LinearConstraint(e, Relationship.LEQ, 1.0));
         }
-        double[] objective = new double[m + 1];
-        objective[m] = 1;
+        double[] objective = new double[n];
+        objective[2 * m] = 1;
         try {
             PointValuePair opt = new SimplexSolver(1e-9, 10, 1e-12).optimize(new MaxIter(10_000),
                     new LinearObjectiveFunction(objective, 0), new LinearConstraintSet(cons), GoalType.MAXIMIZE,
