@@ -12,6 +12,8 @@ import org.abscert.spi.ir.Procedure;
 import org.abscert.spi.json.PointJson;
 import org.abscert.spi.json.ProcedureJson;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A net whose weights are all zero puts 15 switches at their kinks with many equal and opposite rows of
@@ -37,11 +39,13 @@ class DegenerateConeTest {
         assertEquals(Verdict.CERTIFIED, repaired.verdict(), repaired.detail());
     }
 
-    @Test
-    void enumerationCompletesWhereTheSolverOnceReportedAFeasibleConeEmpty() throws IOException, InvalidInputException {
-        // relu(u) − relu(−u) inside a net with several forced kinks: a cone LP here used to fail in phase one
-        Procedure p = ProcedureJson.parse("degenerate-cones-2.json", resource("degenerate-cones-2.json"));
-        Point x = PointJson.parse("degenerate-cones-2.point.json", resource("degenerate-cones-2.point.json"), p).point();
+    @ParameterizedTest
+    @ValueSource(strings = {"degenerate-cones-2", "degenerate-cones-3"})
+    void enumerationCompletesWhereASolverOnceReportedAFeasibleConeEmpty(String name) throws IOException, InvalidInputException {
+        // relu(u) − relu(−u) inside nets with several forced kinks: cone LPs here once came back "infeasible"
+        // from round-off in a degenerate tableau
+        Procedure p = ProcedureJson.parse(name + ".json", resource(name + ".json"));
+        Point x = PointJson.parse(name + ".point.json", resource(name + ".point.json"), p).point();
         ClarkeSet set = Certifier.withDefaults().clarke(p, x);
         assertTrue(set.complete(), "every realizable piece enumerated");
         Result repaired = Certifier.withDefaults().certify(p, x, Candidate.given(set.repair()));

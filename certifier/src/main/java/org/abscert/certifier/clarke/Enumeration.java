@@ -1,20 +1,16 @@
 package org.abscert.certifier.clarke;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.abscert.certifier.anf.AbsNormalForm;
 import org.abscert.certifier.anf.Sweeps;
-import org.apache.commons.math3.optim.MaxIter;
-import org.apache.commons.math3.optim.PointValuePair;
-import org.apache.commons.math3.optim.linear.LinearConstraint;
-import org.apache.commons.math3.optim.linear.LinearConstraintSet;
-import org.apache.commons.math3.optim.linear.LinearObjectiveFunction;
-import org.apache.commons.math3.optim.linear.NonNegativeConstraint;
-import org.apache.commons.math3.optim.linear.PivotSelectionRule;
-import org.apache.commons.math3.optim.linear.Relationship;
-import org.apache.commons.math3.optim.linear.SimplexSolver;
-import org.apache.commons.math3.optim.nonlinear.scalar.GoalType;
+import org.ojalgo.optimisation.Expression;
+import org.ojalgo.optimisation.ExpressionsBasedModel;
+import org.ojalgo.optimisation.Optimisation;
+import org.ojalgo.optimisation.Variable;
 
 /**
  * Enumeration of the realizable completions σ̃ of σ (THEORY.md §3) as a tree over the active switches in
@@ -24,7 +20,7 @@ import org.apache.commons.math3.optim.nonlinear.scalar.GoalType;
  *
  * <p>The cone test is an LP reduced to the span of the path's rows: with d = Rᵀy it reads
  * σ̃_j (G y)_j ≥ 1 for the Gram matrix G = R Rᵀ of the (normalised) rows, so it has |path| variables, not n.
- * It is solved with commons-math3's SimplexSolver in double. An LP call is one unit of work, a sweep (a row
+ * It is solved with ojAlgo's LP solver in double. An LP call is one unit of work, a sweep (a row
  * or a piece's gradient) one unit per 10⁵ multiply-adds of the procedure (at least one); beyond the cap the enumeration stops and reports itself incomplete. So does it when the distinct
  * limiting gradients would exceed {@link #MEMORY_DOUBLES} doubles in all.
  */
@@ -54,6 +50,20 @@ public final class Enumeration {
     /** Most distinct gradients kept (they are dense n-vectors); reaching it ends the run like the work cap. */
     private final int maxGradients;
     /** Doubles of limiting gradients kept at most (160 MB). */
+    static {
+        // ojAlgo announces its hardware-profile guess on System.out when OjAlgoUtils first loads, which would
+        // corrupt a JSON document on standard output; load it once here with standard output held back.
+        PrintStream out = System.out;
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        try {
+            Class.forName("org.ojalgo.OjAlgoUtils", true, Enumeration.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new ExceptionInInitializerError(e);
+        } finally {
+            System.setOut(out);
+        }
+    }
+
     static final long MEMORY_DOUBLES = 20_000_000L;
     /**
      * Cone widths t* (rows of unit norm, y in the unit box) above which a completion is taken as realizable,
@@ -195,52 +205,40 @@ public final class Enumeration {
     }
 
     /**
-     * Whether σ̃_j (G y)_j ≥ 1, j &lt; m, has a solution y — solved in a bounded form: maximise t subject to
-     * σ̃_j (G y)_j ≥ t, 0 ≤ t ≤ 1, −1 ≤ y ≤ 1. Both are feasible together (scale y). It is posed with
-     * y = p − q, p, q ∈ [0, 1], so that every constraint reads "≤ b" with b ≥ 0 and the origin is a feasible
-     * vertex: the solver needs no first phase, and commons-math's reports of an empty or unbounded problem —
-     * which it gives on some of these degenerate LPs otherwise — cannot arise.
+     * Whether σ̃_j (G y)_j ≥ 1, j &lt; m, has a solution y — solved in a bounded form: maximise the cone width
+     * t subject to σ̃_j (G y)_j ≥ t, 0 ≤ t ≤ 1, −1 ≤ y ≤ 1. Both are feasible together (scale y), and the
+     * bounded form always has an optimum (y = 0, t = 0 is feasible), so any other answer of the solver is a
+     * numerical failure. ojAlgo's LP solver is used: these LPs are highly degenerate (repeated and opposite
+     * rows of the Gram matrix), and it stays reliable on them.
      */
     private boolean feasible(int m) {
         if (m == 1) return true;
-        int n = 2 * m + 1;
-        List<LinearConstraint> cons = new ArrayList<>();
+        ExpressionsBasedModel model = new ExpressionsBasedModel();
+        Variable[] y = new Variable[m];
+        for (int l = 0; l < m; l++) y[l] = model.addVariable("y" + l).lower(-1).upper(1);
+        Variable t = model.addVariable("t").lower(0).upper(1).weight(1);
         for (int j = 0; j < m; j++) {
-            double[] c = new double[n];
+            Expression cone = model.addExpression("cone" + j).lower(0);
             for (int l = 0; l < m; l++) {
                 double a = signs[j] * gram[j][l];
-                c[l] = -a;
-                c[m + l] = a;
+                if (a != 0) cone.set(y[l], a);
             }
-            c[2 * m] = 1;
-            cons.add(new LinearConstraint(c, Relationship.LEQ, 0.0));
+            cone.set(t, -1);
         }
-        for (int l = 0; l < n; l++) {
-            double[] e = new double[n];
-            e[l] = 1;
-            cons.add(new LinearConstraint(e, Relationship.LEQ, 1.0));
-        }
-        double[] objective = new double[n];
-        objective[2 * m] = 1;
-        try {
-            PointValuePair opt = new SimplexSolver(1e-9, 10, 1e-12).optimize(new MaxIter(10_000),
-                    new LinearObjectiveFunction(objective, 0), new LinearConstraintSet(cons), GoalType.MAXIMIZE,
-                    new NonNegativeConstraint(true),
-                    // Bland's rule cannot cycle: the cone LPs are highly degenerate (repeated rows of the Gram matrix)
-                    PivotSelectionRule.BLAND);
-            double width = opt.getValue();
-            if (width > CONE_WIDTH_REALIZABLE) return true;
-            if (width < CONE_WIDTH_EMPTY) return false;
-            // a cone this thin is below what the double LP can tell from empty: the run ends incomplete
-            lpFailed = true;
-            stopped = true;
-            return false;
-        } catch (org.apache.commons.math3.exception.MathIllegalStateException e) {
-            // the solver gave up (iterations): neither answer is proven, so the run ends incomplete
+        Optimisation.Result result = model.maximise();
+        if (!result.getState().isOptimal()) {
+            // the solver gave up: neither answer is proven, so the run ends incomplete
             lpFailed = true;
             stopped = true;
             return false;
         }
+        double width = result.getValue();
+        if (width > CONE_WIDTH_REALIZABLE) return true;
+        if (width < CONE_WIDTH_EMPTY) return false;
+        // a cone this thin is below what the double LP can tell from empty: the run ends incomplete
+        lpFailed = true;
+        stopped = true;
+        return false;
     }
 
     static boolean same(double[] a, double[] b) {
