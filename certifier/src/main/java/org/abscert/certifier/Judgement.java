@@ -19,6 +19,11 @@ final class Judgement {
     private static final int GOLDSTEIN_SWEEPS = 8;
     /** Largest m²·n (Gram matrix of m limiting gradients of dimension n) for a hull test. */
     static final long HULL_LIMIT = 2_000_000_000L;
+    /**
+     * A refutation must clear the tolerance by this factor: between the tolerance and this multiple of it,
+     * a backend's rounding and a small real error look alike, and the verdict is UNDECIDED (NUMERICAL).
+     */
+    static final double REFUTE_MARGIN = 10;
 
     private final PointContext ctx;
     private final Candidate cand;
@@ -75,8 +80,13 @@ final class Judgement {
             double d = dist(cand.gradient(), g);
             if (close(cand.gradient(), g))
                 return result(Verdict.CERTIFIED, Reason.DIFFERENTIABLE, "no switch is active: f is C¹ here and the candidate equals its gradient", 0, List.of(), numerical);
-            return result(Verdict.REFUTED, Reason.NOT_THE_GRADIENT, "no switch is active: f is C¹ here, but the candidate differs from its gradient by "
-                    + fmt(d) + " (Euclidean; beyond the tolerance " + fmt(tol) + " in the relative ∞-norm)", d, List.of(g), numerical);
+            double rel = relativeDistance(cand.gradient(), g);
+            if (rel > REFUTE_MARGIN * tol)
+                return result(Verdict.REFUTED, Reason.NOT_THE_GRADIENT, "no switch is active: f is C¹ here, but the candidate differs from its gradient by "
+                        + fmt(d) + " (Euclidean; " + fmt(rel) + " in the relative ∞-norm, beyond " + fmt(REFUTE_MARGIN) + " × the tolerance " + fmt(tol) + ")", d, List.of(g), numerical);
+            return result(Verdict.UNDECIDED, Reason.NUMERICAL, "no switch is active: f is C¹ here; the candidate differs from its gradient by "
+                    + fmt(rel) + " in the relative ∞-norm, above the tolerance " + fmt(tol) + " but within " + fmt(REFUTE_MARGIN)
+                    + " × it, where rounding and a small real error cannot be told apart (Euclidean " + fmt(d) + ")", d, List.of(g), true);
         }
         // 2. abs-consistency of the rule at the active switches
         if (inconsistent)
@@ -122,11 +132,13 @@ final class Judgement {
         if (!e.complete())
             return result(Verdict.UNDECIDED, Reason.WORK_CAP, "the work cap (" + e.work() + " units) stopped the enumeration after " + where
                     + "; the candidate is at distance " + fmt(h.upper()) + norm + " (Euclidean " + fmt(h.euclidean()) + ") from their hull", h.euclidean(), List.of(), numerical);
-        if (h.lower() > tol)
+        if (h.lower() > REFUTE_MARGIN * tol)
             return result(Verdict.REFUTED, Reason.OUTSIDE_CLARKE, "the candidate is outside the hull of all " + where + ": distance at least "
-                    + fmt(h.lower()) + norm + " by a separating hyperplane, tolerance " + fmt(tol) + "; Euclidean distance " + fmt(h.euclidean()), h.euclidean(), witnesses(e), numerical);
+                    + fmt(h.lower()) + norm + " by a separating hyperplane, beyond " + fmt(REFUTE_MARGIN) + " × the tolerance " + fmt(tol)
+                    + "; Euclidean distance " + fmt(h.euclidean()), h.euclidean(), witnesses(e), numerical);
         return result(Verdict.UNDECIDED, Reason.NUMERICAL, "the distance to the hull of " + where + " is between " + fmt(h.lower()) + " and "
-                + fmt(h.upper()) + norm + ", not separated from the tolerance " + fmt(tol), h.euclidean(), List.of(), true);
+                + fmt(h.upper()) + norm + ": not within the tolerance " + fmt(tol) + ", nor beyond " + fmt(REFUTE_MARGIN)
+                + " × it, where rounding and a small real error cannot be told apart", h.euclidean(), List.of(), true);
     }
 
     private boolean hullAffordable(int m) {
@@ -282,6 +294,14 @@ final class Judgement {
             scale = s;
         }
         return scale;
+    }
+
+    /** max_k |a_k − b_k| / s_k: the distance in the relative ∞-norm. */
+    private double relativeDistance(double[] a, double[] b) {
+        double[] s = scale();
+        double m = 0;
+        for (int k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]) / s[k]);
+        return m;
     }
 
     /** Equal within the tolerance in the relative ∞-norm. */
