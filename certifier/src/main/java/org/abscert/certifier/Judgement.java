@@ -306,9 +306,7 @@ final class Judgement {
 
     /** Equal within the tolerance in the relative ∞-norm. */
     private boolean close(double[] a, double[] b) {
-        double[] s = scale();
-        for (int k = 0; k < a.length; k++) if (!(Math.abs(a[k] - b[k]) <= tol * s[k])) return false;
-        return true;
+        return relativeDistance(a, b) <= tol;   // NaN compares false: a non-finite difference is never close
     }
 
     private static double dist(double[] a, double[] b) {

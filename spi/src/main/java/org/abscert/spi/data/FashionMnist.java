@@ -77,7 +77,7 @@ public final class FashionMnist {
     static Path labelsFile(Path dir, Split s) { return dir.resolve(s.prefix + "-labels-idx1-ubyte.gz"); }
 
     private static int[] readLabels(Path file, int limit) throws InvalidInputException {
-        try (DataInputStream in = open(file)) {
+        return read(file, in -> {
             int magic = in.readInt();
             if (magic != LABELS_MAGIC) throw bad(file, "not an IDX label file (magic 0x" + Integer.toHexString(magic) + ")");
             int n = in.readInt();
@@ -88,17 +88,11 @@ public final class FashionMnist {
                 if (y[i] >= CLASSES) throw bad(file, "label " + y[i] + " of item " + i + " is not in 0.." + (CLASSES - 1));
             }
             return y;
-        } catch (EOFException e) {
-            throw bad(file, "file ends early");
-        } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file.toString(), "$", "file not found. " + INSTALL_HINT);
-        } catch (IOException e) {
-            throw bad(file, "cannot read: " + e.getMessage());
-        }
+        });
     }
 
     private static double[][] readImages(Path file, int count) throws InvalidInputException {
-        try (DataInputStream in = open(file)) {
+        return read(file, in -> {
             int magic = in.readInt();
             if (magic != IMAGES_MAGIC) throw bad(file, "not an IDX image file (magic 0x" + Integer.toHexString(magic) + ")");
             int n = in.readInt();
@@ -113,6 +107,19 @@ public final class FashionMnist {
                 for (int j = 0; j < FEATURES; j++) x[i][j] = (buf[j] & 0xff) / 255.0;
             }
             return x;
+        });
+    }
+
+    /** The body of an IDX reader, given the opened stream. */
+    @FunctionalInterface
+    private interface Body<T> {
+        T read(DataInputStream in) throws IOException, InvalidInputException;
+    }
+
+    /** Opens the file and runs the body, turning every I/O failure into one message naming the file. */
+    private static <T> T read(Path file, Body<T> body) throws InvalidInputException {
+        try (DataInputStream in = open(file)) {
+            return body.read(in);
         } catch (EOFException e) {
             throw bad(file, "file ends early");
         } catch (NoSuchFileException e) {
