@@ -60,8 +60,10 @@ public final class Certifier {
     private final long workCap;
     private final double tolerance;
     private final boolean fastPath;
+    private final java.time.Duration deadline;
 
     private Certifier(Builder b) {
+        this.deadline = b.deadline;
         this.workCap = b.workCap;
         this.tolerance = b.tolerance;
         this.fastPath = b.fastPath;
@@ -74,6 +76,9 @@ public final class Certifier {
     public long workCap() { return workCap; }
 
     public double tolerance() { return tolerance; }
+
+    /** The wall-clock budget per call, or null. */
+    public java.time.Duration deadline() { return deadline; }
 
     /** Whether the fast path (rule 3 of the class comment) is enabled. */
     public boolean fastPath() { return fastPath; }
@@ -142,6 +147,7 @@ public final class Certifier {
         private long workCap = DEFAULT_WORK_CAP;
         private double tolerance = DEFAULT_TOLERANCE;
         private boolean fastPath = false;
+        private java.time.Duration deadline = null;
 
         public Builder workCap(long cap) {
             if (cap <= 0) throw new IllegalArgumentException("work cap must be positive");
@@ -164,6 +170,16 @@ public final class Certifier {
          */
         public Builder fastPath(boolean on) {
             this.fastPath = on;
+            return this;
+        }
+
+        /**
+         * Wall-clock budget per certify/clarke call (default: none, only the work cap). When it passes, the
+         * answer is UNDECIDED WORK_CAP with what was established so far.
+         */
+        public Builder deadline(java.time.Duration d) {
+            if (d != null && (d.isNegative() || d.isZero())) throw new IllegalArgumentException("deadline must be positive");
+            this.deadline = d;
             return this;
         }
 

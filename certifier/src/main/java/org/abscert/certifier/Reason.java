@@ -19,5 +19,12 @@ public enum Reason {
     /** UNDECIDED: the backend's kink rule implies a slope outside [−1, 1] (THEORY.md §1). */
     NOT_ABS_CONSISTENT,
     /** UNDECIDED: floating-point evaluation could not settle a question within the stated tolerance. */
-    NUMERICAL
+    NUMERICAL,
+    /** UNDECIDED: a value, switch or gradient component at the point is not finite (NaN or ±∞). */
+    NOT_FINITE,
+    /**
+     * CERTIFIED by the fast path: the backend's arithmetic in the smooth parts was trusted; only its kink rules
+     * and switch signs were checked against the exact signature and a static certificate.
+     */
+    TRUSTED_ARITHMETIC
 }
