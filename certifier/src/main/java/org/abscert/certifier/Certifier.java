@@ -7,6 +7,7 @@ import java.util.Map;
 import org.abscert.certifier.analysis.StaticAnalysis;
 import org.abscert.certifier.analysis.StaticCertificate;
 import org.abscert.certifier.anf.AbsNormalForm;
+import org.abscert.certifier.anf.ErrorModel;
 import org.abscert.certifier.clarke.Enumeration;
 import org.abscert.certifier.conditions.Grouping;
 import org.abscert.certifier.conditions.Likq;
@@ -49,13 +50,12 @@ public final class Certifier {
      * so on a small procedure a unit is about one tree node, and the cap bounds the time on large ones too.
      */
     public static final long DEFAULT_WORK_CAP = 200_000;
-    /** Default relative tolerance for numerical (non-exact) certificates and gradient comparisons. */
-    public static final double DEFAULT_TOLERANCE = 1e-6;
     /**
-     * Smallest relative tolerance used for a float32 candidate: float32 has 24 significant bits, and a
-     * gradient component accumulates rounding over dot products of a few hundred terms per layer.
+     * Default extra tolerance: 0. Gradients are compared within the rounding allowance of the candidate's
+     * precision ({@link org.abscert.certifier.anf.ErrorModel}); a positive tolerance t widens it by t times the
+     * sum of |terms| of each component.
      */
-    public static final double FLOAT32_TOLERANCE = 1e-4;
+    public static final double DEFAULT_TOLERANCE = 0;
 
     private final long workCap;
     private final double tolerance;
@@ -93,7 +93,7 @@ public final class Certifier {
         Precision shown = contexts.containsKey(Precision.FLOAT64) || contexts.isEmpty() ? Precision.FLOAT64
                 : contexts.keySet().iterator().next();
         PointContext ctx = contexts.computeIfAbsent(shown,
-                pr -> new PointContext(procedure, point, pr, StaticAnalysis.analyze(procedure), workCap));
+                pr -> new PointContext(procedure, point, pr, StaticAnalysis.analyze(procedure), workCap, deadlineNanos()));
         int spurious = 0;
         for (Result r : results) spurious = Math.max(spurious, r.spuriousKinks());
         Conditions conditions = ctx.conditions();
@@ -101,6 +101,7 @@ public final class Certifier {
     }
 
     private List<Result> judge(Procedure procedure, Point point, List<Candidate> candidates, Map<Precision, PointContext> contexts) {
+        long deadline = deadlineNanos();
         StaticCertificate stat = StaticAnalysis.analyze(procedure);
         List<Result> results = new ArrayList<>();
         for (Candidate c : candidates) {
@@ -108,14 +109,17 @@ public final class Certifier {
                 throw new IllegalArgumentException("candidate '" + c.source() + "' has " + c.gradient().length
                         + " gradient entries, the procedure has " + procedure.parameterSize() + " parameters");
             PointContext ctx = contexts.computeIfAbsent(c.precision(),
-                    pr -> new PointContext(procedure, point.rounded(pr), pr, stat, workCap));
-            results.add(new Judgement(ctx, c, tolerance(c.precision()), fastPath).result());
+                    pr -> new PointContext(procedure, point.rounded(pr), pr, stat, workCap, deadline));
+            results.add(new Judgement(ctx, c, tolerance, fastPath).result());
         }
         return results;
     }
 
-    private double tolerance(Precision p) {
-        return p == Precision.FLOAT32 ? Math.max(tolerance, FLOAT32_TOLERANCE) : tolerance;
+    /** The System.nanoTime() at which a call started now must stop, or Long.MAX_VALUE. */
+    private long deadlineNanos() {
+        if (deadline == null) return Long.MAX_VALUE;
+        long now = System.nanoTime(), d = deadline.toNanos();
+        return d > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + d;
     }
 
     /**
@@ -127,19 +131,58 @@ public final class Certifier {
         return judge(procedure, point, List.of(candidate), new EnumMap<>(Precision.class)).get(0);
     }
 
-    /** The limiting gradients spanning ∂f at the point (float64 point) and a repaired gradient. */
+    /**
+     * The limiting gradients spanning ∂f at the point (float64 point): those of pieces realized in exact
+     * arithmetic (their hull is inside ∂f), those of pieces neither realized nor excluded (∂f lies inside the
+     * hull of both lists), and a repaired gradient.
+     */
     public ClarkeSet clarke(Procedure procedure, Point point) {
+        long deadline = deadlineNanos();
         AbsNormalForm anf = AbsNormalForm.at(procedure, point);
-        Likq likq = anf.active.length == 0 ? null : Likq.test(anf, Grouping.at(anf));
-        Enumeration.Result e = Enumeration.run(anf, workCap, null, likq != null && likq.holds() && !likq.numerical());
-        double[] repair = Repair.at(anf).gradient();
-        Kinks k = new Kinks(anf.program.switchCount, anf.active.length, anf.exact() && (likq == null || !likq.numerical()), 0);
-        return new ClarkeSet(k, e.complete(), List.copyOf(e.gradients()), repair);
+        Kinks k = new Kinks(anf.program.switchCount, anf.active.length, anf.exact(), 0);
+        for (double[] v : anf.forward.v)
+            for (double x : v)
+                if (!Double.isFinite(x))
+                    return new ClarkeSet(k, false, List.of(), List.of(), null, false,
+                            "a value is not finite (" + x + ") in double at this point: nothing is enumerated");
+        ErrorModel errors = ErrorModel.of(anf.forward);
+        Likq likq = anf.active.length == 0 ? null : Likq.test(anf, Grouping.at(anf), deadline);
+        Enumeration.Result e;
+        if (anf.active.length == 0) {
+            double[] g = anf.gradient(anf.slopes(0));
+            e = new Enumeration.Result(List.of(g), List.of(), true, false, 0, 1, 0, !finite(g), true, "");
+        } else {
+            e = Enumeration.run(anf, workCap, deadline, null, likq != null && likq.holds(), errors.ownError());
+        }
+        Repair repair = Repair.at(anf, workCap * 200, deadline);
+        if (e.nonFinite() || !finite(repair.gradient()))
+            return new ClarkeSet(k, false, List.of(), List.of(), null, false,
+                    "a piece's gradient overflows in double at this point: nothing is listed");
+        boolean complete = e.complete() && e.undetermined().isEmpty();
+        String detail = e.complete() ? (e.undetermined().isEmpty() ? "every piece enumerated" + (e.excluded() > 0 ? " (" + e.excluded() + " excluded by proof)" : "")
+                : e.undetermined().size() + " piece gradient(s) neither realized nor excluded (THEORY.md §3): ∂f lies between the two hulls")
+                : "enumeration stopped: " + e.stop();
+        return new ClarkeSet(k, complete, List.copyOf(e.gradients()), List.copyOf(e.undetermined()), repair.gradient(), repair.certified(), detail);
     }
 
-    /** A certified Clarke gradient at the point (THEORY.md §9), at the cost of about one backward pass. */
+    private static boolean finite(double[] g) {
+        for (double x : g) if (!Double.isFinite(x)) return false;
+        return true;
+    }
+
+    /**
+     * A Clarke gradient at the point (THEORY.md §9), at the cost of about one backward pass plus exact rows of
+     * the active switches. Null when it could not be shown to be one (an active switch that is not polynomial,
+     * or the work cap): use {@link #repairAttempt} for the heuristic answer and its status.
+     */
     public double[] repair(Procedure procedure, Point point) {
-        return Repair.at(AbsNormalForm.at(procedure, point)).gradient();
+        Repair r = repairAttempt(procedure, point);
+        return r.certified() ? r.gradient() : null;
+    }
+
+    /** The repair with whether it was certified (realized in exact arithmetic). */
+    public Repair repairAttempt(Procedure procedure, Point point) {
+        return Repair.at(AbsNormalForm.at(procedure, point), workCap * 200, deadlineNanos());
     }
 
     /** Builder with the work cap and tolerance. */

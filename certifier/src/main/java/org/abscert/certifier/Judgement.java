@@ -9,6 +9,7 @@ import org.abscert.certifier.clarke.Enumeration;
 import org.abscert.certifier.clarke.Hull;
 import org.abscert.certifier.conditions.Grouping;
 import org.abscert.certifier.conditions.Likq;
+import org.abscert.certifier.repair.Repair;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.spi.Precision;
 import org.abscert.spi.SwitchTrace;
@@ -23,11 +24,11 @@ final class Judgement {
      * A refutation must clear the tolerance by this factor: between the tolerance and this multiple of it,
      * a backend's rounding and a small real error look alike, and the verdict is UNDECIDED (NUMERICAL).
      */
-    static final double REFUTE_MARGIN = 10;
+    static final double REFUTE_MARGIN = 2;
 
     private final PointContext ctx;
     private final Candidate cand;
-    private final double tol;
+    private final double extraTolerance;
     private double[] scale;
     private final boolean fastPath;
     private final AbsNormalForm anf;
@@ -40,118 +41,185 @@ final class Judgement {
     private boolean inconsistent;
     private String inconsistentWhy;
 
-    Judgement(PointContext ctx, Candidate cand, double tol, boolean fastPath) {
+    Judgement(PointContext ctx, Candidate cand, double extraTolerance, boolean fastPath) {
         this.ctx = ctx;
         this.cand = cand;
-        this.tol = tol;
+        this.extraTolerance = extraTolerance;
         this.fastPath = fastPath;
         this.anf = ctx.anf;
         this.p = anf.program;
     }
 
     Result result() {
-        if (cand.precision() == Precision.FLOAT32 && ctx.point.roundingChanges(Precision.FLOAT32) > 0)
-            note("judged at the point rounded to float32 (" + ctx.point.roundingChanges(Precision.FLOAT32) + " values changed)");
-        else if (cand.precision() == Precision.FLOAT32) note("judged at the float32 point");
+        Precision pr = cand.precision();
+        int changed = ctx.point.roundingChanges(pr);
+        if (pr != Precision.FLOAT64)
+            note(changed > 0 ? "judged at the point rounded to " + pr + " (" + changed + " values changed)" : "judged at the " + pr + " point");
         scanTrace();
-        boolean numerical = !anf.exact();
+        Result r = notFinite();
+        if (r == null) r = fastPath();
+        if (r == null) r = differentiable();
+        if (r == null) r = notAbsConsistent();
+        if (r == null) r = theorems();
+        if (r == null) r = enumeration();
+        return r;
+    }
+
+    /** A NaN or ±∞ in the point's values, switches or the candidate: nothing is decided from them. */
+    private Result notFinite() {
+        var f = anf.forward;
+        for (int s = 0; s < f.v.length; s++) {
+            for (double x : f.v[s]) {
+                if (!Double.isFinite(x)) {
+                    String where = s < p.nParams + p.nData ? "an input" : "node '" + p.procedure.nodes().get(p.nodeOfSlot(s)).id() + "'";
+                    return result(Verdict.UNDECIDED, Reason.NOT_FINITE, "the value of " + where + " is not finite (" + x
+                            + ") in double at this point: the function or its double evaluation is undefined or overflows here", Double.NaN, List.of(), true);
+                }
+            }
+        }
         for (double x : cand.gradient()) {
             if (!Double.isFinite(x))
                 return result(Verdict.REFUTED, anf.active.length == 0 ? Reason.NOT_THE_GRADIENT : Reason.OUTSIDE_CLARKE,
-                        "the candidate has a non-finite entry (" + x + "); every Clarke gradient of an abs-smooth function is finite",
-                        Double.POSITIVE_INFINITY, List.of(), numerical);
+                        "the candidate has a non-finite entry (" + x + "), but the function is finite near the point and Lipschitz, so every Clarke gradient is finite",
+                        Double.POSITIVE_INFINITY, List.of(), false);
         }
-        if (anf.numericalSwitches > 0)
-            note(anf.numericalSwitches + " switch(es) behind smooth elementals within their error bound of 0 taken as active (numerical)");
-        // fast path: the backend's own AD, judged by its trace and a theorem, without recomputing the gradient
-        if (fastPath && traceUsable && spurious == 0 && flips == 0) {
-            if (anf.active.length == 0)
-                return result(Verdict.CERTIFIED, Reason.DIFFERENTIABLE, "fast path: no switch is active and the backend's signature equals the exact one, so its AD gradient is the gradient of a C¹ function (not recomputed)", 0, List.of(), numerical);
-            double[] t = (ctx.stat.likqAtEveryPoint() || ctx.stat.groupedAtEveryPoint()) ? activeSlopes() : null;
-            if (t != null && ctx.stat.likqAtEveryPoint())
-                return result(Verdict.CERTIFIED, Reason.LIKQ, "fast path: static certificate C1 at every point, the backend's signature equals the exact one and its slopes lie in [-1,1] (Theorem 1 applied to the backend's AD; gradient not recomputed)", 0, List.of(), numerical);
-            if (t != null && uniform(ctx.grouping(), t))
-                return result(Verdict.CERTIFIED, Reason.GROUPED, "fast path: static certificate C2 at every point, the backend's signature equals the exact one and its slopes are group-uniform in [-1,1] (Theorem 2 applied to the backend's AD; gradient not recomputed)", 0, List.of(), numerical);
-        }
+        return null;
+    }
+
+    /** Fast path: the backend's own AD, judged by its trace and a static certificate, without recomputing it. */
+    private Result fastPath() {
+        if (!(fastPath && traceUsable && spurious == 0 && flips == 0 && anf.exact())) return null;
+        String trust = "fast path (the backend's arithmetic in the smooth parts is trusted; its signature equals the exact one";
+        if (anf.active.length == 0)
+            return result(Verdict.CERTIFIED, Reason.TRUSTED_ARITHMETIC, trust + ", no switch is active: its AD gradient is the gradient of a C¹ piece, not recomputed)", 0, List.of(), false);
+        double[] t = (ctx.stat.likqAtEveryPoint() || ctx.stat.groupedAtEveryPoint()) ? activeSlopes() : null;
+        if (t != null && ctx.stat.likqAtEveryPoint())
+            return result(Verdict.CERTIFIED, Reason.TRUSTED_ARITHMETIC, trust + ", slopes in [-1,1], static certificate C1 at every point: Theorem 1 applied to the backend's AD, not recomputed)", 0, List.of(), false);
+        if (t != null && uniform(ctx.grouping(), t))
+            return result(Verdict.CERTIFIED, Reason.TRUSTED_ARITHMETIC, trust + ", group-uniform slopes in [-1,1], static certificate C2 at every point: Theorem 2 applied to the backend's AD, not recomputed)", 0, List.of(), false);
+        return null;
+    }
+
+    /** No active switch: f is C¹ near the point and the candidate must be its gradient up to rounding. */
+    private Result differentiable() {
+        if (anf.active.length != 0) return null;
+        double[] g = ctx.smoothGradient();
+        for (double x : g)
+            if (!Double.isFinite(x))
+                return result(Verdict.UNDECIDED, Reason.NOT_FINITE, "no switch is active, but the gradient overflows in double (" + x + ")", Double.NaN, List.of(), true);
+        double[] a = allowance();
+        double rel = relativeDistance(cand.gradient(), g), d = dist(cand.gradient(), g);
+        String model = " the rounding allowance of " + cand.precision() + " (error model: " + ctx.errors().chain().elementwise() + " elementwise and "
+                + ctx.errors().chain().accumulated() + " accumulated roundings on the longest chain, times the sum of |terms| of each component, plus partials at rounded values)";
+        if (rel <= 1)
+            return result(Verdict.CERTIFIED, Reason.DIFFERENTIABLE, "no switch is active: f is C¹ here and the candidate equals its gradient within" + model
+                    + "; Euclidean distance " + fmt(d), d, List.of(), false);
+        if (rel > REFUTE_MARGIN && finite(a))
+            return result(Verdict.REFUTED, Reason.NOT_THE_GRADIENT, "no switch is active: f is C¹ here, but the candidate differs from its gradient by "
+                    + fmt(d) + " (Euclidean), " + fmt(rel) + " times" + model + ", beyond the margin " + fmt(REFUTE_MARGIN), d, List.of(g), false);
+        return result(Verdict.UNDECIDED, Reason.NUMERICAL, "no switch is active: f is C¹ here; the candidate differs from its gradient by " + fmt(rel)
+                + " times" + model + ": more than it, not beyond " + fmt(REFUTE_MARGIN) + " times it (Euclidean " + fmt(d) + ")", d, List.of(g), true);
+    }
+
+    private Result notAbsConsistent() {
         buildSlopes();
-        // 1. differentiable point
-        if (anf.active.length == 0) {
-            double[] g = ctx.smoothGradient();
-            double d = dist(cand.gradient(), g);
-            if (close(cand.gradient(), g))
-                return result(Verdict.CERTIFIED, Reason.DIFFERENTIABLE, "no switch is active: f is C¹ here and the candidate equals its gradient", 0, List.of(), numerical);
-            double rel = relativeDistance(cand.gradient(), g);
-            if (rel > REFUTE_MARGIN * tol)
-                return result(Verdict.REFUTED, Reason.NOT_THE_GRADIENT, "no switch is active: f is C¹ here, but the candidate differs from its gradient by "
-                        + fmt(d) + " (Euclidean; " + fmt(rel) + " in the relative ∞-norm, beyond " + fmt(REFUTE_MARGIN) + " × the tolerance " + fmt(tol) + ")", d, List.of(g), numerical);
-            return result(Verdict.UNDECIDED, Reason.NUMERICAL, "no switch is active: f is C¹ here; the candidate differs from its gradient by "
-                    + fmt(rel) + " in the relative ∞-norm, above the tolerance " + fmt(tol) + " but within " + fmt(REFUTE_MARGIN)
-                    + " × it, where rounding and a small real error cannot be told apart (Euclidean " + fmt(d) + ")", d, List.of(g), true);
-        }
-        // 2. abs-consistency of the rule at the active switches
-        if (inconsistent)
-            return result(Verdict.UNDECIDED, Reason.NOT_ABS_CONSISTENT, inconsistentWhy + "; such a rule is outside the theory (THEORY.md §1)",
-                    Double.NaN, List.of(), numerical);
-        // 3. theorems with the recomputed AD gradient
+        if (!inconsistent) return null;
+        return result(Verdict.UNDECIDED, Reason.NOT_ABS_CONSISTENT, inconsistentWhy + "; such a rule is outside the theory (THEORY.md §1)",
+                Double.NaN, List.of(), !anf.exact());
+    }
+
+    /** Theorems 1 and 2 on the backend's AD recomputed with its slopes (exact conditions only). */
+    private Result theorems() {
         boolean knownSlopes = slopes != null && (traceUsable || cand.trace().isEmpty());
-        if (knownSlopes && spurious == 0 && flips == 0) {
-            double[] gad = Sweeps.gradient(anf.forward, slopes);
-            if (close(cand.gradient(), gad)) {
-                Likq likq = ctx.likq();
-                if (likq.holds())
-                    return result(Verdict.CERTIFIED, Reason.LIKQ, "LIKQ holds (" + likq.how() + ") and the candidate equals AD with slopes in [-1,1] (Theorem 1)",
-                            0, List.of(), numerical || likq.numerical());
-                Grouping g = ctx.grouping();
-                if (g.grouped() && uniform(g, slopes))
-                    return result(Verdict.CERTIFIED, Reason.GROUPED, "C2 holds (" + g.groups().size() + " group(s) by private parameter) and the candidate equals AD with group-uniform slopes in [-1,1] (Theorem 2)",
-                            0, List.of(), numerical);
-            } else {
-                note("the candidate differs from AD with its backend's slopes (" + fmt(dist(cand.gradient(), gad)) + ")");
-            }
+        if (!(knownSlopes && spurious == 0 && flips == 0 && anf.exact())) return null;
+        double[] gad = Sweeps.gradient(anf.forward, slopes);
+        if (!close(cand.gradient(), gad)) {
+            note("the candidate differs from AD with its backend's slopes (" + fmt(dist(cand.gradient(), gad)) + ")");
+            return null;
         }
-        // 4. one known limiting gradient (the lexicographic piece), then enumeration
-        if (close(cand.gradient(), ctx.repair().gradient()))
-            return result(Verdict.CERTIFIED, Reason.ENUMERATION, "the candidate equals the limiting gradient of the lexicographic piece (a realizable completion, THEORY.md §9)",
-                    0, List.of(), numerical);
-        double[] scale = scale();
-        Enumeration.Result e = ctx.enumeration(gs -> hullAffordable(gs.size()) && Hull.distance(gs, cand.gradient(), scale).upper() <= tol);
-        if (e.gradients().isEmpty())
-            return result(Verdict.UNDECIDED, Reason.WORK_CAP, "the work cap (" + e.work() + " units) was reached before any piece was enumerated", Double.NaN, List.of(), numerical);
-        if (!hullAffordable(e.gradients().size()))
-            return result(Verdict.UNDECIDED, Reason.WORK_CAP, e.gradients().size() + " limiting gradients of dimension " + p.parameterSize
+        double d = dist(cand.gradient(), gad);
+        Likq likq = ctx.likq();
+        if (likq.holds())
+            return result(Verdict.CERTIFIED, Reason.LIKQ, "LIKQ holds (" + likq.how() + ") and the candidate equals AD with slopes in [-1,1] (Theorem 1) within the rounding allowance; Euclidean distance " + fmt(d),
+                    d, List.of(), false);
+        Grouping g = ctx.grouping();
+        if (g.grouped() && uniform(g, slopes))
+            return result(Verdict.CERTIFIED, Reason.GROUPED, "C2 holds (" + g.groups().size() + " group(s) by private parameter) and the candidate equals AD with group-uniform slopes in [-1,1] (Theorem 2) within the rounding allowance; Euclidean distance " + fmt(d),
+                    d, List.of(), false);
+        return null;
+    }
+
+    /** The pieces: inner hull (realized) certifies, outer hull (every piece not excluded) refutes. */
+    private Result enumeration() {
+        boolean numerical = !anf.exact();
+        double[] a = allowance();
+        if (!finite(a))
+            return result(Verdict.UNDECIDED, Reason.NUMERICAL, "the error model cannot bound the rounding of this procedure's partials (an op whose partials it does not model, or an unbounded derivative): no distance decides",
+                    Double.NaN, List.of(), true);
+        Repair rep = ctx.repair();
+        if (rep.certified() && close(cand.gradient(), rep.gradient()))
+            return result(Verdict.CERTIFIED, Reason.ENUMERATION, "the candidate equals, within the rounding allowance, the limiting gradient of the lexicographic piece (realized in exact arithmetic, THEORY.md §9); Euclidean distance "
+                    + fmt(dist(cand.gradient(), rep.gradient())), dist(cand.gradient(), rep.gradient()), List.of(), false);
+        Enumeration.Result e = ctx.enumeration(gs -> hullAffordable(gs.size()) && Hull.distance(gs, cand.gradient(), a).upper() <= 1);
+        if (e.nonFinite())
+            return result(Verdict.UNDECIDED, Reason.NOT_FINITE, "some piece's gradient overflows in double at this point", Double.NaN, List.of(), true);
+        String where = e.gradients().size() + " limiting gradient(s) from " + e.pieces() + " realized piece(s)"
+                + (e.undetermined().isEmpty() ? "" : " and " + e.undetermined().size() + " gradient(s) of pieces neither realized nor excluded")
+                + (e.excluded() > 0 ? ", " + e.excluded() + " subtree(s) excluded by exact Farkas multipliers and a polynomial identity" : "");
+        String norm = " in units of the rounding allowance";
+        if (!e.gradients().isEmpty() && hullAffordable(e.gradients().size())) {
+            Hull inner = Hull.distance(e.gradients(), cand.gradient(), a);
+            if (inner.upper() <= 1)
+                return result(Verdict.CERTIFIED, Reason.ENUMERATION, "the candidate lies in the hull of " + e.gradients().size()
+                        + " limiting gradient(s) of pieces realized by directions verified in exact arithmetic: distance " + fmt(inner.upper()) + norm
+                        + " (Euclidean " + fmt(inner.euclidean()) + ")", inner.euclidean(), List.of(), false);
+        }
+        List<double[]> outer = e.outer();
+        if (outer.isEmpty())
+            return result(Verdict.UNDECIDED, Reason.WORK_CAP, "no piece was reached: " + e.stop(), Double.NaN, List.of(), numerical);
+        if (!hullAffordable(outer.size()))
+            return result(Verdict.UNDECIDED, Reason.WORK_CAP, outer.size() + " gradients of dimension " + p.parameterSize
                     + " are too many for the hull test (limit " + HULL_LIMIT + " multiply-adds)", Double.NaN, List.of(), numerical);
-        Hull h = Hull.distance(e.gradients(), cand.gradient(), scale);
-        String where = e.gradients().size() + " limiting gradient(s) from " + e.pieces() + " realizable piece(s)";
-        String norm = " in the relative ∞-norm (each component divided by the size of its terms)";
-        if (h.upper() <= tol)
-            return result(Verdict.CERTIFIED, Reason.ENUMERATION, "the candidate lies in the hull of " + where + (e.complete() ? "" : " (enumeration stopped early; every piece found is realizable)")
-                    + ": distance " + fmt(h.upper()) + norm + " within the tolerance " + fmt(tol) + " (Euclidean " + fmt(h.euclidean()) + ")", 0, List.of(), numerical);
-        if (!e.complete() && e.solverFailed())
-            return result(Verdict.UNDECIDED, Reason.NUMERICAL, "the LP solver gave up on a cone test after " + where
-                    + "; the candidate is at distance " + fmt(h.upper()) + norm + " from their hull", h.euclidean(), List.of(), true);
-        if (!e.complete())
-            return result(Verdict.UNDECIDED, Reason.WORK_CAP, "the work cap (" + e.work() + " units) stopped the enumeration after " + where
-                    + "; the candidate is at distance " + fmt(h.upper()) + norm + " (Euclidean " + fmt(h.euclidean()) + ") from their hull", h.euclidean(), List.of(), numerical);
-        if (h.lower() > REFUTE_MARGIN * tol)
-            return result(Verdict.REFUTED, Reason.OUTSIDE_CLARKE, "the candidate is outside the hull of all " + where + ": distance at least "
-                    + fmt(h.lower()) + norm + " by a separating hyperplane, beyond " + fmt(REFUTE_MARGIN) + " × the tolerance " + fmt(tol)
-                    + "; Euclidean distance " + fmt(h.euclidean()), h.euclidean(), witnesses(e), numerical);
-        return result(Verdict.UNDECIDED, Reason.NUMERICAL, "the distance to the hull of " + where + " is between " + fmt(h.lower()) + " and "
-                + fmt(h.upper()) + norm + ": not within the tolerance " + fmt(tol) + ", nor beyond " + fmt(REFUTE_MARGIN)
-                + " × it, where rounding and a small real error cannot be told apart", h.euclidean(), List.of(), true);
+        if (e.complete()) {
+            // every piece that may exist gives a gradient within the allowance of the candidate: so does ∂f ⊆ their hull
+            double far = 0;
+            for (double[] g : outer) far = Math.max(far, relativeDistance(cand.gradient(), g));
+            if (far <= 1)
+                return result(Verdict.CERTIFIED, Reason.ENUMERATION, "every piece that may meet at the point (" + where
+                        + ") has a gradient within the rounding allowance of the candidate, so every Clarke gradient does", 0, List.of(), numerical);
+            Hull h = Hull.distance(outer, cand.gradient(), a);
+            if (h.lower() > REFUTE_MARGIN)
+                return result(Verdict.REFUTED, Reason.OUTSIDE_CLARKE, "the candidate is outside the hull of every piece that may meet at the point ("
+                        + where + "): distance at least " + fmt(h.lower()) + norm + " by a separating hyperplane checked with its rounding, beyond the margin "
+                        + fmt(REFUTE_MARGIN) + "; Euclidean distance " + fmt(h.euclidean()), h.euclidean(), witnesses(outer), numerical);
+            if (!e.undetermined().isEmpty() && h.lower() <= REFUTE_MARGIN && h.upper() <= 1)
+                return result(Verdict.UNDECIDED, Reason.NUMERICAL, "the candidate is in the hull of the pieces that may meet at the point (" + where
+                        + ") but not in the hull of the realized ones: the undetermined pieces were neither realized by a direction nor excluded"
+                        + " (first-order realizability can miss pieces, THEORY.md §3)", h.euclidean(), List.of(), true);
+            return result(Verdict.UNDECIDED, Reason.NUMERICAL, "the distance to the hull of " + where + " is between " + fmt(h.lower()) + " and "
+                    + fmt(h.upper()) + norm + (e.undetermined().isEmpty() ? ": within the margin where rounding and a small real error look alike"
+                    : ", and the candidate is not in the hull of the realized pieces"), h.euclidean(), List.of(), true);
+        }
+        return result(Verdict.UNDECIDED, Reason.WORK_CAP, "the enumeration stopped (" + e.stop() + ") after " + where
+                + "; the candidate is not in the hull of the realized pieces", Double.NaN, List.of(), numerical);
+    }
+
+    private double[] allowance() {
+        if (scale == null) scale = ctx.errors().allowance(cand.precision(), extraTolerance);
+        return scale;
+    }
+
+    private static boolean finite(double[] a) {
+        for (double x : a) if (!Double.isFinite(x)) return false;
+        return true;
     }
 
     private boolean hullAffordable(int m) {
         return (long) m * m * p.parameterSize <= HULL_LIMIT;
     }
 
-    private List<double[]> witnesses(Enumeration.Result e) {
-        List<double[]> w = new ArrayList<>();
-        for (double[] g : e.gradients()) {
-            if (w.size() == MAX_WITNESSES) break;
-            w.add(g);
-        }
-        return w;
+    private static List<double[]> witnesses(List<double[]> gs) {
+        return List.copyOf(gs.subList(0, Math.min(MAX_WITNESSES, gs.size())));
     }
 
     private void scanTrace() {
@@ -279,34 +347,22 @@ final class Judgement {
         return true;
     }
 
-    /**
-     * The per-component scale of the relative ∞-norm for this candidate: the size of the terms, but never
-     * finer than the candidate's underflow threshold divided by the tolerance. A result below the smallest
-     * normal number of its precision is subnormal and carries an absolute error up to that threshold
-     * whatever its terms (float32 softmax probabilities of e^-100, say), so no comparison is finer.
-     */
-    private double[] scale() {
-        if (scale == null) {
-            double[] s = ctx.scale().clone();
-            double underflow = cand.precision() == Precision.FLOAT32 ? Float.MIN_NORMAL : Double.MIN_NORMAL;
-            double floor = underflow / tol;
-            for (int k = 0; k < s.length; k++) s[k] = Math.max(s[k], floor);
-            scale = s;
-        }
-        return scale;
-    }
-
-    /** max_k |a_k − b_k| / s_k: the distance in the relative ∞-norm. */
+    /** max_k |a_k − b_k| / A_k: the distance in units of the rounding allowance A. */
     private double relativeDistance(double[] a, double[] b) {
-        double[] s = scale();
+        double[] s = allowance();
         double m = 0;
-        for (int k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]) / s[k]);
+        for (int k = 0; k < a.length; k++) {
+            double d = Math.abs(a[k] - b[k]);
+            if (!Double.isFinite(s[k])) return Double.NaN;   // no bound: no distance is meaningful
+            if (d == 0) continue;
+            m = Math.max(m, d / s[k]);
+        }
         return m;
     }
 
-    /** Equal within the tolerance in the relative ∞-norm. */
+    /** Equal within the rounding allowance. */
     private boolean close(double[] a, double[] b) {
-        return relativeDistance(a, b) <= tol;   // NaN compares false: a non-finite difference is never close
+        return relativeDistance(a, b) <= 1;   // NaN compares false: a non-finite difference is never close
     }
 
     private static double dist(double[] a, double[] b) {

@@ -2,7 +2,7 @@ package org.abscert.certifier;
 
 import org.abscert.certifier.analysis.StaticCertificate;
 import org.abscert.certifier.anf.AbsNormalForm;
-import org.abscert.certifier.anf.Sweeps;
+import org.abscert.certifier.anf.ErrorModel;
 import org.abscert.certifier.clarke.Enumeration;
 import org.abscert.certifier.conditions.Grouping;
 import org.abscert.certifier.conditions.Likq;
@@ -19,14 +19,17 @@ final class PointContext {
     final StaticCertificate stat;
     final AbsNormalForm anf;
     private final long workCap;
+    /** System.nanoTime() after which work stops (Long.MAX_VALUE: none). */
+    final long deadline;
     private Grouping grouping;
+    private ErrorModel errors;
     private Likq likq;
     private Enumeration.Result enumeration;
-    private double[] magnitude;
     private double[] smoothGradient;
     private Repair repair;
 
-    PointContext(Procedure procedure, Point point, Precision precision, StaticCertificate stat, long workCap) {
+    PointContext(Procedure procedure, Point point, Precision precision, StaticCertificate stat, long workCap, long deadline) {
+        this.deadline = deadline;
         this.procedure = procedure;
         this.point = point;
         this.precision = precision;
@@ -44,7 +47,7 @@ final class PointContext {
         if (likq == null) {
             if (anf.active.length == 0) likq = new Likq(true, false, "no active switch");
             else if (stat.likqAtEveryPoint()) likq = new Likq(true, false, "static certificate: C1 at every point");
-            else likq = Likq.test(anf, grouping());
+            else likq = Likq.test(anf, grouping(), deadline);
         }
         return likq;
     }
@@ -55,22 +58,15 @@ final class PointContext {
      */
     Enumeration.Result enumeration(java.util.function.Predicate<java.util.List<double[]>> enough) {
         if (enumeration != null) return enumeration;
-        Enumeration.Result r = Enumeration.run(anf, workCap, enough, likq().holds() && !likq().numerical());
+        Enumeration.Result r = Enumeration.run(anf, workCap, deadline, enough, likq().holds() && !likq().numerical(), errors().ownError());
         if (r.complete() || r.capped()) enumeration = r;
         return r;
     }
 
-    /**
-     * Per parameter, the size of the gradient's terms over every completion (the scale against which
-     * rounding is judged), floored at the smallest normal double so that it can divide.
-     */
-    double[] scale() {
-        if (magnitude == null) {
-            double[] m = Sweeps.magnitude(anf.forward, anf.slopes(Double.NaN));
-            for (int k = 0; k < m.length; k++) m[k] = Math.max(m[k], Double.MIN_NORMAL);
-            magnitude = m;
-        }
-        return magnitude;
+    /** The rounding-error model at this point. */
+    ErrorModel errors() {
+        if (errors == null) errors = ErrorModel.of(anf.forward);
+        return errors;
     }
 
     /** ∇f when no switch is active. */
@@ -81,7 +77,7 @@ final class PointContext {
 
     /** The repaired (lexicographic) limiting gradient. */
     Repair repair() {
-        if (repair == null) repair = Repair.at(anf);
+        if (repair == null) repair = Repair.at(anf, workCap * 200, deadline);
         return repair;
     }
 

@@ -22,7 +22,7 @@ import picocli.CommandLine.Mixin;
                         + "that is certified to lie in it.",
                 "'complete' is false when the work cap stopped the enumeration; the gradients listed are then "
                         + "limiting gradients, but not all of them."},
-        footer = {"", "Exit codes: 0 complete enumeration, 3 enumeration stopped at the work cap, 2 bad input or usage."})
+        footer = {"", "Exit codes: 0 complete enumeration (every piece realized or excluded), 3 incomplete (work cap, deadline, undetermined pieces or non-finite values), 2 bad input or usage."})
 final class ClarkeCommand implements Callable<Integer> {
 
     @Mixin ProcedureArg procedureArg;
@@ -44,7 +44,10 @@ final class ClarkeCommand implements Callable<Integer> {
         root.set("kinks", CertifyCommand.kinks(set.kinks()));
         root.put("complete", set.complete());
         root.set("limitingGradients", Output.matrix(set.limitingGradients()));
-        root.set("repair", Output.array(set.repair()));
+        root.set("undeterminedGradients", Output.matrix(set.undetermined()));
+        if (set.repair() == null) root.putNull("repair"); else root.set("repair", Output.array(set.repair()));
+        root.put("repairCertified", set.repairCertified());
+        root.put("detail", set.detail());
         return root;
     }
 
@@ -53,11 +56,15 @@ final class ClarkeCommand implements Callable<Integer> {
         StringBuilder s = new StringBuilder();
         s.append(procedure.name()).append(": ").append(k.switches()).append(" switches, ").append(k.active())
                 .append(" active").append(k.exact() ? " (exact arithmetic)" : " (floating point with tolerance)").append('\n');
-        s.append(set.limitingGradients().size()).append(" limiting gradient(s)")
-                .append(set.complete() ? ", every realizable piece enumerated" : ", enumeration stopped at the work cap")
-                .append('\n');
+        s.append(set.limitingGradients().size()).append(" limiting gradient(s) of realized pieces; ").append(set.detail()).append('\n');
         for (double[] g : set.limitingGradients()) s.append("  ").append(Output.vector(g, 8)).append('\n');
-        s.append("repaired Clarke gradient: ").append(Output.vector(set.repair(), 8)).append('\n');
+        if (!set.undetermined().isEmpty()) {
+            s.append(set.undetermined().size()).append(" gradient(s) of pieces neither realized nor excluded (∂f may reach them)\n");
+            for (double[] g : set.undetermined()) s.append("  ").append(Output.vector(g, 8)).append('\n');
+        }
+        if (set.repair() != null)
+            s.append(set.repairCertified() ? "repaired Clarke gradient: " : "gradient of a lexicographic piece (NOT certified: no exact rows): ")
+                    .append(Output.vector(set.repair(), 8)).append('\n');
         return s.toString();
     }
 }

@@ -5,51 +5,65 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.function.Predicate;
 import org.abscert.certifier.anf.AbsNormalForm;
-import org.abscert.certifier.anf.Sweeps;
+import org.abscert.certifier.exact.ExactRows;
+import org.abscert.certifier.exact.Pieces;
+import org.apache.commons.math3.fraction.BigFraction;
 import org.ojalgo.optimisation.Expression;
 import org.ojalgo.optimisation.ExpressionsBasedModel;
 import org.ojalgo.optimisation.Optimisation;
 import org.ojalgo.optimisation.Variable;
 
 /**
- * Enumeration of the realizable completions σ̃ of σ (THEORY.md §3) as a tree over the active switches in
- * evaluation order. At each switch its row r_i(σ̃) — which depends only on the choices already made — comes
- * from one reverse sweep; a zero row is "don't care" (g(σ̃) does not depend on σ̃_i) and is not branched on;
- * otherwise each sign is kept only when the cone {d : σ̃_j r_j·d &gt; 0 on the path} is non-empty.
+ * The pieces that meet at the point (THEORY.md §3), enumerated as a tree over the active switches in
+ * evaluation order, and sorted into three kinds:
+ * <ul>
+ *   <li><b>realized</b>: a direction d with σ̃_j r_j(σ̃)·d &gt; 0 on every active switch with a non-zero row,
+ *       <em>verified in exact arithmetic</em> (or every completion, when LIKQ was proven exactly). Their
+ *       gradients g(σ̃) are limiting gradients: the inner hull, which certifies;</li>
+ *   <li><b>excluded</b>: exact Farkas multipliers y ≥ 0 with Σ y_j σ̃_j r_j = 0 and the polynomial identity
+ *       Σ y_j σ̃_j z_j ≡ 0 of the switch functions on the piece — no point near x̊ lies in it; pruned;</li>
+ *   <li><b>undetermined</b>: neither shown. They may exist (the cusp relu(b + w²) − relu(b) has such a piece),
+ *       so they join the outer hull, which refutes only when it excludes the candidate.</li>
+ * </ul>
+ * A double LP (ojAlgo) only proposes: a direction to verify, or multipliers to make exact. The exact rows come
+ * from {@link Pieces}, never from double sweeps. A switch with an exactly zero row is don't-care (g(σ̃) does not
+ * depend on its sign) and is not branched on. When some active switch is not polynomial (its value could not
+ * be decided exactly), nothing can be verified: every completion is undetermined and only the outer hull is
+ * known.
  *
- * <p>The cone test is an LP reduced to the span of the path's rows: with d = Rᵀy it reads
- * σ̃_j (G y)_j ≥ 1 for the Gram matrix G = R Rᵀ of the (normalised) rows, so it has |path| variables, not n.
- * It is solved with ojAlgo's LP solver in double. An LP call is one unit of work, a sweep (a row
- * or a piece's gradient) one unit per 10⁵ multiply-adds of the procedure (at least one); beyond the cap the enumeration stops and reports itself incomplete. So does it when the distinct
- * limiting gradients would exceed {@link #MEMORY_DOUBLES} doubles in all.
+ * <p>Work: one unit is about 0.1 ms — an LP of m rows costs 1 + m²/50 units, a sweep one unit per 10⁵
+ * multiply-adds, 200 exact field operations one unit; the cap and a wall-clock deadline end the run
+ * (incomplete). So does a tree deeper than {@link #MAX_DEPTH} or more distinct gradients than fit in
+ * {@link #MEMORY_DOUBLES} doubles.
  */
 public final class Enumeration {
     /**
      * The result.
      *
-     * @param gradients   distinct limiting gradients g(σ̃) of realizable completions found
-     * @param completions the completions (slopes over all switches) giving them, same order
-     * @param complete    whether the whole tree was explored (false when the cap or an early stop ended it)
-     * @param capped      whether the work cap (or a failure of the LP solver) ended it
-     * @param work        units of work spent
-     * @param pieces      realizable completions visited (before removing duplicate gradients)
-     * @param solverFailed whether the LP solver gave up on a cone test, which ended the run
+     * @param gradients    distinct limiting gradients of realized pieces (the inner hull's vertices)
+     * @param undetermined distinct gradients of pieces neither realized nor excluded (outer hull only)
+     * @param complete     whether the whole tree was explored
+     * @param capped       whether the work cap, the deadline, the depth or memory limit ended it
+     * @param work         units of work spent
+     * @param pieces       realized pieces visited (before removing duplicate gradients)
+     * @param excluded     subtrees pruned with an exclusion proof
+     * @param nonFinite    whether some piece's gradient is not finite in double
+     * @param exact        whether the pieces were sorted with exact rows (false: every piece undetermined)
+     * @param stop         why the run ended early, or empty
      */
-    public record Result(List<double[]> gradients, List<double[]> completions, boolean complete, boolean capped, long work,
-                         long pieces, boolean solverFailed) {}
+    public record Result(List<double[]> gradients, List<double[]> undetermined, boolean complete, boolean capped, long work,
+                         long pieces, long excluded, boolean nonFinite, boolean exact, String stop) {
+        /** Every gradient of a piece that may exist: the outer hull's vertices. */
+        public List<double[]> outer() {
+            List<double[]> all = new ArrayList<>(gradients);
+            all.addAll(undetermined);
+            return all;
+        }
+    }
 
-    private final AbsNormalForm anf;
-    private final long cap;
-    private final List<double[]> gradients = new ArrayList<>();
-    private final List<double[]> completions = new ArrayList<>();
-    /** The path's normalised rows, sparse: indices and values of their non-zeros. */
-    private final int[][] rowIdx;
-    private final double[][] rowVal;
-    private final boolean allRealizable;
-    /** Most distinct gradients kept (they are dense n-vectors); reaching it ends the run like the work cap. */
-    private final int maxGradients;
-    /** Doubles of limiting gradients kept at most (160 MB). */
     static {
         // ojAlgo announces its hardware-profile guess on System.out when OjAlgoUtils first loads, which would
         // corrupt a JSON document on standard output; load it once here with standard output held back.
@@ -64,155 +78,264 @@ public final class Enumeration {
         }
     }
 
+    /** Doubles of gradients kept at most (160 MB). */
     static final long MEMORY_DOUBLES = 20_000_000L;
-    /**
-     * Cone widths t* (rows of unit norm, y in the unit box) above which a completion is taken as realizable,
-     * and below which as not; in between the double LP cannot tell, and the enumeration stops incomplete.
-     */
-    static final double CONE_WIDTH_REALIZABLE = 1e-7, CONE_WIDTH_EMPTY = 1e-10;
+    /** Deepest tree explored (recursion depth). */
+    public static final int MAX_DEPTH = 2_000;
+    /** Exact field operations per unit of work. */
+    static final long OPS_PER_UNIT = 200;
+    /** Cone widths (unit rows, y in the unit box) below which the LP's proposal is not worth verifying. */
+    static final double CONE_WIDTH_PROPOSE = 1e-13;
+
+    private final AbsNormalForm anf;
+    private final long[] budget;
+    private final long capOps;
+    private final long deadline;
+    private final Predicate<List<double[]>> enough;
+    private final boolean allRealizable;
+    private final double[] dedupScale;
+    private final Pieces pieces;
+    private final int maxGradients;
+    private final List<double[]> realized = new ArrayList<>(), undetermined = new ArrayList<>();
+    // the path of switches with non-zero rows: exact rows, normalised double rows, signs, Gram matrix
+    private final List<TreeMap<Integer, BigFraction>> pathExact = new ArrayList<>();
+    private final int[] pathSwitch;
+    private final double[][] pathRow;
     private final double[] signs;
     private final double[][] gram;
-    private long work, pieces;
-    private boolean stopped, satisfied, lpFailed;
-    private final java.util.function.Predicate<List<double[]>> enough;
+    private final List<Integer> dontCare = new ArrayList<>();
+    private long pieceCount, excludedCount;
+    private boolean stopped, satisfied, nonFinite;
+    private String stop = "";
     private int nextCheck = 1;
 
-    private Enumeration(AbsNormalForm anf, long cap, java.util.function.Predicate<List<double[]>> enough, boolean allRealizable) {
+    private Enumeration(AbsNormalForm anf, long workCap, long deadline, Predicate<List<double[]>> enough, boolean allRealizable,
+                        double[] dedupScale) {
         this.anf = anf;
-        this.cap = cap;
+        this.capOps = workCap * OPS_PER_UNIT;
+        this.budget = new long[] {capOps};
+        this.deadline = deadline;
         this.enough = enough;
-        int k = anf.active.length;
-        rowIdx = new int[k][];
-        rowVal = new double[k][];
         this.allRealizable = allRealizable;
+        this.dedupScale = dedupScale;
+        int k = Math.min(anf.active.length, MAX_DEPTH);
+        this.pieces = anf.exact() ? new Pieces(anf.program, anf.forward.v, anf.sigma, budget, deadline) : null;
         this.maxGradients = (int) Math.max(16, MEMORY_DOUBLES / Math.max(1, anf.program.parameterSize));
+        pathSwitch = new int[k];
+        pathRow = new double[k][];
         signs = new double[k];
-        gram = new double[k][k];
-    }
-
-    /** Enumerates the realizable completions at the point, within the work cap. */
-    public static Result run(AbsNormalForm anf, long workCap) {
-        return run(anf, workCap, null, false);
+        gram = new double[k][];
     }
 
     /**
-     * Enumerates, stopping early (and reporting itself incomplete) once {@code enough} accepts the distinct
-     * gradients found so far; it is asked after 1, 2, 4, 8, … of them. With {@code allRealizable} (LIKQ holds,
-     * so every completion is realizable by Theorem 1) no rows or LPs are needed.
+     * Enumerates the pieces at the point.
+     *
+     * @param workCap        units of work allowed
+     * @param deadline       System.nanoTime() after which the run stops (Long.MAX_VALUE: none)
+     * @param enough         asked after 1, 2, 4, … realized gradients; true ends the run early (incomplete)
+     * @param allRealizable  LIKQ holds (proven exactly): every completion is realizable (Theorem 1)
+     * @param dedupScale     per parameter, the certifier's own error bound: gradients closer than 10⁻³ of it in
+     *                       every component are one
      */
-    public static Result run(AbsNormalForm anf, long workCap, java.util.function.Predicate<List<double[]>> enough,
-                             boolean allRealizable) {
-        Enumeration e = new Enumeration(anf, workCap, enough, allRealizable);
-        double[] t = anf.slopes(0);
-        e.visit(0, 0, t);
-        return new Result(e.gradients, e.completions, !e.stopped, e.stopped && !e.satisfied, e.work, e.pieces, e.lpFailed);
+    public static Result run(AbsNormalForm anf, long workCap, long deadline, Predicate<List<double[]>> enough,
+                             boolean allRealizable, double[] dedupScale) {
+        Enumeration e = new Enumeration(anf, workCap, deadline, enough, allRealizable, dedupScale);
+        if (anf.active.length > MAX_DEPTH) {
+            e.stopped = true;
+            e.stop = anf.active.length + " active switches: deeper than the enumeration goes (" + MAX_DEPTH + ")";
+        } else {
+            double[] t = anf.slopes(0);
+            try {
+                // the empty path is realized by any direction; without exact rows nothing is verified
+                e.visit(0, 0, t, e.pieces != null || allRealizable, null);
+            } catch (ExactRows.BudgetExceeded x) {
+                e.halt();
+            }
+        }
+        return new Result(List.copyOf(e.realized), List.copyOf(e.undetermined), !e.stopped, e.stopped && !e.satisfied,
+                (e.capOps - e.budget[0]) / OPS_PER_UNIT, e.pieceCount, e.excludedCount, e.nonFinite, e.pieces != null || allRealizable, e.stop);
     }
 
-    /** Work units of one sweep: one per 10⁵ multiply-adds of the procedure, at least one. */
-    private long sweepUnits() {
-        var p = anf.program;
-        return Math.max(1, p.cumulativeFlops[p.nNodes - 1] / 100_000);
+    private void halt() {
+        stopped = true;
+        if (stop.isEmpty())
+            stop = System.nanoTime() > deadline ? "the deadline passed" : "the work cap (" + capOps / OPS_PER_UNIT + " units) was reached";
     }
-
-    private boolean spend() { return spend(1); }
 
     private boolean spend(long units) {
-        work += units;
-        if (work > cap) {
-            stopped = true;
+        budget[0] -= units * OPS_PER_UNIT;
+        if (budget[0] < 0 || System.nanoTime() > deadline) {
+            halt();
             return false;
         }
         return true;
     }
 
-    private void visit(int depth, int pathLen, double[] t) {
-        if (stopped) return;
-        int[] active = anf.active;
-        if (depth == active.length) {
-            if (!spend(sweepUnits())) return;
-            pieces++;
-            double[] g = anf.gradient(t);
-            for (double[] h : gradients) if (same(h, g)) return;
-            if (gradients.size() == maxGradients) {
-                stopped = true;
-                return;
-            }
-            gradients.add(g);
-            completions.add(t.clone());
-            if (enough != null && gradients.size() == nextCheck) {
-                nextCheck *= 2;
-                if (enough.test(gradients)) {
-                    satisfied = true;
-                    stopped = true;
-                }
-            }
-            return;
-        }
-        int sw = active[depth];
-        if (allRealizable) {
-            for (double sg : new double[] {1, -1}) {
-                if (stopped) break;
-                t[sw] = sg;
-                visit(depth + 1, pathLen, t);
-            }
-            t[sw] = 0;
-            return;
-        }
-        if (!spend(sweepUnits())) return;
-        double[] r = Sweeps.row(anf.forward, t, sw);
-        double norm = 0;
-        int nnz = 0;
-        for (double x : r) {
-            norm += x * x;
-            if (x != 0) nnz++;
-        }
-        norm = Math.sqrt(norm);
-        if (norm == 0) {
-            t[sw] = 1;
-            visit(depth + 1, pathLen, t);
-            t[sw] = 0;
-            return;
-        }
-        int[] idx = new int[nnz];
-        double[] val = new double[nnz];
-        for (int j = 0, q = 0; j < r.length; j++) {
-            if (r[j] == 0) continue;
-            r[j] /= norm;
-            idx[q] = j;
-            val[q++] = r[j];
-        }
-        rowIdx[pathLen] = idx;
-        rowVal[pathLen] = val;
-        for (int j = 0; j < pathLen; j++) {
-            double s = 0;
-            int[] qi = rowIdx[j];
-            double[] qv = rowVal[j];
-            for (int c = 0; c < qi.length; c++) s += qv[c] * r[qi[c]];
-            gram[pathLen][j] = gram[j][pathLen] = s;
-        }
-        gram[pathLen][pathLen] = 1;
-        for (double sg : new double[] {1, -1}) {
-            if (stopped) break;
-            signs[pathLen] = sg;
-            if (!spend()) break;
-            if (!feasible(pathLen + 1)) continue;
-            t[sw] = sg;
-            visit(depth + 1, pathLen + 1, t);
-        }
-        t[sw] = 0;
-        rowIdx[pathLen] = null;
-        rowVal[pathLen] = null;
+    private long sweepUnits() {
+        var p = anf.program;
+        return Math.max(1, p.nNodes == 0 ? 1 : p.cumulativeFlops[p.nNodes - 1] / 100_000);
     }
 
     /**
-     * Whether σ̃_j (G y)_j ≥ 1, j &lt; m, has a solution y — solved in a bounded form: maximise the cone width
-     * t subject to σ̃_j (G y)_j ≥ t, 0 ≤ t ≤ 1, −1 ≤ y ≤ 1. Both are feasible together (scale y), and the
-     * bounded form always has an optimum (y = 0, t = 0 is feasible), so any other answer of the solver is a
-     * numerical failure. ojAlgo's LP solver is used: these LPs are highly degenerate (repeated and opposite
-     * rows of the Gram matrix), and it stays reliable on them.
+     * @param realizedSoFar the path so far is realized (verified), so a leaf reached only through don't-care
+     *                      switches and verified extensions is realized
+     * @param witness       a direction verified for the path so far, or null
      */
-    private boolean feasible(int m) {
-        if (m == 1) return true;
+    private void visit(int depth, int pathLen, double[] t, boolean realizedSoFar, double[] witness) {
+        if (stopped) return;
+        int[] active = anf.active;
+        if (depth == active.length) {
+            leaf(t, realizedSoFar);
+            return;
+        }
+        int sw = active[depth];
+        if (pieces == null || allRealizable) {
+            // no rows: branch on every switch (LIKQ: every completion realizable; numerical: none verified)
+            for (double sg : new double[] {1, -1}) {
+                if (stopped) break;
+                t[sw] = sg;
+                if (pieces != null) pieces.tilde()[sw] = (int) sg;
+                visit(depth + 1, pathLen, t, realizedSoFar, null);
+            }
+            t[sw] = 0;
+            if (pieces != null) pieces.tilde()[sw] = 0;
+            return;
+        }
+        TreeMap<Integer, BigFraction> row = pieces.row(sw);
+        if (row.isEmpty()) {
+            // an exactly zero row: don't care, g(σ̃) does not depend on this sign
+            t[sw] = 1;
+            pieces.tilde()[sw] = 1;
+            dontCare.add(sw);
+            visit(depth + 1, pathLen, t, realizedSoFar, witness);
+            dontCare.remove(dontCare.size() - 1);
+            t[sw] = 0;
+            pieces.tilde()[sw] = 0;
+            return;
+        }
+        double[] dense = new double[anf.program.parameterSize];
+        double norm = 0;
+        for (var e : row.entrySet()) {
+            double x = e.getValue().doubleValue();
+            dense[e.getKey()] = x;
+            norm += x * x;
+        }
+        norm = Math.sqrt(norm);
+        if (!(norm > 0) || !Double.isFinite(norm)) {
+            // the exact row is not zero but its double image is useless: nothing can be proposed here
+            norm = 1;
+        }
+        for (var e : row.entrySet()) dense[e.getKey()] /= norm;
+        pathSwitch[pathLen] = sw;
+        pathRow[pathLen] = dense;
+        pathExact.add(row);
+        gram[pathLen] = new double[pathLen + 1];
+        for (int j = 0; j < pathLen; j++) gram[pathLen][j] = dot(pathRow[j], dense, row);
+        gram[pathLen][pathLen] = 1;
+        int along = witness == null ? 0 : pieces.signOfDot(row, witness);
+        for (double sg : new double[] {1, -1}) {
+            if (stopped) break;
+            signs[pathLen] = sg;
+            t[sw] = sg;
+            pieces.tilde()[sw] = (int) sg;
+            if (realizedSoFar && along == (int) sg) {
+                visit(depth + 1, pathLen + 1, t, true, witness);
+                continue;
+            }
+            if (!spend(1 + (long) (pathLen + 1) * (pathLen + 1) / 50)) break;
+            Cone c = cone(pathLen + 1);
+            if (c.direction != null) {
+                visit(depth + 1, pathLen + 1, t, true, c.direction);
+            } else if (c.excluded) {
+                excludedCount++;
+            } else {
+                visit(depth + 1, pathLen + 1, t, false, null);
+            }
+        }
+        t[sw] = 0;
+        pieces.tilde()[sw] = 0;
+        pathExact.remove(pathExact.size() - 1);
+        pathRow[pathLen] = null;
+        gram[pathLen] = null;
+    }
+
+    private static double dot(double[] a, double[] b, TreeMap<Integer, BigFraction> support) {
+        double s = 0;
+        for (int k : support.keySet()) s += a[k] * b[k];
+        return s;
+    }
+
+    private void leaf(double[] t, boolean isRealized) {
+        if (!spend(sweepUnits())) return;
+        double[] g = anf.gradient(t);
+        for (double x : g) if (!Double.isFinite(x)) nonFinite = true;
+        if (isRealized) {
+            pieceCount++;
+            for (double[] h : realized) if (same(h, g)) return;
+            if (!room()) return;
+            realized.add(g);
+            undetermined.removeIf(h -> same(h, g));
+            if (enough != null && realized.size() == nextCheck) {
+                nextCheck *= 2;
+                if (enough.test(realized)) {
+                    satisfied = true;
+                    stopped = true;
+                    stop = "stopped early: the candidate is in the hull of the pieces found";
+                }
+            }
+        } else {
+            for (double[] h : realized) if (same(h, g)) return;
+            for (double[] h : undetermined) if (same(h, g)) return;
+            if (!room()) return;
+            undetermined.add(g);
+        }
+    }
+
+    private boolean room() {
+        if (realized.size() + undetermined.size() < maxGradients) return true;
+        stopped = true;
+        stop = "the distinct gradients would exceed " + MEMORY_DOUBLES * 8 / 1_000_000 + " MB";
+        return false;
+    }
+
+    /** What the tests of one path found: a verified direction, an exclusion proof, or neither. */
+    private record Cone(double[] direction, boolean excluded) {}
+
+    private Cone cone(int m) {
+        double[] y = widthLp(m);
+        if (y != null) {
+            double[] d = new double[anf.program.parameterSize];
+            for (int l = 0; l < m; l++) {
+                double c = y[l];
+                if (c == 0) continue;
+                for (int k : pathExact.get(l).keySet()) d[k] += c * pathRow[l][k];
+            }
+            boolean ok = true;
+            for (int j = 0; j < m && ok; j++) ok = pieces.signOfDot(pathExact.get(j), d) == (int) signs[j];
+            if (ok) return new Cone(d, false);
+        }
+        double[] farkas = farkasLp(m);
+        if (farkas != null) {
+            int[] sws = Arrays.copyOf(pathSwitch, m);
+            BigFraction[] exactY = pieces.farkas(sws, pathExact.subList(0, m), farkas);
+            int[] dc = dontCare.stream().mapToInt(Integer::intValue).toArray();
+            if (exactY != null && pieces.identity(sws, exactY, dc)) return new Cone(null, true);
+        }
+        return new Cone(null, false);
+    }
+
+    private double g(int j, int l) { return j >= l ? gram[j][l] : gram[l][j]; }
+
+    /**
+     * Maximise the cone width t: σ̃_j (G y)_j ≥ t, 0 ≤ t ≤ 1, −1 ≤ y ≤ 1. Returns y when the width is worth a
+     * verification, else null (also when the solver gives up: nothing is decided from the LP).
+     */
+    private double[] widthLp(int m) {
+        if (m == 1) {
+            double[] y = new double[1];
+            y[0] = signs[0];
+            return y;
+        }
         ExpressionsBasedModel model = new ExpressionsBasedModel();
         Variable[] y = new Variable[m];
         for (int l = 0; l < m; l++) y[l] = model.addVariable("y" + l).lower(-1).upper(1);
@@ -220,34 +343,46 @@ public final class Enumeration {
         for (int j = 0; j < m; j++) {
             Expression cone = model.addExpression("cone" + j).lower(0);
             for (int l = 0; l < m; l++) {
-                double a = signs[j] * gram[j][l];
+                double a = signs[j] * g(j, l);
                 if (a != 0) cone.set(y[l], a);
             }
             cone.set(t, -1);
         }
-        Optimisation.Result result = model.maximise();
-        if (!result.getState().isOptimal()) {
-            // the solver gave up: neither answer is proven, so the run ends incomplete
-            lpFailed = true;
-            stopped = true;
-            return false;
-        }
-        double width = result.getValue();
-        if (width > CONE_WIDTH_REALIZABLE) return true;
-        if (width < CONE_WIDTH_EMPTY) return false;
-        // a cone this thin is below what the double LP can tell from empty: the run ends incomplete
-        lpFailed = true;
-        stopped = true;
-        return false;
+        Optimisation.Result r = model.maximise();
+        if (!r.getState().isFeasible() || !(r.getValue() > CONE_WIDTH_PROPOSE)) return null;
+        double[] out = new double[m];
+        for (int l = 0; l < m; l++) out[l] = r.get(l).doubleValue();
+        return out;
     }
 
-    static boolean same(double[] a, double[] b) {
-        double scale = 0, diff = 0;
-        for (int i = 0; i < a.length; i++) {
-            scale = Math.max(scale, Math.max(Math.abs(a[i]), Math.abs(b[i])));
-            diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    /** Multipliers y ≥ 0, Σ y = 1, with Σ_j y_j σ̃_j G_jl = 0 for every l (Gordan's alternative), or null. */
+    private double[] farkasLp(int m) {
+        ExpressionsBasedModel model = new ExpressionsBasedModel();
+        Variable[] y = new Variable[m];
+        for (int j = 0; j < m; j++) y[j] = model.addVariable("y" + j).lower(0).upper(1);
+        Expression total = model.addExpression("total").level(1);
+        for (Variable v : y) total.set(v, 1);
+        for (int l = 0; l < m; l++) {
+            Expression e = model.addExpression("zero" + l).level(0);
+            for (int j = 0; j < m; j++) {
+                double a = signs[j] * g(j, l);
+                if (a != 0) e.set(y[j], a);
+            }
         }
-        return diff <= 1e-12 * Math.max(scale, 1e-300);
+        Optimisation.Result r = model.minimise();
+        if (!r.getState().isFeasible()) return null;
+        double[] out = new double[m];
+        for (int j = 0; j < m; j++) out[j] = Math.max(0, r.get(j).doubleValue());
+        return out;
+    }
+
+    /** Two computed gradients are one when they differ by less than 10⁻³ of the own error bound everywhere. */
+    boolean same(double[] a, double[] b) {
+        for (int i = 0; i < a.length; i++) {
+            double d = Math.abs(a[i] - b[i]);
+            if (!(d <= 1e-3 * dedupScale[i]) && !(a[i] == b[i])) return false;
+        }
+        return true;
     }
 
     @Override public String toString() { return "Enumeration" + Arrays.toString(anf.active); }

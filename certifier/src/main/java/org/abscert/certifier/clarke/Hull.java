@@ -69,31 +69,52 @@ public record Hull(double upper, double lower, double euclidean, double[] weight
             w[s] += step;
             for (int i = 0; i < m; i++) qw[i] += step * (q[i][s] - q[i][a]);
         }
-        double[] p = new double[n];
+        polish(q, b, w);
+        double[] p = new double[n], pAbs = new double[n];
         for (int i = 0; i < m; i++) {
             if (w[i] == 0) continue;
             double[] gi = g.get(i);
-            for (int k = 0; k < n; k++) p[k] += w[i] * gi[k];
+            for (int k = 0; k < n; k++) {
+                p[k] += w[i] * gi[k];
+                pAbs[k] += w[i] * Math.abs(gi[k]);
+            }
         }
+        int nnz = 0;
+        for (double x : w) if (x != 0) nnz++;
+        // a single weight (1) reproduces its gradient exactly; otherwise nnz products and nnz − 1 sums per component
+        double gm = nnz <= 1 ? 0 : gamma(2 * nnz + 2), gn = gamma(n + 2);
         double[] v = new double[n];
         double up = 0, eu = 0, v1 = 0;
         for (int k = 0; k < n; k++) {
             double d = c[k] - p[k];
             eu += d * d;
-            up = Math.max(up, Math.abs(d) / scale[k]);
+            // the hull point is computed in double: its rounding is added to the distance it gives
+            up = Math.max(up, (Math.abs(d) + gm * pAbs[k]) * (1 + 4 * U) / scale[k]);
             v[k] = degenerate[k] ? 0 : d / scale[k];
             v1 += Math.abs(v[k]);
         }
         double lower = 0;
-        if (v1 > 0) {
-            double vc = 0, maxg = Double.NEGATIVE_INFINITY;
-            for (int k = 0; k < n; k++) if (!degenerate[k]) vc += v[k] * c[k] / scale[k];
-            for (double[] gi : g) {
-                double s = 0;
-                for (int k = 0; k < n; k++) if (!degenerate[k]) s += v[k] * gi[k] / scale[k];
-                maxg = Math.max(maxg, s);
+        if (v1 > 0 && Double.isFinite(v1)) {
+            double vc = 0, vcAbs = 0, maxg = Double.NEGATIVE_INFINITY, maxgAbs = 0;
+            for (int k = 0; k < n; k++) {
+                if (degenerate[k]) continue;
+                double x = v[k] * (c[k] / scale[k]);
+                vc += x;
+                vcAbs += Math.abs(x);
             }
-            double separation = (vc - maxg) / v1;
+            for (double[] gi : g) {
+                double s = 0, sa = 0;
+                for (int k = 0; k < n; k++) {
+                    if (degenerate[k]) continue;
+                    double x = v[k] * (gi[k] / scale[k]);
+                    s += x;
+                    sa += Math.abs(x);
+                }
+                maxg = Math.max(maxg, s);
+                maxgAbs = Math.max(maxgAbs, sa);
+            }
+            // both dot products carry rounding of at most γ_(n+2) times their sums of |terms|
+            double separation = (vc - maxg - gn * (vcAbs + maxgAbs)) / v1 * (1 - 4 * U);
             if (separation > 0) lower = separation;
         }
         for (int k = 0; k < n; k++) {
@@ -103,8 +124,72 @@ public record Hull(double upper, double lower, double euclidean, double[] weight
                 hi = Math.max(hi, gi[k]);
             }
             double outside = c[k] < lo ? lo - c[k] : c[k] > hi ? c[k] - hi : 0;
-            if (outside > 0) lower = Math.max(lower, outside / scale[k]);
+            if (outside > 0) lower = Math.max(lower, outside * (1 - 4 * U) / scale[k]);
         }
         return new Hull(Math.max(up, lower), lower, Math.sqrt(eu), w);
+    }
+
+    private static final double U = 0x1p-53;
+
+    private static double gamma(int k) { return k * U / (1 - k * U); }
+
+    /**
+     * Refines Frank–Wolfe's weights on their support: the least-squares point of the support's affine hull
+     * (KKT system of min wᵀQw − 2bᵀw subject to Σw = 1), taken when its weights are non-negative and it is
+     * closer. Frank–Wolfe converges slowly on degenerate hulls (a candidate exactly between two gradients);
+     * this lands on such points to rounding accuracy.
+     */
+    private static void polish(double[][] q, double[] b, double[] w) {
+        int m = w.length;
+        List<Integer> s = new java.util.ArrayList<>();
+        for (int i = 0; i < m; i++) if (w[i] > 0) s.add(i);
+        if (s.size() < 2 || s.size() > 256) return;
+        double before = objective(q, b, w);
+        // an active-set pass: drop the most negative weight and solve again (Lawson–Hanson style)
+        for (int round = 0; round < 32 && s.size() >= 1; round++) {
+            int k = s.size();
+            double[][] a = new double[k + 1][k + 1];
+            double[] rhs = new double[k + 1];
+            for (int i = 0; i < k; i++) {
+                for (int j = 0; j < k; j++) a[i][j] = 2 * q[s.get(i)][s.get(j)];
+                a[i][k] = 1;
+                a[k][i] = 1;
+                rhs[i] = 2 * b[s.get(i)];
+            }
+            rhs[k] = 1;
+            double[] x;
+            try {
+                x = new org.apache.commons.math3.linear.SingularValueDecomposition(new org.apache.commons.math3.linear.Array2DRowRealMatrix(a, false))
+                        .getSolver().solve(new org.apache.commons.math3.linear.ArrayRealVector(rhs, false)).toArray();
+            } catch (RuntimeException e) {
+                return;
+            }
+            int worst = -1;
+            for (int i = 0; i < k; i++) if (!(x[i] >= 0) && (worst < 0 || x[i] < x[worst])) worst = i;
+            if (worst >= 0) {
+                s.remove(worst);
+                continue;
+            }
+            double sum = 0;
+            double[] cand = new double[m];
+            for (int i = 0; i < k; i++) {
+                cand[s.get(i)] = x[i];
+                sum += x[i];
+            }
+            if (!(sum > 0)) return;
+            for (int i = 0; i < m; i++) cand[i] /= sum;
+            if (objective(q, b, cand) <= before) System.arraycopy(cand, 0, w, 0, m);
+            return;
+        }
+    }
+
+    private static double objective(double[][] q, double[] b, double[] w) {
+        double o = 0;
+        for (int i = 0; i < w.length; i++) {
+            if (w[i] == 0) continue;
+            o -= 2 * b[i] * w[i];
+            for (int j = 0; j < w.length; j++) if (w[j] != 0) o += w[i] * q[i][j] * w[j];
+        }
+        return o;
     }
 }

@@ -34,6 +34,77 @@ abstract class ExactEvaluator<T> {
      */
     abstract T kink(int i, int e, T x, T y);
 
+    /**
+     * One step of a max_pool2d fold, max(m, x) for switch {@code sw} = m − x: by the exact sign of m − x
+     * ({@link LazyExact}) or as ½(m + x + σ·(m − x)) with the signature fixed ({@link ExactRows}).
+     */
+    abstract T poolMax(int sw, T m, T x);
+
+    /** The fold m_k of max_pool2d node {@code i} at output element {@code e} over its inside cells 0…k. */
+    final T poolFold(int i, int e, int k) {
+        int[] cells = p.window[i].inside(e % p.window[i].positions());
+        int base = p.poolPlaneBase(i, e), s0 = p.poolFirstSwitch(i, e), in = p.args[i][0];
+        T m = value(in, base + cells[0]);
+        for (int q = 1; q <= k; q++) m = poolMax(s0 + q - 1, m, value(in, base + cells[q]));
+        return m;
+    }
+
+    /** Exact value of element e of conv2d, avg_pool2d, global_avg_pool2d, reshape or flatten node i. */
+    private T linearCnn(int i, int e) {
+        int[] as = p.args[i];
+        switch (p.op[i]) {
+            case CONV2D -> {
+                org.abscert.spi.ir.Window2d w = p.window[i];
+                org.abscert.spi.ir.Shape ks = p.shape[as[1]];
+                int outC = ks.dim(0), cg = ks.dim(1), perGroup = outC / (w.channels / cg);
+                int pos = e % w.positions(), oc = e / w.positions() % outC, n = e / w.positions() / outC;
+                T s = as.length > 2 ? value(as[2], oc) : f.zero();
+                for (int ci = 0; ci < cg; ci++) {
+                    int xb = (n * w.channels + oc / perGroup * cg + ci) * w.plane(), kb = (oc * cg + ci) * w.taps();
+                    for (int t = 0; t < w.taps(); t++) {
+                        int cell = w.cell(pos, t);
+                        if (cell < 0) continue;
+                        T x = value(as[0], xb + cell);
+                        if (f.isZero(x)) continue;
+                        s = f.add(s, f.mul(x, value(as[1], kb + t)));
+                    }
+                }
+                return s;
+            }
+            case AVG_POOL2D, GLOBAL_AVG_POOL2D -> {
+                org.abscert.spi.ir.Window2d w = p.window[i];
+                org.abscert.spi.ir.Shape in = p.shape[as[0]];
+                int plane = in.dim(2) * in.dim(3), positions = w == null ? 1 : w.positions();
+                int[] cells = w == null ? null : w.inside(e % positions);
+                int count = w == null ? plane : cells.length, base = e / positions * plane;
+                T s = f.zero();
+                for (int k = 0; k < count; k++) s = f.add(s, value(as[0], base + (cells == null ? k : cells[k])));
+                return f.divide(s, w == null ? plane : w.taps());
+            }
+            default -> {
+                return value(as[0], e); // reshape and flatten keep the row-major order
+            }
+        }
+    }
+
+    /** The exact value of switch {@code sw} (its argument, a − b for max/min, u ± 1 for hardtanh). */
+    public T switchValue(int sw) {
+        int n = p.switchNode[sw];
+        int e = p.switchElement(sw);
+        if (p.op[n] == Op.MAX_POOL2D) {
+            // m_{k−1} − e_k of the fold
+            int k = p.poolStep(sw);
+            int cell = p.window[n].inside(e % p.window[n].positions())[k];
+            return f.sub(poolFold(n, e, k - 1), value(p.args[n][0], p.poolPlaneBase(n, e) + cell));
+        }
+        T x = value(p.args[n][0], p.argIndex(n, 0, e));
+        return switch (p.op[n]) {
+            case MAX, MIN -> f.sub(x, value(p.args[n][1], p.argIndex(n, 1, e)));
+            case HARDTANH -> p.switchWhich(sw) == 0 ? f.add(x, f.one()) : f.sub(x, f.one());
+            default -> x;
+        };
+    }
+
     /** Exact value of element {@code e} of a slot. */
     @SuppressWarnings("unchecked")
     final T value(int slot, int e) {
@@ -51,6 +122,12 @@ abstract class ExactEvaluator<T> {
         int[] as = p.args[i];
         Op op = p.op[i];
         switch (op) {
+            case CONV2D, AVG_POOL2D, GLOBAL_AVG_POOL2D, RESHAPE, FLATTEN -> {
+                return linearCnn(i, e);
+            }
+            case MAX_POOL2D -> {
+                return poolFold(i, e, p.window[i].inside(e % p.window[i].positions()).length - 1);
+            }
             case MATMUL -> {
                 int k = p.matmulInner(i), nc = p.matmulCols(i);
                 int row = e / nc, col = e % nc;

@@ -36,6 +36,23 @@ public final class ExactRows<T> extends ExactEvaluator<T> {
     private void spend(long n) {
         budget -= n;
         if (budget < 0) throw new BudgetExceeded();
+        if (shared != null) {
+            shared[0] -= n;
+            if (shared[0] < 0 || ((++checks & 1023) == 0 && System.nanoTime() > deadline)) throw new BudgetExceeded();
+        }
+    }
+
+    private long[] shared;
+    private long deadline = Long.MAX_VALUE, checks;
+
+    /**
+     * Also charges every field operation to a budget shared with other work (a one-element array), and stops
+     * at a System.nanoTime() deadline; both end in {@link BudgetExceeded}.
+     */
+    public ExactRows<T> limit(long[] sharedBudget, long deadlineNanos) {
+        this.shared = sharedBudget;
+        this.deadline = deadlineNanos;
+        return this;
     }
 
     @Override void charge() { spend(1); }
@@ -59,6 +76,65 @@ public final class ExactRows<T> extends ExactEvaluator<T> {
             case HARDTANH -> f.mul(half, f.sub(sg(sigma[off + 2 * e], f.add(x, f.one())), sg(sigma[off + 2 * e + 1], f.sub(x, f.one()))));
             default -> throw new IllegalStateException(p.op[i] + " is not a kink");
         };
+    }
+
+    @Override T poolMax(int sw, T m, T x) {
+        return f.mul(half, f.add(f.add(m, x), sg(sigma[sw], f.sub(m, x))));
+    }
+
+    /** The weights of a max-pool window's first {@code m} cells in its fold m_{m−1}, with slopes σ. */
+    private List<T> poolWeights(int s0, int m) {
+        List<T> w = new ArrayList<>();
+        w.add(f.one());
+        for (int k = 1; k < m; k++) {
+            T t = f.of((long) sigma[s0 + k - 1]);
+            T keep = f.mul(half, f.add(f.one(), t)), take = f.mul(half, f.sub(f.one(), t));
+            for (int q = 0; q < k; q++) w.set(q, f.mul(w.get(q), keep));
+            w.add(take);
+        }
+        return w;
+    }
+
+    /** Reverse step of the convolutional ops for one output element e with adjoint gv. */
+    private void backCnn(Map<Integer, Map<Integer, T>> adj, int i, int e, T gv) {
+        int[] as = p.args[i];
+        switch (p.op[i]) {
+            case CONV2D -> {
+                org.abscert.spi.ir.Window2d w = p.window[i];
+                org.abscert.spi.ir.Shape ks = p.shape[as[1]];
+                int outC = ks.dim(0), cg = ks.dim(1), perGroup = outC / (w.channels / cg);
+                int pos = e % w.positions(), oc = e / w.positions() % outC, n = e / w.positions() / outC;
+                if (as.length > 2) acc(adj, as[2], oc, gv);
+                boolean needX = !p.deps[as[0]].isEmpty(), needK = !p.deps[as[1]].isEmpty();
+                for (int ci = 0; ci < cg; ci++) {
+                    int xb = (n * w.channels + oc / perGroup * cg + ci) * w.plane(), kb = (oc * cg + ci) * w.taps();
+                    for (int t = 0; t < w.taps(); t++) {
+                        int cell = w.cell(pos, t);
+                        if (cell < 0) continue;
+                        if (needX) acc(adj, as[0], xb + cell, f.mul(gv, value(as[1], kb + t)));
+                        if (needK) acc(adj, as[1], kb + t, f.mul(value(as[0], xb + cell), gv));
+                    }
+                }
+            }
+            case MAX_POOL2D -> {
+                org.abscert.spi.ir.Window2d w = p.window[i];
+                int[] cells = w.inside(e % w.positions());
+                int base = p.poolPlaneBase(i, e);
+                List<T> wt = poolWeights(p.poolFirstSwitch(i, e), cells.length);
+                for (int k = 0; k < cells.length; k++) acc(adj, as[0], base + cells[k], f.mul(gv, wt.get(k)));
+            }
+            case AVG_POOL2D, GLOBAL_AVG_POOL2D -> {
+                org.abscert.spi.ir.Window2d w = p.window[i];
+                org.abscert.spi.ir.Shape in = p.shape[as[0]];
+                int plane = in.dim(2) * in.dim(3), positions = w == null ? 1 : w.positions();
+                int[] cells = w == null ? null : w.inside(e % positions);
+                int count = w == null ? plane : cells.length, base = e / positions * plane;
+                T d = f.divide(gv, w == null ? plane : w.taps());
+                for (int k = 0; k < count; k++) acc(adj, as[0], base + (cells == null ? k : cells[k]), d);
+            }
+            case RESHAPE, FLATTEN -> acc(adj, as[0], e, gv);
+            default -> throw new IllegalStateException(p.op[i] + " has no exact derivative");
+        }
     }
 
     private T partial(Op op, int j, double alpha, int t0, int t1) {
@@ -89,8 +165,18 @@ public final class ExactRows<T> extends ExactEvaluator<T> {
         int n = p.switchNode[sw];
         int e0 = p.switchElement(sw);
         int[] a0 = p.args[n];
-        acc(adj, a0[0], p.argIndex(n, 0, e0), f.one());
-        if (p.op[n] == Op.MAX || p.op[n] == Op.MIN) acc(adj, a0[1], p.argIndex(n, 1, e0), f.neg(f.one()));
+        if (p.op[n] == Op.MAX_POOL2D) {
+            // the row of m_{k−1} − e_k: the fold's weights on cells 0…k−1, −1 on cell k
+            int k = p.poolStep(sw);
+            int[] cells = p.window[n].inside(e0 % p.window[n].positions());
+            int base = p.poolPlaneBase(n, e0);
+            List<T> wt = poolWeights(p.poolFirstSwitch(n, e0), k);
+            for (int q = 0; q < k; q++) acc(adj, a0[0], base + cells[q], wt.get(q));
+            acc(adj, a0[0], base + cells[k], f.neg(f.one()));
+        } else {
+            acc(adj, a0[0], p.argIndex(n, 0, e0), f.one());
+            if (p.op[n] == Op.MAX || p.op[n] == Op.MIN) acc(adj, a0[1], p.argIndex(n, 1, e0), f.neg(f.one()));
+        }
         for (int i = n - 1; i >= 0; i--) {
             Map<Integer, T> g = adj.remove(p.slotOfNode(i));
             if (g == null) continue;
@@ -102,6 +188,7 @@ public final class ExactRows<T> extends ExactEvaluator<T> {
                 T gv = en.getValue();
                 if (f.isZero(gv)) continue;
                 switch (op) {
+                    case CONV2D, MAX_POOL2D, AVG_POOL2D, GLOBAL_AVG_POOL2D, RESHAPE, FLATTEN -> backCnn(adj, i, e, gv);
                     case MATMUL -> {
                         int k = p.matmulInner(i), nc = p.matmulCols(i);
                         int row = e / nc, col = e % nc;

@@ -56,18 +56,10 @@ public final class LazyExact {
 
         int sign(int sw) { return signum.applyAsInt(switchValue(sw)); }
 
-        T switchValue(int sw) {
-            int n = p.switchNode[sw];
-            int e = p.switchElement(sw);
-            T x = value(p.args[n][0], p.argIndex(n, 0, e));
-            return switch (p.op[n]) {
-                case MAX, MIN -> f.sub(x, value(p.args[n][1], p.argIndex(n, 1, e)));
-                case HARDTANH -> p.switchWhich(sw) == 0 ? f.add(x, f.one()) : f.sub(x, f.one());
-                default -> x;
-            };
-        }
 
         private int cmp(T a, T b) { return signum.applyAsInt(f.sub(a, b)); }
+
+        @Override T poolMax(int sw, T m, T x) { return cmp(m, x) >= 0 ? m : x; }
 
         /** The kinks by the sign of their exact arguments. */
         @Override T kink(int i, int e, T x, T y) {
