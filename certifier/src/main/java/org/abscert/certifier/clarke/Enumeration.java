@@ -97,10 +97,11 @@ public final class Enumeration {
     private final Pieces pieces;
     private final int maxGradients;
     private final List<double[]> realized = new ArrayList<>(), undetermined = new ArrayList<>();
-    // the path of switches with non-zero rows: exact rows, normalised double rows, signs, Gram matrix
+    // the path of switches with non-zero rows: exact rows, normalised sparse double rows, signs, Gram matrix
     private final List<TreeMap<Integer, BigFraction>> pathExact = new ArrayList<>();
     private final int[] pathSwitch;
-    private final double[][] pathRow;
+    private final int[][] pathIdx;
+    private final double[][] pathVal;
     private final double[] signs;
     private final double[][] gram;
     private final List<Integer> dontCare = new ArrayList<>();
@@ -122,7 +123,8 @@ public final class Enumeration {
         this.pieces = anf.exact() ? new Pieces(anf.program, anf.forward.v, anf.sigma, budget, deadline) : null;
         this.maxGradients = (int) Math.max(16, MEMORY_DOUBLES / Math.max(1, anf.program.parameterSize));
         pathSwitch = new int[k];
-        pathRow = new double[k][];
+        pathIdx = new int[k][];
+        pathVal = new double[k][];
         signs = new double[k];
         gram = new double[k][];
     }
@@ -213,24 +215,27 @@ public final class Enumeration {
             pieces.tilde()[sw] = 0;
             return;
         }
-        double[] dense = new double[anf.program.parameterSize];
+        int nnz = row.size();
+        int[] idx = new int[nnz];
+        double[] val = new double[nnz];
         double norm = 0;
+        int q = 0;
         for (var e : row.entrySet()) {
-            double x = e.getValue().doubleValue();
-            dense[e.getKey()] = x;
-            norm += x * x;
+            idx[q] = e.getKey();
+            val[q] = e.getValue().doubleValue();
+            norm += val[q] * val[q];
+            q++;
         }
         norm = Math.sqrt(norm);
-        if (!(norm > 0) || !Double.isFinite(norm)) {
-            // the exact row is not zero but its double image is useless: nothing can be proposed here
-            norm = 1;
-        }
-        for (var e : row.entrySet()) dense[e.getKey()] /= norm;
+        // an exact row that is not zero but whose double image is useless still gets a (useless) proposal
+        if (!(norm > 0) || !Double.isFinite(norm)) norm = 1;
+        for (int j = 0; j < nnz; j++) val[j] /= norm;
         pathSwitch[pathLen] = sw;
-        pathRow[pathLen] = dense;
+        pathIdx[pathLen] = idx;
+        pathVal[pathLen] = val;
         pathExact.add(row);
         gram[pathLen] = new double[pathLen + 1];
-        for (int j = 0; j < pathLen; j++) gram[pathLen][j] = dot(pathRow[j], dense, row);
+        for (int j = 0; j < pathLen; j++) gram[pathLen][j] = dot(pathIdx[j], pathVal[j], idx, val);
         gram[pathLen][pathLen] = 1;
         int along = witness == null ? 0 : pieces.signOfDot(row, witness);
         for (double sg : new double[] {1, -1}) {
@@ -255,13 +260,19 @@ public final class Enumeration {
         t[sw] = 0;
         pieces.tilde()[sw] = 0;
         pathExact.remove(pathExact.size() - 1);
-        pathRow[pathLen] = null;
+        pathIdx[pathLen] = null;
+        pathVal[pathLen] = null;
         gram[pathLen] = null;
     }
 
-    private static double dot(double[] a, double[] b, TreeMap<Integer, BigFraction> support) {
+    /** Dot product of two sparse rows (ascending indices). */
+    private static double dot(int[] ia, double[] va, int[] ib, double[] vb) {
         double s = 0;
-        for (int k : support.keySet()) s += a[k] * b[k];
+        for (int i = 0, j = 0; i < ia.length && j < ib.length; ) {
+            if (ia[i] == ib[j]) s += va[i++] * vb[j++];
+            else if (ia[i] < ib[j]) i++;
+            else j++;
+        }
         return s;
     }
 
@@ -308,7 +319,9 @@ public final class Enumeration {
             for (int l = 0; l < m; l++) {
                 double c = y[l];
                 if (c == 0) continue;
-                for (int k : pathExact.get(l).keySet()) d[k] += c * pathRow[l][k];
+                int[] idx = pathIdx[l];
+                double[] val = pathVal[l];
+                for (int k = 0; k < idx.length; k++) d[idx[k]] += c * val[k];
             }
             boolean ok = true;
             for (int j = 0; j < m && ok; j++) ok = pieces.signOfDot(pathExact.get(j), d) == (int) signs[j];

@@ -21,8 +21,15 @@ import java.util.List;
  */
 public record Hull(double upper, double lower, double euclidean, double[] weights) {
 
-    public static Hull distance(List<double[]> g, double[] c, double[] scale) {
-        int m = g.size(), n = c.length;
+    public static Hull distance(List<double[]> gs, double[] c, double[] scale) {
+        int m = gs.size(), n = c.length;
+        // work with e_i = g_i − c: the Gram products then carry no common offset, however large the components
+        List<double[]> g = new java.util.ArrayList<>(m);
+        for (double[] gi : gs) {
+            double[] e = new double[n];
+            for (int k = 0; k < n; k++) e[k] = gi[k] - c[k];
+            g.add(e);
+        }
         double[] w2 = new double[n];
         boolean[] degenerate = new boolean[n];
         for (int k = 0; k < n; k++) {
@@ -42,13 +49,10 @@ public record Hull(double upper, double lower, double euclidean, double[] weight
                 for (int k = 0; k < n; k++) s += gi[k] * gj[k] * w2[k];
                 q[i][j] = q[j][i] = s;
             }
-            double s = 0;
-            for (int k = 0; k < n; k++) s += gi[k] * c[k] * w2[k];
-            b[i] = s;
         }
         double[] w = new double[m];
         int best = 0;
-        for (int i = 1; i < m; i++) if (q[i][i] - 2 * b[i] < q[best][best] - 2 * b[best]) best = i;
+        for (int i = 1; i < m; i++) if (q[i][i] < q[best][best]) best = i;
         w[best] = 1;
         double[] qw = new double[m];
         for (int i = 0; i < m; i++) qw[i] = q[i][best];
@@ -56,65 +60,56 @@ public record Hull(double upper, double lower, double euclidean, double[] weight
         for (long it = 0; it < maxIt && m > 1; it++) {
             int s = 0, a = -1;
             for (int i = 0; i < m; i++) {
-                double gi = qw[i] - b[i];
-                if (gi < qw[s] - b[s]) s = i;
-                if (w[i] > 0 && (a < 0 || gi > qw[a] - b[a])) a = i;
+                double gi = qw[i];
+                if (gi < qw[s]) s = i;
+                if (w[i] > 0 && (a < 0 || gi > qw[a])) a = i;
             }
-            double gs = qw[s] - b[s], ga = qw[a] - b[a];
-            if (s == a || ga - gs <= 1e-15 * (Math.abs(ga) + Math.abs(gs) + 1e-300)) break;
+            double gs2 = qw[s], ga = qw[a];
+            if (s == a || ga - gs2 <= 1e-15 * (Math.abs(ga) + Math.abs(gs2) + 1e-300)) break;
             double curv = q[s][s] + q[a][a] - 2 * q[s][a];
-            double step = curv > 0 ? Math.min(w[a], (ga - gs) / curv) : w[a];
+            double step = curv > 0 ? Math.min(w[a], (ga - gs2) / curv) : w[a];
             if (step <= 0) break;
             w[a] -= step;
             w[s] += step;
             for (int i = 0; i < m; i++) qw[i] += step * (q[i][s] - q[i][a]);
         }
         polish(q, b, w);
-        double[] p = new double[n], pAbs = new double[n];
+        // d = Σ w_i e_i = p − c, with its rounding: the subtractions (u|e|) and the weighted sums
+        double[] d = new double[n], dAbs = new double[n];
+        int nnz = 0;
         for (int i = 0; i < m; i++) {
             if (w[i] == 0) continue;
+            nnz++;
             double[] gi = g.get(i);
             for (int k = 0; k < n; k++) {
-                p[k] += w[i] * gi[k];
-                pAbs[k] += w[i] * Math.abs(gi[k]);
+                d[k] += w[i] * gi[k];
+                dAbs[k] += w[i] * Math.abs(gi[k]);
             }
         }
-        int nnz = 0;
-        for (double x : w) if (x != 0) nnz++;
-        // a single weight (1) reproduces its gradient exactly; otherwise nnz products and nnz − 1 sums per component
-        double gm = nnz <= 1 ? 0 : gamma(2 * nnz + 2), gn = gamma(n + 2);
+        double gm = gamma(2 * nnz + 3), gn = gamma(n + 3);
         double[] v = new double[n];
         double up = 0, eu = 0, v1 = 0;
         for (int k = 0; k < n; k++) {
-            double d = c[k] - p[k];
-            eu += d * d;
-            // the hull point is computed in double: its rounding is added to the distance it gives
-            up = Math.max(up, (Math.abs(d) + gm * pAbs[k]) * (1 + 4 * U) / scale[k]);
-            v[k] = degenerate[k] ? 0 : d / scale[k];
+            eu += d[k] * d[k];
+            up = Math.max(up, (Math.abs(d[k]) + gm * dAbs[k]) * (1 + 4 * U) / scale[k]);
+            v[k] = degenerate[k] ? 0 : -d[k] / scale[k];
             v1 += Math.abs(v[k]);
         }
         double lower = 0;
         if (v1 > 0 && Double.isFinite(v1)) {
-            double vc = 0, vcAbs = 0, maxg = Double.NEGATIVE_INFINITY, maxgAbs = 0;
-            for (int k = 0; k < n; k++) {
-                if (degenerate[k]) continue;
-                double x = v[k] * (c[k] / scale[k]);
-                vc += x;
-                vcAbs += Math.abs(x);
-            }
+            // v·(c − g_i)/scale = −v·e_i/scale ≥ separation for every i, so every hull point is that far in the ∞-norm
+            double worst = Double.POSITIVE_INFINITY;
             for (double[] gi : g) {
                 double s = 0, sa = 0;
                 for (int k = 0; k < n; k++) {
                     if (degenerate[k]) continue;
-                    double x = v[k] * (gi[k] / scale[k]);
+                    double x = -v[k] * (gi[k] / scale[k]);
                     s += x;
                     sa += Math.abs(x);
                 }
-                maxg = Math.max(maxg, s);
-                maxgAbs = Math.max(maxgAbs, sa);
+                worst = Math.min(worst, s - gn * sa);
             }
-            // both dot products carry rounding of at most γ_(n+2) times their sums of |terms|
-            double separation = (vc - maxg - gn * (vcAbs + maxgAbs)) / v1 * (1 - 4 * U);
+            double separation = worst / v1 * (1 - 4 * U);
             if (separation > 0) lower = separation;
         }
         for (int k = 0; k < n; k++) {
@@ -123,7 +118,8 @@ public record Hull(double upper, double lower, double euclidean, double[] weight
                 lo = Math.min(lo, gi[k]);
                 hi = Math.max(hi, gi[k]);
             }
-            double outside = c[k] < lo ? lo - c[k] : c[k] > hi ? c[k] - hi : 0;
+            // c_k outside [min g_ik, max g_ik] ⇔ 0 outside [min e_ik, max e_ik]; e carries a relative rounding of u
+            double outside = lo > 0 ? lo : hi < 0 ? -hi : 0;
             if (outside > 0) lower = Math.max(lower, outside * (1 - 4 * U) / scale[k]);
         }
         return new Hull(Math.max(up, lower), lower, Math.sqrt(eu), w);
