@@ -246,14 +246,22 @@ final class Judgement {
         if (spurious > 0) {
             double eps = 0;
             int swept = 0;
-            for (int i = 0; i < zb.length && swept < GOLDSTEIN_SWEEPS; i++) {
-                if (zb[i] != 0 || sigma[i] == 0) continue;
+            StringBuilder which = new StringBuilder();
+            for (int i = 0; i < zb.length; i++) {
+                if ((zb[i] == 0) == (sigma[i] == 0)) continue;
+                if (swept < GOLDSTEIN_SWEEPS) {
+                    which.append(which.length() == 0 ? "" : ", ").append('#').append(i)
+                            .append(zb[i] == 0 ? " (0 in the backend, " + fmt(anf.forward.z[i]) + " exactly)" : " (" + fmt(zb[i]) + " in the backend, 0 exactly)");
+                    if (zb[i] == 0) {
+                        double n = norm(Sweeps.row(anf.forward, anf.slopes(0), i));
+                        if (n > 0) eps = Math.max(eps, Math.abs(anf.forward.z[i]) / n);
+                    }
+                }
                 swept++;
-                double n = norm(Sweeps.row(anf.forward, anf.slopes(0), i));
-                if (n > 0) eps = Math.max(eps, Math.abs(anf.forward.z[i]) / n);
             }
-            note(spurious + " spurious kink(s): the backend's zero set differs from the exact one; its output is then only a Goldstein "
-                    + "ε-subgradient" + (eps > 0 ? " with ε ≈ |z_exact|/‖∇z‖ ≈ " + fmt(eps) : ""));
+            if (swept > GOLDSTEIN_SWEEPS) which.append(", …");
+            note(spurious + " spurious kink(s) — switch " + which + ": the backend's zero set differs from the exact one, so its output is only a Goldstein "
+                    + "ε-subgradient" + (eps > 0 ? " with ε ≈ |z_exact|/‖∇z‖ ≈ " + fmt(eps) : "") + "; it is judged against the pieces at the exact point");
         }
         if (flips > 0)
             note(flips + " switch(es) with the opposite sign in the backend's arithmetic (the backend used a neighbouring piece)");

@@ -57,12 +57,14 @@ final class CertifyCommand implements Callable<Integer> {
     @Option(names = "--gradient", paramLabel = "G", description = "Gradient file to certify as source 'given'.")
     Path gradientFile;
 
-    @Option(names = "--dtype", paramLabel = "float32|float64", defaultValue = "float64",
-            description = "Precision the backends evaluate in (default: ${DEFAULT-VALUE}); a float32 gradient is "
-                    + "judged at the point rounded to float32.")
+    @Option(names = "--dtype", paramLabel = BackendChoice.DTYPES, defaultValue = "float64",
+            description = "Precision the backends evaluate in (default: ${DEFAULT-VALUE}); a gradient computed in a "
+                    + "lower precision is judged at the point rounded to that precision.")
     String dtype;
 
     @Mixin FormatOption format;
+
+    @Mixin LimitsOption limits;
 
     @Override public Integer call() throws InvalidInputException, BackendException {
         PrintWriter err = spec.commandLine().getErr();
@@ -70,6 +72,8 @@ final class CertifyCommand implements Callable<Integer> {
         Procedure procedure = procedureArg.load();
         PointJson.Parsed parsed = pointOption.load(procedure);
         Point point = parsed.point();
+        // a value beyond the format's range (above 65504 in float16) is bad input in the point file
+        point.checkRepresentable(precision, pointOption.file.toString());
         double[] given = gradientFile == null ? null : Inputs.gradient(gradientFile, procedure);
 
         List<Candidate> candidates = new ArrayList<>();
@@ -99,7 +103,7 @@ final class CertifyCommand implements Callable<Integer> {
             notes.add(changed + " value(s) change when rounded to " + precision + "; backend gradients are judged at "
                     + "the rounded point they were computed at");
 
-        CertificationReport report = Certifier.withDefaults().certify(procedure, point, candidates);
+        CertificationReport report = limits.certifier().certify(procedure, point, candidates);
         format.print(() -> json(report, notes), () -> text(report, notes));
         return report.exitCode();
     }

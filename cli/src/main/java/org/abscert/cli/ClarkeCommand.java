@@ -31,10 +31,12 @@ final class ClarkeCommand implements Callable<Integer> {
 
     @Mixin FormatOption format;
 
+    @Mixin LimitsOption limits;
+
     @Override public Integer call() throws InvalidInputException {
         Procedure procedure = procedureArg.load();
         Point point = pointOption.load(procedure).point();
-        ClarkeSet set = Certifier.withDefaults().clarke(procedure, point);
+        ClarkeSet set = limits.certifier().clarke(procedure, point);
         format.print(() -> json(set), () -> text(procedure, set));
         return set.complete() ? Main.EXIT_CERTIFIED : Main.EXIT_UNDECIDED;
     }

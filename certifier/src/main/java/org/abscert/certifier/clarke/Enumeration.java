@@ -231,6 +231,7 @@ public final class Enumeration {
         if (!(norm > 0) || !Double.isFinite(norm)) norm = 1;
         for (int j = 0; j < nnz; j++) val[j] /= norm;
         pathSwitch[pathLen] = sw;
+        currentSwitch = sw;
         pathIdx[pathLen] = idx;
         pathVal[pathLen] = val;
         pathExact.add(row);
@@ -245,6 +246,19 @@ public final class Enumeration {
             pieces.tilde()[sw] = (int) sg;
             if (realizedSoFar && along == (int) sg) {
                 visit(depth + 1, pathLen + 1, t, true, witness);
+                continue;
+            }
+            int opposite = oppositeEarlier(pathLen, row, (int) sg);
+            if (opposite >= 0) {
+                // σ̃ r is a negative multiple of an earlier σ̃_j r_j: Farkas multipliers on two rows, no LP needed
+                if (excludedByPair(pathLen, opposite)) {
+                    excludedCount++;
+                    continue;
+                }
+            }
+            double[] nudged = realizedSoFar && witness != null ? nudge(pathLen + 1, witness, row, (int) sg) : null;
+            if (nudged != null) {
+                visit(depth + 1, pathLen + 1, t, true, nudged);
                 continue;
             }
             if (!spend(1 + (long) (pathLen + 1) * (pathLen + 1) / 50)) break;
@@ -307,6 +321,71 @@ public final class Enumeration {
         stopped = true;
         stop = "the distinct gradients would exceed " + MEMORY_DOUBLES * 8 / 1_000_000 + " MB";
         return false;
+    }
+
+    /**
+     * An earlier path switch j whose σ̃_j r_j is a negative multiple of sg·r (exactly), or −1. The ratio is
+     * kept in {@link #pairRatio}.
+     */
+    private int oppositeEarlier(int pathLen, TreeMap<Integer, BigFraction> row, int sg) {
+        for (int j = 0; j < pathLen; j++) {
+            TreeMap<Integer, BigFraction> rj = pathExact.get(j);
+            if (rj.size() != row.size() || !rj.keySet().equals(row.keySet())) continue;
+            BigFraction ratio = null;
+            boolean ok = true;
+            for (var e : row.entrySet()) {
+                BigFraction r = rj.get(e.getKey()).divide(e.getValue());
+                if (ratio == null) ratio = r;
+                else if (!ratio.equals(r)) { ok = false; break; }
+            }
+            // σ̃_j r_j = ratio·σ̃_j/sg · (sg r): opposite when ratio·σ̃_j·sg < 0
+            if (ok && ratio != null && ratio.getNumerator().signum() * (int) signs[j] * sg < 0) {
+                pairRatio = ratio.abs();
+                return j;
+            }
+        }
+        return -1;
+    }
+
+    private BigFraction pairRatio;
+
+    /** y_j = 1, y_new = |ratio|: Σ y σ̃ r = 0 exactly; excluded when the switch functions satisfy the same identity. */
+    private boolean excludedByPair(int pathLen, int j) {
+        int[] sws = Arrays.copyOf(pathSwitch, pathLen + 1);
+        sws[pathLen] = currentSwitch;
+        BigFraction[] y = new BigFraction[pathLen + 1];
+        Arrays.fill(y, BigFraction.ZERO);
+        y[j] = BigFraction.ONE;
+        y[pathLen] = pairRatio;
+        int[] dc = dontCare.stream().mapToInt(Integer::intValue).toArray();
+        return pieces.identity(sws, y, dc);
+    }
+
+    private int currentSwitch;
+
+    /**
+     * A direction for the path extended by sg·r from the path's witness w, without an LP: w + λ·sg·r̂ for a few
+     * λ (small when r·w = 0, just past the flip point when r·w has the wrong sign), verified exactly on every
+     * row of the path. Null when none verifies.
+     */
+    private double[] nudge(int m, double[] w, TreeMap<Integer, BigFraction> row, int sg) {
+        int[] idx = pathIdx[m - 1];
+        double[] val = pathVal[m - 1];
+        double rw = 0, wmax = 0;
+        for (int k = 0; k < idx.length; k++) rw += val[k] * w[idx[k]];
+        for (double x : w) wmax = Math.max(wmax, Math.abs(x));
+        double[] lambdas = sg * rw >= 0
+                ? new double[] {wmax * 0x1p-10, wmax * 0x1p-30, wmax * 0x1p-50}
+                : new double[] {2 * Math.abs(rw), 8 * Math.abs(rw)};
+        for (double lambda : lambdas) {
+            if (!(lambda > 0) || !Double.isFinite(lambda)) continue;
+            double[] d = w.clone();
+            for (int k = 0; k < idx.length; k++) d[idx[k]] += lambda * sg * val[k];
+            boolean ok = true;
+            for (int j = 0; j < m && ok; j++) ok = pieces.signOfDot(pathExact.get(j), d) == (int) signs[j];
+            if (ok) return d;
+        }
+        return null;
     }
 
     /** What the tests of one path found: a verified direction, an exclusion proof, or neither. */
