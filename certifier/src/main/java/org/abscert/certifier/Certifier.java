@@ -146,6 +146,8 @@ public final class Certifier {
                     return new ClarkeSet(k, false, List.of(), List.of(), null, false,
                             "a value is not finite (" + x + ") in double at this point: nothing is enumerated");
         ErrorModel errors = ErrorModel.of(anf.forward);
+        // the repair first: it is cheap, and a long enumeration must not starve it of its deadline
+        Repair repair = Repair.at(anf, workCap * 200, deadline);
         Likq likq = anf.active.length == 0 ? null : Likq.test(anf, Grouping.at(anf), deadline);
         Enumeration.Result e;
         if (anf.active.length == 0) {
@@ -154,7 +156,6 @@ public final class Certifier {
         } else {
             e = Enumeration.run(anf, workCap, deadline, null, likq != null && likq.holds(), errors.ownError());
         }
-        Repair repair = Repair.at(anf, workCap * 200, deadline);
         if (e.nonFinite() || !finite(repair.gradient()))
             return new ClarkeSet(k, false, List.of(), List.of(), null, false,
                     "a piece's gradient overflows in double at this point: nothing is listed");

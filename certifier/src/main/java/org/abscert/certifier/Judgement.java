@@ -7,6 +7,7 @@ import org.abscert.certifier.anf.Program;
 import org.abscert.certifier.anf.Sweeps;
 import org.abscert.certifier.clarke.Enumeration;
 import org.abscert.certifier.clarke.Hull;
+import org.abscert.certifier.clarke.Zonotope;
 import org.abscert.certifier.conditions.Grouping;
 import org.abscert.certifier.conditions.Likq;
 import org.abscert.certifier.repair.Repair;
@@ -160,6 +161,8 @@ final class Judgement {
         if (rep.certified() && close(cand.gradient(), rep.gradient()))
             return result(Verdict.CERTIFIED, Reason.ENUMERATION, "the candidate equals, within the rounding allowance, the limiting gradient of the lexicographic piece (realized in exact arithmetic, THEORY.md §9); Euclidean distance "
                     + fmt(dist(cand.gradient(), rep.gradient())), dist(cand.gradient(), rep.gradient()), List.of(), false);
+        Result z = zonotope(a);
+        if (z != null) return z;
         Enumeration.Result e = ctx.enumeration(gs -> hullAffordable(gs.size()) && Hull.distance(gs, cand.gradient(), a).upper() <= 1);
         if (e.nonFinite())
             return result(Verdict.UNDECIDED, Reason.NOT_FINITE, "some piece's gradient overflows in double at this point", Double.NaN, List.of(), true);
@@ -202,6 +205,27 @@ final class Judgement {
         }
         return result(Verdict.UNDECIDED, Reason.WORK_CAP, "the enumeration stopped (" + e.stop() + ") after " + where
                 + "; the candidate is not in the hull of the realized pieces", Double.NaN, List.of(), numerical);
+    }
+
+    /**
+     * No active switch feeds another: the completions' gradients span a zonotope (one LP instead of 2^|α|
+     * pieces). Outside it → REFUTED; inside it with LIKQ proven (every completion realizable) → CERTIFIED.
+     */
+    private Result zonotope(double[] a) {
+        if (anf.active.length < 2 || !Zonotope.applies(anf)) return null;
+        var p = anf.program;
+        long sweepCost = Math.max(1, p.cumulativeFlops[p.nNodes - 1] / 100_000);
+        Zonotope z = Zonotope.of(anf, cand.gradient(), a, ctx.errors().ownError(), ctx.workCap() / sweepCost);
+        if (z == null) return null;
+        String what = "the gradients of all 2^" + anf.active.length + " completions span a zonotope (no active switch feeds another, so g(σ̃) is affine in σ̃)";
+        if (z.lower() > REFUTE_MARGIN)
+            return result(Verdict.REFUTED, Reason.OUTSIDE_CLARKE, what + " containing ∂f; the candidate is outside it: distance at least " + fmt(z.lower())
+                    + " in units of the rounding allowance by a separating direction checked with its rounding, beyond the margin " + fmt(REFUTE_MARGIN)
+                    + "; Euclidean " + fmt(z.euclidean()), z.euclidean(), List.of(), !anf.exact());
+        if (z.upper() <= 1 && anf.exact() && ctx.likq().holds())
+            return result(Verdict.CERTIFIED, Reason.ENUMERATION, what + ", and LIKQ holds (" + ctx.likq().how() + "), so every completion is realizable and the zonotope is ∂f;"
+                    + " the candidate is in it within the rounding allowance (Euclidean " + fmt(z.euclidean()) + ")", z.euclidean(), List.of(), false);
+        return null;
     }
 
     private double[] allowance() {

@@ -63,6 +63,8 @@ final class PointContext {
         return r;
     }
 
+    long workCap() { return workCap; }
+
     /** The rounding-error model at this point. */
     ErrorModel errors() {
         if (errors == null) errors = ErrorModel.of(anf.forward);

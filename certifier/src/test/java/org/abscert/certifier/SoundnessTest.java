@@ -193,4 +193,42 @@ class SoundnessTest {
         assertTrue(System.nanoTime() - t0 < 20_000_000_000L, "ends");
         assertNotEquals(Verdict.CERTIFIED, r.verdict(), () -> show(r));
     }
+
+    /**
+     * 40 independent |x_i| at 0 and, separately, 40 cyclic |x_i − x_(i+1)|: no active switch feeds another, so
+     * the completions span a zonotope and one LP decides what 2^40 pieces could not.
+     */
+    @Test
+    void zonotopesAreDecidedWithoutEnumeration() {
+        var b = ProcedureBuilder.named("abs40");
+        String x = b.parameter("x", 40);
+        Procedure p = b.build(b.sum(b.abs(x)));
+        double[] inside = new double[40], outside = new double[40];
+        for (int i = 0; i < 40; i++) {
+            inside[i] = (i % 3 - 1) * 0.75;
+            outside[i] = inside[i];
+        }
+        outside[17] = 1.5;
+        Certifier capped = Certifier.builder().workCap(2_000).build();
+        Result in = capped.certify(p, point(p, new double[40]), Candidate.given(inside));
+        assertEquals(Verdict.CERTIFIED, in.verdict(), () -> show(in));
+        Result out = capped.certify(p, point(p, new double[40]), Candidate.given(outside));
+        assertEquals(Verdict.REFUTED, out.verdict(), () -> show(out));
+        // cyclic: every gradient has components summing to 0, so (1, 1, …) is outside although each |g_i| ≤ 2 allows it
+        // cyclic: every gradient has components summing to 0, so (1, 1, …) is outside although each |g_i| ≤ 2 allows it
+        var c2 = ProcedureBuilder.named("cyclic");
+        String z = c2.parameter("z", 40);
+        String m = c2.data("M", 40, 40);
+        Procedure q = c2.build(c2.sum(c2.abs(c2.matmul(m, z))));
+        double[] mat = new double[1600];
+        for (int i = 0; i < 40; i++) {
+            mat[i * 40 + i] = 1;
+            mat[i * 40 + (i + 1) % 40] = -1;
+        }
+        Point at = point(q, new double[40], Map.of("M", new Tensor(Shape.of(40, 40), mat)));
+        double[] ones = new double[40];
+        Arrays.fill(ones, 1);
+        Result cyc = capped.certify(q, at, Candidate.given(ones));
+        assertEquals(Verdict.REFUTED, cyc.verdict(), () -> show(cyc));
+    }
 }

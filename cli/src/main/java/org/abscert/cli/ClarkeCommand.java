@@ -65,7 +65,7 @@ final class ClarkeCommand implements Callable<Integer> {
             for (double[] g : set.undetermined()) s.append("  ").append(Output.vector(g, 8)).append('\n');
         }
         if (set.repair() != null)
-            s.append(set.repairCertified() ? "repaired Clarke gradient: " : "gradient of a lexicographic piece (NOT certified: no exact rows): ")
+            s.append(set.repairCertified() ? "repaired Clarke gradient: " : "gradient of a lexicographic piece (NOT certified: an active switch is not polynomial, or the exact work ran out): ")
                     .append(Output.vector(set.repair(), 8)).append('\n');
         return s.toString();
     }
