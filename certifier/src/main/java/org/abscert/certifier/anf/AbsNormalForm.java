@@ -19,8 +19,14 @@ public final class AbsNormalForm {
     public final Forward forward;
     /** Exact signature, in {−1, 0, 1} per switch. */
     public final int[] sigma;
-    /** Active switches (σ_i = 0), ascending. */
+    /**
+     * Active switches (σ_i = 0), ascending, without the {@linkplain #constantZeros constant zeros}: a max-pool
+     * switch whose window cells up to its step are all locally constant (dead ReLU outputs, data) is zero on a
+     * whole neighbourhood, so neither the Clarke set nor any AD result depends on its slope.
+     */
     public final int[] active;
+    /** Switches with σ_i = 0 left out of {@link #active} because they vanish identically near the point. */
+    public final int constantZeros;
     /** Switches whose sign needed exact rational arithmetic. */
     public final int exactlyRecomputed;
     /** Switches taken as active because their bound could not separate them from zero and no exact value exists. */
@@ -32,12 +38,34 @@ public final class AbsNormalForm {
         this.sigma = sigma;
         this.exactlyRecomputed = exactly;
         this.numericalSwitches = numerical;
-        int n = 0;
-        for (int s : sigma) if (s == 0) n++;
-        int[] a = new int[n];
-        n = 0;
-        for (int i = 0; i < sigma.length; i++) if (sigma[i] == 0) a[n++] = i;
-        this.active = a;
+        int n = 0, constant = 0;
+        int[] a = new int[sigma.length];
+        for (int i = 0; i < sigma.length; i++) {
+            if (sigma[i] != 0) continue;
+            if (constantZero(program, sigma, i)) constant++;
+            else a[n++] = i;
+        }
+        this.active = Arrays.copyOf(a, n);
+        this.constantZeros = constant;
+    }
+
+    /**
+     * Whether max-pool switch {@code sw} (m_{k−1} − e_k, zero here) vanishes on a neighbourhood: every cell
+     * 0…k of its window is locally constant — a data element, or the output of a ReLU whose argument is
+     * strictly negative (σ = −1). Ties among dead cells are then don't-care at no cost.
+     */
+    private static boolean constantZero(Program p, int[] sigma, int sw) {
+        int n = p.switchNode[sw];
+        if (p.op[n] != org.abscert.spi.ir.Op.MAX_POOL2D) return false;
+        int e = p.switchElement(sw), k = p.poolStep(sw);
+        int in = p.args[n][0];
+        if (p.deps[in].isEmpty()) return true;
+        int src = p.nodeOfSlot(in);
+        if (src < 0 || p.op[src] != org.abscert.spi.ir.Op.RELU) return false;
+        int[] cells = p.window[n].inside(e % p.window[n].positions());
+        int base = p.poolPlaneBase(n, e);
+        for (int q = 0; q <= k; q++) if (sigma[p.switchOffset[src] + base + cells[q]] != -1) return false;
+        return true;
     }
 
     /** Evaluates the procedure at the point and decides the signature. */
@@ -49,8 +77,15 @@ public final class AbsNormalForm {
         int exactly = 0, numerical = 0;
         for (int i = 0; i < sigma.length; i++) {
             double z = f.z[i];
-            if (Math.abs(z) > f.zr[i]) {
+            if (!Double.isFinite(z) || !Double.isFinite(f.zr[i])) {
+                // NaN or overflow: nothing exact can be said of this switch (the verdict will be NOT_FINITE)
+                sigma[i] = 0;
+                numerical++;
+            } else if (Math.abs(z) > f.zr[i]) {
                 sigma[i] = z > 0 ? 1 : -1;
+            } else if (z == 0 && f.zr[i] == 0) {
+                // a zero computed without any error (e.g. a tie between two exactly known cells) is exact
+                exactly++;
             } else if (p.switchExact(i)) {
                 if (exact == null) exact = new LazyExact(p, f.v);
                 sigma[i] = exact.sign(i);
@@ -67,7 +102,19 @@ public final class AbsNormalForm {
     public boolean exact() { return numericalSwitches == 0; }
 
     /** Slopes σ off α and {@code fill} on α. */
-    public double[] slopes(double fill) { return Sweeps.slopes(sigma, fill); }
+    public double[] slopes(double fill) {
+        double[] t = Sweeps.slopes(sigma, fill);
+        // constant zeros are outside α: any slope gives the same sweeps, so they never stay undecided (NaN)
+        if (constantZeros > 0 && Double.isNaN(fill)) {
+            int k = 0;
+            for (int i = 0; i < sigma.length; i++) {
+                if (sigma[i] != 0) continue;
+                if (k < active.length && active[k] == i) k++;
+                else t[i] = 1;
+            }
+        }
+        return t;
+    }
 
     /** g(σ̃) for a full completion (slopes ±1 on α, σ elsewhere). */
     public double[] gradient(double[] t) { return Sweeps.gradient(forward, t); }

@@ -1,7 +1,5 @@
 package org.abscert.certifier.clarke;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -65,17 +63,7 @@ public final class Enumeration {
     }
 
     static {
-        // ojAlgo announces its hardware-profile guess on System.out when OjAlgoUtils first loads, which would
-        // corrupt a JSON document on standard output; load it once here with standard output held back.
-        PrintStream out = System.out;
-        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-        try {
-            Class.forName("org.ojalgo.OjAlgoUtils", true, Enumeration.class.getClassLoader());
-        } catch (ClassNotFoundException e) {
-            throw new ExceptionInInitializerError(e);
-        } finally {
-            System.setOut(out);
-        }
+        Solver.load();
     }
 
     /** Doubles of gradients kept at most (160 MB). */

@@ -23,6 +23,10 @@ import org.ojalgo.optimisation.Variable;
  * @param euclidean Euclidean distance to that point
  */
 public record Zonotope(double upper, double lower, double euclidean) {
+    static {
+        Solver.load();
+    }
+
     /** Largest |α|·n for which the LP is posed. */
     static final long MAX_SIZE = 4_000_000L;
     private static final double U = 0x1p-53;
