@@ -24,7 +24,17 @@ public record Grouping(boolean grouped, boolean singletons, Map<Long, int[]> gro
     /** Runs the test on the active switches of a point. */
     public static Grouping at(AbsNormalForm anf) {
         Program p = anf.program;
-        PrivateParameters pp = PrivateParameters.of(p);
+        long kinks = 0;
+        for (int i = 0; i < p.nNodes; i++) if (p.op[i].isKink()) kinks++;
+        // the same bounds as the static analysis: the search compares kink nodes with every node, recursively
+        if (kinks * p.nNodes > org.abscert.certifier.analysis.StaticAnalysis.MAX_PAIR_CHECKS)
+            return fail("not analysed: " + kinks + " kink nodes × " + p.nNodes + " nodes exceed the private-parameter search's budget");
+        PrivateParameters pp;
+        try {
+            pp = PrivateParameters.of(p);
+        } catch (StackOverflowError e) {
+            return fail("not analysed: a chain of linear nodes in front of a kink is too long for the private-parameter search");
+        }
         boolean[] nodeActive = new boolean[p.nNodes];
         for (int sw : anf.active) nodeActive[p.switchNode[sw]] = true;
         Map<Long, List<Integer>> groups = new LinkedHashMap<>();
