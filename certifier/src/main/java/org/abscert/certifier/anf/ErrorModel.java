@@ -118,17 +118,16 @@ public final class ErrorModel {
                     a += p.size[p.args[i][0]] / rows + rows + 4;
                 }
                 case EXP, LOG, TANH, SIGMOID, SOFTPLUS -> e += 8;
-                case CONV2D -> {
-                    // a sum of C/g·kh·kw products forward; the weight gradient sums over N·H'·W' positions
-                    int terms = p.shape[p.args[i][1]].dim(1) * p.window[i].taps() + 1;
-                    e += 1;
-                    a += terms + (long) p.size[slot] / p.shape[p.args[i][1]].dim(0) + p.window[i].taps();
-                }
-                case MAX_POOL2D, RESHAPE, FLATTEN -> e += 2;
-                case AVG_POOL2D -> { e += 2; a += p.window[i].taps(); }
-                case GLOBAL_AVG_POOL2D -> { e += 2; a += p.size[p.args[i][0]] / p.size[slot]; }
                 case BATCH_NORM, BATCH_NORM_EVAL -> { e += 16; a += 2L * p.size[p.args[i][0]] / p.shape[p.args[i][0]].dim(1) + 4; }
-                case ADD, SUB, MUL, NEG, SCALE, SQUARE, ABS, RELU, LEAKY_RELU, MAX, MIN, HARDTANH -> e += 2;
+                case ADD, SUB, MUL, NEG, SCALE, SQUARE, ABS, RELU, LEAKY_RELU, MAX, MIN, HARDTANH, MAX_POOL2D -> e += 2;
+                case RESHAPE, FLATTEN -> { }
+                case CONV2D -> {
+                    // forward: C/g·kh·kw products per output; reverse: a weight sums over batch and positions
+                    int out = p.shape[p.args[i][1]].dim(0);
+                    e += 1;
+                    a += p.size[p.args[i][1]] / out + p.size[slot] / out + 1;
+                }
+                case AVG_POOL2D, GLOBAL_AVG_POOL2D -> { e += 2; a += p.size[p.args[i][0]] / Math.max(1, p.size[slot]) + 1; }
                 default -> {
                     // an op without a specific count: every argument element may enter every output element
                     e += 8;
@@ -245,11 +244,30 @@ public final class ErrorModel {
                     }
                 }
             }
-            case ADD, SUB, NEG, SCALE, SUM, MEAN, ABS, RELU, LEAKY_RELU, MAX, MIN, HARDTANH -> {
-                // constant partials (kinks: fixed by the slopes)
+            case ADD, SUB, NEG, SCALE, SUM, MEAN, ABS, RELU, LEAKY_RELU, MAX, MIN, HARDTANH, MAX_POOL2D, AVG_POOL2D,
+                 GLOBAL_AVG_POOL2D, RESHAPE, FLATTEN -> {
+                // constant partials (kinks and pooling: fixed by the slopes)
             }
-            case CONV2D, MAX_POOL2D, AVG_POOL2D, GLOBAL_AVG_POOL2D, RESHAPE, FLATTEN, BATCH_NORM, BATCH_NORM_EVAL ->
-                    CnnOps.inject(f, i, g, adj);
+            case CONV2D -> {
+                // bilinear like a product: the partial by the weights is the input (error r_in), and the reverse;
+                // the conv's own |partial| sweep with one argument's values replaced by its error bounds gives both
+                double[] ga0 = new double[g.length];
+                for (int e = 0; e < g.length; e++) ga0[e] = Math.abs(g[e]);
+                for (int side = 0; side < 2; side++) {
+                    double[] err = side == 0 ? ra : rb;
+                    int other = as[1 - side];
+                    if (err == null || p.deps[other].isEmpty()) continue;
+                    double[][] vals = f.magnitudes().clone();
+                    vals[as[side]] = err;
+                    double[][] tmp = new double[p.nSlots][];
+                    Sweeps.back(f, vals, i, ga0, null, tmp, true);
+                    if (tmp[other] != null) {
+                        double[] dst = buf(p, adj, other);
+                        for (int e = 0; e < dst.length; e++) dst[e] += tmp[other][e];
+                    }
+                }
+            }
+            case BATCH_NORM, BATCH_NORM_EVAL -> CnnOps.inject(f, i, g, adj);
             default -> {
                 // an op whose partials depend on its inputs in a way not modelled here: nothing can be bounded
                 if (ga != null) java.util.Arrays.fill(ga, Double.POSITIVE_INFINITY);

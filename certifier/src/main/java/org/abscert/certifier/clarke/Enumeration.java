@@ -107,7 +107,7 @@ public final class Enumeration {
         this.enough = enough;
         this.allRealizable = allRealizable;
         this.dedupScale = dedupScale;
-        int k = Math.min(anf.active.length, MAX_DEPTH);
+        int k = Math.min(anf.active.length, MAX_DEPTH + 1);
         this.pieces = anf.exact() ? new Pieces(anf.program, anf.forward.v, anf.sigma, budget, deadline) : null;
         this.maxGradients = (int) Math.max(16, MEMORY_DOUBLES / Math.max(1, anf.program.parameterSize));
         pathSwitch = new int[k];
@@ -130,7 +130,7 @@ public final class Enumeration {
     public static Result run(AbsNormalForm anf, long workCap, long deadline, Predicate<List<double[]>> enough,
                              boolean allRealizable, double[] dedupScale) {
         Enumeration e = new Enumeration(anf, workCap, deadline, enough, allRealizable, dedupScale);
-        if (anf.active.length > MAX_DEPTH) {
+        if (anf.active.length > MAX_DEPTH && (e.pieces == null || allRealizable)) {
             e.stopped = true;
             e.stop = anf.active.length + " active switches: deeper than the enumeration goes (" + MAX_DEPTH + ")";
         } else {
@@ -193,14 +193,28 @@ public final class Enumeration {
         }
         TreeMap<Integer, BigFraction> row = pieces.row(sw);
         if (row.isEmpty()) {
-            // an exactly zero row: don't care, g(σ̃) does not depend on this sign
-            t[sw] = 1;
-            pieces.tilde()[sw] = 1;
-            dontCare.add(sw);
-            visit(depth + 1, pathLen, t, realizedSoFar, witness);
-            dontCare.remove(dontCare.size() - 1);
-            t[sw] = 0;
-            pieces.tilde()[sw] = 0;
+            // a run of exactly zero rows: don't care, g(σ̃) does not depend on these signs; taken in a loop, so
+            // that thousands of them (pooling ties over dead cells) cost no recursion
+            int end = depth;
+            while (true) {
+                int s = active[end];
+                t[s] = 1;
+                pieces.tilde()[s] = 1;
+                dontCare.add(s);
+                end++;
+                if (end == active.length || !spend(0) || !pieces.row(active[end]).isEmpty()) break;
+            }
+            visit(end, pathLen, t, realizedSoFar, witness);
+            for (int q = end - 1; q >= depth; q--) {
+                t[active[q]] = 0;
+                pieces.tilde()[active[q]] = 0;
+                dontCare.remove(dontCare.size() - 1);
+            }
+            return;
+        }
+        if (pathLen >= MAX_DEPTH) {
+            stopped = true;
+            stop = "more than " + MAX_DEPTH + " active switches with non-zero rows: deeper than the enumeration goes";
             return;
         }
         int nnz = row.size();

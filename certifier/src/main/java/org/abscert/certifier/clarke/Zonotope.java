@@ -36,7 +36,11 @@ public record Zonotope(double upper, double lower, double euclidean) {
         Program p = anf.program;
         if (anf.active.length == 0) return false;
         boolean[] activeNode = new boolean[p.nNodes];
-        for (int sw : anf.active) activeNode[p.switchNode[sw]] = true;
+        for (int sw : anf.active) {
+            // a max-pool fold chains its own switches (m_k = max(m_(k−1), e_k)): not affine in them
+            if (p.op[p.switchNode[sw]] == org.abscert.spi.ir.Op.MAX_POOL2D) return false;
+            activeNode[p.switchNode[sw]] = true;
+        }
         boolean[] up = new boolean[p.nSlots];
         for (int i = 0; i < p.nNodes; i++) {
             boolean dep = false;

@@ -268,7 +268,7 @@ public final class Pieces {
                     sum += d[a];
                 }
                 d[p.slotOfNode(i)] = switch (p.op[i]) {
-                    case MUL, MATMUL -> Math.min(sum, Long.MAX_VALUE / 4);
+                    case MUL, MATMUL, CONV2D -> Math.min(sum, Long.MAX_VALUE / 4);
                     case SQUARE -> Math.min(2 * m, Long.MAX_VALUE / 4);
                     case MSE -> Math.min(2 * m, Long.MAX_VALUE / 4);
                     default -> p.op[i].exact() || p.op[i].isKink() ? m : Long.MAX_VALUE / 4;
