@@ -231,4 +231,31 @@ class SoundnessTest {
         Result cyc = capped.certify(q, at, Candidate.given(ones));
         assertEquals(Verdict.REFUTED, cyc.verdict(), () -> show(cyc));
     }
+
+    /**
+     * max_pool2d over a 64×64 plane whose cells all equal one bias: 3 072 pooling ties, every row exactly zero
+     * (the cells have identical derivatives, THEORY.md §11 (a)), so the gradient is unique, 1 024, and the ties
+     * must cost nothing — far more of them than the enumeration could branch on.
+     */
+    @Test
+    void thousandsOfTiesWithZeroRowsCostNothing() throws org.abscert.spi.InvalidInputException {
+        Procedure p = org.abscert.spi.json.ProcedureJson.parse("ties.json", """
+                {"format": "abscert/procedure@1", "name": "flat-pool",
+                 "parameters": [{"name": "b", "shape": [1]}], "data": [{"name": "X", "shape": [1, 1, 64, 64]}],
+                 "nodes": [{"id": "h", "op": "add", "args": ["X", "b"]},
+                           {"id": "m", "op": "max_pool2d", "args": ["h"], "kernel": [2, 2]},
+                           {"id": "y", "op": "sum", "args": ["m"]}],
+                 "output": "y"}""");
+        Point at = point(p, new double[] {0.5}, Map.of("X", new Tensor(Shape.of(1, 1, 64, 64), new double[4096])));
+        long t0 = System.nanoTime();
+        Result r = cert.certify(p, at, Candidate.given(v(1024)));
+        assertEquals(Verdict.CERTIFIED, r.verdict(), () -> show(r));
+        Result wrong = cert.certify(p, at, Candidate.given(v(1023)));
+        assertEquals(Verdict.REFUTED, wrong.verdict(), () -> show(wrong));
+        ClarkeSet cs = cert.clarke(p, at);
+        assertEquals(3072, cs.kinks().active());
+        assertTrue(cs.complete(), cs.detail());
+        assertEquals(1, cs.limitingGradients().size());
+        assertTrue(System.nanoTime() - t0 < 60_000_000_000L, "bounded");
+    }
 }
