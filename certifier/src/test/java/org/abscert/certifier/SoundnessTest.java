@@ -258,4 +258,26 @@ class SoundnessTest {
         assertEquals(1, cs.limitingGradients().size());
         assertTrue(System.nanoTime() - t0 < 60_000_000_000L, "bounded");
     }
+
+    /**
+     * The allowance is a rounding bound, not a tolerance: at a smooth point of relu(3x) + x² (gradient 5 at
+     * x = 1), a float64 candidate a few ulps off is certified, one 10⁻¹² off — about a thousand times float64's
+     * rounding here — is refuted; a float32 candidate 10⁻⁶ off is within float32's rounding.
+     */
+    @Test
+    void theAllowanceIsARoundingBound() {
+        var b = ProcedureBuilder.named("smooth");
+        String x = b.parameter("x", 1);
+        Procedure p = b.build(b.sum(b.add(b.relu(b.scale(x, 3)), b.square(x))));
+        Point at = point(p, 1);
+        assertEquals(Verdict.CERTIFIED, cert.certify(p, at, Candidate.given(v(Math.nextUp(Math.nextUp(5.0))))).verdict());
+        Result off = cert.certify(p, at, Candidate.given(v(5 + 1e-12)));
+        assertEquals(Verdict.REFUTED, off.verdict(), () -> show(off));
+        Candidate f32 = new Candidate("f32", v(5 + 1e-6), org.abscert.spi.Precision.FLOAT32, java.util.Optional.empty(), java.util.Optional.empty());
+        Result r32 = cert.certify(p, at, f32);
+        assertEquals(Verdict.CERTIFIED, r32.verdict(), () -> show(r32));
+        Candidate f32off = new Candidate("f32", v(5 + 1e-3), org.abscert.spi.Precision.FLOAT32, java.util.Optional.empty(), java.util.Optional.empty());
+        Result r32off = cert.certify(p, at, f32off);
+        assertEquals(Verdict.REFUTED, r32off.verdict(), () -> show(r32off));
+    }
 }

@@ -46,8 +46,9 @@ public final class ErrorModel {
         this.f = f;
         this.chain = chain(f.program);
         double[] t = Sweeps.slopes(new int[f.program.switchCount], Double.NaN);
-        this.terms = Sweeps.magnitude(f, t);
-        this.partialErrors = partialErrors(f, t);
+        double[][] both = sweeps(f, t);
+        this.terms = both[0];
+        this.partialErrors = both[1];
     }
 
     /** The model at a point (one extra reverse sweep with |partials|). */
@@ -142,11 +143,12 @@ public final class ErrorModel {
     }
 
     /**
-     * D_k: errors of partials evaluated at computed values, propagated to the parameters. A first reverse
+     * S_k and D_k in one pass: the terms, and the errors of partials evaluated at computed values, propagated to
+     * the parameters. A first reverse
      * sweep with |partials| (B) gives the adjoint bound at every node; wherever a partial depends on a value
      * with forward error r, B·Δpartial is injected into a second sweep (D), which propagates it with |partials|.
      */
-    private static double[] partialErrors(Forward f, double[] t) {
+    private static double[][] sweeps(Forward f, double[] t) {
         Program p = f.program;
         double[][] mags = f.magnitudes();
         double[][] adjB = new double[p.nSlots][], adjD = new double[p.nSlots][];
@@ -162,10 +164,13 @@ public final class ErrorModel {
             }
             if (gd != null) Sweeps.back(f, mags, i, gd, t, adjD, true);
         }
-        double[] d = new double[p.parameterSize];
-        for (int s = 0; s < p.nParams; s++)
+        // the B sweep is the sweep with |partials| of Sweeps.magnitude: its parameter adjoints are the terms
+        double[] b = new double[p.parameterSize], d = new double[p.parameterSize];
+        for (int s = 0; s < p.nParams; s++) {
+            if (adjB[s] != null) System.arraycopy(adjB[s], 0, b, p.paramOffset[s], p.size[s]);
             if (adjD[s] != null) System.arraycopy(adjD[s], 0, d, p.paramOffset[s], p.size[s]);
-        return d;
+        }
+        return new double[][] {b, d};
     }
 
     private static double[] buf(Program p, double[][] adj, int slot) {
