@@ -416,7 +416,24 @@ final class Judgement {
 
     static String fmt(double x) { return String.format(java.util.Locale.ROOT, "%.3g", x); }
 
+    /**
+     * Largest allowance, as a multiple of max(1, the candidate's size), for which a comparison within the
+     * allowance is a certificate. The allowance bounds rounding by sums of |terms|, which nests of max and abs
+     * at active switches overstate by factors up to 2^depth; an allowance that large certifies nothing, so the
+     * answer is then UNDECIDED.
+     */
+    static final double COARSEST = 1e3;
+
     private Result result(Verdict v, Reason r, String detail, double distance, List<double[]> witnesses, boolean numerical) {
+        if (v == Verdict.CERTIFIED && r != Reason.TRUSTED_ARITHMETIC) {
+            double size = 1, widest = 0;
+            for (double x : cand.gradient()) size = Math.max(size, Math.abs(x));
+            for (double a : allowance()) widest = Math.max(widest, a);
+            if (!(widest <= COARSEST * size))
+                return result(Verdict.UNDECIDED, Reason.NUMERICAL, "within the rounding allowance, but the allowance (up to " + fmt(widest)
+                        + ") exceeds " + fmt(COARSEST) + " times max(1, the candidate's size): the error model is too coarse here to certify ("
+                        + detail + ")", distance, witnesses, true);
+        }
         String d = notes.length() == 0 ? detail : detail + "; " + notes;
         return new Result(cand.source(), v, r, d, distance, cand.gradient(), witnesses, spurious, numerical);
     }
