@@ -21,6 +21,9 @@ import org.abscert.spi.Precision;
 final class BackendChoice {
     private BackendChoice() {}
 
+    /** The {@code --dtype} values, for option labels. */
+    static final String DTYPES = "float32|float64|bfloat16|float16";
+
     /** Parses {@code --dtype}; an unknown name is bad usage (exit 2). */
     static Precision precision(String name) throws BackendException {
         try {

@@ -76,6 +76,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the initialisation (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--model", paramLabel = "M", defaultValue = "all",
+            description = "Which rows to measure: mlp, cnn (LeNet-5-style network, float32) or all (default: ${DEFAULT-VALUE}).")
+    String model;
+
     @Mixin FormatOption format;
 
     /** One timed measurement. */
@@ -87,7 +91,10 @@ final class BenchCommand implements Callable<Integer> {
         if (reps < 1 || warm < 0) throw new BackendException("--repetitions must be at least 1 and --warmup at least 0");
         if (kinks < 1 || kinks > WIDTHS[1])
             throw new BackendException("--kinks must be between 1 and " + WIDTHS[1] + ", got " + kinks);
+        if (!List.of("mlp", "cnn", "all").contains(model))
+            throw new BackendException("--model must be mlp, cnn or all, got '" + model + "'");
         Backend tape = Backends.get("tape");
+        if (model.equals("cnn")) return cnn(tape, warm, reps);
         Precision p64 = Precision.FLOAT64;
         // (a) is the per-step check of a training loop: the opt-in fast path, which rests on the static
         // certificate and the trace instead of recomputing the gradient; (b) and (c) use the full judge
@@ -153,6 +160,36 @@ final class BenchCommand implements Callable<Integer> {
             }
             return root;
         }, () -> "bench: " + model + "; tape float64; median of " + reps + " after " + warm + " warm-up\n" + table(rows));
+        if (this.model.equals("all")) return cnn(tape, warm, reps);
+        return Main.EXIT_CERTIFIED;
+    }
+
+    /** LeNet-5-style rows: 28×28 images, batch 32, float32 (see {@link CnnBench}). */
+    private int cnn(Backend tape, int warm, int reps) throws BackendException {
+        CnnBench.Measured m = CnnBench.measure(tape, warm, reps, seed);
+        List<Row> rows = new ArrayList<>();
+        for (CnnBench.Line l : m.lines()) rows.add(new Row(l.key(), l.what(), l.millis(), l.millis() / m.lines().get(0).millis(), l.target(), l.outcome()));
+        format.print(() -> {
+            ObjectNode root = Output.object();
+            root.put("model", m.model());
+            root.put("backend", tape.name());
+            root.put("precision", Precision.FLOAT32.label());
+            root.put("warmup", warm);
+            root.put("repetitions", reps);
+            root.put("reluKinks", m.reluKinks());
+            root.put("poolingTies", m.poolTies());
+            ArrayNode arr = root.putArray("rows");
+            for (Row r : rows) {
+                ObjectNode o = arr.addObject();
+                o.put("key", r.key());
+                o.put("measure", r.what());
+                Output.put(o, "medianMillis", r.millis());
+                Output.put(o, "ratio", r.ratio());
+                o.put("target", r.target());
+                o.put("outcome", r.outcome());
+            }
+            return root;
+        }, () -> "bench: " + m.model() + "; tape float32; median of " + reps + " after " + warm + " warm-up\n" + table(rows));
         return Main.EXIT_CERTIFIED;
     }
 

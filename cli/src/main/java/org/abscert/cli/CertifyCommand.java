@@ -113,7 +113,7 @@ final class CertifyCommand implements Callable<Integer> {
      * probe found the backend deterministic and agnostic: Theorem 2 relies on one slope per group, and a rule
      * measured once says nothing about a backend that changes it between calls.
      */
-    private static Candidate candidate(Backend b, Procedure procedure, Point point, Precision precision,
+    static Candidate candidate(Backend b, Procedure procedure, Point point, Precision precision,
                                        BackendChoice.ProbeCache probes, List<String> notes) throws BackendException {
         ProbeReport probe = probes.get(b, precision);
         Evaluation e = b.evaluate(procedure, point, precision);

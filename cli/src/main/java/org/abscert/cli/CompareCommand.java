@@ -6,12 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.abscert.certifier.Certifier;
-import org.abscert.certifier.compare.Comparison;
-import org.abscert.certifier.compare.ComparisonReport;
-import org.abscert.certifier.compare.ComparisonReport.BackendInfo;
-import org.abscert.certifier.compare.TrainingExperiment;
+import org.abscert.experiments.Bifurcation;
+import org.abscert.experiments.Comparison;
+import org.abscert.experiments.ComparisonReport;
+import org.abscert.experiments.ComparisonReport.BackendInfo;
+import org.abscert.experiments.TrainingExperiment;
 import org.abscert.cli.report.ConsoleProgress;
 import org.abscert.cli.report.ReportWriter;
 import org.abscert.cli.report.SummaryTable;
@@ -20,9 +22,11 @@ import org.abscert.spi.BackendException;
 import org.abscert.spi.BackendProvider;
 import org.abscert.spi.Backends;
 import org.abscert.spi.InvalidInputException;
+import org.abscert.spi.Precision;
 import org.abscert.spi.data.Dataset;
 import org.abscert.spi.data.Digits;
 import org.abscert.spi.data.FashionMnist;
+import org.abscert.spi.json.Json;
 import org.abscert.tape.TapeBackend;
 import org.abscert.tape.TapeRules;
 import picocli.CommandLine.Command;
@@ -39,7 +43,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = {"Compares the discovered backends at kinks and writes a report (report.html, report.json, CSV).",
                 "Parts: kink rules (probe); THEORY.md §10 vectors and seeded kink-forced nets; an SGD training "
-                        + "experiment on a 128-128 ReLU MLP in float32 and float64; timing as ratios to the tape.",
+                        + "experiment on a 128-128 ReLU MLP in float32 and float64; timing as ratios to the tape; the "
+                        + "relu'(0) bifurcation experiment of Bertoin et al. (NeurIPS 2021) beside their published figures.",
                 "Exit 0 when the report was written (it is a measurement, not a verdict); 2 for bad input."})
 final class CompareCommand implements Callable<Integer> {
 
@@ -59,6 +64,13 @@ final class CompareCommand implements Callable<Integer> {
     /** {@code --quick}: training examples (6 mini-batches of 32), one epoch, and generated kink-forced nets. */
     static final int QUICK_TRAIN = 192, QUICK_NETS = 2;
 
+    /**
+     * Bifurcation defaults, sized so that the default run stays within a few minutes on 2 cores: initialisations,
+     * Fashion-MNIST examples (10 mini-batches of 100), and differing mini-batches certified per row.
+     */
+    static final List<String> DEFAULT_BIFURCATION_BACKENDS = List.of(TapeBackend.NAME, "djl-pytorch");
+    static final int DEFAULT_INITS = 3, DEFAULT_FASHION_EXAMPLES = 1_000, CERTIFY_LIMIT = 5, QUICK_BIFURCATION_EXAMPLES = 300;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Directory for the report (default: ${DEFAULT-VALUE}).",
@@ -76,6 +88,34 @@ final class CompareCommand implements Callable<Integer> {
             description = "Compare only these backends (repeatable; default: every discovered backend).")
     List<String> only = new ArrayList<>();
 
+    @Option(names = "--experiment", paramLabel = "NAME", defaultValue = "all",
+            description = "all (default: parts 1-5) or bifurcation (only the relu'(0) bifurcation experiment, part 5).")
+    String experiment;
+
+    @Option(names = "--inits", paramLabel = "K", defaultValue = "" + DEFAULT_INITS,
+            description = "Bifurcation experiment: random initialisations per network, backend and precision "
+                    + "(default: ${DEFAULT-VALUE}; the published runs used 1000).")
+    int inits;
+
+    @Option(names = "--bifurcation-backend", paramLabel = "NAME",
+            description = "Bifurcation experiment: backends to run it on (repeatable; default: tape and djl-pytorch; "
+                    + "'all': every compared backend — DL4J's 16-bit kernels take minutes per mini-batch on a CPU).")
+    List<String> bifurcationBackends = new ArrayList<>();
+
+    @Option(names = "--bifurcation-dataset", paramLabel = "NAME", defaultValue = "auto",
+            description = "Bifurcation experiment: fashion-mnist, digits, or auto (default: Fashion-MNIST when installed, "
+                    + "the shipped digits otherwise).")
+    String bifurcationDataset;
+
+    @Option(names = "--sweep", description = "Bifurcation experiment: also the published depth (1-6 x 256), width "
+            + "(3 x 16-1024) and batch-size (16-1024) sweeps; takes many times longer.")
+    boolean sweep;
+
+    @Option(names = "--examples", paramLabel = "N",
+            description = "Bifurcation experiment: training examples in its epoch (default: all 1,797 digits, or the "
+                    + "first " + DEFAULT_FASHION_EXAMPLES + " of Fashion-MNIST's 60,000 when it is installed).")
+    Integer examples;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "7",
             description = "Seed of initialization, batch order and generated nets (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -89,6 +129,19 @@ final class CompareCommand implements Callable<Integer> {
         }
         if (choice == DatasetChoice.fashion_mnist && !FashionMnist.installed()) {
             spec.commandLine().getErr().println("abscert compare: " + FashionMnist.DEFAULT_DIR + ": " + FashionMnist.INSTALL_HINT);
+            return Main.EXIT_BAD_INPUT;
+        }
+        if (!experiment.equals("all") && !experiment.equals("bifurcation")) {
+            spec.commandLine().getErr().println("abscert compare: unknown experiment '" + experiment
+                    + "' for --experiment (expected all or bifurcation)");
+            return Main.EXIT_BAD_INPUT;
+        }
+        if (inits <= 0) {
+            spec.commandLine().getErr().println("abscert compare: --inits must be positive, got " + inits);
+            return Main.EXIT_BAD_INPUT;
+        }
+        if (examples != null && examples < (sweep ? 1024 : 100)) {
+            spec.commandLine().getErr().println("abscert compare: --examples must be at least 100 (1024 with --sweep), got " + examples);
             return Main.EXIT_BAD_INPUT;
         }
         Comparison.Options options = options(choice);
@@ -115,21 +168,35 @@ final class CompareCommand implements Callable<Integer> {
         // variants give the contrasts of parts 1-2, and the relu′(0) pair the sensitivity measurement.
         List<Backend> variants = new ArrayList<>();
         Comparison.RulePair pair = null;
+        TapeBackend reluOne = null;
         if (backends.stream().anyMatch(b -> b.name().equals(TapeBackend.NAME))) {
-            TapeBackend reluOne = TapeBackend.builder().name("tape-relu1").rules(TapeRules.relu0(1)).build();
+            reluOne = TapeBackend.builder().name("tape-relu1").rules(TapeRules.relu0(1)).build();
             variants.add(reluOne);
             variants.add(TapeBackend.builder().name("tape-random").randomKinks(seed).build());
+            // the published code's relu'(0)=1: a constant written at the kink, not a chain rule
+            variants.add(TapeBackend.builder().name("tape-constant1").rules(TapeRules.constantAtKink(1)).build());
             pair = new Comparison.RulePair(TapeBackend.builder().rules(TapeRules.PYTORCH).build(), reluOne);
         }
+        List<String> chosen = bifurcationBackends.isEmpty() ? DEFAULT_BIFURCATION_BACKENDS : bifurcationBackends;
+        for (String name : bifurcationBackends)
+            if (!name.equals("all") && backends.stream().noneMatch(b -> b.name().equals(name)))
+                throw new BackendException("--bifurcation-backend: no compared backend named '" + name + "' (compared: "
+                        + String.join(", ", backends.stream().map(Backend::name).toList()) + ")");
+        List<Bifurcation.Subject> subjects = new ArrayList<>();
+        for (Backend b : backends)
+            if (chosen.contains("all") || chosen.contains(b.name()))
+                subjects.add(new Bifurcation.Subject(b, Optional.ofNullable(b.name().equals(TapeBackend.NAME) ? reluOne : null)));
 
         ConsoleProgress progress = ConsoleProgress.onStderr();
-        ComparisonReport report =
-                new Comparison(options, backends, variants, unavailable, pair, Certifier.withDefaults()).run(progress);
+        Certifier certifier = Certifier.withDefaults();
+        Bifurcation bifurcation = new Bifurcation(bifurcationConfig(), subjects, certifier, java.util.Map.of());
+        ComparisonReport report = new Comparison(options, backends, variants, unavailable, pair, certifier)
+                .withBifurcation(bifurcation, experiment.equals("bifurcation")).run(progress);
         List<Path> written;
         try {
             written = ReportWriter.write(report, out);
         } catch (IOException e) {
-            throw new InvalidInputException(out.toString(), "$", "cannot write the report: " + e.getMessage());
+            throw new InvalidInputException(out.toString(), "$", "cannot write the report: " + Json.ioProblem(e));
         }
 
         PrintWriter summary = spec.commandLine().getOut();
@@ -158,12 +225,45 @@ final class CompareCommand implements Callable<Integer> {
         return quick ? o.reduced(1, QUICK_NETS, 1) : o;
     }
 
+    /** Fashion-MNIST when installed (784 inputs, pixel/255), the shipped digits otherwise. */
+    private Bifurcation.Config bifurcationConfig() throws InvalidInputException {
+        Dataset data;
+        String name;
+        boolean fashion = switch (bifurcationDataset) {
+            case "auto" -> FashionMnist.installed();
+            case "fashion-mnist" -> true;
+            case "digits" -> false;
+            default -> throw new InvalidInputException("--bifurcation-dataset", "$", "unknown data set '"
+                    + bifurcationDataset + "' (expected auto, digits or fashion-mnist)");
+        };
+        if (fashion && !FashionMnist.installed())
+            throw new InvalidInputException(FashionMnist.DEFAULT_DIR.toString(), "$", FashionMnist.INSTALL_HINT);
+        if (fashion) {
+            data = FashionMnist.load(FashionMnist.Split.TRAIN, examples == null ? DEFAULT_FASHION_EXAMPLES : examples);
+            name = "fashion-mnist";
+        } else {
+            Dataset all = Digits.load();
+            data = examples == null ? all : TrainingExperiment.first(all, examples);
+            name = "digits";
+        }
+        // --quick (the smoke test): one initialisation over three mini-batches
+        Dataset used = quick ? TrainingExperiment.first(data, sweep ? 1024 : QUICK_BIFURCATION_EXAMPLES) : data;
+        int k = quick ? 1 : inits;
+        List<Bifurcation.Network> networks = sweep ? Bifurcation.Network.sweeps() : List.of(Bifurcation.Network.MAIN);
+        if (networks.stream().anyMatch(n -> n.batch() > used.size()))
+            throw new InvalidInputException(name, "$", "the data set has " + used.size() + " examples, fewer than the largest "
+                    + "mini-batch " + networks.stream().mapToInt(Bifurcation.Network::batch).max().orElse(0));
+        return new Bifurcation.Config(name, used, networks, k, seed, List.of(Precision.values()), CERTIFY_LIMIT, sweep);
+    }
+
     /** Fails early, before minutes of work, when the output directory cannot be created or written. */
     private static void prepareOutput(Path dir) throws InvalidInputException {
+        if (Files.exists(dir) && !Files.isDirectory(dir))
+            throw new InvalidInputException(dir.toString(), "$", "exists and is not a directory (--out names the report's directory)");
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new InvalidInputException(dir.toString(), "$", "cannot create the output directory: " + e.getMessage());
+            throw new InvalidInputException(dir.toString(), "$", "cannot create the output directory: " + Json.ioProblem(e));
         }
         if (!Files.isWritable(dir)) throw new InvalidInputException(dir.toString(), "$", "the output directory is not writable");
     }

@@ -34,7 +34,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "B", description = "Backend name (see 'abscert backends'); default: the highest-ranked one that starts.")
     String backend;
 
-    @Option(names = "--dtype", paramLabel = "float32|float64",
+    @Option(names = "--dtype", paramLabel = BackendChoice.DTYPES,
             description = "Precision to evaluate in (default: float64, or the backend's only precision).")
     String dtype;
 
@@ -49,6 +49,8 @@ final class EvalCommand implements Callable<Integer> {
                 : b.precisions().contains(Precision.FLOAT64) ? Precision.FLOAT64 : b.precisions().iterator().next();
         var why = BackendChoice.missingPrecision(b, precision).or(() -> b.unsupported(procedure));
         if (why.isPresent()) throw new BackendException(why.get());
+        // a value beyond the format's range (above 65504 in float16) is bad input in the point file, not a backend error
+        parsed.point().checkRepresentable(precision, pointOption.file.toString());
         Evaluation e = b.evaluate(procedure, parsed.point(), precision);
 
         List<String> notes = new ArrayList<>();
@@ -58,6 +60,7 @@ final class EvalCommand implements Callable<Integer> {
         int changed = parsed.point().roundingChanges(precision);
         if (changed > 0)
             notes.add(changed + " value(s) changed when rounded to " + precision + "; the backend evaluated the rounded point");
+        notes.addAll(Overflow.notes(procedure, parsed.point(), precision, e));
 
         format.print(() -> json(procedure, b, e, notes, parsed.inexactValues(), changed), () -> text(procedure, b, e, notes));
         return Main.EXIT_CERTIFIED;

@@ -1,7 +1,12 @@
 package org.abscert.cli;
 
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import org.abscert.spi.BackendException;
 import org.abscert.spi.InvalidInputException;
+import org.abscert.spi.ir.Procedure;
+import org.abscert.spi.ir.Shape;
+import org.abscert.spi.json.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,6 +16,13 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "abscert", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Certifies that AD backends return Clarke generalized gradients on abs-smooth models.",
+        footer = {"", "Exit codes: 0 certified (or done), 1 refuted, 3 undecided, 2 bad input or usage.",
+                "", "Limits on input (more is refused: exit 2, naming file and JSON path):",
+                "  files: " + (Json.MAX_FILE_BYTES >> 20) + " MiB, " + Json.MAX_VALUES + " JSON values, nesting "
+                        + Json.MAX_NESTING + ", numbers " + Json.MAX_NUMBER_LENGTH + " characters",
+                "  procedures: " + Procedure.MAX_NODES + " nodes, " + Shape.MAX_ELEMENTS + " elements per tensor, "
+                        + Shape.MAX_ELEMENTS + " switches,",
+                "  " + Procedure.MAX_TOTAL_ELEMENTS + " elements in all tensors (loading stays under 1 GiB of heap)"},
         subcommands = {BackendsCommand.class, EvalCommand.class, CertifyCommand.class, ClarkeCommand.class,
                 AnalyzeCommand.class, ProbeCommand.class, CompareCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
@@ -37,7 +49,12 @@ public final class Main implements Runnable {
             String key = "org.slf4j.simpleLogger.log." + quiet;
             if (System.getProperty(key) == null) System.setProperty(key, "error");
         }
+        // ojAlgo (the certifier's LP solver) prints an eight-line hardware-profile notice on standard output
+        // when it does not recognise the machine, which would corrupt --format json; this is its own switch
+        if (System.getProperty("shut.up.ojAlgo") == null) System.setProperty("shut.up.ojAlgo", "true");
         CommandLine cl = new CommandLine(new Main());
+        // registered before parsing, so every subcommand's file options and PROC go through it
+        cl.registerConverter(Path.class, Main::path);
         cl.setExecutionExceptionHandler(Main::onException);
         cl.setParameterExceptionHandler(Main::onUsageError);
         try {
@@ -68,8 +85,33 @@ public final class Main implements Runnable {
         return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
+    /** {@code abscert} without a command is a usage error: the usage goes to stderr, and the exit code is 2. */
     @Override public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+        spec.commandLine().usage(spec.commandLine().getErr());
+        spec.commandLine().getErr().flush();
+        throw new NoCommand();
+    }
+
+    /** Signals {@link #run()}'s usage error to {@link #onException} without a message of its own. */
+    private static final class NoCommand extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NoCommand() { super(null, null, false, false); }
+    }
+
+    /**
+     * Every file name on the command line: an empty name would silently mean the current directory (so
+     * {@code compare --out ""} would write there), and a name the file system cannot represent is a usage
+     * error, not an internal one.
+     */
+    static Path path(String value) {
+        if (value == null || value.isBlank())
+            throw new CommandLine.TypeConversionException("an empty file name");
+        try {
+            return Path.of(value);
+        } catch (InvalidPathException e) {
+            throw new CommandLine.TypeConversionException("not a valid file name (" + oneLine(e.getReason()) + ")");
+        }
     }
 
     /**
@@ -77,6 +119,7 @@ public final class Main implements Runnable {
      * in one line too (with the exception type) and exit 4.
      */
     private static int onException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        if (e instanceof NoCommand) return EXIT_BAD_INPUT;
         String cmd = parsed.subcommand() == null ? "abscert" : "abscert " + parsed.subcommand().commandSpec().name();
         if (e instanceof InvalidInputException || e instanceof BackendException) {
             cl.getErr().println(cmd + ": " + oneLine(e.getMessage()));

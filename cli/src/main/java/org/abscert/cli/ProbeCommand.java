@@ -1,5 +1,9 @@
 package org.abscert.cli;
 
+import org.abscert.spi.Backends;
+import org.abscert.certifier.probe.PoolTieProbe;
+import java.util.Map;
+import java.util.HashMap;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -37,7 +41,7 @@ final class ProbeCommand implements Callable<Integer> {
             description = "Backend to probe (repeatable); 'all' or no --backend probes every discovered backend.")
     List<String> backends = new ArrayList<>();
 
-    @Option(names = "--dtype", paramLabel = "float32|float64",
+    @Option(names = "--dtype", paramLabel = BackendChoice.DTYPES,
             description = "Probe only this precision (default: every precision the backend offers).")
     String dtype;
 
@@ -58,8 +62,39 @@ final class ProbeCommand implements Callable<Integer> {
                 reports.addAll(KinkRuleProbe.probeAll(b));
             }
         }
-        format.print(() -> json(reports, unavailable), () -> text(reports, unavailable));
+        Map<ProbeReport, PoolTieProbe.PoolTies> pools = new HashMap<>();
+        for (ProbeReport r : reports) pools.put(r, PoolTieProbe.probe(Backends.get(r.backend()), r.precision()));
+        format.print(() -> {
+            ObjectNode root = json(reports, unavailable);
+            ArrayNode arr = (ArrayNode) root.get("backends");
+            for (int i = 0; i < reports.size(); i++) {
+                PoolTieProbe.PoolTies t = pools.get(reports.get(i));
+                ObjectNode o = ((ObjectNode) arr.get(i)).putObject("maxPool2dTies");
+                o.put("rule", t.rule());
+                o.put("absConsistent", t.absConsistent());
+                o.put("deterministic", t.deterministic());
+                ArrayNode notes = o.putArray("notes");
+                t.notes().forEach(notes::add);
+            }
+            return root;
+        }, () -> text(reports, unavailable) + poolText(reports, pools));
         return Main.EXIT_CERTIFIED;
+    }
+
+    /** The max_pool2d tie rule of each backend and precision (PoolTieProbe), as a second table. */
+    static String poolText(List<ProbeReport> reports, Map<ProbeReport, PoolTieProbe.PoolTies> pools) {
+        List<List<String>> rows = new ArrayList<>();
+        for (ProbeReport r : reports) {
+            PoolTieProbe.PoolTies t = pools.get(r);
+            rows.add(List.of(r.backend(), r.precision().label(), t.rule(), t.measured() ? yesNo(t.absConsistent()) : "-",
+                    t.measured() ? yesNo(t.deterministic()) : "-"));
+        }
+        StringBuilder s = new StringBuilder("\n").append(Output.table(List.of("backend", "dtype", "max_pool2d ties",
+                "abs-consistent", "deterministic"), rows));
+        for (ProbeReport r : reports)
+            for (String n : pools.get(r).notes()) s.append(r.backend()).append(" (").append(r.precision().label()).append("): ")
+                    .append(n).append('\n');
+        return s.toString();
     }
 
     /** The probe reports and the backends that could not be probed, (name, reason) each. */
@@ -146,6 +181,13 @@ final class ProbeCommand implements Callable<Integer> {
     private static String num(double v, Precision p) {
         if (Double.isNaN(v)) return "-";
         if (p == Precision.FLOAT32 && Double.isFinite(v) && v != Math.rint(v)) return Float.toString((float) v);
+        if (p.isHalf() && Double.isFinite(v) && v != Math.rint(v)) {
+            // the fewest significant digits that round back to the same 16-bit value
+            for (int digits = 1; digits < 17; digits++) {
+                double d = new java.math.BigDecimal(v).round(new java.math.MathContext(digits)).doubleValue();
+                if (p.round(d) == v) return Output.num(d);
+            }
+        }
         return Output.num(v);
     }
 

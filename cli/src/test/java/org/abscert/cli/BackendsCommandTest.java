@@ -23,9 +23,12 @@ class BackendsCommandTest {
         for (JsonNode b : Json.MAPPER.readTree(r.out()).get("backends")) if (b.get("name").asText().equals("tape")) tape = b;
         assertTrue(tape != null, r.out());
         assertTrue(tape.get("available").asBoolean());
-        assertEquals("[\"float32\",\"float64\"]", tape.get("precisions").toString());
+        assertEquals("[\"float32\",\"float64\",\"bfloat16\",\"float16\"]", tape.get("precisions").toString());
+        assertEquals("{\"float32\":\"float32\",\"float64\":\"float64\",\"bfloat16\":\"float32\",\"float16\":\"float32\"}",
+                tape.get("accumulation").toString());
         CliRun text = CliRun.of("backends");
-        assertTrue(text.out().lines().anyMatch(l -> l.matches("tape +0\\.1\\.0 +float32, float64 +built-in .*")), text.out());
+        assertTrue(text.out().lines().anyMatch(l -> l.matches(
+                "tape +0\\.1\\.0 +float32, float64, bfloat16, float16 +bfloat16, float16: float32 +built-in .*")), text.out());
         assertTrue(text.out().startsWith("name"), text.out());
     }
 
@@ -54,7 +57,7 @@ class BackendsCommandTest {
                 BackendsCommand.start(linkage)));
         java.util.List<String> lines = table.lines().toList();
         assertEquals(4, lines.size(), table);
-        assertTrue(lines.get(1).matches("broken +- +- +FAILED TO START: native library libfoo.so did not load"), table);
+        assertTrue(lines.get(1).matches("broken +- +- +- +FAILED TO START: native library libfoo.so did not load"), table);
         assertTrue(lines.get(2).startsWith("tape "), table);
         assertTrue(lines.get(3).startsWith("linkage ") && lines.get(3).contains("FAILED TO START"), table);
         JsonNode json = BackendsCommand.json(java.util.List.of(BackendsCommand.start(broken))).get("backends").get(0);

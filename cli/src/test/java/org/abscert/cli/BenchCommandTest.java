@@ -19,6 +19,25 @@ class BenchCommandTest {
     }
 
     @Test
+    void cnnRowsReportReluKinksAndPoolingTies() {
+        var r = run("bench", "--model", "cnn", "--repetitions", "1", "--warmup", "0");
+        assertEquals(0, r.code(), r::toString);
+        for (String row : new String[] {"cnn: tape value+gradient, float32", "(d) cnn: certify per step", "(e) cnn: certify exactly",
+                "(f) cnn: repair"})
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith(row)), () -> row + " missing in\n" + r.out());
+        // the kink batch forces at least 64 ReLU kinks and 16 pooling ties (issue 12's benchmark case)
+        var m = java.util.regex.Pattern.compile("(\\d+) ReLU kinks, (\\d+) pooling ties").matcher(
+                r.out().lines().filter(l -> l.startsWith("(e)")).findFirst().orElse(""));
+        assertTrue(m.find(), r.out());
+        assertTrue(Integer.parseInt(m.group(1)) >= 64 && Integer.parseInt(m.group(2)) >= 16, r.out());
+    }
+
+    @Test
+    void unknownModelIsBadUsage() {
+        run("bench", "--model", "resnet").assertBadInput("--model");
+    }
+
+    @Test
     void tooFewKinksIsBadUsage() {
         run("bench", "--kinks", "0").assertBadInput("--kinks");
     }

@@ -3,6 +3,7 @@ package org.abscert.cli;
 import static org.abscert.cli.CertifyCommandTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -61,6 +62,38 @@ class CompareCommandTest {
         for (JsonNode t : j.get("timing"))
             if (t.get("backend").asText().equals("tape")) assertEquals(1.0, t.get("gradientRatio").asDouble(), 1e-12);
 
+        // part 2 verdicts, from THEORY.md §10: with relu′(0) = 0 (the tape, PyTorch) relu(x) − relu(−x) at 0 is
+        // refuted and every other vector is certified; the kink-forced nets have biases, so LIKQ (one sample) or
+        // the grouped condition (duplicated sample) certifies a deterministic backend
+        for (String backend : List.of("tape", "djl-pytorch")) {
+            if (!started.contains(backend)) continue;
+            for (JsonNode c : j.get("cases"))
+                for (JsonNode o : c.get("outcomes")) {
+                    if (!o.get("backend").asText().equals(backend)) continue;
+                    String want = c.get("id").asText().equals("relu-difference") ? "REFUTED" : "CERTIFIED";
+                    assertEquals(want, o.get("outcome").asText(), backend + " on " + c.get("id").asText() + " ("
+                            + c.get("precision").asText() + "): " + o);
+                }
+        }
+        assertTrue(started.contains("djl-pytorch"), "PyTorch is on the class path of this build: " + started);
+
+        // the contrast rule of the published code: the probe sees relu'(0)=1 but no chain rule
+        boolean constantSeen = false;
+        for (JsonNode p : j.get("probes"))
+            if (p.get("backend").asText().equals("tape-constant1")) {
+                constantSeen = true;
+                assertFalse(p.get("absConsistent").asBoolean(), p.toString());
+            }
+        assertTrue(constantSeen, "tape-constant1 is probed as a contrast");
+        // part 5 on the default bifurcation backends, every precision they offer
+        Set<String> bifurcated = new HashSet<>();
+        for (JsonNode row : j.get("bifurcation").get("rows")) {
+            bifurcated.add(row.get("backend").asText());
+            assertEquals(1, row.get("inits").asInt(), row.toString());
+            assertEquals(CompareCommand.QUICK_BIFURCATION_EXAMPLES / 100, row.get("batches").asInt(), row.toString());
+        }
+        assertEquals(Set.of("tape", "djl-pytorch"), bifurcated);
+
         assertTrue(r.out().contains("tape") && r.out().contains("Report: "), r.out());
         assertFalse(r.out().contains("Added differentiated op"), "SameDiff's chatter stays off the summary: " + r.out());
         String html = Files.readString(out.resolve(ReportWriter.HTML));
@@ -74,6 +107,37 @@ class CompareCommandTest {
     }
 
     @Test
+    void theBifurcationExperimentRunsAloneOnEveryPrecisionOfTheTape(@TempDir Path dir) throws Exception {
+        var r = run("compare", "--experiment", "bifurcation", "--quick", "--backend", "tape", "--out", dir.toString());
+        assertEquals(0, r.code(), r::toString);
+        JsonNode j = Json.MAPPER.readTree(dir.resolve(ReportWriter.JSON).toFile());
+        assertEquals(0, j.get("probes").size(), "parts 1-4 are skipped");
+        assertEquals(0, j.get("training").size());
+        JsonNode rows = j.get("bifurcation").get("rows");
+        assertEquals(org.abscert.spi.Precision.values().length, rows.size(), "one row per precision the tape offers");
+        for (JsonNode row : rows) {
+            assertEquals("configured", row.get("relu1").asText());
+            assertTrue(row.get("error").isNull(), row.toString());
+            assertTrue(row.get("batchesDiffering").asInt() <= row.get("batchesWithZeros").asInt(), row.toString());
+        }
+        String html = Files.readString(dir.resolve(ReportWriter.HTML));
+        assertTrue(html.contains("<section id='bifurcation'>") && !html.contains("<section id='rules'>"));
+        assertTrue(r.out().contains("relu'(0) bifurcation"), r.out());
+    }
+
+    @Test
+    void badBifurcationOptionsExitTwoWithOneLine(@TempDir Path dir) throws Exception {
+        for (String[] args : List.of(new String[] {"--experiment", "maxpool"}, new String[] {"--inits", "0"},
+                new String[] {"--examples", "10"}, new String[] {"--bifurcation-backend", "no-such-backend"})) {
+            List<String> all = new ArrayList<>(List.of("compare", "--quick", "--backend", "tape", "--out", dir.toString()));
+            all.addAll(List.of(args));
+            var r = run(all.toArray(String[]::new));
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r);
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+        }
+    }
+
+    @Test
     void onlyTheNamedBackendIsCompared(@TempDir Path dir) throws Exception {
         var r = run("compare", "--quick", "--backend", "tape", "--out", dir.toString());
         assertEquals(0, r.code(), r::toString);
@@ -81,6 +145,23 @@ class CompareCommandTest {
         for (JsonNode t : j.get("training")) assertEquals("tape", t.get("backend").asText());
         assertEquals(2, j.get("training").size());
         assertEquals(2, j.get("reluSensitivity").size(), "relu′(0) sensitivity in float32 and float64");
+    }
+
+    @Test
+    void theSeedChoosesTheInitialParametersAndIsRecorded(@TempDir Path dir) throws Exception {
+        double[] firstLoss = new double[2];
+        long[] seeds = {7, 8};
+        for (int k = 0; k < 2; k++) {
+            Path out = dir.resolve("seed" + seeds[k]);
+            var r = run("compare", "--quick", "--backend", "tape", "--seed", Long.toString(seeds[k]), "--out", out.toString());
+            assertEquals(0, r.code(), r::toString);
+            JsonNode j = Json.MAPPER.readTree(out.resolve(ReportWriter.JSON).toFile());
+            assertEquals(seeds[k], j.get("setup").get("seed").asLong());
+            for (JsonNode t : j.get("training"))
+                if (t.get("precision").asText().equals("float64")) firstLoss[k] = t.get("steps").get(0).get("loss").asDouble();
+        }
+        // another seed draws other parameters and mini-batches, so training starts from another loss
+        assertNotEquals(firstLoss[0], firstLoss[1], "step-0 loss with seeds 7 and 8");
     }
 
     @Test

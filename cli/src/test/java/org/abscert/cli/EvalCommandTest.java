@@ -87,8 +87,8 @@ class EvalCommandTest {
                         "bad.point.json: $.parameters.x: 2 values, but shape [1] needs 1"),
                 Arguments.of(List.of("eval", dir.resolve("missing.json").toString(), "--point", point), "missing.json: $: file not found"),
                 Arguments.of(List.of("eval", proc, "--point", point, "--backend", "nosuch"), "no backend named 'nosuch'"),
-                Arguments.of(List.of("eval", proc, "--point", point, "--backend", "tape", "--dtype", "float16"),
-                        "unknown precision 'float16'"),
+                Arguments.of(List.of("eval", proc, "--point", point, "--backend", "tape", "--dtype", "float8"),
+                        "unknown precision 'float8'"),
                 Arguments.of(List.of("eval", proc, "--backend", "tape"), "Missing required option: '--point=P'"),
                 Arguments.of(List.of("eval", proc, "--point", point, "--format", "xml"), "--format"),
                 Arguments.of(List.of("eval", proc, "--point", point, "--bogus"), "Unknown option: '--bogus'"));

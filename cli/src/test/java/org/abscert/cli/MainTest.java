@@ -9,11 +9,20 @@ import org.junit.jupiter.api.Test;
 class MainTest {
 
     @Test
-    void withoutArgumentsPrintsUsageAndSucceeds() {
+    void withoutArgumentsPrintsUsageOnStderrAndExitsTwo() {
         CliRun r = CliRun.of();
+        assertEquals(2, r.exit());
+        assertEquals("", r.out());
+        assertTrue(r.err().startsWith("Usage: abscert"), r.err());
+        assertTrue(r.err().contains("eval"), r.err());
+    }
+
+    @Test
+    void helpNamesTheInputLimits() {
+        CliRun r = CliRun.of("--help");
         assertEquals(0, r.exit());
-        assertTrue(r.out().startsWith("Usage: abscert"), r.out());
-        assertTrue(r.out().contains("eval"), r.out());
+        assertTrue(r.out().contains("Limits"), r.out());
+        assertTrue(r.out().contains(String.valueOf(org.abscert.spi.ir.Procedure.MAX_NODES)), r.out());
     }
 
     @Test

@@ -14,9 +14,11 @@ class ProbeCommandTest {
     void tapeRowsShowPyTorchRulesForBothPrecisions() {
         var r = run("probe", "--backend", "tape");
         assertEquals(0, r.code(), r::toString);
-        var rows = r.out().lines().filter(l -> l.startsWith("tape ")).toList();
-        assertEquals(2, rows.size(), r.out());
-        assertTrue(rows.get(0).contains("float32") && rows.get(1).contains("float64"), r.out());
+        // the kink-rule table: the lines up to the first blank one
+        var rows = r.out().lines().takeWhile(l -> !l.isBlank()).filter(l -> l.startsWith("tape ")).toList();
+        assertEquals(4, rows.size(), r.out());
+        assertTrue(rows.get(0).contains("float32") && rows.get(1).contains("float64") && rows.get(2).contains("bfloat16")
+                && rows.get(3).contains("float16"), r.out());
         for (String row : rows) {
             assertTrue(row.contains("0.5/0.5"), row);
             assertTrue(row.endsWith("yes  yes") || row.matches(".*yes\\s+yes$"), row);

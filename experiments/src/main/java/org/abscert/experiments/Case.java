@@ -1,4 +1,4 @@
-package org.abscert.certifier.compare;
+package org.abscert.experiments;
 
 import java.util.Objects;
 import org.abscert.spi.ir.Point;

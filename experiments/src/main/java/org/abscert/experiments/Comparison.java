@@ -1,4 +1,4 @@
-package org.abscert.certifier.compare;
+package org.abscert.experiments;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -11,15 +11,15 @@ import java.util.Objects;
 import java.util.Optional;
 import org.abscert.certifier.Certifier;
 import org.abscert.certifier.Result;
-import org.abscert.certifier.compare.ComparisonReport.BackendInfo;
-import org.abscert.certifier.compare.ComparisonReport.BackendOutcome;
-import org.abscert.certifier.compare.ComparisonReport.CaseResult;
-import org.abscert.certifier.compare.ComparisonReport.Disagreement;
-import org.abscert.certifier.compare.ComparisonReport.ProbeRow;
-import org.abscert.certifier.compare.ComparisonReport.RuleSensitivity;
-import org.abscert.certifier.compare.ComparisonReport.Step;
-import org.abscert.certifier.compare.ComparisonReport.TimingRow;
-import org.abscert.certifier.compare.ComparisonReport.TrainingRun;
+import org.abscert.experiments.ComparisonReport.BackendInfo;
+import org.abscert.experiments.ComparisonReport.BackendOutcome;
+import org.abscert.experiments.ComparisonReport.CaseResult;
+import org.abscert.experiments.ComparisonReport.Disagreement;
+import org.abscert.experiments.ComparisonReport.ProbeRow;
+import org.abscert.experiments.ComparisonReport.RuleSensitivity;
+import org.abscert.experiments.ComparisonReport.Step;
+import org.abscert.experiments.ComparisonReport.TimingRow;
+import org.abscert.experiments.ComparisonReport.TrainingRun;
 import org.abscert.certifier.probe.KinkRuleProbe;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.certifier.probe.ProbeReport;
@@ -30,7 +30,7 @@ import org.abscert.spi.Precision;
 import org.abscert.spi.data.Dataset;
 
 /**
- * One comparison run over a set of backends (see the package description for its four parts).
+ * One comparison run over a set of backends (see the package description for its parts).
  *
  * <pre>{@code
  * var options = Comparison.Options.standard("digits", train, test);
@@ -101,6 +101,8 @@ public final class Comparison {
     private final List<BackendInfo> unavailable;
     private final RulePair rulePair;
     private final Certifier certifier;
+    private final Bifurcation bifurcation;
+    private final boolean bifurcationOnly;
 
     /**
      * @param backends    the backends to compare in all four parts, in report order
@@ -117,6 +119,27 @@ public final class Comparison {
         this.unavailable = List.copyOf(unavailable);
         this.rulePair = rulePair;
         this.certifier = Objects.requireNonNull(certifier);
+        this.bifurcation = null;
+        this.bifurcationOnly = false;
+    }
+
+    private Comparison(Comparison base, Bifurcation bifurcation, boolean only) {
+        this.options = base.options;
+        this.backends = base.backends;
+        this.variants = base.variants;
+        this.unavailable = base.unavailable;
+        this.rulePair = base.rulePair;
+        this.certifier = base.certifier;
+        this.bifurcation = Objects.requireNonNull(bifurcation);
+        this.bifurcationOnly = only;
+    }
+
+    /**
+     * This comparison with the bifurcation experiment as part 5; with {@code only}, parts 1–4 are skipped
+     * ({@code abscert compare --experiment bifurcation}).
+     */
+    public Comparison withBifurcation(Bifurcation experiment, boolean only) {
+        return new Comparison(this, experiment, only);
     }
 
     /** All cases of the vector suite: THEORY.md §10, then the generated nets. */
@@ -136,7 +159,7 @@ public final class Comparison {
         return options.precisions().stream().filter(b.precisions()::contains).toList();
     }
 
-    /** Runs all four parts. */
+    /** Runs the parts: 1–4, and 5 when {@link #withBifurcation} added it (only 5 when asked). */
     public ComparisonReport run(Progress progress) {
         long start = System.nanoTime();
         Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
@@ -152,8 +175,15 @@ public final class Comparison {
         List<Precision> sensitivityPrecisions = rulePair == null ? List.of()
                 : options.precisions().stream().filter(p -> rulePair.ruleZero().precisions().contains(p)
                         && rulePair.ruleOne().precisions().contains(p)).toList();
+        if (bifurcationOnly) {
+            cases = List.of();
+            pairs = 0;
+            probedPairs = 0;
+            sensitivityPrecisions = List.of();
+        }
+        long bifurcationUnits = bifurcation == null ? 0 : bifurcation.units();
         progress.begin(probedPairs + probedPairs * cases.size() + pairs * experiment.steps()
-                + (long) sensitivityPrecisions.size() * experiment.steps());
+                + (long) sensitivityPrecisions.size() * experiment.steps() + bifurcationUnits);
         try {
             List<BackendInfo> infos = new ArrayList<>();
             for (Backend b : probed)
@@ -165,7 +195,7 @@ public final class Comparison {
             // part 1
             List<ProbeRow> probes = new ArrayList<>();
             Map<String, KinkRules> rules = new HashMap<>();
-            for (Backend b : probed)
+            for (Backend b : bifurcationOnly ? List.<Backend>of() : probed)
                 for (Precision p : precisionsOf(b)) {
                     ProbeRow row = probe(b, p);
                     probes.add(row);
@@ -184,7 +214,7 @@ public final class Comparison {
 
             // part 3
             List<TrainingRun> runs = new ArrayList<>();
-            for (Backend b : backends)
+            for (Backend b : bifurcationOnly ? List.<Backend>of() : backends)
                 for (Precision p : precisionsOf(b))
                     runs.add(experiment.run(b, p, rules.get(key(b.name(), p)), judge, progress));
             for (TrainingRun r : runs)
@@ -192,11 +222,14 @@ public final class Comparison {
             List<RuleSensitivity> sensitivity = new ArrayList<>();
             for (Precision p : sensitivityPrecisions)
                 sensitivity.add(experiment.sensitivity(rulePair.ruleZero(), rulePair.ruleOne(), p, progress));
-            if (rulePair == null)
+            if (rulePair == null && !bifurcationOnly)
                 notes.add("relu′(0) sensitivity not measured: no backend with a configurable relu′(0) rule was found");
 
             // part 4
             List<TimingRow> timing = timing(runs);
+
+            // part 5
+            BifurcationReport split = bifurcation == null ? BifurcationReport.NONE : bifurcation.run(progress, rules);
             if (!judge.failure().isEmpty()) notes.add("certifier: " + judge.failure());
 
             var setup = new ComparisonReport.Setup(options.dataset(), options.train().size(), options.test().size(),
@@ -204,7 +237,7 @@ public final class Comparison {
                     options.learningRate(), options.seed(), options.precisions(), options.kinkNets(),
                     options.certifyEvery(), referenceName(runs), options.quick(), environment(), started.toString());
             long wall = (System.nanoTime() - start) / 1_000_000;
-            return new ComparisonReport(setup, infos, probes, results, runs, sensitivity, timing, notes, wall);
+            return new ComparisonReport(setup, infos, probes, results, runs, sensitivity, timing, split, notes, wall);
         } finally {
             progress.end();
         }

@@ -1,4 +1,4 @@
-package org.abscert.certifier.compare;
+package org.abscert.experiments;
 
 import java.util.List;
 import java.util.Objects;
@@ -16,12 +16,15 @@ import org.abscert.spi.Precision;
  * @param training   part 3: one run per backend and precision
  * @param ruleSensitivity part 3: relu′(0)=0 against relu′(0)=1 on one backend, per precision
  * @param timing     part 4: per backend and precision
+ * @param bifurcation part 5: relu′(0)=0 against relu′(0)=1 at learning rate 0, beside the published figures
+ *                   ({@link BifurcationReport#NONE} when not run)
  * @param notes      observations for people (what could not be measured and why)
  * @param wallMillis wall time of the whole run
  */
 public record ComparisonReport(Setup setup, List<BackendInfo> backends, List<ProbeRow> probes, List<CaseResult> cases,
                                List<TrainingRun> training, List<RuleSensitivity> ruleSensitivity,
-                               List<TimingRow> timing, List<String> notes, long wallMillis) {
+                               List<TimingRow> timing, BifurcationReport bifurcation, List<String> notes,
+                               long wallMillis) {
     public ComparisonReport {
         Objects.requireNonNull(setup);
         backends = List.copyOf(backends);
@@ -30,6 +33,7 @@ public record ComparisonReport(Setup setup, List<BackendInfo> backends, List<Pro
         training = List.copyOf(training);
         ruleSensitivity = List.copyOf(ruleSensitivity);
         timing = List.copyOf(timing);
+        Objects.requireNonNull(bifurcation);
         notes = List.copyOf(notes);
     }
 

@@ -1,4 +1,4 @@
-package org.abscert.certifier.compare;
+package org.abscert.experiments;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package org.abscert.certifier.compare;
+package org.abscert.experiments;
 
 /**
  * Receives progress of a comparison run, in work units announced up front. Called from the thread that

@@ -1,4 +1,4 @@
-package org.abscert.certifier.compare;
+package org.abscert.experiments;
 
 import java.util.List;
 import java.util.Map;

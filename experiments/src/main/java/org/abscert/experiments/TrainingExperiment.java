@@ -1,4 +1,4 @@
-package org.abscert.certifier.compare;
+package org.abscert.experiments;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,10 +9,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import org.abscert.certifier.Result;
-import org.abscert.certifier.compare.ComparisonReport.EpochPoint;
-import org.abscert.certifier.compare.ComparisonReport.RuleSensitivity;
-import org.abscert.certifier.compare.ComparisonReport.Step;
-import org.abscert.certifier.compare.ComparisonReport.TrainingRun;
+import org.abscert.experiments.ComparisonReport.EpochPoint;
+import org.abscert.experiments.ComparisonReport.RuleSensitivity;
+import org.abscert.experiments.ComparisonReport.Step;
+import org.abscert.experiments.ComparisonReport.TrainingRun;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.spi.Backend;
 import org.abscert.spi.BackendException;

@@ -1,19 +1,24 @@
 /**
  * The backend comparison behind {@code abscert compare}: a measurement of how discovered backends behave at
- * kinks, judged by the certifier. Backend-agnostic: it sees backends only through the SPI.
+ * kinks, judged by the certifier. Backend-agnostic: it sees backends only through the SPI. A client of the
+ * certifier module, which stays the judge only.
  *
- * <p>{@link org.abscert.certifier.compare.Comparison} runs four parts and returns a
- * {@link org.abscert.certifier.compare.ComparisonReport} (plain data, rendered by the command line):
+ * <p>{@link org.abscert.experiments.Comparison} runs five parts and returns a
+ * {@link org.abscert.experiments.ComparisonReport} (plain data, rendered by the command line):
  * <ol>
  *   <li>the kink rules of each backend (the probe);</li>
- *   <li>the THEORY.md §10 vectors ({@link org.abscert.certifier.compare.TheoryVectors}) and seeded
- *       kink-forced dense ReLU nets ({@link org.abscert.certifier.compare.KinkForcedNets}): verdict per
+ *   <li>the THEORY.md §10 vectors ({@link org.abscert.experiments.TheoryVectors}) and seeded
+ *       kink-forced dense ReLU nets ({@link org.abscert.experiments.KinkForcedNets}): verdict per
  *       backend and the pairwise gradient disagreement;</li>
- *   <li>a training experiment ({@link org.abscert.certifier.compare.TrainingExperiment}): plain SGD on a
+ *   <li>a training experiment ({@link org.abscert.experiments.TrainingExperiment}): plain SGD on a
  *       ReLU MLP from one seeded start and one batch order, each backend following its own trajectory,
  *       with active and spurious kinks and verdicts per step; and the sensitivity of one backend's
  *       gradients to its relu′(0) rule;</li>
- *   <li>timing, as ratios to a reference backend's gradient time measured in the same run.</li>
+ *   <li>timing, as ratios to a reference backend's gradient time measured in the same run;</li>
+ *   <li>the published relu′(0) bifurcation experiment ({@link org.abscert.experiments.Bifurcation}, figures in
+ *       {@link org.abscert.experiments.PublishedKinkFigures}): at learning rate 0, do relu′(0)=0 and relu′(0)=1
+ *       give different first-layer gradients, and what does the certifier say about both
+ *       ({@link org.abscert.experiments.Comparison#withBifurcation}; alone with {@code only}).</li>
  * </ol>
  */
-package org.abscert.certifier.compare;
+package org.abscert.experiments;

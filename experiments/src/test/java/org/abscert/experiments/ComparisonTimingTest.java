@@ -1,4 +1,4 @@
-package org.abscert.certifier.compare;
+package org.abscert.experiments;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.abscert.certifier.Certifier;
-import org.abscert.certifier.compare.ComparisonReport.Step;
-import org.abscert.certifier.compare.ComparisonReport.TimingRow;
-import org.abscert.certifier.compare.ComparisonReport.TrainingRun;
+import org.abscert.experiments.ComparisonReport.Step;
+import org.abscert.experiments.ComparisonReport.TimingRow;
+import org.abscert.experiments.ComparisonReport.TrainingRun;
 import org.abscert.spi.Precision;
 import org.abscert.spi.data.Digits;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package org.abscert.certifier.compare;
+package org.abscert.experiments;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

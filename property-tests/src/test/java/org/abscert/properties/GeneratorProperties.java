@@ -10,10 +10,10 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.statistics.Statistics;
-import org.abscert.properties.gen.Activation;
-import org.abscert.properties.gen.NetCase;
-import org.abscert.properties.gen.NetSpace;
-import org.abscert.properties.support.Tries;
+import org.abscert.testkit.gen.Activation;
+import org.abscert.testkit.gen.NetCase;
+import org.abscert.testkit.gen.NetSpace;
+import org.abscert.testkit.support.Tries;
 import org.abscert.spi.BackendException;
 import org.abscert.spi.Evaluation;
 import org.abscert.spi.Precision;
@@ -32,7 +32,8 @@ class GeneratorProperties {
         NetSpace all = NetSpace.denseNets().activations(Activation.values());
         return Arbitraries.oneOf(all.arbitrary(), all.withBiases().batchOf(1).withKinksForced(1, 3).arbitrary(),
                 all.withDuplicatedSamplesAndOppositeTargets().arbitrary(), all.withAffinelyDependentSamples().arbitrary(),
-                all.atSmoothPoints().arbitrary());
+                all.atSmoothPoints().arbitrary(), all.withBiases().withKinksForced(1, 5).withMagnitudesUpTo(3).arbitrary(),
+                all.atSmoothPoints().withMagnitudesUpTo(3).arbitrary());
     }
 
     @Property(tries = 400) @Label("forced kinks are exact zero switches in float32 and float64")

@@ -13,7 +13,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.statistics.Statistics;
 import org.abscert.properties.gen.Malformed;
-import org.abscert.properties.support.Tries;
+import org.abscert.testkit.support.Tries;
 import org.abscert.spi.InvalidInputException;
 import org.abscert.spi.json.PointJson;
 import org.abscert.spi.json.ProcedureJson;

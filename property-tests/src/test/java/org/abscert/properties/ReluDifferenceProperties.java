@@ -15,13 +15,13 @@ import org.abscert.certifier.Candidate;
 import org.abscert.certifier.Result;
 import org.abscert.certifier.Verdict;
 import org.abscert.certifier.probe.KinkRules;
-import org.abscert.properties.gen.ReluDifferenceFamily;
+import org.abscert.testkit.gen.ReluDifferenceFamily;
 import org.abscert.properties.support.BackendHook;
 import org.abscert.properties.support.Backends;
-import org.abscert.properties.support.Judge;
+import org.abscert.testkit.support.Judge;
 import org.abscert.properties.support.OnBackend;
-import org.abscert.properties.support.Tries;
-import org.abscert.properties.support.Vectors;
+import org.abscert.testkit.support.Tries;
+import org.abscert.testkit.support.Vectors;
 import org.abscert.spi.Backend;
 import org.abscert.spi.ir.Op;
 import org.abscert.tape.TapeBackend;
@@ -31,9 +31,9 @@ import org.abscert.tape.TapeRules;
  * Property 4 (THEORY.md §4, the counterexample): relu(u) − relu(−u) = u embedded in a net, at points where
  * entries of u are exactly 0. Every Clarke gradient has xu-block c·batch; a vertex rule relu′(0) ∈ {0, 1}
  * gives something else there, so its gradient is REFUTED, while the certifier's repaired gradient is
- * CERTIFIED and has the true xu-block. Run with the tape at both vertex rules (which also checks the
- * repair, a backend-independent answer) and with every discovered backend at its probed relu′(0); each
- * backend's xu-block must also be exactly what its relu′(0) implies.
+ * CERTIFIED and has the true xu-block. Run with the tape at both vertex rules, which also checks the repair,
+ * a backend-independent answer; every backend at its probed relu′(0) runs the same family through the test
+ * kit ({@code ReluDifferenceContract}).
  */
 @AddLifecycleHook(BackendHook.class)
 @AddLifecycleHook(Tries.class)
@@ -41,7 +41,7 @@ class ReluDifferenceProperties {
 
     @Provide Arbitrary<ReluDifferenceFamily.Member> reluDifferenceInNets() { return ReluDifferenceFamily.members(); }
 
-    @Property(tries = 250) @Label("tape with relu'(0) = 0: REFUTED, repair CERTIFIED")
+    @Property(tries = 100) @Label("tape with relu'(0) = 0: not CERTIFIED, repair CERTIFIED")
     @OnBackend("tape")
     void tapeReluPrimeZero(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) {
         Backend b = TapeBackend.builder().name("tape-relu0").rules(TapeRules.relu0(0)).build();
@@ -49,7 +49,7 @@ class ReluDifferenceProperties {
         repairCertified(m);
     }
 
-    @Property(tries = 250) @Label("tape with relu'(0) = 1: REFUTED, repair CERTIFIED")
+    @Property(tries = 100) @Label("tape with relu'(0) = 1: not CERTIFIED, repair CERTIFIED")
     @OnBackend("tape")
     void tapeReluPrimeOne(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) {
         Backend b = TapeBackend.builder().name("tape-relu1").rules(TapeRules.relu0(1)).build();
@@ -57,25 +57,9 @@ class ReluDifferenceProperties {
         repairCertified(m);
     }
 
-    @Property(tries = 100) @Label("dl4j at its relu'(0): vertex rule REFUTED")
-    @OnBackend(value = "dl4j", deterministic = true)
-    void dl4j(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) { atProbedRule("dl4j", m); }
-
-    @Property(tries = 100) @Label("dl4j-samediff at its relu'(0): vertex rule REFUTED")
-    @OnBackend(value = "dl4j-samediff", deterministic = true)
-    void dl4jSamediff(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) { atProbedRule("dl4j-samediff", m); }
-
-    @Property(tries = 100) @Label("djl-pytorch at its relu'(0): vertex rule REFUTED")
-    @OnBackend(value = "djl-pytorch", deterministic = true)
-    void djlPytorch(@ForAll("reluDifferenceInNets") ReluDifferenceFamily.Member m) { atProbedRule("djl-pytorch", m); }
-
-    static void atProbedRule(String backend, ReluDifferenceFamily.Member m) {
-        vertexRuleRefuted(Backends.get(backend), Backends.rulesOrNull(backend), m);
-    }
-
     static void vertexRuleRefuted(Backend b, KinkRules rules, ReluDifferenceFamily.Member m) {
         double r = rules.relu0();
-        Judge.certify(b, rules, m.procedure(), m.point(), m.toString()).ifPresent(j -> {
+        Judge.certify(b, rules, m.procedure(), m.point(), Backends.precision(b), m.toString()).ifPresent(j -> {
             String why = Judge.explain(b.name(), j, m);
             double[] g = j.evaluation().gradient();
             for (int i = 0; i < m.width(); i++) {
@@ -90,7 +74,11 @@ class ReluDifferenceProperties {
                 // (the xu-block is wrong for any slopes) or stay undecided, but must never certify
                 assertNotEquals(Verdict.CERTIFIED, j.result().verdict(), why);
             } else if (r == 0 || r == 1) {
-                assertEquals(Verdict.REFUTED, j.result().verdict(), why);
+                // the xu-block is wrong for every Clarke gradient: never CERTIFIED. A refutation needs every piece
+                // that may meet at the point excluded (THEORY.md §3); with only the pairs u, −u active the
+                // identity z + (−z) ≡ 0 excludes them, so it must come; kinks of the net itself may leave it UNDECIDED
+                assertNotEquals(Verdict.CERTIFIED, j.result().verdict(), why);
+                if (m.base().activeSwitches() == 0) assertEquals(Verdict.REFUTED, j.result().verdict(), why);
             } else if (r == 0.5) {
                 assertNotEquals(Verdict.REFUTED, j.result().verdict(), why);
             }

@@ -33,6 +33,15 @@ public interface Backend {
     /** The precisions {@link #evaluate} accepts; never empty. */
     Set<Precision> precisions();
 
+    /**
+     * The precision this backend accumulates sums in (matrix products, reductions) when evaluating in
+     * {@code precision}, for a precision of {@link #precisions()}; each such sum is rounded once to
+     * {@code precision}. The default is {@code precision} itself; a backend that accumulates wider (PyTorch on
+     * CPU sums 16-bit products in float32, {@link Precision#accumulation()}) says so, and the certifier's error
+     * model may rely on it. Never null.
+     */
+    default Precision accumulation(Precision precision) { return precision; }
+
     /** The ops this backend can evaluate. */
     Set<Op> supportedOps();
 

@@ -11,14 +11,20 @@ public final class NdArrays {
     private NdArrays() {}
 
     /**
-     * Row-major values widened to double (exact for float32).
+     * Row-major values widened to double (exact for float32, bfloat16 and float16, which widen to float32
+     * exactly).
      *
-     * @throws IllegalStateException for an array that is neither float32 nor float64
+     * @throws IllegalStateException for an array that is not of one of those types
      */
     public static double[] doubles(NDArray a) {
         if (a.getDataType() == DataType.FLOAT64) return a.toDoubleArray();
+        if (a.getDataType() == DataType.FLOAT16 || a.getDataType() == DataType.BFLOAT16) {
+            try (NDArray wide = a.toType(DataType.FLOAT32, true)) {
+                return doubles(wide);
+            }
+        }
         if (a.getDataType() != DataType.FLOAT32)
-            throw new IllegalStateException("array of type " + a.getDataType() + " where float32 or float64 was expected");
+            throw new IllegalStateException("array of type " + a.getDataType() + " where a floating-point type was expected");
         float[] f = a.toFloatArray();
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) d[i] = f[i];
@@ -31,17 +37,34 @@ public final class NdArrays {
         for (int i = 0; i < dims.length; i++) dims[i] = shape.dim(i);
         Shape s = new Shape(dims);
         if (precision == Precision.FLOAT64) return manager.create(values, s);
+        // a 16-bit value is a float32 too: round once to the format here, and PyTorch's conversion is exact
         float[] f = new float[values.length];
-        for (int i = 0; i < f.length; i++) f[i] = (float) values[i];
-        return manager.create(f, s);
+        for (int i = 0; i < f.length; i++) f[i] = (float) precision.round(values[i]);
+        NDArray single = manager.create(f, s);
+        if (precision == Precision.FLOAT32) return single;
+        try (single) {
+            return single.toType(dataType(precision), false);
+        }
     }
 
-    /** The precision of a float32 or float64 array. */
+    /** The DJL data type of a precision. */
+    public static DataType dataType(Precision precision) {
+        return switch (precision) {
+            case FLOAT32 -> DataType.FLOAT32;
+            case FLOAT64 -> DataType.FLOAT64;
+            case BFLOAT16 -> DataType.BFLOAT16;
+            case FLOAT16 -> DataType.FLOAT16;
+        };
+    }
+
+    /** The precision of a float32, float64, bfloat16 or float16 array. */
     public static Precision precision(DataType type) {
         return switch (type) {
             case FLOAT32 -> Precision.FLOAT32;
             case FLOAT64 -> Precision.FLOAT64;
-            default -> throw new IllegalArgumentException("data type " + type + " is neither float32 nor float64");
+            case BFLOAT16 -> Precision.BFLOAT16;
+            case FLOAT16 -> Precision.FLOAT16;
+            default -> throw new IllegalArgumentException("data type " + type + " is not float32, float64, bfloat16 or float16");
         };
     }
 }

@@ -31,6 +31,7 @@ import org.abscert.certifier.Certifier;
 import org.abscert.certifier.Verdict;
 import org.abscert.certifier.training.Policy;
 import org.abscert.certifier.training.TrainingStatistics;
+import org.abscert.certifier.training.UnsupportedModelException;
 import org.abscert.djl.importer.ImportedModel;
 import org.abscert.djl.importer.LossSpec;
 import org.abscert.djl.importer.ModelImportException;
@@ -176,22 +177,46 @@ class ClarkeTrainingListenerTest {
         }
     }
 
-    @Test void warnLogsAndKeepsPyTorchsGradient() throws Exception {
+    @Test void warnLogsAndKeepsPyTorchsGradient() throws Throwable {
         ClarkeTrainingListener warn = ClarkeTrainingListener.builder().policy(Policy.WARN).build();
         try (KinkCase k = new KinkCase(warn)) {
-            Certifiers.available(() -> { k.step(); return null; });
+            String log = standardErrorOf(k::step);
             assertEquals(0f, k.w1());
             assertEquals(1, warn.statistics().refuted());
             assertEquals(0, warn.statistics().repaired());
+            // README: WARN logs each non-certified step (slf4j-simple writes to standard error)
+            assertTrue(log.lines().anyMatch(l -> l.contains("WARN") && l.contains("training step") && l.contains("REFUTED")), log);
         }
     }
 
-    @Test void aLossThatIsNotTheTrainersIsRejected() {
+    /** What the action wrote to standard error, where slf4j-simple logs (it looks System.err up at each call). */
+    static String standardErrorOf(org.junit.jupiter.api.function.Executable action) throws Throwable {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            action.execute();
+        } finally {
+            System.setErr(saved);
+        }
+        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test void aLossThatIsNotTheTrainersIsRejected() throws Exception {
         // The trainer's L2Loss is ½·mse; certifying plain mse would judge another function.
-        ClarkeTrainingListener wrong = ClarkeTrainingListener.builder().loss(LossSpec.of("mse")).build();
+        ClarkeTrainingListener wrong = ClarkeTrainingListener.builder().policy(Policy.FAIL).loss(LossSpec.of("mse")).build();
         try (KinkCase k = new KinkCase(wrong)) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, k::step);
+            UnsupportedModelException e = assertThrows(UnsupportedModelException.class, k::step);
+            assertTrue(e.getMessage().startsWith("ClarkeTrainingListener cannot certify this DJL model: loss"), e.getMessage());
             assertTrue(e.getMessage().contains("would not be the one DJL differentiates"), e.getMessage());
+        }
+        // under the default policy (WARN) the same finding makes the listener passive: training goes on, steps counted
+        ClarkeTrainingListener passive = ClarkeTrainingListener.builder().loss(LossSpec.of("mse")).build();
+        try (KinkCase k = new KinkCase(passive)) {
+            k.step();
+            k.step();
+            assertEquals(2, passive.statistics().steps(), passive.statistics().summary());
+            assertEquals(0, passive.statistics().checked());
         }
     }
 

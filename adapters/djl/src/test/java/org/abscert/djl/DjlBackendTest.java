@@ -49,7 +49,7 @@ class DjlBackendTest {
         assertTrue(Backends.names().contains("djl-pytorch"));
         assertEquals("djl-pytorch", djl.name());
         assertEquals("0.36.0 (PyTorch 2.7.1)", djl.version());
-        assertEquals(java.util.EnumSet.allOf(Precision.class), djl.precisions());
+        assertEquals(java.util.EnumSet.of(Precision.FLOAT32, Precision.FLOAT64, Precision.FLOAT16), djl.precisions());
         assertEquals("true", System.getProperty("ai.djl.offline"));
     }
 
@@ -83,7 +83,7 @@ class DjlBackendTest {
         return new Tensor(s, v);
     }
 
-    @ParameterizedTest @EnumSource(Precision.class)
+    @ParameterizedTest @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64"})
     void agreesWithTheTapeOnEveryOpAwayFromKinks(Precision pr) throws Exception {
         Procedure p = everyOp();
         double tol = pr == Precision.FLOAT64 ? 1e-12 : 2e-4;
@@ -97,7 +97,7 @@ class DjlBackendTest {
         }
     }
 
-    @ParameterizedTest @EnumSource(Precision.class)
+    @ParameterizedTest @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64"})
     void agreesWithTheTapeUsingPyTorchRulesAtForcedKinks(Precision pr) throws Exception {
         // Small integers make every switch exact in both precisions, so the kinks are hit in float32 too.
         ProcedureBuilder b = ProcedureBuilder.named("kinks");

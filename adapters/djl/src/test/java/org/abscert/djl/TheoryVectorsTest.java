@@ -48,14 +48,14 @@ class TheoryVectorsTest {
         return b;
     }
 
-    @ParameterizedTest @EnumSource(Precision.class)
+    @ParameterizedTest @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void absAtZeroIsCertified(Precision pr) throws Exception {
         ProcedureBuilder b = one("abs");
         Procedure p = b.build(b.sum(b.abs("x")));
         assertEquals(Verdict.CERTIFIED, judge(p, params(p, 0), pr, new double[] {0}).verdict());
     }
 
-    @ParameterizedTest @EnumSource(Precision.class)
+    @ParameterizedTest @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void reluDifferenceAtZeroIsRefuted(Precision pr) throws Exception {
         ProcedureBuilder b = one("relu-difference");
         Procedure p = b.build(b.sum(b.sub(b.relu("x"), b.relu(b.neg("x")))));
@@ -64,14 +64,14 @@ class TheoryVectorsTest {
         assertEquals(1.0, r.distance(), 1e-9, "distance from 0 to ∂f(0) = {1}");
     }
 
-    @ParameterizedTest @EnumSource(Precision.class)
+    @ParameterizedTest @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void absMinusAbsWithEqualSlopesIsCertified(Precision pr) throws Exception {
         ProcedureBuilder b = one("abs-minus-abs");
         Procedure p = b.build(b.sum(b.sub(b.abs("x"), b.abs("x"))));
         assertEquals(Verdict.CERTIFIED, judge(p, params(p, 0), pr, new double[] {0}).verdict());
     }
 
-    @ParameterizedTest @EnumSource(Precision.class)
+    @ParameterizedTest @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void maxTieSplitInHalvesIsCertified(Precision pr) throws Exception {
         ProcedureBuilder b = ProcedureBuilder.named("max-tie");
         String x = b.parameter("x", 1), y = b.parameter("y", 1);
@@ -80,7 +80,7 @@ class TheoryVectorsTest {
         assertEquals(Verdict.CERTIFIED, judge(p, pt, pr, new double[] {0.5, 0.5}).verdict());
     }
 
-    @ParameterizedTest @EnumSource(Precision.class)
+    @ParameterizedTest @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void absPlusAbsAtOriginIsCertified(Precision pr) throws Exception {
         ProcedureBuilder b = ProcedureBuilder.named("abs-plus-abs");
         b.parameter("x", 2);
@@ -88,7 +88,7 @@ class TheoryVectorsTest {
         assertEquals(Verdict.CERTIFIED, judge(p, params(p, 0, 0), pr, new double[] {0, 0}).verdict());
     }
 
-    @ParameterizedTest @EnumSource(Precision.class)
+    @ParameterizedTest @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void reluOfReluMinusReluWithZeroSlopeIsCertified(Precision pr) throws Exception {
         ProcedureBuilder b = one("relu-relu");
         String h = b.relu("x");
@@ -113,7 +113,7 @@ class TheoryVectorsTest {
                 Map.of("X", Tensor.of(p.shape("X"), x), "Y", Tensor.of(p.shape("Y"), y)));
     }
 
-    @ParameterizedTest @EnumSource(Precision.class)
+    @ParameterizedTest @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void denseReluNetOneSampleAtAForcedKinkIsCertified(Precision pr) throws Exception {
         Procedure p = NET.expand("dense-one");
         Point pt = kinkPoint(p, new double[] {1, 2, -1}, new double[] {1, 0});
@@ -123,7 +123,7 @@ class TheoryVectorsTest {
         assertEquals(Verdict.CERTIFIED, r.verdict(), r.detail());
     }
 
-    @ParameterizedTest @EnumSource(Precision.class)
+    @ParameterizedTest @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void denseReluNetBatchWithADuplicatedSampleIsCertified(Precision pr) throws Exception {
         Procedure p = new Mlp(3, NET.layers(), true, "mse", 2).expand("dense-duplicate");
         Point pt = kinkPoint(p, new double[] {1, 2, -1, 1, 2, -1}, new double[] {1, 0, 1, 0});

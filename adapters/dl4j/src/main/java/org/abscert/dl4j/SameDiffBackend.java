@@ -19,10 +19,16 @@ import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
 import org.abscert.spi.ir.Shape;
 import org.abscert.spi.ir.TensorDecl;
+import org.abscert.spi.ir.Window2d;
 import org.nd4j.autodiff.loss.LossReduce;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.enums.WeightsFormat;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.Pooling2D;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Pooling2DConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -60,6 +66,7 @@ public final class SameDiffBackend extends Dl4jBackend<SameDiffBackend.Graph> {
         super(NAME, CACHE);
     }
 
+    /** Every op: the convolutional ones on SameDiff's cnn ops (conv2d, max/avg pooling) and its reductions. */
     @Override public Set<Op> supportedOps() { return EnumSet.allOf(Op.class); }
 
     @Override public String description() { return "Deeplearning4j SameDiff graph, SameDiff backpropagation (ND4J native CPU)"; }
@@ -72,6 +79,15 @@ public final class SameDiffBackend extends Dl4jBackend<SameDiffBackend.Graph> {
     public Optional<String> unsupported(Procedure procedure) {
         Optional<String> ops = super.unsupported(procedure);
         if (ops.isPresent()) return ops;
+        for (Node n : procedure.nodes()) {
+            if (n.op() == Op.AVG_POOL2D && (n.pair("padding", new int[] {0, 0})[0] != 0 || n.pair("padding", new int[] {0, 0})[1] != 0))
+                return Optional.of("backend " + NAME + ": SameDiff's avgpool2d_bp divides by the cells inside the input while its "
+                        + "forward counts padded cells (as the IR does), so node '" + n.id() + "' (avg_pool2d with padding) would get a "
+                        + "wrong gradient");
+            if (n.op() == Op.CONV2D && n.attribute("groups", 1) != 1)
+                return Optional.of("backend " + NAME + ": SameDiff's conv2d has no groups, but node '" + n.id() + "' has groups "
+                        + (int) n.attribute("groups", 1));
+        }
         List<String> ids = new ArrayList<>();
         for (TensorDecl d : procedure.parameters()) ids.add(d.name());
         for (TensorDecl d : procedure.data()) ids.add(d.name());
@@ -207,7 +223,68 @@ public final class SameDiffBackend extends Dl4jBackend<SameDiffBackend.Graph> {
                     }
                     yield sd.loss().softmaxCrossEntropy(id, onehot, logits, null, LossReduce.MEAN_BY_NONZERO_WEIGHT_COUNT, 0.0);
                 }
+                case CONV2D -> {
+                    int[] st = n.pair("stride", ONE), pad = n.pair("padding", ZERO), dil = n.pair("dilation", ONE);
+                    Shape w = p.shape(n.arg(1));
+                    Conv2DConfig c = Conv2DConfig.builder().kH(w.dim(2)).kW(w.dim(3)).sH(st[0]).sW(st[1]).pH(pad[0]).pW(pad[1])
+                            .dH(dil[0]).dW(dil[1]).paddingMode(PaddingMode.VALID).dataFormat(Conv2DConfig.NCHW)
+                            .weightsFormat(WeightsFormat.YXIO).build();
+                    // conv2d_bp of this release fails its shape validation for OIYX weights, so the IR's [O, C, kh, kw]
+                    // weight is permuted (SameDiff's permute, differentiated by SameDiff) to the default [kh, kw, C, O]
+                    SDVariable k = sd.permute(id + "_yxio", b, 2, 3, 1, 0);
+                    yield n.args().size() > 2 ? sd.cnn().conv2d(id, a, k, v(n.arg(2)), c) : sd.cnn().conv2d(id, a, k, c);
+                }
+                case MAX_POOL2D -> {
+                    // SameDiff keeps the running maximum to itself: the switches are taken from the pool's input
+                    switchVars.add(new String[] {a.name()});
+                    yield sd.cnn().maxPooling2d(id, a, pooling(n, Pooling2D.Pooling2DType.MAX));
+                }
+                case AVG_POOL2D -> sd.cnn().avgPooling2d(id, a, pooling(n, Pooling2D.Pooling2DType.AVG));
+                case GLOBAL_AVG_POOL2D -> a.mean(id, 2, 3);
+                case RESHAPE -> sd.reshape(id, a, dims(out));
+                case FLATTEN -> sd.reshape(id, a, dims(out));
+                // composed from SameDiff's reductions and arithmetic, so that SameDiff differentiates through the
+                // batch statistics (training mode): mean and biased variance over every axis but 1
+                case BATCH_NORM -> {
+                    int[] axes = p.shape(n.arg(0)).rank() == 4 ? new int[] {0, 2, 3} : new int[] {0};
+                    SDVariable mean = a.mean(id + "_mean", true, axes);
+                    SDVariable centred = a.sub(id + "_centred", mean);
+                    SDVariable var = sd.math().square(centred).mean(id + "_var", true, axes);
+                    yield normalised(id, centred, var, v(n.arg(1)), v(n.arg(2)), p.shape(n.arg(0)), n.attribute("eps", 1e-5));
+                }
+                case BATCH_NORM_EVAL -> {
+                    Shape xs = p.shape(n.arg(0));
+                    SDVariable centred = a.sub(id + "_centred", channelShaped(v(n.arg(3)), xs, id + "_m"));
+                    yield normalised(id, centred, channelShaped(v(n.arg(4)), xs, id + "_v"), v(n.arg(1)), v(n.arg(2)), xs,
+                            n.attribute("eps", 1e-5));
+                }
             };
+        }
+
+        private static final int[] ONE = {1, 1}, ZERO = {0, 0};
+
+        /**
+         * The pooling geometry of a node. Average pools count padded cells in the divisor (DESIGN.md): in this
+         * release the kernel reads that choice from {@code extra} = 1 (extraParam0), not from {@code divisor},
+         * measured against the tape by SameDiffCnnTest.
+         */
+        private static Pooling2DConfig pooling(Node n, Pooling2D.Pooling2DType type) {
+            int[] k = n.pair("kernel", ONE), st = n.pair("stride", k), pad = n.pair("padding", ZERO);
+            return Pooling2DConfig.builder().kH(k[0]).kW(k[1]).sH(st[0]).sW(st[1]).pH(pad[0]).pW(pad[1]).dH(1).dW(1)
+                    .type(type).divisor(Pooling2D.Divisor.INCLUDE_PADDING).extra(1.0).paddingMode(PaddingMode.VALID).isNHWC(false).build();
+        }
+
+        /** γ·(x − mean)/sqrt(var + eps) + β with per-channel γ, β (and var, already channel-shaped). */
+        private SDVariable normalised(String id, SDVariable centred, SDVariable var, SDVariable gamma, SDVariable beta, Shape xs,
+                                      double eps) {
+            SDVariable scale = sd.math().rsqrt(var.add(id + "_veps", eps));
+            SDVariable y = centred.mul(id + "_xhat", scale).mul(id + "_scaled", channelShaped(gamma, xs, id + "_g"));
+            return y.add(id, channelShaped(beta, xs, id + "_b"));
+        }
+
+        /** A per-channel [C] vector reshaped to broadcast against x [N,C] or [N,C,H,W]. */
+        private SDVariable channelShaped(SDVariable c, Shape xs, String name) {
+            return xs.rank() == 4 ? sd.reshape(name, c, 1, xs.dim(1), 1, 1) : sd.reshape(name, c, 1, xs.dim(1));
         }
 
         private SDVariable broadcastTo(SDVariable x, Shape from, Shape to, String name) {
@@ -242,7 +319,14 @@ public final class SameDiffBackend extends Dl4jBackend<SameDiffBackend.Graph> {
             }
             double[] switches = new double[p.switchCount()];
             int at = 0;
+            int node = -1;
             for (String[] sv : switchVars) {
+                node = nextSwitchNode(p, node);
+                if (p.node(node).op() == Op.MAX_POOL2D) {
+                    INDArray in = isInput(sv[0]) ? inputValue(sv[0], feed) : og.getOutputs().get(sv[0]);
+                    at = MaxPoolSwitches.fold(Window2d.of(p, node), NdArrays.values(in), precision, switches, at);
+                    continue;
+                }
                 double[][] parts = new double[sv.length][];
                 for (int j = 0; j < sv.length; j++) {
                     INDArray arr = isInput(sv[j]) ? inputValue(sv[j], feed) : og.getOutputs().get(sv[j]);
@@ -252,7 +336,13 @@ public final class SameDiffBackend extends Dl4jBackend<SameDiffBackend.Graph> {
                     for (double[] part : parts) switches[at++] = part[e];
             }
             if (at != switches.length) throw new IllegalStateException(at + " switch values for " + switches.length + " switches");
-            return new Evaluation(NAME, precision, value, gradient, SwitchTrace.ofValues(switches));
+            return new Evaluation(NAME, precision, value, gradient, MaxPoolSwitches.trace(p, switches));
+        }
+
+        /** The next node after {@code node} that has switches (the nodes {@link #switchVars} lists, in order). */
+        private static int nextSwitchNode(Procedure p, int node) {
+            for (int i = node + 1; i < p.nodes().size(); i++) if (p.node(i).op().isKink()) return i;
+            throw new IllegalStateException("more switch variables than kink nodes");
         }
 
         private boolean isInput(String var) { return var.startsWith("p") || var.startsWith("d"); }

@@ -71,7 +71,8 @@ final class Fixtures {
      */
     static void agreeAwayFromKinks(Backend backend, Backend tape, List<Procedure> procedures, Precision precision, Random r)
             throws BackendException {
-        double tol = precision == Precision.FLOAT32 ? 2e-5 : 1e-12;
+        // float16: ND4J and the tape round in different orders (ND4J accumulates in half, the tape in float32)
+        double tol = precision == Precision.FLOAT16 ? 0.05 : precision == Precision.FLOAT32 ? 2e-5 : 1e-12;
         int compared = 0, total = 0;
         for (Procedure p : procedures) {
             assertTrue(backend.unsupported(p).isEmpty(), () -> p.name() + ": " + backend.unsupported(p));

@@ -49,7 +49,7 @@ class NetworkBackendTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Precision.class)
+    @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void measuredKinkRulesAreTheDocumentedConstants(Precision precision) throws Exception {
         var k = Dl4jKinkRules.NETWORK;
         assertEquals(k.relu0(), activationDerivative("relu", 0, 0, precision), "relu'(0)");
@@ -78,7 +78,7 @@ class NetworkBackendTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Precision.class)
+    @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void valuesGradientsAndTracesAgreeWithTheTape(Precision precision) throws Exception {
         Fixtures.agreeAwayFromKinks(net, tape, layered(), precision, new Random(11));
     }
@@ -137,7 +137,7 @@ class NetworkBackendTest {
     @Test
     void versionAndDiscovery() throws Exception {
         assertEquals("1.0.0-M2.1", net.version());
-        assertEquals(java.util.EnumSet.allOf(Precision.class), net.precisions());
+        assertEquals(java.util.EnumSet.of(Precision.FLOAT32, Precision.FLOAT64, Precision.FLOAT16), net.precisions());
         assertTrue(Backends.names().contains(NetworkBackend.NAME));
         NetworkBackendProvider provider = new NetworkBackendProvider();
         assertEquals(NetworkBackend.NAME, provider.name());

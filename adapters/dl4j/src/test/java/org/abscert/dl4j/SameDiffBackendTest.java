@@ -54,7 +54,7 @@ class SameDiffBackendTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Precision.class)
+    @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void measuredKinkRulesAreTheDocumentedConstants(Precision precision) throws Exception {
         KinkRules k = Dl4jKinkRules.SAMEDIFF;
         assertEquals(k.relu0(), derivative(Op.RELU, 0, precision), "relu'(0)");
@@ -73,7 +73,7 @@ class SameDiffBackendTest {
     @Test
     void discoveredWithVersionAndBothPrecisions() throws Exception {
         assertEquals("1.0.0-M2.1", sd.version());
-        assertEquals(java.util.EnumSet.allOf(Precision.class), sd.precisions());
+        assertEquals(java.util.EnumSet.of(Precision.FLOAT32, Precision.FLOAT64, Precision.FLOAT16), sd.precisions());
         assertTrue(Backends.names().contains(SameDiffBackend.NAME));
         assertTrue(sd.unsupported(reluDifference()).isEmpty());
         SameDiffBackendProvider provider = new SameDiffBackendProvider();
@@ -92,7 +92,7 @@ class SameDiffBackendTest {
     @Test
     void reluDifferenceAtZeroGivesZeroWithBothSwitchesAtTheKink() throws Exception {
         Procedure p = reluDifference();
-        for (Precision precision : Precision.values()) {
+        for (Precision precision : sd.precisions()) {
             Evaluation e = sd.evaluate(p, point(p, new double[] {0}), precision);
             assertEquals(0, e.value());
             assertArrayEquals(new double[] {0}, e.gradient(), "relu'(0) = 0 on both switches gives 0, not the Clarke gradient 1");
@@ -145,7 +145,7 @@ class SameDiffBackendTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Precision.class)
+    @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
     void valuesGradientsAndTracesAgreeWithTheTape(Precision precision) throws Exception {
         Fixtures.agreeAwayFromKinks(sd, tape, opCoverage(), precision, new Random(7));
     }
@@ -176,14 +176,13 @@ class SameDiffBackendTest {
         assertEquals(1.0, e.value());
 
         var c = ProcedureBuilder.named("constant");
-        String y = c.parameter("y", 1);
+        c.parameter("y", 1); // a parameter the output does not depend on: its gradient must be 0
         String k = c.data("k", 2);
         Procedure q = c.build(c.sum(c.abs(k)));
         Evaluation f = sd.evaluate(q, point(q, new double[] {4}, new double[] {-1, 0}), Precision.FLOAT32);
         assertArrayEquals(new double[] {0}, f.gradient());
         assertEquals(1.0, f.value());
         assertEquals(0, f.switches().values()[1], 0.0);
-        assertEquals(y, "y");
     }
 
     @Test

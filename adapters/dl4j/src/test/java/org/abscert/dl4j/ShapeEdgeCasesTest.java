@@ -155,7 +155,7 @@ class ShapeEdgeCasesTest {
         Procedure p = new Mlp(1, List.of(new Mlp.Layer(1, "relu"), new Mlp.Layer(1, "identity")), true, "mse", 1)
                 .expand("net-1x[1relu]x1-bias-mse-b1");
         Point zero = point(p, new double[4], new double[] {0}, new double[] {0});
-        for (Precision precision : Precision.values()) {
+        for (Precision precision : java.util.List.of(Precision.FLOAT32, Precision.FLOAT64, Precision.FLOAT16)) {
             Evaluation e = sd.evaluate(p, zero, precision), t = tape.evaluate(p, zero, precision);
             assertEquals(0, e.value(), 0.0);
             assertClose(t.gradient(), e.gradient(), 0.0, "gradient at 0 in " + precision);
@@ -168,7 +168,7 @@ class ShapeEdgeCasesTest {
     void singleClassSoftmaxCrossEntropyIsZeroWithZeroGradientInSameDiff() throws Exception {
         Procedure p = new Mlp(1, List.of(layer(2, "relu"), layer(1, "identity")), true, "softmax_cross_entropy", 1).expand("one-class");
         Point x = point(p, new double[] {0.75, -0.5, 0.25, 0.125, 1.5, -2, 0.375}, new double[] {0.5}, new double[] {1});
-        for (Precision precision : Precision.values()) {
+        for (Precision precision : java.util.List.of(Precision.FLOAT32, Precision.FLOAT64, Precision.FLOAT16)) {
             Evaluation e = sd.evaluate(p, x, precision);
             assertEquals(0, e.value(), 0.0, "value in " + precision);
             assertClose(new double[p.parameterSize()], e.gradient(), 0.0, "gradient in " + precision);
@@ -216,8 +216,8 @@ class ShapeEdgeCasesTest {
     private static void agreesWithTheTape(Backend backend, Procedure p) throws Exception {
         assertTrue(backend.unsupported(p).isEmpty(), () -> backend.name() + " must support " + p.name() + ": " + backend.unsupported(p).get());
         Random r = new Random(p.name().hashCode());
-        for (Precision precision : Precision.values()) {
-            double tol = precision == Precision.FLOAT32 ? 2e-5 : 1e-12;
+        for (Precision precision : java.util.List.of(Precision.FLOAT32, Precision.FLOAT64, Precision.FLOAT16)) {
+            double tol = precision == Precision.FLOAT16 ? 0.05 : precision == Precision.FLOAT32 ? 2e-5 : 1e-12;
             int compared = 0;
             for (int trial = 0; trial < 3; trial++) {
                 Point x = continuousPoint(p, r);

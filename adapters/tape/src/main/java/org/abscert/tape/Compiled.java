@@ -21,6 +21,8 @@ final class Compiled {
     final int[][][] maps;
     final boolean[] needsGrad;
     final int[] switchOffset;
+    /** Per node: the window geometry of conv2d and 2-D pooling nodes, null otherwise. */
+    final org.abscert.spi.ir.Window2d[] windows;
 
     Compiled(Procedure p) {
         List<TensorDecl> params = p.parameters(), data = p.data();
@@ -43,6 +45,7 @@ final class Compiled {
         args = new int[nodes.size()][];
         maps = new int[nodes.size()][][];
         switchOffset = new int[nodes.size()];
+        windows = new org.abscert.spi.ir.Window2d[nodes.size()];
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
             int self = inputs + i;
@@ -58,6 +61,7 @@ final class Compiled {
                 case ADD, SUB, MUL, MAX, MIN -> {
                     for (int j = 0; j < 2; j++) maps[i][j] = broadcastMap(shapes[args[i][j]], shapes[self]);
                 }
+                case CONV2D, MAX_POOL2D, AVG_POOL2D -> windows[i] = org.abscert.spi.ir.Window2d.of(p, i);
                 default -> { }
             }
             switchOffset[i] = p.switchOffset(i);

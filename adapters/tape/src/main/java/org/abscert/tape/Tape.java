@@ -14,13 +14,18 @@ import org.abscert.spi.ir.TensorDecl;
 
 /**
  * One forward and one reverse sweep over a compiled procedure. Values and adjoints live in flat row-major
- * {@code double[]} arrays; in float32 mode every stored number is a float (each operation is rounded with
- * {@link #r}) and matrix products run on {@code float[]} copies.
+ * {@code double[]} arrays; below float64 every stored number is a value of the working precision (each
+ * operation is rounded with {@link #r}) and matrix products run on {@code float[]} copies. In the 16-bit
+ * formats sums (matmul, sum, mean, the losses' reductions) are accumulated in float32 ({@link #ra}) and rounded
+ * once, and scalar attributes (k, α) are kept in float32, as PyTorch's CPU kernels do.
  */
 final class Tape {
     private final Compiled c;
     private final Procedure p;
+    /** Whether values live in float arrays for matrix products: every precision below float64. */
     private final boolean f32;
+    private final Precision precision;
+    private final Precision accumulation;
     private final TapeRules rules;
     private final SplittableRandom rnd;
     private final double[][] val;
@@ -30,10 +35,12 @@ final class Tape {
     private final double[] sw;
     private final double[] slopes;
 
-    Tape(Procedure p, Compiled c, boolean f32, TapeRules rules, SplittableRandom rnd) {
+    Tape(Procedure p, Compiled c, Precision precision, TapeRules rules, SplittableRandom rnd) {
         this.c = c;
         this.p = p;
-        this.f32 = f32;
+        this.precision = precision;
+        this.accumulation = precision.accumulation();
+        this.f32 = precision != Precision.FLOAT64;
         this.rules = rules;
         this.rnd = rnd;
         int slots = c.shapes.length;
@@ -46,7 +53,12 @@ final class Tape {
     }
 
     /** Rounds to the working precision. */
-    private double r(double x) { return f32 ? (float) x : x; }
+    private double r(double x) {
+        return precision == Precision.FLOAT64 ? x : precision == Precision.FLOAT32 ? (float) x : precision.round(x);
+    }
+
+    /** Rounds to the precision sums and scalar attributes are kept in (float32 for the 16-bit formats). */
+    private double ra(double x) { return accumulation == Precision.FLOAT64 ? x : (float) x; }
 
     Evaluation run(String backend, Precision precision, Point point) {
         int s = 0;
@@ -75,7 +87,7 @@ final class Tape {
                     + d.shape() + " needs " + d.shape().size());
         if (!f32) return t.values();
         double[] v = new double[t.values().length];
-        for (int i = 0; i < v.length; i++) v[i] = (float) t.values()[i];
+        for (int i = 0; i < v.length; i++) v[i] = r(t.values()[i]);
         return v;
     }
 
@@ -112,14 +124,15 @@ final class Tape {
             case MUL -> { for (int o = 0; o < size; o++) out[o] = r(x[at(maps[0], o)] * y[at(maps[1], o)]); }
             case NEG -> { for (int o = 0; o < size; o++) out[o] = -x[o]; }
             case SCALE -> {
-                double k = r(n.attribute("k"));
+                double k = ra(n.attribute("k"));
                 for (int o = 0; o < size; o++) out[o] = r(k * x[o]);
             }
             case MATMUL -> matmulForward(i, x, y, out);
             case SUM, MEAN -> {
                 double acc = 0;
-                for (double v : x) acc = r(acc + v);
-                out[0] = op == Op.MEAN ? r(acc / x.length) : acc;
+                for (double v : x) acc = ra(acc + v);
+                // PyTorch's CPU mean of a 16-bit tensor: float32 sum, float32 division, one rounding at the end
+                out[0] = op == Op.MEAN ? r(ra(acc / x.length)) : r(acc);
             }
             case ABS -> {
                 for (int o = 0; o < size; o++) {
@@ -136,7 +149,7 @@ final class Tape {
                 }
             }
             case LEAKY_RELU -> {
-                double alpha = r(n.attribute("alpha"));
+                double alpha = ra(n.attribute("alpha"));
                 for (int o = 0; o < size; o++) {
                     double u = x[o];
                     out[o] = u > 0 ? u : r(alpha * u);
@@ -171,11 +184,16 @@ final class Tape {
                 double acc = 0;
                 for (int e = 0; e < x.length; e++) {
                     double d = r(x[e] - y[e]);
-                    acc = r(acc + r(d * d));
+                    acc = ra(acc + r(d * d));
                 }
-                out[0] = r(acc / x.length);
+                out[0] = r(ra(acc / x.length));
             }
             case SOFTMAX_CROSS_ENTROPY -> out[0] = softmaxCrossEntropy(i, x, y);
+            case CONV2D -> convForward(i, x, y, a.length > 2 ? val[a[2]] : null, out);
+            case MAX_POOL2D -> maxPoolForward(i, x, out);
+            case AVG_POOL2D, GLOBAL_AVG_POOL2D -> avgPool(i, x, out, null, null);
+            case RESHAPE, FLATTEN -> System.arraycopy(x, 0, out, 0, size);
+            case BATCH_NORM, BATCH_NORM_EVAL -> batchNorm(i, n, out, null);
             default -> throw new IllegalStateException("op " + op);
         }
         val[c.inputs + i] = out;
@@ -210,19 +228,21 @@ final class Tape {
             double mx = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < k; j++) mx = Math.max(mx, x[b + j]);
             double s = 0;
-            for (int j = 0; j < k; j++) s = r(s + r(Math.exp(r(x[b + j] - mx))));
+            // inside a row the 16-bit formats work in float32 (PyTorch's log_softmax) and round each output once
+            for (int j = 0; j < k; j++) s = ra(s + ra(Math.exp(ra(x[b + j] - mx))));
             // log-softmax as (x − max) − log Σ: rounding stays relative to the shifted logits, not to max
-            double logS = r(Math.log(s));
+            double logS = ra(Math.log(s));
             double loss = 0;
             for (int j = 0; j < k; j++) {
-                logsm[b + j] = r(r(x[b + j] - mx) - logS);
+                logsm[b + j] = r(ra(x[b + j] - mx) - logS);
                 // 0·log p is 0 even where log p underflows to −∞
-                if (t[b + j] != 0) loss = r(loss - r(t[b + j] * logsm[b + j]));
+                if (t[b + j] != 0) loss = ra(loss - r(t[b + j] * logsm[b + j]));
             }
-            total = r(total + loss);
+            // each row's loss is a value of the working precision before the mean over rows
+            total = ra(total + r(loss));
         }
         aux[i] = logsm;
-        return r(total / m);
+        return r(ra(total / m));
     }
 
     private void matmulForward(int i, double[] a, double[] b, double[] out) {
@@ -242,7 +262,7 @@ final class Tape {
                     for (int j = 0; j < n; j++) cf[co + j] += s * bf[bo + j];
                 }
             }
-            for (int e = 0; e < out.length; e++) out[e] = cf[e];
+            for (int e = 0; e < out.length; e++) out[e] = r(cf[e]);
         } else {
             for (int row = 0; row < m; row++) {
                 int co = row * n;
@@ -293,7 +313,7 @@ final class Tape {
             }
             case NEG -> { if (gx != null) for (int o = 0; o < size; o++) gx[o] = r(gx[o] - g[o]); }
             case SCALE -> {
-                double k = r(n.attribute("k"));
+                double k = ra(n.attribute("k"));
                 if (gx != null) for (int o = 0; o < size; o++) gx[o] = r(gx[o] + r(k * g[o]));
             }
             case MATMUL -> matmulBackward(i, x, y, g, gx, gy);
@@ -304,12 +324,15 @@ final class Tape {
             case ABS, RELU, LEAKY_RELU -> {
                 if (gx == null) break;
                 double alpha = op == Op.LEAKY_RELU ? r(n.attribute("alpha")) : 0;
+                // the contrast rule (TapeRules.constantAtKink) writes relu'(0) itself, whatever the incoming gradient
+                boolean constant = op == Op.RELU && rnd == null && rules.reluConstantAtKink();
                 for (int o = 0; o < size; o++) {
                     double u = x[o], d;
+                    boolean kink = false;
                     if (u > 0) d = 1;
                     else if (u < 0) d = op == Op.ABS ? -1 : alpha;
-                    else d = kinkDerivative(op, alpha, slopes[off + o]);
-                    gx[o] = r(gx[o] + r(g[o] * d));
+                    else { d = kinkDerivative(op, alpha, slopes[off + o]); kink = true; }
+                    gx[o] = r(gx[o] + (kink && constant ? d : r(g[o] * d)));
                 }
             }
             case MAX, MIN -> {
@@ -372,7 +395,7 @@ final class Tape {
                 for (int row = 0; row < m; row++) {
                     int b = row * k;
                     double tsum = 0;
-                    for (int j = 0; j < k; j++) tsum = r(tsum + y[b + j]);
+                    for (int j = 0; j < k; j++) tsum = ra(tsum + y[b + j]);
                     for (int j = 0; j < k; j++) {
                         // d/dx_j of −Σ t·log softmax(x) is softmax_j·Σt − t_j; d/dt_j is −log softmax_j
                         if (gx != null) gx[b + j] = r(gx[b + j] + r(scale * r(r(r(Math.exp(logsm[b + j])) * tsum) - y[b + j])));
@@ -380,7 +403,11 @@ final class Tape {
                     }
                 }
             }
-            default -> throw new IllegalStateException("op " + op);
+            case CONV2D -> convBackward(i, x, y, g, gx, gy, a.length > 2 ? grad(a[2]) : null);
+            case MAX_POOL2D -> { if (gx != null) maxPoolBackward(i, g, gx); }
+            case AVG_POOL2D, GLOBAL_AVG_POOL2D -> { if (gx != null) avgPool(i, null, null, g, gx); }
+            case RESHAPE, FLATTEN -> { if (gx != null) for (int o = 0; o < size; o++) gx[o] = r(gx[o] + g[o]); }
+            case BATCH_NORM, BATCH_NORM_EVAL -> batchNorm(i, n, null, g);
         }
     }
 
@@ -415,7 +442,7 @@ final class Tape {
                         int to = j * k, dof = row * k;
                         for (int q = 0; q < k; q++) d[dof + q] += s * bt[to + q];
                     }
-                for (int e = 0; e < d.length; e++) ga[e] = (float) (ga[e] + d[e]);
+                for (int e = 0; e < d.length; e++) ga[e] = r(ga[e] + r(d[e]));
             }
             if (gb != null) {
                 float[] d = new float[k * n];
@@ -427,7 +454,7 @@ final class Tape {
                         int dof = q * n, go = row * n;
                         for (int j = 0; j < n; j++) d[dof + j] += s * gf[go + j];
                     }
-                for (int e = 0; e < d.length; e++) gb[e] = (float) (gb[e] + d[e]);
+                for (int e = 0; e < d.length; e++) gb[e] = r(gb[e] + r(d[e]));
             }
         } else {
             if (ga != null) {
@@ -466,5 +493,224 @@ final class Tape {
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) t[j * rows + i] = v[i * cols + j];
         return t;
+    }
+
+    // ---------------------------------------------------------------- convolutional ops
+
+    /** conv2d as PyTorch computes it: each output is Σ x·w over the window (accumulated with {@link #ra}) plus the bias. */
+    private void convForward(int i, double[] x, double[] w, double[] bias, double[] out) {
+        var win = c.windows[i];
+        int outC = c.shapes[c.args[i][1]].dim(0), cg = c.shapes[c.args[i][1]].dim(1);
+        int groups = win.channels / cg, perGroup = outC / groups;
+        int positions = win.positions(), taps = win.taps(), plane = win.plane();
+        for (int nb = 0; nb < win.batch; nb++) {
+            for (int o = 0; o < outC; o++) {
+                int g = o / perGroup, ob = (nb * outC + o) * positions;
+                for (int pos = 0; pos < positions; pos++) {
+                    double acc = 0;
+                    for (int ci = 0; ci < cg; ci++) {
+                        int xb = (nb * win.channels + g * cg + ci) * plane, wb = (o * cg + ci) * taps;
+                        for (int t = 0; t < taps; t++) {
+                            int cell = win.cell(pos, t);
+                            if (cell >= 0) acc = ra(acc + ra(x[xb + cell] * w[wb + t]));
+                        }
+                    }
+                    out[ob + pos] = r(bias == null ? acc : ra(acc + bias[o]));
+                }
+            }
+        }
+    }
+
+    private void convBackward(int i, double[] x, double[] w, double[] g, double[] gx, double[] gw, double[] gb) {
+        var win = c.windows[i];
+        int outC = c.shapes[c.args[i][1]].dim(0), cg = c.shapes[c.args[i][1]].dim(1);
+        int groups = win.channels / cg, perGroup = outC / groups;
+        int positions = win.positions(), taps = win.taps(), plane = win.plane();
+        // sums are kept exact in double and rounded once per element
+        double[] dx = gx == null ? null : new double[gx.length], dw = gw == null ? null : new double[gw.length];
+        double[] db = gb == null ? null : new double[gb.length];
+        for (int nb = 0; nb < win.batch; nb++) {
+            for (int o = 0; o < outC; o++) {
+                int grp = o / perGroup, ob = (nb * outC + o) * positions;
+                for (int pos = 0; pos < positions; pos++) {
+                    double d = g[ob + pos];
+                    if (d == 0) continue;
+                    if (db != null) db[o] += d;
+                    for (int ci = 0; ci < cg; ci++) {
+                        int xb = (nb * win.channels + grp * cg + ci) * plane, wb = (o * cg + ci) * taps;
+                        for (int t = 0; t < taps; t++) {
+                            int cell = win.cell(pos, t);
+                            if (cell < 0) continue;
+                            if (dx != null) dx[xb + cell] += d * w[wb + t];
+                            if (dw != null) dw[wb + t] += d * x[xb + cell];
+                        }
+                    }
+                }
+            }
+        }
+        addRounded(gx, dx);
+        addRounded(gw, dw);
+        addRounded(gb, db);
+    }
+
+    private void addRounded(double[] to, double[] d) {
+        if (to == null) return;
+        for (int e = 0; e < to.length; e++) to[e] = r(to[e] + r(d[e]));
+    }
+
+    /**
+     * max_pool2d by the fold of DESIGN.md: m₁ = e₁, m_k = max(m_{k−1}, e_k) over the window's cells inside the
+     * input; switch m_{k−1} − e_k is traced with the tie rule's slope at zero. Per output element, aux keeps the
+     * cells' gradient weights (flat, in the order of {@code Window2d.inside}).
+     */
+    private void maxPoolForward(int i, double[] x, double[] out) {
+        var win = c.windows[i];
+        int planes = win.batch * win.channels, positions = win.positions(), plane = win.plane();
+        int off = c.switchOffset[i];
+        int cells = 0;
+        for (int pos = 0; pos < positions; pos++) cells += win.inside(pos).length;
+        double[] weights = new double[planes * cells];
+        int wo = 0;
+        for (int pl = 0; pl < planes; pl++) {
+            int xb = pl * plane, sb = off + pl * win.planeSwitches;
+            for (int pos = 0; pos < positions; pos++) {
+                int[] in = win.inside(pos);
+                int s0 = sb + win.switchStart(pos);
+                double m = x[xb + in[0]];
+                int tied = 1;
+                weights[wo] = 1;
+                for (int k = 1; k < in.length; k++) {
+                    double e = x[xb + in[k]], z = r(m - e);
+                    int swk = s0 + k - 1;
+                    double slope;
+                    if (z > 0) { slope = 1; }
+                    else if (z < 0) { slope = -1; m = e; tied = 1; }
+                    else { slope = rnd != null ? (rnd.nextBoolean() ? 1.0 : -1.0) : rules.poolTie().slope(tied); tied++; }
+                    sw[swk] = z == 0 ? 0.0 : z;
+                    if (z == 0) slopes[swk] = slope;
+                    // weights: m_k = (1+c)/2 · m_{k−1} + (1−c)/2 · e_k along the piece; ALL gives every tied cell 1
+                    if (Double.isNaN(slope)) {
+                        weights[wo + k] = 1;
+                    } else {
+                        double keep = (1 + slope) / 2, take = (1 - slope) / 2;
+                        for (int q = 0; q < k; q++) weights[wo + q] *= keep;
+                        weights[wo + k] = take;
+                    }
+                }
+                out[pl * positions + pos] = m;
+                wo += in.length;
+            }
+        }
+        aux[i] = weights;
+    }
+
+    private void maxPoolBackward(int i, double[] g, double[] gx) {
+        var win = c.windows[i];
+        int planes = win.batch * win.channels, positions = win.positions(), plane = win.plane();
+        double[] weights = aux[i];
+        int wo = 0;
+        for (int pl = 0; pl < planes; pl++) {
+            for (int pos = 0; pos < positions; pos++) {
+                int[] in = win.inside(pos);
+                double d = g[pl * positions + pos];
+                for (int k = 0; k < in.length; k++) {
+                    double wk = weights[wo + k];
+                    if (wk != 0 && d != 0) gx[pl * plane + in[k]] = r(gx[pl * plane + in[k]] + r(d * wk));
+                }
+                wo += in.length;
+            }
+        }
+    }
+
+    /**
+     * avg_pool2d (padded cells count in the divisor kh·kw) and global_avg_pool2d: forward when {@code x} is
+     * given, else the reverse step from {@code g} into {@code gx}.
+     */
+    private void avgPool(int i, double[] x, double[] out, double[] g, double[] gx) {
+        var win = c.windows[i];
+        boolean global = win == null;
+        var in = c.shapes[c.args[i][0]];
+        int planes = in.dim(0) * in.dim(1), plane = in.dim(2) * in.dim(3);
+        int positions = global ? 1 : win.positions();
+        int divisor = global ? plane : win.taps();
+        for (int pl = 0; pl < planes; pl++) {
+            for (int pos = 0; pos < positions; pos++) {
+                int[] cells = global ? null : win.inside(pos);
+                int count = global ? plane : cells.length;
+                int o = pl * positions + pos;
+                if (x != null) {
+                    double acc = 0;
+                    for (int k = 0; k < count; k++) acc = ra(acc + x[pl * plane + (global ? k : cells[k])]);
+                    out[o] = r(r(acc) / divisor);
+                } else {
+                    double d = r(g[o] / divisor);
+                    if (d == 0) continue;
+                    for (int k = 0; k < count; k++) {
+                        int e = pl * plane + (global ? k : cells[k]);
+                        gx[e] = r(gx[e] + d);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * batch_norm (training mode: statistics over every axis but 1) and batch_norm_eval (given mean and var):
+     * forward into {@code out}, or, with {@code g}, the reverse step. Per-channel statistics are computed in
+     * double and rounded once; the reverse step uses the textbook formula
+     * dx = γ/s·(g − mean(g) − x̂·mean(g·x̂)).
+     */
+    private void batchNorm(int i, Node n, double[] out, double[] g) {
+        int[] a = c.args[i];
+        boolean train = n.op() == Op.BATCH_NORM;
+        double[] x = val[a[0]], gamma = val[a[1]], beta = val[a[2]];
+        var shape = c.shapes[a[0]];
+        int channels = shape.dim(1), inner = shape.rank() == 4 ? shape.dim(2) * shape.dim(3) : 1;
+        int batch = shape.dim(0), m = batch * inner;
+        double eps = n.attribute("eps", 1e-5);
+        double[] gx = g == null ? null : grad(a[0]), gg = g == null ? null : grad(a[1]), gbeta = g == null ? null : grad(a[2]);
+        double[] gmean = g == null || train ? null : grad(a[3]), gvar = g == null || train ? null : grad(a[4]);
+        for (int ch = 0; ch < channels; ch++) {
+            double mean, var;
+            if (train) {
+                double sum = 0;
+                for (int nb = 0; nb < batch; nb++) for (int k = 0; k < inner; k++) sum += x[(nb * channels + ch) * inner + k];
+                mean = r(sum / m);
+                double sq = 0;
+                for (int nb = 0; nb < batch; nb++) for (int k = 0; k < inner; k++) {
+                    double d = x[(nb * channels + ch) * inner + k] - mean;
+                    sq += d * d;
+                }
+                var = r(sq / m);
+            } else {
+                mean = val[a[3]][ch];
+                var = val[a[4]][ch];
+            }
+            double s = r(Math.sqrt(var + eps));
+            if (g == null) {
+                for (int nb = 0; nb < batch; nb++) for (int k = 0; k < inner; k++) {
+                    int e = (nb * channels + ch) * inner + k;
+                    out[e] = r(r(gamma[ch] * r(r(x[e] - mean) / s)) + beta[ch]);
+                }
+                continue;
+            }
+            double sg = 0, sgx = 0;
+            for (int nb = 0; nb < batch; nb++) for (int k = 0; k < inner; k++) {
+                int e = (nb * channels + ch) * inner + k;
+                double xh = (x[e] - mean) / s;
+                sg += g[e];
+                sgx += g[e] * xh;
+            }
+            if (gbeta != null) gbeta[ch] = r(gbeta[ch] + r(sg));
+            if (gg != null) gg[ch] = r(gg[ch] + r(sgx));
+            if (gmean != null) gmean[ch] = r(gmean[ch] - r(gamma[ch] / s * sg));
+            if (gvar != null) gvar[ch] = r(gvar[ch] - r(0.5 * gamma[ch] * sgx / (s * s)));
+            if (gx == null) continue;
+            for (int nb = 0; nb < batch; nb++) for (int k = 0; k < inner; k++) {
+                int e = (nb * channels + ch) * inner + k;
+                double d = train ? gamma[ch] / s * (g[e] - sg / m - (x[e] - mean) / s * sgx / m) : gamma[ch] / s * g[e];
+                gx[e] = r(gx[e] + r(d));
+            }
+        }
     }
 }

@@ -19,7 +19,8 @@ import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
 
 /**
- * The built-in reverse-mode tape: a pure-Java AD backend over the procedure IR, in float64 or float32.
+ * The built-in reverse-mode tape: a pure-Java AD backend over the procedure IR, in float64, float32, bfloat16
+ * or float16.
  *
  * <p>The forward sweep evaluates the nodes in order into flat row-major arrays and records the switching
  * variables; the reverse sweep propagates adjoints from the output back to the parameters, reducing over
@@ -27,7 +28,11 @@ import org.abscert.spi.ir.Procedure;
  * default). In float32 the parameters and data (and the attributes {@code k}, {@code alpha}) are rounded to
  * float first, and every elementary arithmetic operation of the forward and reverse sweeps is rounded to
  * float; matrix products accumulate in float; exp, log, tanh and friends are evaluated in double and
- * rounded once.
+ * rounded once. In bfloat16 and float16 ({@link Precision#round} from double: nearest, ties to even) every
+ * elementwise result is rounded to the format, while matrix products, {@code sum}, {@code mean} and the
+ * reductions inside {@code mse} and {@code softmax_cross_entropy} accumulate in float32 and round the result
+ * once; the attributes {@code k} and {@code alpha} stay float32 — PyTorch's contract on CPU. A point value
+ * beyond the format's range (above 65504 in float16) is refused with a {@link BackendException} naming it.
  *
  * <p><b>Random kink mode</b> ({@link Builder#randomKinks(long)}) models a non-deterministic tool: every
  * switch that evaluates to exactly zero gets its own |·| slope c, drawn uniformly from {−1, +1}, and the op's
@@ -81,7 +86,7 @@ public final class TapeBackend implements Backend {
         this.precisions = Collections.unmodifiableSet(EnumSet.copyOf(b.precisions));
     }
 
-    /** A builder starting from name {@code tape}, PyTorch rules, both precisions, no random mode. */
+    /** A builder starting from name {@code tape}, PyTorch rules, every precision, no random mode. */
     public static Builder builder() { return new Builder(); }
 
     /** The default backend: name {@code tape}, PyTorch's kink rules. */
@@ -104,6 +109,9 @@ public final class TapeBackend implements Backend {
     @Override public String version() { return VERSION; }
 
     @Override public Set<Precision> precisions() { return precisions; }
+
+    /** Float32 for the 16-bit formats (matmul, sum, mean and the losses' reductions), else the precision itself. */
+    @Override public Precision accumulation(Precision precision) { return precision.accumulation(); }
 
     @Override public Set<Op> supportedOps() { return Collections.unmodifiableSet(EnumSet.allOf(Op.class)); }
 
@@ -137,7 +145,14 @@ public final class TapeBackend implements Backend {
                     + " (supported: " + precisions + ")");
         Compiled c = COMPILED.computeIfAbsent(procedure, Compiled::new);
         SplittableRandom rnd = random ? new SplittableRandom(mix(seed, calls.getAndIncrement())) : null;
-        Tape tape = new Tape(procedure, c, precision == Precision.FLOAT32, rules, rnd);
+        if (precision != Precision.FLOAT64) {
+            try {
+                point.checkRepresentable(precision, "the point");
+            } catch (org.abscert.spi.InvalidInputException e) {
+                throw new BackendException("backend " + name + ": " + e.getMessage(), e);
+            }
+        }
+        Tape tape = new Tape(procedure, c, precision, rules, rnd);
         return tape.run(name, precision, point);
     }
 
@@ -182,7 +197,7 @@ public final class TapeBackend implements Backend {
             return this;
         }
 
-        /** Restricts the precisions this backend accepts (default: both). */
+        /** Restricts the precisions this backend accepts (default: all four). */
         public Builder precisions(Precision first, Precision... more) {
             this.precisions = EnumSet.of(first, more);
             return this;

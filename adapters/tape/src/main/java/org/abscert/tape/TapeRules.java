@@ -24,9 +24,60 @@ import org.abscert.spi.ir.Op;
  * @param minTieB        ∂min(a,b)/∂b at a = b
  * @param hardtanhMinus1 hardtanh′(−1)
  * @param hardtanhPlus1  hardtanh′(+1)
+ * @param poolTie        how max_pool2d shares a tie among the window's maximal cells
+ * @param reluConstantAtKink the published code's contrast rule: at a ReLU kink the backward writes the constant
+ *                       relu0 into the gradient instead of relu0 × the incoming gradient (not a chain rule;
+ *                       it passes a scalar test with incoming gradient 1 and is wrong inside networks)
  */
 public record TapeRules(double relu0, double abs0, double leakyWeight, double maxTieA, double maxTieB,
-                        double minTieA, double minTieB, double hardtanhMinus1, double hardtanhPlus1) {
+                        double minTieA, double minTieB, double hardtanhMinus1, double hardtanhPlus1, PoolTie poolTie,
+                        boolean reluConstantAtKink) {
+
+    /**
+     * max_pool2d's tie rule. In the fold of DESIGN.md (m_k = max(m_{k−1}, e_k), switch m_{k−1} − e_k) each
+     * rule is a |·| slope at every zero switch: {@link #FIRST} keeps the earlier cell (c = +1), {@link #EVEN}
+     * gives the j-th tied cell its equal share (c = (j−1)/(j+1), j cells tied so far), {@link #ALL} gives every
+     * tied cell the full gradient — weights (1, 1), no slope, not abs-consistent (THEORY.md §11).
+     */
+    public enum PoolTie {
+        /** The first maximal cell in scan order takes the gradient: PyTorch's max_pool2d. */
+        FIRST,
+        /** Every maximal cell takes an equal share. */
+        EVEN,
+        /** Every maximal cell takes the full gradient. */
+        ALL;
+
+        /** The |·| slope at a zero switch whose new cell ties with {@code tied} earlier cells, or NaN for ALL. */
+        public double slope(int tied) {
+            return switch (this) {
+                case FIRST -> 1.0;
+                case EVEN -> (tied - 1.0) / (tied + 1.0);
+                case ALL -> Double.NaN;
+            };
+        }
+    }
+
+    /** The rules with the chain rule at ReLU kinks (every rule but the contrast {@link #constantAtKink}). */
+    public TapeRules(double relu0, double abs0, double leakyWeight, double maxTieA, double maxTieB,
+                     double minTieA, double minTieB, double hardtanhMinus1, double hardtanhPlus1, PoolTie poolTie) {
+        this(relu0, abs0, leakyWeight, maxTieA, maxTieB, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1, poolTie, false);
+    }
+
+    /**
+     * PyTorch's rules, except that a ReLU at its kink writes the constant {@code alpha} into the gradient
+     * (Bertoin et al.'s code for relu′(0)=α); a contrast, not a rule of any framework.
+     */
+    public static TapeRules constantAtKink(double alpha) {
+        TapeRules r = PYTORCH.withRelu0(alpha);
+        return new TapeRules(r.relu0, r.abs0, r.leakyWeight, r.maxTieA, r.maxTieB, r.minTieA, r.minTieB,
+                r.hardtanhMinus1, r.hardtanhPlus1, r.poolTie, true);
+    }
+
+    /** The rules with the first-cell pool tie rule (PyTorch's). */
+    public TapeRules(double relu0, double abs0, double leakyWeight, double maxTieA, double maxTieB,
+                     double minTieA, double minTieB, double hardtanhMinus1, double hardtanhPlus1) {
+        this(relu0, abs0, leakyWeight, maxTieA, maxTieB, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1, PoolTie.FIRST);
+    }
 
     /** PyTorch's rules (see the class comment): the tape's default. */
     public static final TapeRules PYTORCH = new TapeRules(0, 0, 0, 0.5, 0.5, 0.5, 0.5, 0, 0);
@@ -36,6 +87,7 @@ public record TapeRules(double relu0, double abs0, double leakyWeight, double ma
         String[] names = {"relu0", "abs0", "leakyWeight", "maxTieA", "maxTieB", "minTieA", "minTieB", "hardtanhMinus1", "hardtanhPlus1"};
         for (int i = 0; i < all.length; i++)
             if (!Double.isFinite(all[i])) throw new IllegalArgumentException("kink rule " + names[i] + " must be finite, got " + all[i]);
+        java.util.Objects.requireNonNull(poolTie, "poolTie");
     }
 
     /**
@@ -52,27 +104,31 @@ public record TapeRules(double relu0, double abs0, double leakyWeight, double ma
     public static TapeRules relu0(double r) { return PYTORCH.withRelu0(r); }
 
     public TapeRules withRelu0(double r) {
-        return new TapeRules(r, abs0, leakyWeight, maxTieA, maxTieB, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1);
+        return new TapeRules(r, abs0, leakyWeight, maxTieA, maxTieB, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1, poolTie, reluConstantAtKink);
     }
 
     public TapeRules withAbs0(double a) {
-        return new TapeRules(relu0, a, leakyWeight, maxTieA, maxTieB, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1);
+        return new TapeRules(relu0, a, leakyWeight, maxTieA, maxTieB, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1, poolTie, reluConstantAtKink);
     }
 
     public TapeRules withLeakyWeight(double w) {
-        return new TapeRules(relu0, abs0, w, maxTieA, maxTieB, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1);
+        return new TapeRules(relu0, abs0, w, maxTieA, maxTieB, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1, poolTie, reluConstantAtKink);
     }
 
     public TapeRules withMaxTies(double a, double b) {
-        return new TapeRules(relu0, abs0, leakyWeight, a, b, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1);
+        return new TapeRules(relu0, abs0, leakyWeight, a, b, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1, poolTie, reluConstantAtKink);
     }
 
     public TapeRules withMinTies(double a, double b) {
-        return new TapeRules(relu0, abs0, leakyWeight, maxTieA, maxTieB, a, b, hardtanhMinus1, hardtanhPlus1);
+        return new TapeRules(relu0, abs0, leakyWeight, maxTieA, maxTieB, a, b, hardtanhMinus1, hardtanhPlus1, poolTie, reluConstantAtKink);
     }
 
     public TapeRules withHardtanh(double atMinus1, double atPlus1) {
-        return new TapeRules(relu0, abs0, leakyWeight, maxTieA, maxTieB, minTieA, minTieB, atMinus1, atPlus1);
+        return new TapeRules(relu0, abs0, leakyWeight, maxTieA, maxTieB, minTieA, minTieB, atMinus1, atPlus1, poolTie, reluConstantAtKink);
+    }
+
+    public TapeRules withPoolTie(PoolTie rule) {
+        return new TapeRules(relu0, abs0, leakyWeight, maxTieA, maxTieB, minTieA, minTieB, hardtanhMinus1, hardtanhPlus1, rule, reluConstantAtKink);
     }
 
     /** leaky_relu′(0) for a node with slope α. */
@@ -85,7 +141,8 @@ public record TapeRules(double relu0, double abs0, double leakyWeight, double ma
     public double slope(Op op, int which) {
         return switch (op) {
             case ABS -> abs0;
-            case RELU -> 2 * relu0 - 1;
+            // the constant rule is no slope: its derivative does not scale with the incoming gradient
+            case RELU -> reluConstantAtKink ? Double.NaN : 2 * relu0 - 1;
             case LEAKY_RELU -> 2 * leakyWeight - 1;
             case MAX -> maxTieA + maxTieB == 1 ? maxTieA - maxTieB : Double.NaN;
             // min(a,b) = (a + b − |a−b|)/2: ∂/∂a = (1 − c)/2, ∂/∂b = (1 + c)/2
@@ -105,14 +162,16 @@ public record TapeRules(double relu0, double abs0, double leakyWeight, double ma
                 if (!(c >= -1 && c <= 1)) return false;
             }
         }
-        return true;
+        return poolTie != PoolTie.ALL;
     }
 
     /** A compact description such as {@code relu'(0)=0, abs'(0)=0, max ties 0.5/0.5, …}. */
     public String describe() {
         return "relu'(0)=" + fmt(relu0) + ", abs'(0)=" + fmt(abs0) + ", leaky_relu'(0)=alpha+" + fmt(leakyWeight)
                 + "*(1-alpha), max ties " + fmt(maxTieA) + "/" + fmt(maxTieB) + ", min ties " + fmt(minTieA) + "/"
-                + fmt(minTieB) + ", hardtanh'(-1)=" + fmt(hardtanhMinus1) + ", hardtanh'(+1)=" + fmt(hardtanhPlus1);
+                + fmt(minTieB) + ", hardtanh'(-1)=" + fmt(hardtanhMinus1) + ", hardtanh'(+1)=" + fmt(hardtanhPlus1)
+                + ", max_pool2d ties " + poolTie.name().toLowerCase(java.util.Locale.ROOT)
+                + (reluConstantAtKink ? ", relu'(0) written as a constant (not times the incoming gradient)" : "");
     }
 
     private static String fmt(double v) {

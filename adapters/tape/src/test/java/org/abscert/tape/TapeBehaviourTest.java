@@ -178,7 +178,7 @@ class TapeBehaviourTest {
         assertEquals(0, provider.rank());
         Backend b = Backends.get("tape");
         assertEquals("tape", b.name());
-        assertEquals(Set.of(Precision.FLOAT32, Precision.FLOAT64), b.precisions());
+        assertEquals(Set.of(Precision.values()), b.precisions());
         assertTrue(b.unsupported(scaledRelu()).isEmpty());
     }
 

@@ -22,7 +22,7 @@ public final class Forward {
     public final Program program;
     /** Value per slot (for parameter and data slots, the point's arrays: do not modify). */
     public final double[][] v;
-    /** Error bound per slot, null for exact slots (parameters, data) and for slots after the last switch. */
+    /** Error bound per slot (a rigorous bound on |value − exact value|), null for exact slots (parameters, data). */
     public final double[][] r;
     /** Switch values z (double) and their error bounds. */
     public final double[] z, zr;
@@ -45,8 +45,7 @@ public final class Forward {
         double[] z = new double[p.switchCount];
         double[] zr = new double[p.switchCount];
         for (int i = 0; i < p.nNodes; i++) {
-            boolean bounds = i <= p.lastSwitchNode;
-            eval(p, i, v, bounds ? r : null, z, zr);
+            eval(p, i, v, r, z, zr);
         }
         return new Forward(p, v, r, z, zr);
     }
@@ -145,7 +144,8 @@ public final class Forward {
                     if (or != null) {
                         double rx = ra == null ? 0 : ra[e];
                         zr[off + e] = rx;
-                        or[e] = op == Op.LEAKY_RELU ? up(rx + 2 * U * Math.abs(o[e])) : rx;
+                        // a ReLU whose argument is negative even with its error is exactly 0 (dead cells pooled later)
+                        or[e] = op == Op.LEAKY_RELU ? up(rx + 2 * U * Math.abs(o[e])) : op == Op.RELU && x + rx < 0 ? 0 : rx;
                     }
                 }
             }
@@ -188,7 +188,8 @@ public final class Forward {
                             default -> 1.0;
                         };
                         double lipTerm = rx == 0 ? 0 : lip * rx;
-                        or[e] = up(lipTerm + 8 * U * (Math.abs(o[e]) + 1));
+                        // Java's exp, log, tanh, log1p are within 2.5 ulps: a relative bound, tight near 0
+                        or[e] = up(lipTerm + 8 * U * Math.abs(o[e]) + TINY);
                     }
                 }
             }
@@ -229,6 +230,8 @@ public final class Forward {
                 o[0] = total / rows;
                 if (or != null) or[0] = up(bound / rows * (1 + gamma(rows)) + 2 * U * Math.abs(o[0]));
             }
+            case CONV2D, MAX_POOL2D, AVG_POOL2D, GLOBAL_AVG_POOL2D, RESHAPE, FLATTEN, BATCH_NORM, BATCH_NORM_EVAL ->
+                    CnnOps.forward(p, i, v, r, o, or, z, zr);
         }
         v[out] = o;
         if (r != null) r[out] = or;
@@ -318,6 +321,8 @@ public final class Forward {
             Op op = p.op[i];
             switch (op) {
                 case MATMUL -> productAdd(a, b, o, p.matmulRows(i), p.matmulInner(i), p.matmulCols(i));
+                case CONV2D, MAX_POOL2D, AVG_POOL2D, GLOBAL_AVG_POOL2D, RESHAPE, FLATTEN, BATCH_NORM, BATCH_NORM_EVAL ->
+                        CnnOps.magnitude(p, i, m, v, o);
                 case SUM, MEAN, MSE, SOFTMAX_CROSS_ENTROPY -> {
                     double s = 0;
                     for (int e = 0; e < a.length; e++) s += a[e] + (b == null ? 0 : b[e]);

@@ -1,6 +1,5 @@
 package org.abscert.certifier.anf;
 
-import java.util.BitSet;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -9,6 +8,7 @@ import org.abscert.spi.ir.Op;
 import org.abscert.spi.ir.Procedure;
 import org.abscert.spi.ir.Shape;
 import org.abscert.spi.ir.TensorDecl;
+import org.abscert.spi.ir.Window2d;
 
 /**
  * A procedure compiled for sweeps: every parameter, data tensor and node gets a <em>slot</em> (parameters
@@ -44,8 +44,8 @@ public final class Program {
     public final int switchCount;
     /** Flat parameter count. */
     public final int parameterSize;
-    /** Per slot: the parameter slots it depends on. */
-    public final BitSet[] deps;
+    /** Per slot: the parameter slots it depends on (shared between slots; see {@link ParameterSet}). */
+    public final ParameterSet[] deps;
     /** Per slot: whether every node in its backward cone is polynomial (or a kink), so it is exact over ℚ. */
     public final boolean[] exactCone;
     /** Per slot: largest abs-depth of a switch feeding its value (0 when none). */
@@ -60,6 +60,8 @@ public final class Program {
     public final int lastSwitchNode;
     /** Per node: multiply-adds of the forward sweep up to and including it (a cost estimate). */
     public final long[] cumulativeFlops;
+    /** Per node: the window geometry of conv2d and 2-D pooling nodes, null otherwise. */
+    public final Window2d[] window;
 
     private Program(Procedure p) {
         procedure = p;
@@ -70,7 +72,7 @@ public final class Program {
         size = new int[nSlots];
         shape = new Shape[nSlots];
         paramOffset = new int[nParams];
-        deps = new BitSet[nSlots];
+        deps = new ParameterSet[nSlots];
         exactCone = new boolean[nSlots];
         slotDepth = new int[nSlots];
         Map<String, Integer> slotOf = new java.util.HashMap<>();
@@ -79,15 +81,14 @@ public final class Program {
             shape[s] = d.shape();
             size[s] = d.shape().size();
             paramOffset[s] = p.parameterOffset(d.name());
-            deps[s] = new BitSet();
-            deps[s].set(s);
+            deps[s] = ParameterSet.of(s);
             exactCone[s] = true;
             slotOf.put(d.name(), s++);
         }
         for (TensorDecl d : p.data()) {
             shape[s] = d.shape();
             size[s] = d.shape().size();
-            deps[s] = new BitSet();
+            deps[s] = ParameterSet.EMPTY;
             exactCone[s] = true;
             slotOf.put(d.name(), s++);
         }
@@ -99,6 +100,7 @@ public final class Program {
         switchDepth = new int[nNodes];
         int last = -1;
         cumulativeFlops = new long[nNodes];
+        window = new Window2d[nNodes];
         long flops = 0;
         for (int i = 0; i < nNodes; i++) {
             Node n = p.nodes().get(i);
@@ -106,17 +108,19 @@ public final class Program {
             op[i] = n.op();
             if (n.op() == Op.LEAKY_RELU) attr[i] = n.attribute("alpha");
             if (n.op() == Op.SCALE) attr[i] = n.attribute("k");
+            if (n.op() == Op.BATCH_NORM || n.op() == Op.BATCH_NORM_EVAL) attr[i] = n.attribute("eps", 1e-5);
+            if (n.op() == Op.CONV2D || n.op() == Op.MAX_POOL2D || n.op() == Op.AVG_POOL2D) window[i] = Window2d.of(p, i);
             shape[slot] = p.shape(n.id());
             size[slot] = shape[slot].size();
             args[i] = new int[n.args().size()];
             bmap[i] = new int[args[i].length][];
-            deps[slot] = new BitSet();
+            deps[slot] = ParameterSet.EMPTY;
             boolean exact = n.op().exact();
             int depth = 0;
             for (int j = 0; j < args[i].length; j++) {
                 int a = slotOf.get(n.arg(j));
                 args[i][j] = a;
-                deps[slot].or(deps[a]);
+                deps[slot] = deps[slot].union(deps[a]);
                 exact &= exactCone[a];
                 depth = Math.max(depth, slotDepth[a]);
                 if (isElementwiseBinary(n.op()) && size[a] != size[slot]) bmap[i][j] = shape[a].broadcastMap(shape[slot]);
@@ -124,14 +128,19 @@ public final class Program {
             exactCone[slot] = exact;
             switchOffset[i] = p.switchOffset(i);
             if (n.op().isKink()) {
-                switchDepth[i] = depth + 1;
-                slotDepth[slot] = depth + 1;
-                last = i;
+                // a max-pool fold nests m − 1 maxima: its output lies m − 1 switches deep
+                int nest = n.op() == Op.MAX_POOL2D ? Math.max(1, maxInside(window[i]) - 1) : 1;
+                switchDepth[i] = depth + nest;
+                slotDepth[slot] = depth + nest;
+                if (p.switchesOf(i) > 0) last = i;
             } else {
                 slotDepth[slot] = depth;
             }
             slotOf.put(n.id(), slot);
-            flops += n.op() == Op.MATMUL ? (long) size[slot] * matmulInner(i) : Math.max(size[slot], size[args[i][0]]);
+            flops += n.op() == Op.MATMUL ? (long) size[slot] * matmulInner(i)
+                    : n.op() == Op.CONV2D ? (long) size[slot] * shape[args[i][1]].dim(1) * window[i].taps()
+                    : n.op() == Op.MAX_POOL2D || n.op() == Op.AVG_POOL2D ? (long) size[slot] * window[i].taps()
+                    : Math.max(size[slot], size[args[i][0]]);
             cumulativeFlops[i] = flops;
         }
         switchCount = p.switchCount();
@@ -192,11 +201,44 @@ public final class Program {
         return a.rank() == 2 ? a.dim(0) : 1;
     }
 
+    private static int maxInside(Window2d w) {
+        int m = 1;
+        for (int pos = 0; pos < w.positions(); pos++) m = Math.max(m, w.inside(pos).length);
+        return m;
+    }
+
     /** Element of the kink node's output that switch {@code sw} belongs to, and which of its switches it is. */
     public int switchElement(int sw) {
         int n = switchNode[sw];
         int k = sw - switchOffset[n];
+        if (op[n] == Op.MAX_POOL2D) {
+            Window2d w = window[n];
+            return k / w.planeSwitches * w.positions() + w.positionOfSwitch(k % w.planeSwitches);
+        }
         return op[n] == Op.HARDTANH ? k / 2 : k;
+    }
+
+    /**
+     * For a max_pool2d switch, the step k of the fold it belongs to, as an index into the window's inside cells
+     * ({@link Window2d#inside}): the switch is m_{k−1} − e_k with k ≥ 1 (0-based: cells 0…k−1 form m_{k−1}).
+     */
+    public int poolStep(int sw) {
+        int n = switchNode[sw];
+        Window2d w = window[n];
+        int k = (sw - switchOffset[n]) % w.planeSwitches;
+        return k - w.switchStart(w.positionOfSwitch(k)) + 1;
+    }
+
+    /** For element {@code e} of max_pool2d node {@code i}: the slot offset of its channel plane in the input. */
+    public int poolPlaneBase(int i, int e) {
+        Window2d w = window[i];
+        return e / w.positions() * w.plane();
+    }
+
+    /** For element {@code e} of max_pool2d node {@code i}: its first switch. */
+    public int poolFirstSwitch(int i, int e) {
+        Window2d w = window[i];
+        return switchOffset[i] + e / w.positions() * w.planeSwitches + w.switchStart(e % w.positions());
     }
 
     /** 0, or 1 for the {@code u − 1} switch of hardtanh. */

@@ -62,8 +62,12 @@ public final class Sweeps {
             int n = p.switchNode[seedSwitch];
             int e = p.switchElement(seedSwitch);
             int[] as = p.args[n];
-            acc(p, adj, as[0], p.argIndex(n, 0, e), 1.0);
-            if (p.op[n] == Op.MAX || p.op[n] == Op.MIN) acc(p, adj, as[1], p.argIndex(n, 1, e), abs ? 1.0 : -1.0);
+            if (p.op[n] == Op.MAX_POOL2D) {
+                CnnOps.seedPoolRow(p, seedSwitch, t, adj, abs);
+            } else {
+                acc(p, adj, as[0], p.argIndex(n, 0, e), 1.0);
+                if (p.op[n] == Op.MAX || p.op[n] == Op.MIN) acc(p, adj, as[1], p.argIndex(n, 1, e), abs ? 1.0 : -1.0);
+            }
             start = n - 1;
         }
         for (int i = start; i >= 0; i--) {
@@ -135,7 +139,7 @@ public final class Sweeps {
     }
 
     /** One node's reverse step; in abs mode {@code vals} are the magnitudes, so partials are bounds. */
-    private static void back(Forward f, double[][] vals, int i, double[] g, double[] t, double[][] adj, boolean abs) {
+    static void back(Forward f, double[][] vals, int i, double[] g, double[] t, double[][] adj, boolean abs) {
         Program p = f.program;
         int[] as = p.args[i];
         Op op = p.op[i];
@@ -147,6 +151,10 @@ public final class Sweeps {
         int[] ma = p.bmap[i][0];
         int[] mb = as.length > 1 ? p.bmap[i][1] : null;
         int off = p.switchOffset[i];
+        if (CnnOps.handles(op)) {
+            CnnOps.back(f, vals, i, g, t, adj, abs);
+            return;
+        }
         switch (op) {
             case ADD, SUB -> {
                 double sb = op == Op.SUB && !abs ? -1 : 1;
@@ -282,8 +290,14 @@ public final class Sweeps {
             int[] as = p.args[i];
             double[][] ta = tv[as[0]];
             double[][] tb = as.length > 1 ? tv[as[1]] : null;
-            if (ta == null && tb == null) continue;
             int slot = p.slotOfNode(i);
+            if (CnnOps.handles(p.op[i])) {
+                boolean any = false;
+                for (int a : as) any |= tv[a] != null;
+                if (any) tv[slot] = CnnOps.tangent(f, i, t, tv, dz, resolver);
+                continue;
+            }
+            if (ta == null && tb == null) continue;
             int n = p.size[slot];
             Op op = p.op[i];
             int off = p.switchOffset[i];

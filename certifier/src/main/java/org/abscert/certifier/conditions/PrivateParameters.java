@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.abscert.certifier.anf.Program;
 import org.abscert.spi.ir.Op;
+import org.abscert.spi.ir.Shape;
 
 /**
  * The structural facts behind C1 and C2 (THEORY.md §§5–7): for each kink node, whether its switches have a
@@ -71,6 +72,10 @@ public final class PrivateParameters {
     private NodeInfo analyse(int i) {
         int[] as = p.args[i];
         Chain c;
+        if (p.op[i] == Op.MAX_POOL2D)
+            // a parameter shared by the window's cells cancels in e_i − e_j (THEORY.md §11)
+            return new NodeInfo(i, -1, 0, null, new ArrayList<>(), "max-pool switches compare cells of one window: no"
+                    + " parameter enters them additively (a shared bias cancels), so pooling ties are decided per point");
         if (p.op[i] == Op.MAX || p.op[i] == Op.MIN) {
             c = through(i, 0, find(as[0]), as[1], 1);
             if (c == null) c = through(i, 1, find(as[1]), as[0], -1);
@@ -106,6 +111,20 @@ public final class PrivateParameters {
         return new Chain(c.param, sign * c.coef, m);
     }
 
+    /**
+     * Lifts a chain of a per-channel argument j (length {@code channels}) of node i to the node's NCHW or NC
+     * elements; the other arguments must not depend on its parameter.
+     */
+    private Chain channelChain(int i, int j, Chain c, int channels, int... others) {
+        if (c == null) return null;
+        for (int o : others) if (p.deps[o].get(c.param)) return null;
+        Shape out = p.shape[p.slotOfNode(i)];
+        int inner = out.rank() == 4 ? out.dim(2) * out.dim(3) : 1;
+        int[] m = new int[out.size()];
+        for (int e = 0; e < m.length; e++) m[e] = c.map[e / inner % channels];
+        return new Chain(c.param, c.coef, m);
+    }
+
     private Chain find(int slot) {
         if (p.isParam(slot)) {
             int[] id = new int[p.size[slot]];
@@ -126,6 +145,12 @@ public final class PrivateParameters {
             }
             case NEG -> through(i, 0, find(as[0]), -1, -1);
             case SCALE -> through(i, 0, find(as[0]), -1, p.attr[i]);
+            case RESHAPE, FLATTEN -> through(i, 0, find(as[0]), -1, 1);
+            // the bias of output channel o enters every position and batch row of that channel with coefficient 1
+            case CONV2D -> as.length > 2 ? channelChain(i, 2, find(as[2]), p.shape[as[1]].dim(0), as[0], as[1]) : null;
+            // β_c after normalisation, coefficient 1; a bias before batch norm cancels in the mean (coefficient 0)
+            case BATCH_NORM -> channelChain(i, 2, find(as[2]), p.shape[as[0]].dim(1), as[0], as[1]);
+            case BATCH_NORM_EVAL -> channelChain(i, 2, find(as[2]), p.shape[as[0]].dim(1), as[0], as[1], as[3], as[4]);
             default -> null;
         };
     }

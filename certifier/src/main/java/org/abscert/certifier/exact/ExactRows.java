@@ -82,17 +82,34 @@ public final class ExactRows<T> extends ExactEvaluator<T> {
         return f.mul(half, f.add(f.add(m, x), sg(sigma[sw], f.sub(m, x))));
     }
 
-    /** The weights of a max-pool window's first {@code m} cells in its fold m_{m−1}, with slopes σ. */
+    /**
+     * The weights of a max-pool window's first {@code m} cells in its fold m_{m−1}, with slopes σ: products of
+     * 1, ½ and 0, so exact in double while a window has fewer than 1,000 cells (2⁻¹⁰⁰⁰ is still normal), and
+     * converted once; larger windows multiply in the field.
+     */
     private List<T> poolWeights(int s0, int m) {
-        List<T> w = new ArrayList<>();
-        w.add(f.one());
-        for (int k = 1; k < m; k++) {
-            T t = f.of((long) sigma[s0 + k - 1]);
-            T keep = f.mul(half, f.add(f.one(), t)), take = f.mul(half, f.sub(f.one(), t));
-            for (int q = 0; q < k; q++) w.set(q, f.mul(w.get(q), keep));
-            w.add(take);
+        if (m >= 1000) {
+            List<T> w = new ArrayList<>();
+            w.add(f.one());
+            for (int k = 1; k < m; k++) {
+                T t = f.of((long) sigma[s0 + k - 1]);
+                T keep = f.mul(half, f.add(f.one(), t)), take = f.mul(half, f.sub(f.one(), t));
+                for (int q = 0; q < k; q++) w.set(q, f.mul(w.get(q), keep));
+                w.add(take);
+            }
+            return w;
         }
-        return w;
+        double[] w = new double[m];
+        w[0] = 1;
+        for (int k = 1; k < m; k++) {
+            int t = sigma[s0 + k - 1];
+            double keep = (1 + t) / 2.0, take = (1 - t) / 2.0;
+            for (int q = 0; q < k; q++) w[q] *= keep;
+            w[k] = take;
+        }
+        List<T> out = new ArrayList<>(m);
+        for (double x : w) out.add(x == 0 ? f.zero() : x == 1 ? f.one() : f.of(x));
+        return out;
     }
 
     /** Reverse step of the convolutional ops for one output element e with adjoint gv. */
@@ -121,7 +138,7 @@ public final class ExactRows<T> extends ExactEvaluator<T> {
                 int[] cells = w.inside(e % w.positions());
                 int base = p.poolPlaneBase(i, e);
                 List<T> wt = poolWeights(p.poolFirstSwitch(i, e), cells.length);
-                for (int k = 0; k < cells.length; k++) acc(adj, as[0], base + cells[k], f.mul(gv, wt.get(k)));
+                for (int k = 0; k < cells.length; k++) if (!f.isZero(wt.get(k))) acc(adj, as[0], base + cells[k], f.mul(gv, wt.get(k)));
             }
             case AVG_POOL2D, GLOBAL_AVG_POOL2D -> {
                 org.abscert.spi.ir.Window2d w = p.window[i];

@@ -30,7 +30,8 @@ import org.abscert.spi.ir.Tensor;
  *
  * <p>Only the {@link Backend} interface is used, so any discovered backend can be probed. Each rule is read
  * off the gradient of {@code sum(g(x))} at a point where {@code g} sits exactly at its kink; every value used
- * is a small dyadic rational, so float32 and float64 evaluate the same point exactly. A backend that only runs
+ * is a small dyadic rational, so every precision — float32, float64, bfloat16 and float16 — evaluates the same
+ * point exactly (only α = 0.01 is rounded, and the rules report it rounded). A backend that only runs
  * layered networks (its {@link Backend#unsupported} rejects the tiny procedures) is probed for the unary kink
  * ops inside a two-layer network of the {@code mlp} shape instead, with the output weights and targets chosen
  * so that the first layer's weight gradient is the kink derivative itself. A rule the backend cannot run at all
@@ -39,6 +40,10 @@ import org.abscert.spi.ir.Tensor;
  * <p>Determinism checks, per rule: {@value #REPEATS} repeated calls; a vector with only element 0, only
  * another element, or every element at the kink (the others off it); a dense layer at batch 1 and batch 4 with
  * single rows at the kink; and {@value #THREADS} threads evaluating at once.
+ *
+ * <p>Chain rule: relu′(0), abs′(0) and hardtanh′(±1) are measured again with an incoming gradient of
+ * {@value #INCOMING}; a backward that writes a constant at the kink instead of multiplying the incoming gradient
+ * is reported not abs-consistent, with a note.
  *
  * <p>Theorem 2 of THEORY.md needs one slope per neuron across samples and calls; the probe therefore compares
  * bit for bit, and {@link ProbeReport#deterministic()} is true only when every check saw the slope of the
@@ -50,6 +55,8 @@ public final class KinkRuleProbe {
     /** A second α, to see whether the implied |·| slope depends on α. */
     static final double SECOND_ALPHA = 0.25;
 
+    /** The incoming gradient of the chain-rule check: dyadic, exact in every precision, and not 1. */
+    static final double INCOMING = 0.375;
     static final int REPEATS = 3;
     static final int THREADS = 4;
     private static final int THREAD_ROUNDS = 1;
@@ -171,7 +178,10 @@ public final class KinkRuleProbe {
             // with a non-deterministic backend the rules are one sample; comparing two α says nothing more
             if (measured.containsKey(Site.LEAKY) && deterministic) leakyAlpha(rules);
             consistencyNotes(rules);
-            return new ProbeReport(backend.name(), precision, rules, rules.absConsistent(), deterministic, List.copyOf(notes));
+            // a rule that changes between calls has no single value to scale; the determinism notes say why
+            boolean chainRule = !deterministic || chainRule();
+            return new ProbeReport(backend.name(), precision, rules, rules.absConsistent() && chainRule, deterministic,
+                    List.copyOf(notes));
         }
 
         private double value(Site s) {
@@ -446,6 +456,33 @@ public final class KinkRuleProbe {
         }
 
         // ---- rule-level observations ----
+
+        /**
+         * Whether each unary kink rule is applied through the chain rule: with an incoming gradient of
+         * {@value #INCOMING} the derivative at the kink must come out {@value #INCOMING} times the measured
+         * value. A backward that writes a constant at the kink (Bertoin et al.'s code for relu′(0)=α) passes the
+         * scalar measurement, whose incoming gradient is 1, and implies no |·| slope inside a network.
+         */
+        private boolean chainRule() throws BackendException {
+            boolean ok = true;
+            for (Site s : List.of(Site.RELU, Site.ABS, Site.HARDTANH_MINUS, Site.HARDTANH_PLUS)) {
+                if (!measured.containsKey(s) || usesNetwork(s)) continue;
+                ProcedureBuilder b = ProcedureBuilder.named("probe-chain-" + s.name().toLowerCase());
+                String x = b.parameter("x", 1);
+                Procedure p = b.build(b.sum(b.scale(s.apply(b, x, null, LEAKY_ALPHA), INCOMING)));
+                if (backend.unsupported(p).isPresent()) continue;
+                double got = backend.evaluate(p, new Point(Map.of("x", Tensor.of(Shape.of(1), s.kink)), Map.of()),
+                        precision).gradient()[0];
+                double expected = precision.round(INCOMING * measured.get(s));
+                if (!same(got, expected)) {
+                    notes.add(s.label + ": not a chain rule: with incoming gradient " + INCOMING + " the backward gave "
+                            + got + ", not " + INCOMING + " × " + measured.get(s) + " = " + expected
+                            + " (a constant written at the kink implies no |·| slope; THEORY.md §1)");
+                    ok = false;
+                }
+            }
+            return ok;
+        }
 
         private void leakyAlpha(KinkRules rules) throws BackendException {
             Case c = scalar(Site.LEAKY, SECOND_ALPHA);

@@ -49,6 +49,8 @@ public record KinkRules(double relu0, double abs0, double maxTieA, double maxTie
             // hardtanh(u) = (|u+1| − |u−1|)/2; at u = −1 only the first switch is at zero: h′ = (c + 1)/2,
             // at u = +1 only the second: h′ = (1 − c)/2
             case HARDTANH -> which == 0 ? 2 * hardtanhMinus1 - 1 : 1 - 2 * hardtanhPlus1;
+            // a pool tie rule is a slope per fold step, not one number: the switch trace carries it
+            case MAX_POOL2D -> Double.NaN;
             default -> throw new IllegalArgumentException(op + " is not a kink op");
         };
     }
@@ -62,6 +64,8 @@ public record KinkRules(double relu0, double abs0, double maxTieA, double maxTie
             case MAX -> !Double.isNaN(maxTieA) && !Double.isNaN(maxTieB);
             case MIN -> !Double.isNaN(minTieA) && !Double.isNaN(minTieB);
             case HARDTANH -> !Double.isNaN(hardtanhMinus1) && !Double.isNaN(hardtanhPlus1);
+            // the probe reports max-pool tie rules separately (ProbeReport notes)
+            case MAX_POOL2D -> false;
             default -> throw new IllegalArgumentException(op + " is not a kink op");
         };
     }

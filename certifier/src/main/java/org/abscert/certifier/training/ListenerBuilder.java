@@ -5,14 +5,26 @@ import org.abscert.certifier.Certifier;
 import org.slf4j.Logger;
 
 /**
- * The settings every training listener's builder has: the {@link Policy} and the {@link Certifier}
- * (default {@link Certifier#withDefaults()}). A listener's builder extends it with its own settings.
+ * The settings every training listener's builder has: the {@link Policy} (default {@link #DEFAULT_POLICY},
+ * the same for every framework) and the {@link Certifier} (default {@link Certifier#withDefaults()}). A
+ * listener's builder extends it with its own settings.
  *
  * @param <B> the listener's builder, returned by the setters so that calls chain
  */
 public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
+    /**
+     * The policy of every listener unless set: WARN, so that a listener added to existing training code reports
+     * non-certified steps without changing the training.
+     */
+    public static final Policy DEFAULT_POLICY = Policy.WARN;
+
     private Policy policy;
     private Certifier certifier;
+
+    /** A builder with {@link #DEFAULT_POLICY}. */
+    protected ListenerBuilder() {
+        this(DEFAULT_POLICY);
+    }
 
     /** @param defaultPolicy the listener's policy unless {@link #policy(Policy)} is called */
     protected ListenerBuilder(Policy defaultPolicy) {

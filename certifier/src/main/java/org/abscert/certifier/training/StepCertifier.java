@@ -22,6 +22,10 @@ import org.slf4j.Logger;
  * <p>A failure of the certifier (or of the repair) is counted under {@link TrainingStatistics#errors()} and
  * logged once per distinct message so that training goes on; under {@link Policy#FAIL} it propagates.
  *
+ * <p>A model the listener cannot certify is reported through {@link #unsupported} once, in the same form
+ * for every framework; the listener then stays passive under OBSERVE and WARN (steps are still counted) and
+ * throws {@link UnsupportedModelException} under FAIL and REPAIR.
+ *
  * <p>Messages go to the listener's logger, so they carry the listener's name. The statistics are thread-safe;
  * the judging itself is meant for one training loop.
  */
@@ -33,6 +37,7 @@ public final class StepCertifier {
     private final StatisticsAccumulator statistics = new StatisticsAccumulator();
     private volatile String lastError = "";
     private volatile Result last;
+    private volatile String unsupported;
 
     /** Writes a certified gradient (flat in the procedure's parameter order) where the optimizer will take it. */
     @FunctionalInterface
@@ -72,8 +77,39 @@ public final class StepCertifier {
     /** The certifier's verdict on the latest judged step, if any. */
     public Optional<Result> lastResult() { return Optional.ofNullable(last); }
 
-    /** Counts a training step; returns its 1-based number. */
+    /** Counts a training step; returns its 1-based number. Passive listeners count their steps too. */
     public long beginStep() { return statistics.step(); }
+
+    /** Whether {@link #unsupported} was reported: the listener no longer judges steps. */
+    public boolean passive() { return unsupported != null; }
+
+    /** The message {@link #unsupported} reported, if any. */
+    public Optional<String> unsupportedReason() { return Optional.ofNullable(unsupported); }
+
+    /**
+     * Reports that the listener cannot certify the model, in one line shared by every listener:
+     * {@code <listener> cannot certify this <framework> model: <why>}, where {@code why} names the layer or
+     * block and the reason. Under {@link Policy#OBSERVE} and {@link Policy#WARN} the line is logged (ERROR)
+     * the first time only, and the listener becomes {@link #passive()}: training goes on unchecked while steps
+     * are still counted. Under {@link Policy#FAIL} and {@link Policy#REPAIR}, which promise that no
+     * uncertified gradient is applied, it throws {@link UnsupportedModelException} with that line, every time.
+     *
+     * @param why names the layer or block and why it cannot be certified, e.g. {@code $.layers[1]: layer type
+     *            LSTM is not supported}
+     */
+    public void unsupported(String why) {
+        String line = listenerName() + " cannot certify this " + framework + " model: " + why;
+        boolean first = unsupported == null;
+        if (first) unsupported = line;
+        if (policy == Policy.FAIL || policy == Policy.REPAIR) throw new UnsupportedModelException(line);
+        if (first) log.error("{}; the listener stays passive (policy {}), training goes on unchecked", line, policy);
+    }
+
+    /** The listener's simple class name, from its logger's name. */
+    private String listenerName() {
+        String n = log.getName();
+        return n.substring(n.lastIndexOf('.') + 1);
+    }
 
     /** Adds the time since {@code startNanos} ({@link System#nanoTime()}) to the time spent in the listener. */
     public void endStep(long startNanos) { statistics.spent(System.nanoTime() - startNanos); }
@@ -108,7 +144,13 @@ public final class StepCertifier {
             case THROW -> throw violation.exception(step, r, what);
             case REPAIR -> {
                 try {
-                    repair.write(certifier.repair(procedure, point));
+                    double[] certified = certifier.repair(procedure, point);
+                    if (certified == null) {
+                        // only a repair realized in exact arithmetic is a Clarke gradient; the step's own gradient stays
+                        error(step, "no certified repair (an active switch is not polynomial, or the work cap was reached); the gradient is left as it is", null);
+                        return Optional.of(r);
+                    }
+                    repair.write(certified);
                 } catch (RuntimeException e) {
                     error(step, "repair failed: " + e, e);
                     return Optional.of(r);

@@ -7,6 +7,12 @@
  * {@link org.abscert.certifier.training.StatisticsAccumulator}, and the builder base
  * {@link org.abscert.certifier.training.ListenerBuilder} of both listeners.
  *
+ * <p>Both listeners behave alike: default policy {@link org.abscert.certifier.training.ListenerBuilder#DEFAULT_POLICY}
+ * (WARN); a model they cannot import is reported once in one line
+ * ({@link org.abscert.certifier.training.StepCertifier#unsupported}), after which they stay passive under OBSERVE
+ * and WARN (steps still counted) and throw {@link org.abscert.certifier.training.UnsupportedModelException} under
+ * FAIL and REPAIR.
+ *
  * <p>A listener supplies what depends on its framework: the procedure, point and candidate of a step, how a
  * certified gradient is written back before the optimizer applies it, and the exception that stops training.
  *

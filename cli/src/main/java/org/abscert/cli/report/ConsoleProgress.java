@@ -9,7 +9,7 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.abscert.certifier.compare.Progress;
+import org.abscert.experiments.Progress;
 
 /**
  * Shows a comparison's progress on stderr: a progress bar when stderr is a terminal, otherwise plain lines
@@ -23,6 +23,7 @@ public final class ConsoleProgress implements Progress {
     private long done;
     private String lastPhase = "";
     private long lastTenth = -1;
+    private long startNanos;
 
     /** @param terminal whether to draw a bar (see {@link #stderrIsTerminal()}) */
     public ConsoleProgress(PrintStream err, boolean terminal) {
@@ -54,6 +55,7 @@ public final class ConsoleProgress implements Progress {
     @Override public void begin(long totalUnits) {
         total = Math.max(1, totalUnits);
         done = 0;
+        startNanos = System.nanoTime();
         if (terminal) {
             bar = new ProgressBarBuilder().setTaskName("compare").setInitialMax(total)
                     .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(250)
@@ -78,11 +80,22 @@ public final class ConsoleProgress implements Progress {
         } else {
             long tenth = done * 10 / total;
             if (!phase.equals(lastPhase) || tenth != lastTenth) {
-                err.printf("abscert compare: %3d%% %s%n", done * 100 / total, label);
+                err.printf("abscert compare: %3d%% %s%s%n", done * 100 / total, label, estimate());
                 lastTenth = tenth;
             }
         }
         lastPhase = phase;
+    }
+
+    /**
+     * ", about N s left" from the rate so far (units differ in cost between parts, so this is a rough guide),
+     * or "" before a tenth of the work is done.
+     */
+    private String estimate() {
+        if (done * 10 < total || done >= total) return "";
+        double elapsed = (System.nanoTime() - startNanos) / 1e9;
+        long left = Math.round(elapsed * (total - done) / done);
+        return left >= 120 ? ", about " + (left + 30) / 60 + " min left" : ", about " + left + " s left";
     }
 
     @Override public void end() {

@@ -5,14 +5,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.abscert.certifier.compare.ComparisonReport;
-import org.abscert.certifier.compare.ComparisonReport.BackendOutcome;
-import org.abscert.certifier.compare.ComparisonReport.CaseResult;
-import org.abscert.certifier.compare.ComparisonReport.Disagreement;
-import org.abscert.certifier.compare.ComparisonReport.EpochPoint;
-import org.abscert.certifier.compare.ComparisonReport.ProbeRow;
-import org.abscert.certifier.compare.ComparisonReport.Step;
-import org.abscert.certifier.compare.ComparisonReport.TrainingRun;
+import org.abscert.experiments.ComparisonReport;
+import org.abscert.experiments.ComparisonReport.BackendOutcome;
+import org.abscert.experiments.ComparisonReport.CaseResult;
+import org.abscert.experiments.ComparisonReport.Disagreement;
+import org.abscert.experiments.ComparisonReport.EpochPoint;
+import org.abscert.experiments.ComparisonReport.ProbeRow;
+import org.abscert.experiments.ComparisonReport.Step;
+import org.abscert.experiments.ComparisonReport.TrainingRun;
 
 /**
  * The report's tables as CSV (RFC 4180: comma-separated, fields with commas, quotes or line breaks quoted;
@@ -32,6 +32,8 @@ public final class CsvTables {
         files.put("training-epochs.csv", epochs(r));
         files.put("relu0-sensitivity.csv", sensitivity(r));
         files.put("timing.csv", timing(r));
+        files.put("bifurcation.csv", BifurcationSection.csvRows(r.bifurcation()));
+        files.put("bifurcation-batches.csv", BifurcationSection.csvBatches(r.bifurcation()));
         return files;
     }
 

@@ -6,13 +6,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.abscert.certifier.compare.ComparisonReport;
-import org.abscert.certifier.compare.ComparisonReport.BackendOutcome;
-import org.abscert.certifier.compare.ComparisonReport.CaseResult;
-import org.abscert.certifier.compare.ComparisonReport.ProbeRow;
-import org.abscert.certifier.compare.ComparisonReport.Step;
-import org.abscert.certifier.compare.ComparisonReport.TrainingRun;
-import org.abscert.certifier.compare.Outcome;
+import org.abscert.experiments.ComparisonReport;
+import org.abscert.experiments.ComparisonReport.BackendOutcome;
+import org.abscert.experiments.ComparisonReport.CaseResult;
+import org.abscert.experiments.ComparisonReport.ProbeRow;
+import org.abscert.experiments.ComparisonReport.Step;
+import org.abscert.experiments.ComparisonReport.TrainingRun;
+import org.abscert.experiments.Outcome;
 
 /** The few sentences a reader should take away, derived from the numbers (never written by hand). */
 final class Findings {
@@ -78,6 +78,7 @@ final class Findings {
             }
         }
         out.addAll(Summary.sensitivitySentences(r));
+        out.addAll(BifurcationSection.findings(r.bifurcation()));
         return out;
     }
 }

@@ -3,21 +3,22 @@ package org.abscert.cli.report;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.abscert.certifier.compare.ComparisonReport;
-import org.abscert.certifier.compare.ComparisonReport.BackendOutcome;
-import org.abscert.certifier.compare.ComparisonReport.CaseResult;
-import org.abscert.certifier.compare.ComparisonReport.Disagreement;
-import org.abscert.certifier.compare.ComparisonReport.EpochPoint;
-import org.abscert.certifier.compare.ComparisonReport.ProbeRow;
-import org.abscert.certifier.compare.ComparisonReport.Step;
-import org.abscert.certifier.compare.ComparisonReport.TrainingRun;
+import org.abscert.experiments.ComparisonReport;
+import org.abscert.experiments.ComparisonReport.BackendOutcome;
+import org.abscert.experiments.ComparisonReport.CaseResult;
+import org.abscert.experiments.ComparisonReport.Disagreement;
+import org.abscert.experiments.ComparisonReport.EpochPoint;
+import org.abscert.experiments.ComparisonReport.ProbeRow;
+import org.abscert.experiments.ComparisonReport.Step;
+import org.abscert.experiments.ComparisonReport.TrainingRun;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.spi.json.Json;
 
 /**
  * {@code report.json}, format {@code abscert/compare@1}: the whole measurement. Numbers that are unknown
  * (NaN) are {@code null}; counts that are unknown are {@code null} too. Keys:
- * {@code format, setup, backends, probes, cases, training, reluSensitivity, timing, notes, wallMillis}.
+ * {@code format, setup, backends, probes, cases, training, reluSensitivity, timing, notes, bifurcation, wallMillis}
+ * ({@code bifurcation} is null when that experiment did not run).
  */
 public final class JsonReport {
     public static final String FORMAT = "abscert/compare@1";
@@ -178,6 +179,7 @@ public final class JsonReport {
         }
         ArrayNode notes = root.putArray("notes");
         r.notes().forEach(notes::add);
+        BifurcationSection.json(root, r.bifurcation());
         root.put("wallMillis", r.wallMillis());
         try {
             return Json.MAPPER.writeValueAsString(root) + "\n";

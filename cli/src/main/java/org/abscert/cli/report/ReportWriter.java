@@ -8,7 +8,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.abscert.certifier.compare.ComparisonReport;
+import org.abscert.experiments.ComparisonReport;
 
 /** Writes a comparison report into a directory: {@value #HTML}, {@value #JSON} and the CSV tables. */
 public final class ReportWriter {
@@ -16,7 +16,7 @@ public final class ReportWriter {
     public static final String JSON = "report.json";
     /** The CSV files, in the order {@link CsvTables#render} produces them. */
     public static final List<String> CSV_FILES = List.of("summary.csv", "kink-rules.csv", "vectors.csv", "disagreement.csv",
-            "training-steps.csv", "training-epochs.csv", "relu0-sensitivity.csv", "timing.csv");
+            "training-steps.csv", "training-epochs.csv", "relu0-sensitivity.csv", "timing.csv", "bifurcation.csv", "bifurcation-batches.csv");
 
     private ReportWriter() {}
 

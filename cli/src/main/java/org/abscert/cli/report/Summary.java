@@ -2,14 +2,14 @@ package org.abscert.cli.report;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.abscert.certifier.compare.ComparisonReport;
-import org.abscert.certifier.compare.ComparisonReport.BackendInfo;
-import org.abscert.certifier.compare.ComparisonReport.BackendOutcome;
-import org.abscert.certifier.compare.ComparisonReport.CaseResult;
-import org.abscert.certifier.compare.ComparisonReport.ProbeRow;
-import org.abscert.certifier.compare.ComparisonReport.TimingRow;
-import org.abscert.certifier.compare.ComparisonReport.TrainingRun;
-import org.abscert.certifier.compare.Outcome;
+import org.abscert.experiments.ComparisonReport;
+import org.abscert.experiments.ComparisonReport.BackendInfo;
+import org.abscert.experiments.ComparisonReport.BackendOutcome;
+import org.abscert.experiments.ComparisonReport.CaseResult;
+import org.abscert.experiments.ComparisonReport.ProbeRow;
+import org.abscert.experiments.ComparisonReport.TimingRow;
+import org.abscert.experiments.ComparisonReport.TrainingRun;
+import org.abscert.experiments.Outcome;
 import org.abscert.spi.Precision;
 
 /**

@@ -2,7 +2,7 @@ package org.abscert.cli.report;
 
 import java.util.List;
 import java.util.function.BiFunction;
-import org.abscert.certifier.compare.ComparisonReport;
+import org.abscert.experiments.ComparisonReport;
 
 /** The summary printed on stdout at the end of {@code abscert compare}. */
 public final class SummaryTable {
@@ -13,6 +13,11 @@ public final class SummaryTable {
         return render(r, Fmt::table);
     }
 
+    /** {@code compare --experiment bifurcation}: parts 1-4 did not run. */
+    static boolean bifurcationOnly(ComparisonReport r) {
+        return r.probes().isEmpty() && r.cases().isEmpty() && r.training().isEmpty() && r.bifurcation().ran();
+    }
+
     /**
      * The same with the table laid out by {@code table} (header, rows → text), so that the command can use the
      * table style shared by all commands.
@@ -20,6 +25,10 @@ public final class SummaryTable {
     public static String render(ComparisonReport r, BiFunction<List<String>, List<List<String>>, String> table) {
         StringBuilder s = new StringBuilder();
         var setup = r.setup();
+        if (bifurcationOnly(r)) {
+            for (String n : r.notes()) s.append("note: ").append(n).append('\n');
+            return s.append(BifurcationSection.text(r.bifurcation(), table).stripLeading()).toString();
+        }
         s.append("abscert compare — ").append(setup.dataset()).append(", MLP ")
                 .append(String.join("-", setup.widths().stream().map(String::valueOf).toList()))
                 .append(", batch ").append(setup.batch()).append(", ").append(setup.epochs()).append(" epoch")
@@ -35,6 +44,7 @@ public final class SummaryTable {
             s.append('\n');
             for (String n : r.notes()) s.append("note: ").append(n).append('\n');
         }
+        s.append(BifurcationSection.text(r.bifurcation(), table));
         return s.toString();
     }
 }

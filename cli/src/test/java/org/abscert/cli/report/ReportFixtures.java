@@ -2,20 +2,22 @@ package org.abscert.cli.report;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.abscert.certifier.compare.ComparisonReport;
-import org.abscert.certifier.compare.ComparisonReport.BackendInfo;
-import org.abscert.certifier.compare.ComparisonReport.BackendOutcome;
-import org.abscert.certifier.compare.ComparisonReport.CaseResult;
-import org.abscert.certifier.compare.ComparisonReport.Disagreement;
-import org.abscert.certifier.compare.ComparisonReport.EpochPoint;
-import org.abscert.certifier.compare.ComparisonReport.ProbeRow;
-import org.abscert.certifier.compare.ComparisonReport.RuleSensitivity;
-import org.abscert.certifier.compare.ComparisonReport.Step;
-import org.abscert.certifier.compare.ComparisonReport.TimingRow;
-import org.abscert.certifier.compare.ComparisonReport.TrainingRun;
-import org.abscert.certifier.compare.Outcome;
+import org.abscert.experiments.ComparisonReport;
+import org.abscert.experiments.ComparisonReport.BackendInfo;
+import org.abscert.experiments.ComparisonReport.BackendOutcome;
+import org.abscert.experiments.ComparisonReport.CaseResult;
+import org.abscert.experiments.ComparisonReport.Disagreement;
+import org.abscert.experiments.ComparisonReport.EpochPoint;
+import org.abscert.experiments.ComparisonReport.ProbeRow;
+import org.abscert.experiments.ComparisonReport.RuleSensitivity;
+import org.abscert.experiments.ComparisonReport.Step;
+import org.abscert.experiments.ComparisonReport.TimingRow;
+import org.abscert.experiments.ComparisonReport.TrainingRun;
+import org.abscert.experiments.Outcome;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.certifier.probe.ProbeReport;
+import org.abscert.experiments.BifurcationReport;
+import org.abscert.experiments.PublishedKinkFigures;
 import org.abscert.spi.Precision;
 
 /** A small, fully specified report (plain data) for renderer tests. */
@@ -53,6 +55,24 @@ final class ReportFixtures {
         var sens = List.of(new RuleSensitivity("tape", Precision.FLOAT32, 4, 1, 1, 3, 0.25, ""));
         var timing = List.of(new TimingRow("tape", Precision.FLOAT32, 1, 1, 2, 2, 4),
                 new TimingRow(ODD_NAME, Precision.FLOAT32, 3, 3, 2, 2, 4));
-        return new ComparisonReport(setup, backends, probes, cases, runs, sens, timing, List.of("a note with <b>markup</b>"), 1234);
+        return new ComparisonReport(setup, backends, probes, cases, runs, sens, timing, bifurcation(), List.of("a note with <b>markup</b>"), 1234);
+    }
+
+    /** Part 5: the main network on the tape in float32 (3 of 8 initialisations differ) and bfloat16. */
+    static BifurcationReport bifurcation() {
+        var setup = new BifurcationReport.Setup("digits", 1797, 64, 8, 7, false, "PyTorch default", 5, 4321, 2);
+        double[] ci = BifurcationReport.wilson(3, 8);
+        var rows = List.of(
+                new BifurcationReport.Row("3×256", 3, 256, 100, "tape", Precision.FLOAT32, "configured", 8, 3, ci[0], ci[1],
+                        136, 4, 3, 5, 10_444_800, 1500, ""),
+                new BifurcationReport.Row("3×256", 3, 256, 100, ODD_NAME, Precision.FLOAT32, "reformulated", 0, 0, Double.NaN,
+                        Double.NaN, 0, 0, 0, 0, 0, 0, "does not support op 'neg'"));
+        var batches = List.of(
+                new BifurcationReport.DifferingBatch("3×256", 100, "tape", Precision.FLOAT32, 2, 5, 2, 0, 1, 1, 17, 1.5e-5,
+                        Outcome.CERTIFIED, "DIFFERENTIABLE", Outcome.REFUTED, "NOT_THE_GRADIENT", "neither", "relu'(0)=1: off"),
+                new BifurcationReport.DifferingBatch("3×256", 100, "tape", Precision.FLOAT32, 6, 0, 1, -1, -1, -1, 3, 2e-6,
+                        Outcome.NOT_JUDGED, "", Outcome.NOT_JUDGED, "", "not judged", "the certifier failed"));
+        List<PublishedKinkFigures.Row> published = List.of(PublishedKinkFigures.find(3, 256, 100).orElseThrow());
+        return new BifurcationReport(setup, rows, batches, published, List.of("bifurcation note"));
     }
 }

@@ -47,6 +47,35 @@ class ReportRenderingTest {
     }
 
     @Test
+    void bifurcationPartShowsOurFiguresBesideThePublishedOnesInEveryForm() throws Exception {
+        var r = ReportFixtures.report();
+        String html = HtmlReport.render(r);
+        assertTrue(html.contains("<section id='bifurcation'>"));
+        assertTrue(html.contains("NeurIPS 2021"), "the citation");
+        assertTrue(html.contains("44.5%"), "the published 32-bit figure of 3×256, batch 100");
+        assertTrue(html.contains("3 (37.5%)"), "our fraction: 3 of 8 initialisations");
+        assertTrue(html.contains("Where this differs from the published setting"));
+        assertTrue(html.contains("aria-label='initialisations with a differing mini-batch'"), "the chart");
+        assertTrue(html.contains("NOT_THE_GRADIENT") && html.contains("not run: does not support"));
+        assertFalse(html.contains(ReportFixtures.ODD_NAME), "backend names are escaped in part 5 too");
+
+        JsonNode b = Json.MAPPER.readTree(JsonReport.render(r)).get("bifurcation");
+        assertEquals(3, b.get("rows").get(0).get("initsDiffering").asInt());
+        assertEquals(44.5, b.get("rows").get(0).get("publishedPercent").asDouble());
+        assertTrue(b.get("rows").get(1).get("ci95Low").isNull(), "unknown numbers are null");
+        assertEquals("neither", b.get("differingBatches").get(0).get("exactGradientFrom").asText());
+        assertTrue(b.get("differingBatches").get(1).get("exactKinks").isNull());
+
+        var csv = CsvTables.render(r);
+        assertEquals(3, csv.get("bifurcation.csv").split("\r\n").length, "header and one line per row");
+        assertTrue(csv.get("bifurcation-batches.csv").contains("NOT_THE_GRADIENT"));
+
+        String text = SummaryTable.render(r);
+        assertTrue(text.contains("relu'(0) bifurcation") && text.contains("3 of 8 initialisations differ"), text);
+        assertTrue(text.contains("published 44.5%"), text);
+    }
+
+    @Test
     void jsonCarriesEveryPartAndWritesUnknownNumbersAsNull() throws Exception {
         JsonNode j = Json.MAPPER.readTree(JsonReport.render(ReportFixtures.report()));
         assertEquals(JsonReport.FORMAT, j.get("format").asText());

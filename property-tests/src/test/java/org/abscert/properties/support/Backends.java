@@ -6,7 +6,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.abscert.certifier.probe.KinkRuleProbe;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.certifier.probe.ProbeReport;
-import org.abscert.properties.gen.Activation;
 import org.abscert.spi.Backend;
 import org.abscert.spi.BackendException;
 import org.abscert.spi.BackendProvider;
@@ -14,10 +13,13 @@ import org.abscert.spi.Precision;
 import org.abscert.spi.ir.Op;
 import org.abscert.tape.TapeBackend;
 import org.abscert.tape.TapeRules;
+import org.abscert.testkit.gen.Activation;
 
 /**
- * The backends under test, found through {@link org.abscert.spi.Backends#providers()} and started once per
- * test JVM (DL4J and PyTorch start-up dominates the suite's run time), with their probed kink rules.
+ * The repository's backends, found through {@link org.abscert.spi.Backends#providers()} as a user finds them
+ * and started once per test JVM (DL4J and PyTorch start-up dominates the suite's run time), with their probed
+ * kink rules. Only a backend with no provider on the class path counts as absent; one that cannot start, or
+ * whose probe fails, fails the properties that use it.
  */
 public final class Backends {
     private Backends() {}
@@ -35,6 +37,11 @@ public final class Backends {
         static <T> Outcome<T> failed(String why) { return new Outcome<>(Optional.empty(), why); }
     }
 
+    /** Whether a provider of that name is on the class path. */
+    public static boolean present(String name) {
+        return org.abscert.spi.Backends.names().contains(name);
+    }
+
     /** The backend, started on first use; the failure says why it is unavailable. */
     public static Outcome<Backend> start(String name) {
         return STARTED.computeIfAbsent(name, n -> {
@@ -43,7 +50,7 @@ public final class Backends {
                 try {
                     return Outcome.of(p.backend());
                 } catch (BackendException | RuntimeException | LinkageError e) {
-                    return Outcome.failed("backend " + n + " cannot start: " + e.getMessage());
+                    return Outcome.failed("backend " + n + " cannot start: " + e);
                 }
             }
             return Outcome.failed("no provider named '" + n + "' on the class path (found: "
@@ -51,7 +58,7 @@ public final class Backends {
         });
     }
 
-    /** The started backend; throws (failing the property) when it is unavailable. */
+    /** The started backend; throws (failing the property or test class) when it is unavailable. */
     public static Backend get(String name) {
         Outcome<Backend> o = start(name);
         return o.value().orElseThrow(() -> new AssertionError(o.failure()));
@@ -62,10 +69,7 @@ public final class Backends {
         return b.precisions().contains(Precision.FLOAT32) ? Precision.FLOAT32 : Precision.FLOAT64;
     }
 
-    /**
-     * The probe's report on the backend's kink rules. For the tape, whose rules are configured rather than
-     * measured, the configured rules stand in while the probe is unavailable.
-     */
+    /** The probe's report on the backend's kink rules, or why there is none (a failure, never a skip). */
     public static Outcome<ProbeReport> probe(String name) {
         return PROBED.computeIfAbsent(name, n -> {
             Outcome<Backend> b = start(n);
@@ -73,22 +77,16 @@ public final class Backends {
             Backend backend = b.value().get();
             try {
                 return Outcome.of(KinkRuleProbe.probe(backend, precision(backend)));
-            } catch (UnsupportedOperationException e) {
-                if (backend instanceof TapeBackend t && !t.randomKinks()) {
-                    KinkRules r = kinkRules(t.rules());
-                    return Outcome.of(new ProbeReport(n, precision(backend), r, r.absConsistent(), true,
-                            java.util.List.of("configured tape rules (kink-rule probe not available)")));
-                }
-                return Outcome.failed("the kink-rule probe is not implemented yet (" + e.getMessage() + ")");
             } catch (BackendException | RuntimeException e) {
                 return Outcome.failed("probing " + n + " failed: " + e);
             }
         });
     }
 
-    /** The probed rules, or null when the probe is unavailable (the certifier then relies on the trace). */
-    public static KinkRules rulesOrNull(String name) {
-        return probe(name).value().map(ProbeReport::rules).orElse(null);
+    /** The probed rules; an AssertionError when the probe failed. */
+    public static KinkRules rules(String name) {
+        Outcome<ProbeReport> o = probe(name);
+        return o.value().orElseThrow(() -> new AssertionError(o.failure())).rules();
     }
 
     /** The tape's rules in the certifier's terms, with leaky_relu at the suite's α. */
@@ -102,7 +100,7 @@ public final class Backends {
      * Tape rules reproducing a backend's probed rules, so that the tape's gradient at a kink is what that
      * backend should return there. leaky_relu′(0) is carried over as the weight w of α + w(1 − α). A rule the
      * probe could not measure (NaN: the backend lacks the op) is filled with PyTorch's; check
-     * {@link #measured} before relying on it.
+     * {@link KinkRules#measured} before relying on it.
      */
     public static TapeRules tapeRules(KinkRules k) {
         TapeRules p = TapeRules.PYTORCH;
@@ -116,17 +114,5 @@ public final class Backends {
     private static double or(double v, double fallback) { return Double.isFinite(v) ? v : fallback; }
 
     /** Whether the probe measured the rule of a kink op (it reports NaN for ops the backend lacks). */
-    public static boolean measured(KinkRules k, Op op) {
-        double[] vs = switch (op) {
-            case RELU -> new double[] {k.relu0()};
-            case ABS -> new double[] {k.abs0()};
-            case LEAKY_RELU -> new double[] {k.leaky0()};
-            case MAX -> new double[] {k.maxTieA(), k.maxTieB()};
-            case MIN -> new double[] {k.minTieA(), k.minTieB()};
-            case HARDTANH -> new double[] {k.hardtanhMinus1(), k.hardtanhPlus1()};
-            default -> new double[0];
-        };
-        for (double v : vs) if (!Double.isFinite(v)) return false;
-        return true;
-    }
+    public static boolean measured(KinkRules k, Op op) { return k.measured(op); }
 }

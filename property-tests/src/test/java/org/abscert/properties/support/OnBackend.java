@@ -7,8 +7,8 @@ import java.lang.annotation.Target;
 
 /**
  * Runs a property against one discovered backend. {@link BackendHook} skips it, with the reason in the test
- * report, when the backend is not on the class path or cannot start, or when what the property needs is
- * missing — except for the built-in {@code tape}, which must always run: for it the property fails instead.
+ * report, only when no provider of that name is on the class path (never for the built-in {@code tape}); a
+ * backend that cannot start or whose probe fails makes the property fail.
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)
@@ -18,10 +18,4 @@ public @interface OnBackend {
 
     /** The property relies on the backend being deterministic and agnostic (THEORY.md §6), as probed. */
     boolean deterministic() default false;
-
-    /** The property asks the certifier for verdicts or limiting gradients. */
-    boolean certifier() default true;
-
-    /** The property relies on the backend's probed kink rules. */
-    boolean probedRules() default false;
 }

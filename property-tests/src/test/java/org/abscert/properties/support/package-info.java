@@ -1,9 +1,8 @@
 /**
- * Running properties against backends: discovery and start-up once per JVM ({@link
- * org.abscert.properties.support.Backends}), skipping with a visible reason ({@link
- * org.abscert.properties.support.BackendHook}, {@link org.abscert.properties.support.OnBackend}), the soak
- * switch {@code -Dabscert.tries=N} ({@link org.abscert.properties.support.Tries}), certification with
- * statistics ({@link org.abscert.properties.support.Judge}) and an independent hull-membership LP
- * ({@link org.abscert.properties.support.Hull}).
+ * Running the repository's own properties against a backend named by {@link
+ * org.abscert.properties.support.OnBackend}: discovery and start-up once per JVM ({@link
+ * org.abscert.properties.support.Backends}) and skipping, with a visible reason, only for a backend absent from
+ * the class path ({@link org.abscert.properties.support.BackendHook}). Judging, hulls, seeds and tries come from
+ * the test kit ({@code org.abscert.testkit.support}).
  */
 package org.abscert.properties.support;

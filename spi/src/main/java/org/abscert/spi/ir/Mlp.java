@@ -54,6 +54,10 @@ public record Mlp(int input, List<Layer> layers, boolean bias, String loss, int 
         if (input <= 0) throw new InvalidInputException(source, "$.mlp.input", "input width must be positive, got " + input);
         if (batch <= 0) throw new InvalidInputException(source, "$.mlp.batch", "batch must be positive, got " + batch);
         if (layers.isEmpty()) throw new InvalidInputException(source, "$.mlp.layers", "at least one layer is needed");
+        // three nodes per layer at most, plus the loss: refuse here, where the path names the shorthand
+        if (3L * layers.size() + 3 > Procedure.MAX_NODES)
+            throw new InvalidInputException(source, "$.mlp.layers", layers.size() + " layers expand to more than the cap of "
+                    + Procedure.MAX_NODES + " nodes");
         if (!LOSSES.contains(loss))
             throw new InvalidInputException(source, "$.mlp.loss", "unknown loss '" + loss + "' (expected one of " + LOSSES + ")");
         List<TensorDecl> params = new ArrayList<>();

@@ -80,7 +80,10 @@ public record Point(Map<String, Tensor> parameters, Map<String, Tensor> data) {
         return m;
     }
 
-    /** Every value rounded to the given precision: the point a backend in that precision evaluates. */
+    /**
+     * Every value rounded to the given precision: the point a backend in that precision evaluates. A value
+     * beyond the format's range becomes ±∞; {@link #checkRepresentable} rejects such points first.
+     */
     public Point rounded(Precision precision) {
         if (precision == Precision.FLOAT64) return this;
         return new Point(round(parameters, precision), round(data, precision));
@@ -90,6 +93,33 @@ public record Point(Map<String, Tensor> parameters, Map<String, Tensor> data) {
         Map<String, Tensor> r = new LinkedHashMap<>();
         m.forEach((k, t) -> r.put(k, new Tensor(t.shape(), p.round(t.values()))));
         return r;
+    }
+
+    /**
+     * Checks that every value stays finite when rounded to the precision: a value beyond the format's largest
+     * finite number (65504 in float16) would become ±∞, and a point with an infinity is not a point of the
+     * function. Subnormal results and values that round to 0 are allowed (they are what the backend sees).
+     *
+     * @param source the file (or other origin) named in the message
+     * @throws InvalidInputException naming the first such value, e.g. {@code p.json: $.parameters.W[3]: value
+     *                               70000 overflows float16 (largest finite 65504)}
+     */
+    public void checkRepresentable(Precision precision, String source) throws InvalidInputException {
+        checkRepresentable(parameters, "parameters", precision, source);
+        checkRepresentable(data, "data", precision, source);
+    }
+
+    private static void checkRepresentable(Map<String, Tensor> m, String section, Precision p, String source)
+            throws InvalidInputException {
+        for (var en : m.entrySet()) {
+            double[] v = en.getValue().values();
+            for (int i = 0; i < v.length; i++) {
+                if (p.overflows(v[i]))
+                    throw new InvalidInputException(source, "$." + section + "." + en.getKey() + "[" + i + "]",
+                            "value " + v[i] + " overflows " + p + " (largest finite " + p.maxFinite()
+                                    + "): it would round to " + (v[i] > 0 ? "+" : "-") + "infinity");
+            }
+        }
     }
 
     /** Number of values that change when rounded to the given precision. */

@@ -22,8 +22,14 @@ import org.abscert.spi.InvalidInputException;
  * {@link #MAX_TOTAL_ELEMENTS}; at most {@link #MAX_NODES} nodes.
  */
 public final class Procedure {
-    public static final long MAX_TOTAL_ELEMENTS = 1L << 28;
-    public static final int MAX_NODES = 1_000_000;
+    /**
+     * Cap on the elements of all parameters, data and node outputs together (33,554,432: one copy of every
+     * value in double is 256 MiB). With {@link #MAX_NODES} and the file caps of {@code Json} it keeps loading
+     * and compiling any accepted procedure well under 1 GiB of heap.
+     */
+    public static final long MAX_TOTAL_ELEMENTS = 1L << 25;
+    /** Cap on the number of nodes (a procedure takes about 350 bytes per node in memory). */
+    public static final int MAX_NODES = 500_000;
 
     private final String name;
     private final List<TensorDecl> parameters;
@@ -90,23 +96,12 @@ public final class Procedure {
                 throw new InvalidInputException(source, at + ".id", "duplicate id '" + n.id() + "' (already a "
                         + kindOf.get(n.id()) + ")");
             Op op = n.op();
-            if (n.args().size() != op.arity())
-                throw new InvalidInputException(source, at + ".args", "op '" + op.jsonName() + "' takes " + op.arity()
+            if (n.args().size() < op.minArity() || n.args().size() > op.arity()) {
+                String count = op.minArity() == op.arity() ? Integer.toString(op.arity()) : op.minArity() + " or " + op.arity();
+                throw new InvalidInputException(source, at + ".args", "op '" + op.jsonName() + "' takes " + count
                         + " argument" + (op.arity() == 1 ? "" : "s") + ", got " + n.args().size());
-            for (String attr : op.attributes()) {
-                Double v = n.attributes().get(attr);
-                if (v == null) throw new InvalidInputException(source, at, "op '" + op.jsonName() + "' needs attribute '" + attr + "'");
-                if (!Double.isFinite(v)) throw new InvalidInputException(source, at + "." + attr, "attribute '" + attr + "' is not finite");
             }
-            for (String attr : n.attributes().keySet()) {
-                if (!op.attributes().contains(attr))
-                    throw new InvalidInputException(source, at + "." + attr, "op '" + op.jsonName() + "' has no attribute '" + attr + "'");
-            }
-            if (op == Op.LEAKY_RELU) {
-                double a = n.attribute("alpha");
-                if (!(a >= 0 && a < 1))
-                    throw new InvalidInputException(source, at + ".alpha", "alpha must be in [0, 1), got " + a);
-            }
+            checkAttributes(source, at, n);
             Shape[] in = new Shape[n.args().size()];
             for (int j = 0; j < in.length; j++) {
                 String a = n.arg(j);
@@ -122,8 +117,15 @@ public final class Procedure {
                 }
             }
             Shape out;
+            long nodeSwitches;
             try {
-                out = inferShape(op, in);
+                out = inferShape(n, in);
+                nodeSwitches = op == Op.MAX_POOL2D
+                        ? (long) Window2d.pool(in[0], n.pair("kernel", Window2d.ONE), n.pair("stride", n.pair("kernel", Window2d.ONE)),
+                                n.pair("padding", Window2d.ZERO)).planeSwitches * in[0].dim(0) * in[0].dim(1)
+                        : (long) out.size() * op.switchesPerElement();
+            } catch (AttributeProblem e) {
+                throw new InvalidInputException(source, at + "." + e.attribute, e.getMessage());
             } catch (IllegalArgumentException e) {
                 throw new InvalidInputException(source, at, e.getMessage());
             }
@@ -132,7 +134,7 @@ public final class Procedure {
                 throw new InvalidInputException(source, at, "the procedure's tensors exceed the cap of "
                         + MAX_TOTAL_ELEMENTS + " elements in all");
             offsets[i] = (int) switches;
-            switches += (long) out.size() * op.switchesPerElement();
+            switches += nodeSwitches;
             if (switches > Shape.MAX_ELEMENTS)
                 throw new InvalidInputException(source, at, "more than " + Shape.MAX_ELEMENTS + " switching variables");
             shapes.put(n.id(), out);
@@ -167,8 +169,141 @@ public final class Procedure {
         return d.shape().size();
     }
 
+    /** A problem with one attribute of a node: the JSON path ends in the attribute's name. */
+    private static final class AttributeProblem extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+        final String attribute;
+
+        AttributeProblem(String attribute, String problem) {
+            super(problem);
+            this.attribute = attribute;
+        }
+    }
+
+    /** Every attribute present is one the op declares, of the right kind and range; required ones are present. */
+    private static void checkAttributes(String source, String at, Node n) throws InvalidInputException {
+        Op op = n.op();
+        for (Op.Attribute spec : op.attributeSpecs()) {
+            boolean present = spec.isList() ? n.lists().containsKey(spec.name()) : n.attributes().containsKey(spec.name());
+            if (spec.required() && !present)
+                throw new InvalidInputException(source, at, "op '" + op.jsonName() + "' needs attribute '" + spec.name() + "'");
+        }
+        for (String attr : n.attributes().keySet()) {
+            Op.Attribute spec = op.attributeSpec(attr).orElse(null);
+            if (spec == null || spec.isList())
+                throw new InvalidInputException(source, at + "." + attr, spec == null
+                        ? "op '" + op.jsonName() + "' has no attribute '" + attr + "'"
+                        : "attribute '" + attr + "' must be a list of integers");
+            double v = n.attributes().get(attr);
+            if (!Double.isFinite(v)) throw new InvalidInputException(source, at + "." + attr, "attribute '" + attr + "' is not finite");
+            if (spec.type() == Op.AttributeType.COUNT && !(v >= 1 && v == Math.rint(v) && v <= Shape.MAX_ELEMENTS))
+                throw new InvalidInputException(source, at + "." + attr, "'" + attr + "' must be a positive integer, got " + v);
+        }
+        for (var e : n.lists().entrySet()) {
+            String attr = e.getKey();
+            Op.Attribute spec = op.attributeSpec(attr).orElse(null);
+            if (spec == null || !spec.isList())
+                throw new InvalidInputException(source, at + "." + attr, spec == null
+                        ? "op '" + op.jsonName() + "' has no attribute '" + attr + "'"
+                        : "attribute '" + attr + "' must be a number");
+            List<Integer> v = e.getValue();
+            if (spec.type() == Op.AttributeType.PAIR) {
+                if (v.size() != 2)
+                    throw new InvalidInputException(source, at + "." + attr, "'" + attr + "' must be [rows, cols], got " + v.size() + " entries");
+                int min = attr.equals("padding") ? 0 : 1;
+                for (int k = 0; k < 2; k++)
+                    if (v.get(k) < min)
+                        throw new InvalidInputException(source, at + "." + attr + "[" + k + "]", "'" + attr + "' entries must be at least "
+                                + min + ", got " + v.get(k));
+            } else {
+                int free = 0;
+                for (int k = 0; k < v.size(); k++) {
+                    int d = v.get(k);
+                    if (d == -1 && ++free > 1)
+                        throw new InvalidInputException(source, at + "." + attr + "[" + k + "]", "only one entry of '" + attr + "' may be -1");
+                    if (d < -1 || d == 0)
+                        throw new InvalidInputException(source, at + "." + attr + "[" + k + "]", "'" + attr
+                                + "' entries must be positive (or -1 once), got " + d);
+                }
+            }
+        }
+        if (op == Op.LEAKY_RELU) {
+            double a = n.attribute("alpha");
+            if (!(a >= 0 && a < 1))
+                throw new InvalidInputException(source, at + ".alpha", "alpha must be in [0, 1), got " + a);
+        }
+        if ((op == Op.BATCH_NORM || op == Op.BATCH_NORM_EVAL) && n.attributes().containsKey("eps") && !(n.attribute("eps") > 0))
+            throw new InvalidInputException(source, at + ".eps", "eps must be positive, got " + n.attribute("eps"));
+    }
+
     /** Shape inference; throws IllegalArgumentException with a user-facing message on mismatch. */
-    static Shape inferShape(Op op, Shape[] in) {
+    static Shape inferShape(Node node, Shape[] in) {
+        Op op = node.op();
+        switch (op) {
+            case CONV2D -> { return convShape(node, in); }
+            case MAX_POOL2D, AVG_POOL2D -> {
+                Shape x = in[0];
+                if (x.rank() != 4) throw new IllegalArgumentException(op.jsonName() + " takes an NCHW input [N,C,H,W], got " + x);
+                int[] kernel = node.pair("kernel", Window2d.ONE), padding = node.pair("padding", Window2d.ZERO);
+                int[] stride = node.pair("stride", kernel);
+                for (int k = 0; k < 2; k++)
+                    if (2 * padding[k] > kernel[k])
+                        throw new AttributeProblem("padding", "padding " + padding[k] + " exceeds half the kernel " + kernel[k]
+                                + " (" + (k == 0 ? "rows" : "cols") + ")");
+                Window2d w = Window2d.pool(x, kernel, stride, padding);
+                if (w.outHeight <= 0 || w.outWidth <= 0)
+                    throw new AttributeProblem("kernel", "kernel " + java.util.Arrays.toString(kernel) + " with padding "
+                            + java.util.Arrays.toString(padding) + " does not fit the input " + x);
+                return Shape.of(x.dim(0), x.dim(1), w.outHeight, w.outWidth);
+            }
+            case GLOBAL_AVG_POOL2D -> {
+                Shape x = in[0];
+                if (x.rank() != 4) throw new IllegalArgumentException("global_avg_pool2d takes an NCHW input [N,C,H,W], got " + x);
+                if (x.dim(2) * x.dim(3) == 0) throw new IllegalArgumentException("global_avg_pool2d of an empty plane " + x);
+                return Shape.of(x.dim(0), x.dim(1));
+            }
+            case FLATTEN -> {
+                Shape x = in[0];
+                if (x.rank() < 2) throw new IllegalArgumentException("flatten takes [N, ...] of rank 2 or more, got " + x);
+                int rest = 1;
+                for (int k = 1; k < x.rank(); k++) rest *= x.dim(k);
+                return Shape.of(x.dim(0), rest);
+            }
+            case RESHAPE -> {
+                List<Integer> spec = node.list("shape");
+                int[] dims = new int[spec.size()];
+                long known = 1;
+                int free = -1;
+                for (int k = 0; k < dims.length; k++) {
+                    dims[k] = spec.get(k);
+                    if (dims[k] == -1) free = k;
+                    else known *= dims[k];
+                }
+                if (free >= 0) {
+                    if (known == 0 || in[0].size() % known != 0)
+                        throw new AttributeProblem("shape", "cannot reshape " + in[0] + " (" + in[0].size() + " elements) into " + spec);
+                    dims[free] = (int) (in[0].size() / known);
+                } else if (known != in[0].size()) {
+                    throw new AttributeProblem("shape", "cannot reshape " + in[0] + " (" + in[0].size() + " elements) into " + spec
+                            + " (" + known + " elements)");
+                }
+                return Shape.of(dims);
+            }
+            case BATCH_NORM, BATCH_NORM_EVAL -> {
+                Shape x = in[0];
+                if (x.rank() != 2 && x.rank() != 4)
+                    throw new IllegalArgumentException(op.jsonName() + " takes x of shape [N,C] or [N,C,H,W], got " + x);
+                Shape c = Shape.of(x.dim(1));
+                String[] names = {"x", "gamma", "beta", "mean", "var"};
+                for (int k = 1; k < in.length; k++)
+                    if (!in[k].equals(c))
+                        throw new IllegalArgumentException("shape mismatch: " + op.jsonName() + " needs " + names[k] + " of shape " + c
+                                + " (one per channel of x " + x + "), got " + in[k]);
+                if (x.size() == 0) throw new IllegalArgumentException(op.jsonName() + " of an empty tensor");
+                return x;
+            }
+            default -> { }
+        }
         switch (op) {
             case ADD, SUB, MUL, MAX, MIN -> {
                 Shape s = Shape.broadcast(in[0], in[1]);
@@ -205,6 +340,31 @@ public final class Procedure {
                 return in[0];
             }
         }
+    }
+
+    private static Shape convShape(Node node, Shape[] in) {
+        Shape x = in[0], w = in[1];
+        if (x.rank() != 4) throw new IllegalArgumentException("conv2d takes an NCHW input [N,C,H,W], got " + x);
+        if (w.rank() != 4) throw new IllegalArgumentException("conv2d takes a weight [O,C/groups,kh,kw], got " + w);
+        int g = (int) node.attribute("groups", 1);
+        int c = x.dim(1), o = w.dim(0);
+        if (c % g != 0) throw new AttributeProblem("groups", "groups " + g + " does not divide the " + c + " input channels");
+        if (o % g != 0) throw new AttributeProblem("groups", "groups " + g + " does not divide the " + o + " output channels");
+        if (w.dim(1) != c / g)
+            throw new IllegalArgumentException("shape mismatch: conv2d weight " + w + " needs " + (c / g) + " input channels per group ("
+                    + c + " channels / groups " + g + "), has " + w.dim(1));
+        if (in.length == 3 && !in[2].equals(Shape.of(o)))
+            throw new IllegalArgumentException("shape mismatch: conv2d bias must have shape [" + o + "], got " + in[2]);
+        int[] stride = node.pair("stride", Window2d.ONE), padding = node.pair("padding", Window2d.ZERO);
+        int[] dilation = node.pair("dilation", Window2d.ONE);
+        for (int k = 0; k < 2; k++) {
+            if (Window2d.outSize(x.dim(2 + k), w.dim(2 + k), stride[k], padding[k], dilation[k]) <= 0)
+                throw new IllegalArgumentException("conv2d kernel " + w.dim(2) + "x" + w.dim(3) + " (dilation "
+                        + java.util.Arrays.toString(dilation) + ", padding " + java.util.Arrays.toString(padding)
+                        + ") does not fit the input " + x);
+        }
+        Window2d win = Window2d.conv(x, w, stride, padding, dilation);
+        return Shape.of(x.dim(0), o, win.outHeight, win.outWidth);
     }
 
     public String name() { return name; }
@@ -251,11 +411,16 @@ public final class Procedure {
         return false;
     }
 
+    /** Number of switching variables node {@code index} introduces (m − 1 per output element of max_pool2d). */
+    public int switchesOf(int index) {
+        return (index + 1 < nodes.size() ? switchOffsets[index + 1] : switchCount) - switchOffsets[index];
+    }
+
     /** For each switching variable, the index of the node that introduces it. */
     public int[] switchNodes() {
         int[] owner = new int[switchCount];
         for (int i = 0; i < nodes.size(); i++) {
-            int n = shapes.get(nodes.get(i).id()).size() * nodes.get(i).op().switchesPerElement();
+            int n = switchesOf(i);
             for (int k = 0; k < n; k++) owner[switchOffsets[i] + k] = i;
         }
         return owner;

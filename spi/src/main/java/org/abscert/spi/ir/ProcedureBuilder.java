@@ -25,6 +25,9 @@ public final class ProcedureBuilder {
     private final List<TensorDecl> parameters = new ArrayList<>();
     private final List<TensorDecl> data = new ArrayList<>();
     private final List<Node> nodes = new ArrayList<>();
+    // every name used so far, so that a fresh id is found in constant time (builders of deep chains add
+    // hundreds of thousands of nodes)
+    private final java.util.Set<String> names = new java.util.HashSet<>();
     private int counter;
 
     private ProcedureBuilder(String name) { this.name = name; }
@@ -33,16 +36,19 @@ public final class ProcedureBuilder {
 
     public String parameter(String id, int... shape) {
         parameters.add(new TensorDecl(id, Shape.of(shape)));
+        names.add(id);
         return id;
     }
 
     public String data(String id, int... shape) {
         data.add(new TensorDecl(id, Shape.of(shape)));
+        names.add(id);
         return id;
     }
 
     public String node(String id, Op op, Map<String, Double> attributes, String... args) {
         nodes.add(new Node(id, op, List.of(args), attributes));
+        names.add(id);
         return id;
     }
 
@@ -56,12 +62,7 @@ public final class ProcedureBuilder {
         return node(id, op, attrs, args);
     }
 
-    private boolean taken(String id) {
-        for (TensorDecl d : parameters) if (d.name().equals(id)) return true;
-        for (TensorDecl d : data) if (d.name().equals(id)) return true;
-        for (Node n : nodes) if (n.id().equals(id)) return true;
-        return false;
-    }
+    private boolean taken(String id) { return names.contains(id); }
 
     public String add(String a, String b) { return fresh(Op.ADD, Map.of(), a, b); }
     public String sub(String a, String b) { return fresh(Op.SUB, Map.of(), a, b); }

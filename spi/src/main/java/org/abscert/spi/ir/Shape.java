@@ -4,8 +4,14 @@ import java.util.Arrays;
 
 /** A row-major tensor shape; {@code []} is a scalar. Immutable. */
 public final class Shape {
-    /** Largest number of elements one tensor may have. */
-    public static final int MAX_ELEMENTS = 1 << 24;
+    /**
+     * Largest number of elements one tensor may have (4,194,304: 32 MiB of doubles). Also the cap on the
+     * number of switching variables of a procedure.
+     */
+    public static final int MAX_ELEMENTS = 1 << 22;
+
+    /** Most dimensions a shape read from a file may have (NumPy's limit). */
+    public static final int MAX_RANK = 64;
 
     public static final Shape SCALAR = new Shape(new int[0]);
 

@@ -73,12 +73,17 @@ public final class PointJson {
             out[0] = number(v, inexact);
             return out;
         }
-        List<Json.At> items = v.array();
-        boolean nested = !items.isEmpty() && items.get(0).node() != null && items.get(0).node().isArray();
+        v.array();
+        JsonNode items = v.node();
+        boolean nested = items.size() > 0 && items.get(0).isArray();
         if (!nested || shape.rank() <= 1) {
             if (items.size() != shape.size())
                 throw v.error(items.size() + " values, but shape " + shape + " needs " + shape.size());
-            for (int i = 0; i < items.size(); i++) out[i] = number(items.get(i), inexact);
+            // the path of an element is only built when it is reported: a tensor may have millions
+            for (int i = 0; i < items.size(); i++) {
+                JsonNode n = items.get(i);
+                out[i] = n.isNumber() ? number(n, v, i, inexact) : number(v.index(i), inexact);
+            }
             return out;
         }
         int[] pos = {0};
@@ -98,11 +103,45 @@ public final class PointJson {
     }
 
     private static double number(Json.At at, int[] inexact) throws InvalidInputException {
-        BigDecimal d = at.decimal();
+        return number(at.decimal(), at, inexact);
+    }
+
+    private static double number(JsonNode n, Json.At array, int i, int[] inexact) throws InvalidInputException {
+        if (n.isInt()) return n.intValue(); // every int is a double
+        return number(n.decimalValue(), null, array, i, inexact);
+    }
+
+    private static double number(BigDecimal d, Json.At at, int[] inexact) throws InvalidInputException {
+        return number(d, at, null, -1, inexact);
+    }
+
+    /** The nearest double; counts the decimal as inexact when it is not that double's exact value. */
+    private static double number(BigDecimal d, Json.At at, Json.At array, int i, int[] inexact) throws InvalidInputException {
         double v = d.doubleValue();
-        if (!Double.isFinite(v)) throw at.error("number " + d + " is out of the range of float64");
-        if (new BigDecimal(v).compareTo(d) != 0) inexact[0]++;
+        if (!Double.isFinite(v))
+            throw (at != null ? at : array.index(i)).error("number " + d + " is out of the range of float64");
+        if (!exactDouble(d, v)) inexact[0]++;
         return v;
+    }
+
+    private static final long[] POW5 = new long[28];
+
+    static {
+        POW5[0] = 1;
+        for (int k = 1; k < POW5.length; k++) POW5[k] = POW5[k - 1] * 5;
+    }
+
+    /**
+     * Whether v is exactly the decimal d. A decimal u·10⁻ˢ = u / (2ˢ·5ˢ) with s > 0 is a binary fraction only
+     * when 5ˢ divides u: a cheap test that settles the usual inexact decimals (0.1, pixel/255) without
+     * expanding v in decimal.
+     */
+    static boolean exactDouble(BigDecimal d, double v) {
+        if (d.scale() > 0 && d.scale() < POW5.length && d.precision() < 19) {
+            long u = d.unscaledValue().longValue();
+            if (u % POW5[d.scale()] != 0) return false;
+        }
+        return new BigDecimal(v).compareTo(d) == 0;
     }
 
     public static ObjectNode toTree(Procedure procedure, Point point) {

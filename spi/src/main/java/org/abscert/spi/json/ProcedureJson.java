@@ -22,7 +22,7 @@ import org.abscert.spi.ir.TensorDecl;
 /** Reads and writes procedure files ({@code abscert/procedure@1}). */
 public final class ProcedureJson {
     public static final String FORMAT = "abscert/procedure@1";
-    private static final Set<String> TOP_KEYS = Set.of("format", "name", "parameters", "data", "nodes", "mlp", "output");
+    private static final Set<String> TOP_KEYS = Set.of("format", "name", "parameters", "data", "nodes", "mlp", "cnn", "output");
     private static final Set<String> MLP_KEYS = Set.of("input", "layers", "bias", "loss", "batch");
 
     private ProcedureJson() {}
@@ -42,6 +42,13 @@ public final class ProcedureJson {
         if (!FORMAT.equals(format))
             throw root.field("format").error("unsupported format '" + format + "' (expected " + FORMAT + ")");
         String name = root.field("name").string();
+        Json.At cnn = root.field("cnn");
+        if (cnn.present()) {
+            for (String k : List.of("nodes", "parameters", "data", "output", "mlp"))
+                if (root.field(k).present())
+                    throw root.field(k).error("'" + k + "' cannot be given together with 'cnn' (the shorthand defines it)");
+            return CnnJson.read(cnn).expand(source, name);
+        }
         Json.At mlp = root.field("mlp");
         if (mlp.present()) {
             for (String k : List.of("nodes", "parameters", "data", "output"))
@@ -49,7 +56,7 @@ public final class ProcedureJson {
                     throw root.field(k).error("'" + k + "' cannot be given together with 'mlp' (the shorthand defines it)");
             return readMlp(mlp).expand(source, name);
         }
-        if (!root.field("nodes").present()) throw root.error("missing key 'nodes' (or the 'mlp' shorthand)");
+        if (!root.field("nodes").present()) throw root.error("missing key 'nodes' (or the 'mlp' or 'cnn' shorthand)");
         List<TensorDecl> params = decls(root.field("parameters"));
         List<TensorDecl> data = root.field("data").present() ? decls(root.field("data")) : List.of();
         List<Node> nodes = new ArrayList<>();
@@ -70,6 +77,8 @@ public final class ProcedureJson {
 
     private static Shape shape(Json.At at) throws InvalidInputException {
         List<Json.At> dims = at.array();
+        if (dims.size() > Shape.MAX_RANK)
+            throw at.error("shape has " + dims.size() + " dimensions; at most " + Shape.MAX_RANK + " are allowed");
         int[] d = new int[dims.size()];
         long size = 1;
         for (int i = 0; i < d.length; i++) {
@@ -89,15 +98,35 @@ public final class ProcedureJson {
         List<String> args = new ArrayList<>();
         for (Json.At a : n.field("args").array()) args.add(a.string());
         Map<String, Double> attrs = new LinkedHashMap<>();
+        Map<String, List<Integer>> lists = new LinkedHashMap<>();
         Iterator<String> keys = n.node().fieldNames();
         while (keys.hasNext()) {
             String k = keys.next();
             if (k.equals("id") || k.equals("op") || k.equals("args")) continue;
-            if (!op.attributes().contains(k))
-                throw n.field(k).error("op '" + opName + "' has no attribute '" + k + "'");
-            attrs.put(k, n.field(k).finite());
+            Op.Attribute spec = op.attributeSpec(k)
+                    .orElseThrow(() -> n.field(k).error("op '" + opName + "' has no attribute '" + k + "'"));
+            Json.At a = n.field(k);
+            switch (spec.type()) {
+                case NUMBER, COUNT -> attrs.put(k, a.finite());
+                case PAIR -> {
+                    // a single integer n stands for [n, n], as PyTorch accepts
+                    if (a.node() != null && a.node().isNumber()) {
+                        int v = a.integer(-Shape.MAX_ELEMENTS, Shape.MAX_ELEMENTS);
+                        lists.put(k, List.of(v, v));
+                    } else {
+                        lists.put(k, integers(a));
+                    }
+                }
+                case SHAPE -> lists.put(k, integers(a));
+            }
         }
-        return new Node(id, op, args, attrs);
+        return new Node(id, op, args, attrs, lists);
+    }
+
+    private static List<Integer> integers(Json.At a) throws InvalidInputException {
+        List<Integer> out = new ArrayList<>();
+        for (Json.At x : a.array()) out.add(x.integer(-Shape.MAX_ELEMENTS, Shape.MAX_ELEMENTS));
+        return out;
     }
 
     private static Mlp readMlp(Json.At m) throws InvalidInputException {
@@ -139,7 +168,13 @@ public final class ProcedureJson {
             o.put("op", n.op().jsonName());
             ArrayNode args = o.putArray("args");
             n.args().forEach(args::add);
-            for (String a : n.op().attributes()) o.put(a, n.attribute(a));
+            for (Op.Attribute a : n.op().attributeSpecs()) {
+                if (n.attributes().containsKey(a.name())) o.put(a.name(), n.attribute(a.name()));
+                if (n.lists().containsKey(a.name())) {
+                    ArrayNode l = o.putArray(a.name());
+                    n.list(a.name()).forEach(l::add);
+                }
+            }
         }
         root.put("output", p.output());
         return root;

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.stream.Stream;
 import org.abscert.spi.InvalidInputException;
+import org.abscert.spi.ir.Procedure;
+import org.abscert.spi.ir.Shape;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,7 +34,7 @@ class ProcedureValidationTest {
         return Stream.of(
                 Arguments.of("malformed JSON", "{\"format\": ", "$", "malformed JSON at line 1"),
                 Arguments.of("trailing content", "{} {}", "$", "malformed JSON"),
-                Arguments.of("duplicate key", "{\"name\": \"a\", \"name\": \"b\"}", "$", "Duplicate field 'name'"),
+                Arguments.of("duplicate key", "{\"name\": \"a\", \"name\": \"b\"}", "$.name", "duplicate key 'name'"),
                 Arguments.of("NaN literal", withNodes("{\"id\": \"r\", \"op\": \"scale\", \"args\": [\"x\"], \"k\": NaN}", "r"),
                         "$", "malformed JSON"),
                 Arguments.of("empty document", "", "$", "empty document"),
@@ -93,8 +95,9 @@ class ProcedureValidationTest {
                 Arguments.of("negative dimension", withNodes(sum, "y").replace("[2, 3]", "[2, -3]"),
                         "$.parameters[0].shape[1]", "out of range"),
                 Arguments.of("tensor exceeding the per-tensor cap", withNodes(sum, "y").replace("[2, 3]", "[100000, 100000]"),
-                        "$.parameters[0].shape", "more than 16777216 elements"),
-                Arguments.of("procedure exceeding the total cap", totalCap(), "$.nodes[14]", "exceed the cap of 268435456 elements"),
+                        "$.parameters[0].shape", "more than " + Shape.MAX_ELEMENTS + " elements"),
+                Arguments.of("procedure exceeding the total cap", totalCap(), "$.nodes[6]",
+                        "exceed the cap of " + Procedure.MAX_TOTAL_ELEMENTS + " elements"),
                 Arguments.of("no parameters", "{\"format\": \"abscert/procedure@1\", \"name\": \"t\", \"parameters\": [], "
                         + "\"nodes\": [], \"output\": \"y\"}", "$.parameters", "at least one parameter"),
                 Arguments.of("mlp unknown activation", mlp("[[4, \"gelu\"]]", "mse"), "$.mlp.layers[0][1]", "unknown activation 'gelu'"),
@@ -112,16 +115,16 @@ class ProcedureValidationTest {
                 + ", \"loss\": \"" + loss + "\", \"batch\": 2}}";
     }
 
-    /** Nodes of 2^24 elements each after a 2^24-element parameter: the fifteenth passes the 2^28 total cap. */
+    /** Nodes of 2^22 elements each after a 2^22-element parameter: the seventh passes the 2^25 total cap. */
     static String totalCap() {
         StringBuilder nodes = new StringBuilder();
         String prev = "x";
-        for (int i = 0; i < 16; i++) {
+        for (int i = 0; i < 8; i++) {
             nodes.append(i == 0 ? "" : ", ").append("{\"id\": \"n").append(i).append("\", \"op\": \"neg\", \"args\": [\"")
                     .append(prev).append("\"]}");
             prev = "n" + i;
         }
-        return withNodes(nodes.toString(), prev).replace("[2, 3]", "[4096, 4096]");
+        return withNodes(nodes.toString(), prev).replace("[2, 3]", "[2048, 2048]");
     }
 
     @ParameterizedTest(name = "{0}")

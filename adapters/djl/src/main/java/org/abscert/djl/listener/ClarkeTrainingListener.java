@@ -51,6 +51,13 @@ import org.slf4j.LoggerFactory;
  * ({@link DjlBackend#KINK_RULES}). The verdict, the policy's action and the statistics are the shared
  * {@link StepCertifier}'s (the same as DL4J's listener).
  *
+ * <p>A model the listener cannot import (a block without a procedure counterpart, a data type other than
+ * float32/float64, a loss whose value differs from the imported one, several devices) is reported once, in one
+ * line naming the block and why ({@link StepCertifier#unsupported}); the listener then stays passive under
+ * OBSERVE and WARN, still counting steps, and throws
+ * {@link org.abscert.certifier.training.UnsupportedModelException} under FAIL and REPAIR — the same rule as
+ * DL4J's listener.
+ *
  * <p>Training must run on one device: DJL sums the gradients of per-device splits, each the mean over its
  * own split, which is another function. A listener belongs to one trainer and is not thread-safe.
  */
@@ -63,9 +70,12 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     private final LossSpec lossOverride;
     private final Map<Integer, ImportedModel> models = new HashMap<>();
 
+    private final int every;
+
     private ClarkeTrainingListener(Builder b, StepCertifier steps) {
         this.steps = steps;
         this.lossOverride = b.loss;
+        this.every = b.every;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -83,6 +93,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         long start = System.nanoTime();
         long step = steps.beginStep();
         try {
+            if ((step - 1) % every != 0) return;
             check(trainer, batchData, step);
         } finally {
             steps.endStep(start);
@@ -90,25 +101,39 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     }
 
     private void check(Trainer trainer, BatchData batchData, long step) {
-        if (trainer.getDevices().length != 1)
-            throw new IllegalStateException("ClarkeTrainingListener supports training on one device; this trainer splits "
-                    + "each batch over " + trainer.getDevices().length + " devices");
+        if (steps.passive() && policy() != Policy.FAIL && policy() != Policy.REPAIR) return;
+        if (trainer.getDevices().length != 1) {
+            steps.unsupported("the trainer splits each batch over " + trainer.getDevices().length
+                    + " devices; the listener certifies training on one device");
+            return;
+        }
         Batch batch = batchData.getBatch();
         ImportedModel model = model(trainer, batch.getSize());
-        double[] x = NdArrays.doubles(batch.getData().singletonOrThrow());
-        double[] y = targets(model, batch.getLabels().singletonOrThrow());
+        if (model == null) return;
+        double[] x, y;
+        try {
+            x = NdArrays.doubles(batch.getData().singletonOrThrow());
+            y = targets(model, batch.getLabels().singletonOrThrow());
+        } catch (IllegalStateException e) { // a batch that does not fit the model: this step cannot be judged
+            steps.error(step, e.getMessage(), null);
+            return;
+        }
         Point point = model.at(x, y);
         double[] gradient = model.gradient();
         SwitchTrace trace;
         try (NDManager m = trainer.getManager().newSubManager()) {
             ImportedModel.ForwardPass pass = model.forward(m, x, y);
-            checkLoss(trainer, batchData, model, pass.output(), y, step);
-            trace = SwitchTrace.ofValues(pass.switches());
+            Optional<String> mismatch = lossMismatch(trainer, batchData, model, pass.output(), y);
+            if (mismatch.isPresent()) {
+                steps.unsupported(mismatch.get());
+                return;
+            }
+            trace = DjlBackend.trace(model.procedure(), pass.switches());
         }
         Candidate candidate = new Candidate(DjlBackend.NAME, gradient, model.precision(), Optional.of(trace),
                 Optional.of(DjlBackend.KINK_RULES));
         steps.judge(step, model.procedure(), point, candidate, model::setGradient,
-                (s, result, what) -> new ClarkeViolationException(s, result));
+                (s, result, what) -> new ClarkeViolationException(s, result, what));
     }
 
     @Override
@@ -117,18 +142,22 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         if (stats.steps() > 0) LOG.info("Clarke certification ({}): {}", policy(), stats.summary());
     }
 
+    /** The imported model for this batch size, or null after reporting why it cannot be imported. */
     private ImportedModel model(Trainer trainer, int batch) {
         ImportedModel m = models.get(batch);
         if (m != null) return m;
         Block block = trainer.getModel().getBlock();
-        if (!(block instanceof SequentialBlock seq))
-            throw new IllegalStateException("ClarkeTrainingListener needs a model whose block is a SequentialBlock, got "
-                    + block.getClass().getName());
+        if (!(block instanceof SequentialBlock seq)) {
+            steps.unsupported("the model's block is a " + block.getClass().getSimpleName()
+                    + "; the listener imports a SequentialBlock");
+            return null;
+        }
         try {
             LossSpec loss = lossOverride != null ? lossOverride : LossSpec.of(trainer.getLoss());
             m = SequentialImport.of(seq, loss, batch);
         } catch (ModelImportException e) {
-            throw new IllegalStateException("ClarkeTrainingListener cannot import the model: " + e.getMessage(), e);
+            steps.unsupported(e.getMessage());
+            return null;
         }
         models.put(batch, m);
         return m;
@@ -158,8 +187,11 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         return l;
     }
 
-    /** DJL's loss on this batch must be the imported procedure's value: otherwise the wrong function is judged. */
-    private static void checkLoss(Trainer trainer, BatchData data, ImportedModel model, double[] out, double[] y, long step) {
+    /**
+     * DJL's loss on this batch must be the imported procedure's value: otherwise the wrong function would be
+     * judged. Returns why not, or empty.
+     */
+    private static Optional<String> lossMismatch(Trainer trainer, BatchData data, ImportedModel model, double[] out, double[] y) {
         NDList labels = data.getLabels().values().iterator().next();
         NDList preds = data.getPredictions().values().iterator().next();
         double djl;
@@ -167,20 +199,31 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             djl = NdArrays.doubles(v)[0];
         }
         double ours = model.loss().value(out, y, model.batch(), model.outputWidth());
-        double tol = model.precision() == org.abscert.spi.Precision.FLOAT32 ? FLOAT32_LOSS_TOLERANCE : FLOAT64_LOSS_TOLERANCE;
+        // a float16 loss is rounded at every op: 16 unit roundoffs still tell a different function (a factor ½) apart
+        double tol = model.precision().isHalf() ? 16 * model.precision().unitRoundoff()
+                : model.precision() == org.abscert.spi.Precision.FLOAT32 ? FLOAT32_LOSS_TOLERANCE : FLOAT64_LOSS_TOLERANCE;
         if (!(Math.abs(djl - ours) <= tol * Math.max(1, Math.abs(ours))))
-            throw new IllegalStateException("training step " + step + ": DJL's loss '" + trainer.getLoss().getName() + "' is " + djl
-                    + " but the imported procedure (" + model.loss() + ") gives " + ours
-                    + "; the certified function would not be the one DJL differentiates");
+            return Optional.of("loss '" + trainer.getLoss().getName() + "' is " + djl + " on this batch but the imported procedure ("
+                    + model.loss() + ") gives " + ours + "; the certified function would not be the one DJL differentiates");
+        return Optional.empty();
     }
 
-    /** Builder: policy (default {@link Policy#OBSERVE}), certifier, and optionally the loss. */
+    /** Builder: policy (default {@link ListenerBuilder#DEFAULT_POLICY}, WARN, as for DL4J), certifier, and optionally the loss. */
     public static final class Builder extends ListenerBuilder<Builder> {
         private LossSpec loss;
 
-        public Builder() { super(Policy.OBSERVE); }
+        private int every = 1;
+
+        public Builder() { super(); }
 
         @Override protected Builder self() { return this; }
+
+        /** Check every k-th step only (the 1st, k+1-th, …), as DL4J's listener does; the others are counted as steps. */
+        public Builder every(int k) {
+            if (k <= 0) throw new IllegalArgumentException("every must be positive, got " + k);
+            this.every = k;
+            return this;
+        }
 
         /**
          * The loss to certify, when the trainer's loss cannot be read ({@link LossSpec#of(ai.djl.training.loss.Loss)});

@@ -18,6 +18,16 @@ public class ClarkeViolationException extends RuntimeException {
         this.result = result;
     }
 
+    /**
+     * @param message the listener's one line on the step, formatted as DL4J's listener formats it
+     *                ({@code training step N: DJL's gradient is REFUTED (reason: detail; …)})
+     */
+    public ClarkeViolationException(long step, Result result, String message) {
+        super(message);
+        this.step = step;
+        this.result = result;
+    }
+
     /** The 1-based training step. */
     public long step() { return step; }
 

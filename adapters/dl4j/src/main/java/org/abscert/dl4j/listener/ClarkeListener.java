@@ -10,13 +10,15 @@ import org.abscert.certifier.training.Policy;
 import org.abscert.certifier.training.StepCertifier;
 import org.abscert.certifier.training.TrainingStatistics;
 import org.abscert.dl4j.Dl4jKinkRules;
-import org.abscert.dl4j.model.ImportedNetwork;
+import org.abscert.dl4j.model.ImportedGraph;
+import org.abscert.dl4j.model.NetworkImport;
 import org.abscert.dl4j.model.NetworkImporter;
 import org.abscert.spi.InvalidInputException;
 import org.abscert.spi.SwitchTrace;
 import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -25,7 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A DL4J training listener that certifies each step's gradient as a Clarke generalized gradient before the
- * updater applies it. Drop-in for an existing {@link MultiLayerNetwork}:
+ * updater applies it. Drop-in for an existing {@link MultiLayerNetwork} (dense or convolutional,
+ * {@link NetworkImporter#importAny}) or a residual {@link ComputationGraph} ({@link ImportedGraph}):
  *
  * <pre>{@code
  * ClarkeListener clarke = ClarkeListener.builder().policy(Policy.WARN).every(10).build();
@@ -51,10 +54,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The verdict, the policy's action and the statistics are the shared {@link StepCertifier}'s (the same as
  * DJL's listener). Statistics are readable at any time with {@link #statistics()} and logged (SLF4J, INFO) at
- * every epoch end and by {@link #close()}. A network the importer does not support is reported once (ERROR)
- * and the listener stays passive under OBSERVE and WARN; under FAIL and REPAIR it throws
- * {@link IllegalStateException}. A certifier failure counts as an error in the statistics and is logged;
- * under FAIL it is rethrown.
+ * every epoch end and by {@link #close()}. A network the importer does not support is reported once (ERROR,
+ * one line naming the layer and why, {@link StepCertifier#unsupported}) and the listener stays passive under
+ * OBSERVE and WARN, still counting steps; under FAIL and REPAIR it throws
+ * {@link org.abscert.certifier.training.UnsupportedModelException}. A certifier failure counts as an error in
+ * the statistics and is logged; under FAIL it is rethrown.
  *
  * <p>Not thread-safe; attach one listener to one network.
  */
@@ -65,9 +69,10 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
     private final int every;
     private final KinkRules rules;
 
-    private ImportedNetwork imported;
+    private NetworkImport imported;
+    private ImportedGraph importedGraph;
+    private ComputationGraph graphFrom;
     private MultiLayerNetwork importedFrom;
-    private boolean disabled;
 
     private ClarkeListener(Builder b, StepCertifier steps) {
         this.steps = steps;
@@ -84,18 +89,31 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
 
     @Override
     public void onGradientCalculation(Model model) {
-        if (disabled) return;
         long start = System.nanoTime();
         long step = steps.beginStep();
         try {
+            if (steps.passive() && policy() != Policy.FAIL && policy() != Policy.REPAIR) return;
             if ((step - 1) % every != 0) return;
+            if (model instanceof ComputationGraph graph) {
+                if (importedGraph == null || graphFrom != graph) {
+                    try {
+                        importedGraph = ImportedGraph.of(graph);
+                        graphFrom = graph;
+                    } catch (InvalidInputException e) {
+                        unsupported(e.getMessage());
+                        return;
+                    }
+                }
+                checkGraph(step, graph);
+                return;
+            }
             if (!(model instanceof MultiLayerNetwork network)) {
-                unsupported("the model is a " + model.getClass().getSimpleName() + ", not a MultiLayerNetwork");
+                unsupported("the model is a " + model.getClass().getSimpleName() + ", neither a MultiLayerNetwork nor a ComputationGraph");
                 return;
             }
             if (imported == null || importedFrom != network) {
                 try {
-                    imported = NetworkImporter.importNetwork(network);
+                    imported = NetworkImporter.importAny(network);
                     importedFrom = network;
                 } catch (InvalidInputException e) {
                     unsupported(e.getMessage());
@@ -108,11 +126,9 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
         }
     }
 
+    /** One line, once; passive under OBSERVE/WARN, throws under FAIL/REPAIR (the shared rule of StepCertifier). */
     private void unsupported(String why) {
-        disabled = true;
-        String msg = "ClarkeListener cannot certify this network: " + why;
-        if (policy() == Policy.FAIL || policy() == Policy.REPAIR) throw new IllegalStateException(msg);
-        LOG.error("{}; the listener stays passive", msg);
+        steps.unsupported(why);
     }
 
     private void check(long step, MultiLayerNetwork network) {
@@ -122,7 +138,7 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
             return;
         }
         int batch = (int) features.size(0);
-        Procedure procedure = imported.procedure(batch);
+        Procedure procedure = imported.procedureFor(features);
         Point point;
         try {
             point = imported.point(procedure, network, features, labels);
@@ -137,6 +153,29 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
                 (s, result, what) -> new ClarkeViolationException((int) s, what));
     }
 
+    private void checkGraph(long step, ComputationGraph graph) {
+        INDArray[] inputs = graph.getInputs();
+        INDArray labels = ImportedGraph.labels(graph);
+        if (inputs == null || inputs.length == 0 || labels == null) {
+            LOG.debug("step {}: no input or labels on the graph; skipped", step);
+            return;
+        }
+        INDArray features = inputs[0];
+        int batch = (int) features.size(0);
+        Procedure procedure = importedGraph.procedure(batch);
+        Point point;
+        try {
+            point = importedGraph.point(procedure, graph, features, labels);
+        } catch (InvalidInputException e) {
+            steps.error(step, e.getMessage(), null);
+            return;
+        }
+        Candidate candidate = new Candidate("dl4j", importedGraph.gradient(graph, batch), importedGraph.precision(),
+                Optional.of(importedGraph.trace(graph, features)), Optional.of(rules));
+        steps.judge(step, procedure, point, candidate, fixed -> importedGraph.writeGradient(graph, fixed, batch),
+                (s, result, what) -> new ClarkeViolationException((int) s, what));
+    }
+
     @Override
     public void onEpochEnd(Model model) {
         LOG.info("ClarkeListener after epoch: {}", statistics().summary());
@@ -148,12 +187,12 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
         LOG.info("ClarkeListener: {}", statistics().summary());
     }
 
-    /** Builder; defaults: policy WARN, every step, {@link Certifier#withDefaults()}, {@link Dl4jKinkRules#NETWORK}. */
+    /** Builder; defaults: policy {@link ListenerBuilder#DEFAULT_POLICY} (WARN), every step, {@link Certifier#withDefaults()}, {@link Dl4jKinkRules#NETWORK}. */
     public static final class Builder extends ListenerBuilder<Builder> {
         private int every = 1;
         private KinkRules rules = Dl4jKinkRules.NETWORK;
 
-        public Builder() { super(Policy.WARN); }
+        public Builder() { super(); }
 
         @Override protected Builder self() { return this; }
 

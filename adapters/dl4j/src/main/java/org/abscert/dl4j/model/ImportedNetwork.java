@@ -25,7 +25,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * regularization only then. {@link #gradient} therefore divides by the batch size and {@link #writeGradient}
  * multiplies by it.
  */
-public final class ImportedNetwork {
+public final class ImportedNetwork implements NetworkImport {
     private final LayeredNet net;
     private final Precision precision;
     private final ParameterLayout layout;

@@ -16,19 +16,26 @@ public final class NdArrays {
 
     /** The ND4J data type that computes in the given precision. */
     public static DataType dataType(Precision precision) {
-        return precision == Precision.FLOAT32 ? DataType.FLOAT : DataType.DOUBLE;
+        return switch (precision) {
+            case FLOAT32 -> DataType.FLOAT;
+            case FLOAT64 -> DataType.DOUBLE;
+            case FLOAT16 -> DataType.FLOAT16;
+            case BFLOAT16 -> DataType.BFLOAT16;
+        };
     }
 
     /**
      * The precision of an ND4J data type.
      *
-     * @throws IllegalArgumentException for types other than FLOAT and DOUBLE
+     * @throws IllegalArgumentException for types other than FLOAT, DOUBLE, HALF and BFLOAT16
      */
     public static Precision precision(DataType type) {
         return switch (type) {
             case FLOAT -> Precision.FLOAT32;
             case DOUBLE -> Precision.FLOAT64;
-            default -> throw new IllegalArgumentException("data type " + type + " is not supported (expected FLOAT or DOUBLE)");
+            case HALF -> Precision.FLOAT16;
+            case BFLOAT16 -> Precision.BFLOAT16;
+            default -> throw new IllegalArgumentException("data type " + type + " is not supported (expected FLOAT, DOUBLE, HALF or BFLOAT16)");
         };
     }
 
@@ -41,12 +48,16 @@ public final class NdArrays {
 
     /** A new 'c'-ordered array of the given dimensions and type holding the values. */
     public static INDArray array(double[] values, long[] dims, DataType type) {
-        if (dims.length == 0) return Nd4j.scalar(type, values[0]);
+        if (dims.length == 0) return Nd4j.scalar(type, type == DataType.DOUBLE ? values[0] : precision(type).round(values[0]));
         if (type == DataType.DOUBLE) return Nd4j.create(values.clone(), dims.clone(), 'c');
-        if (type != DataType.FLOAT) throw new IllegalArgumentException("data type " + type + " is not supported");
+        if (type != DataType.FLOAT && type != DataType.HALF && type != DataType.BFLOAT16)
+            throw new IllegalArgumentException("data type " + type + " is not supported");
+        // a 16-bit value is a float too: round once to the format here, so ND4J's cast from float is exact
+        Precision p = precision(type);
         float[] f = new float[values.length];
-        for (int i = 0; i < f.length; i++) f[i] = (float) values[i];
-        return Nd4j.create(f, dims.clone(), 'c');
+        for (int i = 0; i < f.length; i++) f[i] = (float) p.round(values[i]);
+        INDArray single = Nd4j.create(f, dims.clone(), 'c');
+        return type == DataType.FLOAT ? single : single.castTo(type);
     }
 
     /** The elements of any array in row-major order, widened to double (exact for float). */

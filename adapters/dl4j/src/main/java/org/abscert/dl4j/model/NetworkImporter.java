@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.abscert.spi.InvalidInputException;
 import org.abscert.spi.Precision;
+import org.abscert.spi.ir.Op;
 import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -123,6 +124,144 @@ public final class NetworkImporter {
         return new ImportedNetwork(net, precision);
     }
 
+    /**
+     * Imports a dense network ({@link #importNetwork}) or a convolutional one: {@code ConvolutionLayer}
+     * (Truncate/Strict mode, NCHW), {@code SubsamplingLayer} MAX/AVG (average pools with padding must count
+     * padded cells), {@code GlobalPoolingLayer} MAX/AVG, {@code BatchNormalization} (gamma and beta
+     * learned; training mode; DL4J applies no activation there), {@code ActivationLayer}, {@code DenseLayer} and a final
+     * {@code OutputLayer} with SOFTMAX and MCXENT or NEGATIVELOGLIKELIHOOD, or with MSE; the input
+     * preprocessors FeedForwardToCnn and CnnToFeedForward. Activations as for dense networks, plus RELU6.
+     *
+     * @throws InvalidInputException naming the first layer or property that has no procedure counterpart
+     */
+    public static NetworkImport importAny(MultiLayerNetwork network) throws InvalidInputException {
+        MultiLayerConfiguration conf = network.getLayerWiseConfigurations();
+        boolean cnn = conf.getConfs().stream().map(c -> c.getLayer()).anyMatch(l -> l instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer
+                || l instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer || l instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization
+                || l instanceof org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer || l instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer);
+        return cnn ? importCnn(network) : importNetwork(network);
+    }
+
+    private static ImportedCnn importCnn(MultiLayerNetwork network) throws InvalidInputException {
+        MultiLayerConfiguration conf = network.getLayerWiseConfigurations();
+        Precision precision;
+        try {
+            precision = NdArrays.precision(conf.getDataType());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(SOURCE, "$.dataType", e.getMessage());
+        }
+        if (precision != Precision.FLOAT32 && precision != Precision.FLOAT64)
+            throw new InvalidInputException(SOURCE, "$.dataType", "data type " + conf.getDataType()
+                    + " is not supported for convolutional networks (FLOAT or DOUBLE)");
+        List<ImportedCnn.Part> parts = new ArrayList<>();
+        ImportedCnn.Loss loss = null;
+        int n = conf.getConfs().size();
+        for (int l = 0; l < n; l++) {
+            String at = "$.layers[" + l + "]";
+            org.deeplearning4j.nn.conf.InputPreProcessor pre = conf.getInputPreProcess(l);
+            if (pre instanceof org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor f) {
+                parts.add(new ImportedCnn.Reshape(l, (int) f.getNumChannels(), (int) f.getInputHeight(), (int) f.getInputWidth()));
+            } else if (pre instanceof org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor c) {
+                if (c.getFormat() != org.deeplearning4j.nn.conf.CNN2DFormat.NCHW)
+                    throw new InvalidInputException(SOURCE, "$.inputPreProcessors[" + l + "]", "only the NCHW format is supported");
+                parts.add(new ImportedCnn.Flatten(l));
+            } else if (pre != null) {
+                throw new InvalidInputException(SOURCE, "$.inputPreProcessors[" + l + "]", "input preprocessor "
+                        + pre.getClass().getSimpleName() + " is not supported (FeedForwardToCnn and CnnToFeedForward are)");
+            }
+            org.deeplearning4j.nn.conf.layers.Layer layer = conf.getConf(l).getLayer();
+            if (layer.getIDropout() != null)
+                throw new InvalidInputException(SOURCE, at + ".dropOut", "dropout is not supported: the mask DL4J draws in a training "
+                        + "step is not observable, so the function it differentiates cannot be rebuilt");
+            boolean last = l == n - 1;
+            if (last != (layer instanceof OutputLayer) || layer instanceof OutputLayer && layer.getClass() != OutputLayer.class)
+                throw new InvalidInputException(SOURCE, at, "layer type " + layer.getClass().getSimpleName()
+                        + (last ? " is not supported as the last layer (expected OutputLayer)" : " is not supported before the output layer"));
+            if (layer.getClass() == org.deeplearning4j.nn.conf.layers.ConvolutionLayer.class) {
+                var c = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) layer;
+                mode(c.getConvolutionMode(), at);
+                if (c.getCnn2dDataFormat() != org.deeplearning4j.nn.conf.CNN2DFormat.NCHW)
+                    throw new InvalidInputException(SOURCE, at + ".cnn2dDataFormat", "only NCHW is supported");
+                parts.add(new ImportedCnn.Conv(l, (int) c.getNOut(), (int) c.getNIn(), c.getKernelSize(), c.getStride(), c.getPadding(),
+                        c.getDilation(), c.hasBias(), act(c.getActivationFn(), at + ".activation")));
+            } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.SubsamplingLayer.class) {
+                var s = (org.deeplearning4j.nn.conf.layers.SubsamplingLayer) layer;
+                mode(s.getConvolutionMode(), at);
+                Op op = switch (s.getPoolingType()) {
+                    case MAX -> Op.MAX_POOL2D;
+                    case AVG -> Op.AVG_POOL2D;
+                    default -> throw new InvalidInputException(SOURCE, at + ".poolingType", "pooling type " + s.getPoolingType()
+                            + " is not supported (MAX or AVG)");
+                };
+                if (s.getDilation()[0] != 1 || s.getDilation()[1] != 1)
+                    throw new InvalidInputException(SOURCE, at + ".dilation", "dilated pooling is not supported");
+                boolean padded = s.getPadding()[0] != 0 || s.getPadding()[1] != 0;
+                if (op == Op.AVG_POOL2D && padded && !s.isAvgPoolIncludePadInDivisor())
+                    throw new InvalidInputException(SOURCE, at + ".avgPoolIncludePadInDivisor", "an average pool with padding must "
+                            + "count padded cells in the divisor, as the IR's avg_pool2d does");
+                parts.add(new ImportedCnn.Pool(l, op, s.getKernelSize(), s.getStride(), s.getPadding(), false));
+            } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.class) {
+                var g = (org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer) layer;
+                Op op = switch (g.getPoolingType()) {
+                    case MAX -> Op.MAX_POOL2D;
+                    case AVG -> Op.AVG_POOL2D;
+                    default -> throw new InvalidInputException(SOURCE, at + ".poolingType", "pooling type " + g.getPoolingType()
+                            + " is not supported (MAX or AVG)");
+                };
+                if (!g.isCollapseDimensions())
+                    throw new InvalidInputException(SOURCE, at + ".collapseDimensions", "only collapsed global pooling is supported");
+                parts.add(new ImportedCnn.Pool(l, op, null, null, null, true));
+            } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.BatchNormalization.class) {
+                var b = (org.deeplearning4j.nn.conf.layers.BatchNormalization) layer;
+                if (b.isLockGammaBeta())
+                    throw new InvalidInputException(SOURCE, at + ".lockGammaBeta", "fixed gamma and beta are not supported");
+                // no activation node: DL4J's BatchNormalization layer does not apply its configured activation (its
+                // configuration inherits the global default, sigmoid, yet the output is the plain normalisation;
+                // measured, and the round trip of CnnImportTest would fail otherwise)
+                parts.add(new ImportedCnn.Norm(l, b.getEps()));
+            } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.ActivationLayer.class) {
+                parts.add(new ImportedCnn.Activation(l, act(((org.deeplearning4j.nn.conf.layers.ActivationLayer) layer).getActivationFn(),
+                        at + ".activation")));
+            } else if (layer.getClass() == DenseLayer.class) {
+                DenseLayer d = (DenseLayer) layer;
+                if (d.hasLayerNorm()) throw new InvalidInputException(SOURCE, at + ".hasLayerNorm", "layer normalisation is not supported");
+                parts.add(new ImportedCnn.Dense(l, (int) d.getNIn(), (int) d.getNOut(), d.hasBias(), act(d.getActivationFn(), at + ".activation")));
+            } else if (layer.getClass() == OutputLayer.class) {
+                OutputLayer o = (OutputLayer) layer;
+                ILossFunction fn = o.getLossFn();
+                IActivation a = o.getActivationFn();
+                if (a instanceof ActivationSoftmax && (fn instanceof LossMCXENT || fn instanceof org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood)) {
+                    if (((LossMCXENT) fn).getWeights() != null)
+                        throw new InvalidInputException(SOURCE, at + ".lossFn", "loss weights are not supported");
+                    loss = ImportedCnn.Loss.SOFTMAX_CROSS_ENTROPY;
+                    parts.add(new ImportedCnn.Dense(l, (int) o.getNIn(), (int) o.getNOut(), o.hasBias(), ImportedCnn.Act.IDENTITY));
+                } else if (fn.getClass() == LossMSE.class && ((LossMSE) fn).getWeights() == null && !(a instanceof ActivationSoftmax)) {
+                    loss = ImportedCnn.Loss.MSE;
+                    parts.add(new ImportedCnn.Dense(l, (int) o.getNIn(), (int) o.getNOut(), o.hasBias(), act(a, at + ".activation")));
+                } else {
+                    throw new InvalidInputException(SOURCE, at + ".lossFn", "loss '" + fn + "' with activation '" + a + "' is not supported "
+                            + "in a convolutional network (SOFTMAX with MCXENT or NEGATIVELOGLIKELIHOOD, or MSE)");
+                }
+            } else {
+                throw new InvalidInputException(SOURCE, at, "layer type " + layer.getClass().getSimpleName() + " is not supported "
+                        + "(ConvolutionLayer, SubsamplingLayer, GlobalPoolingLayer, BatchNormalization, ActivationLayer, DenseLayer, OutputLayer)");
+            }
+        }
+        return new ImportedCnn(parts, loss, precision);
+    }
+
+    private static void mode(org.deeplearning4j.nn.conf.ConvolutionMode m, String at) throws InvalidInputException {
+        if (m != org.deeplearning4j.nn.conf.ConvolutionMode.Truncate && m != org.deeplearning4j.nn.conf.ConvolutionMode.Strict)
+            throw new InvalidInputException(SOURCE, at + ".convolutionMode", "convolution mode " + m
+                    + " is not supported (Truncate or Strict: explicit padding, floor of the output size)");
+    }
+
+    static ImportedCnn.Act act(IActivation a, String at) throws InvalidInputException {
+        if (a instanceof org.nd4j.linalg.activations.impl.ActivationReLU6) return new ImportedCnn.Act(null, 0, true);
+        LayeredNet.Activation k = activation(a, at);
+        return new ImportedCnn.Act(k.op(), a instanceof ActivationLReLU lr ? lr.getAlpha() : 0, false);
+    }
+
     private static LayeredNet.Activation activation(IActivation act, String at) throws InvalidInputException {
         if (act instanceof ActivationIdentity) return LayeredNet.Activation.IDENTITY;
         if (act instanceof ActivationReLU r) {
@@ -151,7 +290,8 @@ public final class NetworkImporter {
         Class<?> c = fn.getClass();
         LayeredNet.Loss loss;
         INDArray weights = null;
-        if (c == LossMCXENT.class) {
+        // NEGATIVELOGLIKELIHOOD is DL4J's MCXENT under another name (a subclass with the same score and gradient)
+        if (c == LossMCXENT.class || c == org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood.class) {
             loss = LayeredNet.Loss.SOFTMAX_CROSS_ENTROPY;
             weights = ((LossMCXENT) fn).getWeights();
         } else if (c == LossMSE.class || c == LossL2.class) {

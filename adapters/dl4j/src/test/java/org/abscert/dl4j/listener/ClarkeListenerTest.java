@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.abscert.certifier.training.ListenerBuilder;
 import org.abscert.certifier.training.Policy;
 import org.abscert.certifier.training.TrainingStatistics;
+import org.abscert.certifier.training.UnsupportedModelException;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -172,11 +174,20 @@ class ClarkeListenerTest {
         net.fit(stuckBatch());
         net.fit(stuckBatch());
         assertEquals(0, warn.statistics().checked());
+        assertEquals(2, warn.statistics().steps(), "a passive listener keeps counting steps");
 
         MultiLayerNetwork net2 = new MultiLayerNetwork(conf.clone());
         net2.init();
         net2.addListeners(ClarkeListener.builder().policy(Policy.REPAIR).build());
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> net2.fit(stuckBatch()));
-        assertTrue(e.getMessage().contains("$.layers[0].activation"), e.getMessage());
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> net2.fit(stuckBatch()));
+        assertTrue(e.getMessage().startsWith("ClarkeListener cannot certify this DL4J model: MultiLayerNetwork: $.layers[0].activation: "),
+                e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+    }
+
+    @Test
+    void theDefaultPolicyIsTheSharedOne() {
+        assertEquals(ListenerBuilder.DEFAULT_POLICY, ClarkeListener.builder().build().policy());
+        assertEquals(Policy.WARN, ListenerBuilder.DEFAULT_POLICY);
     }
 }

@@ -154,7 +154,7 @@ class NetworkImportTest {
         assertTrue(a.getMessage().startsWith("MultiLayerNetwork: $.layers[0].activation: activation"), a.getMessage());
 
         InvalidInputException l = refused(two(new DenseLayer.Builder().nIn(2).nOut(3).activation(Activation.RELU).build(),
-                new OutputLayer.Builder(LossFunction.NEGATIVELOGLIKELIHOOD).nIn(3).nOut(2).activation(Activation.SOFTMAX).build()));
+                new OutputLayer.Builder(LossFunction.KL_DIVERGENCE).nIn(3).nOut(2).activation(Activation.SOFTMAX).build()));
         assertEquals("$.layers[1].lossFn", l.path());
         assertTrue(l.problem().contains("not supported"), l.problem());
 

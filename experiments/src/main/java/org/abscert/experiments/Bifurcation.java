@@ -1,0 +1,420 @@
+package org.abscert.experiments;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import org.abscert.certifier.Candidate;
+import org.abscert.certifier.Certifier;
+import org.abscert.certifier.Result;
+import org.abscert.certifier.Verdict;
+import org.abscert.certifier.anf.AbsNormalForm;
+import org.abscert.certifier.probe.KinkRuleProbe;
+import org.abscert.certifier.probe.KinkRules;
+import org.abscert.experiments.BifurcationReport.DifferingBatch;
+import org.abscert.experiments.BifurcationReport.Row;
+import org.abscert.spi.Backend;
+import org.abscert.spi.BackendException;
+import org.abscert.spi.Evaluation;
+import org.abscert.spi.Precision;
+import org.abscert.spi.SwitchTrace;
+import org.abscert.spi.data.Dataset;
+import org.abscert.spi.ir.Mlp;
+import org.abscert.spi.ir.Point;
+import org.abscert.spi.ir.Procedure;
+import org.abscert.spi.ir.ProcedureBuilder;
+import org.abscert.spi.ir.Shape;
+import org.abscert.spi.ir.Tensor;
+
+/**
+ * The published bifurcation experiment ({@link PublishedKinkFigures}): does a backpropagated gradient change
+ * when relu′(0) changes from 0 to 1?
+ *
+ * <p>Protocol, per network, backend, precision and initialisation: PyTorch's default initialisation (weights
+ * and biases uniform in ±1/√fan_in, drawn in float32 from a seeded generator, then rounded to the
+ * precision); a seeded shuffle of the training examples into mini-batches (a last partial batch is dropped);
+ * one epoch at learning rate 0, so every mini-batch is evaluated at the initial parameters. For each
+ * mini-batch the backend computes the gradient with its own relu′(0)=0; when no ReLU argument was exactly 0
+ * the relu′(0)=1 backward is skipped, because the two backward passes are then the same operations on the
+ * same numbers. Otherwise the relu′(0)=1 gradient is computed and the first-layer weight gradients are
+ * compared entry by entry (numerically: −0 equals 0).
+ *
+ * <p>relu′(0)=1 comes from a configured variant of the backend when the caller has one (the tape), otherwise
+ * from the exact reformulation relu(x) = x + relu(−x): the values agree bit for bit (x + 0 = x and
+ * x + (−x) = +0), and under the backend's relu′(0)=0 its derivative at 0 is 1 − 0 = 1, in every precision.
+ *
+ * <p>A differing mini-batch is handed to the certifier with both gradients (up to {@link Config#certifyLimit()}
+ * per row): its verdict on each, and how many of the zeros the exact evaluation at the same rounded point
+ * confirms (the others are rounding artefacts, THEORY.md §8).
+ */
+public final class Bifurcation {
+
+    /** One network of the published table: hidden layers × width, and the mini-batch size. */
+    public record Network(int depth, int width, int batch) {
+        public Network {
+            if (depth <= 0 || width <= 0 || batch <= 0)
+                throw new IllegalArgumentException("depth, width and batch must be positive: " + depth + ", " + width + ", " + batch);
+        }
+
+        public String label() { return depth + "×" + width; }
+
+        /** The published main configuration: 3 hidden layers of 256, batch 100. */
+        public static final Network MAIN = new Network(3, 256, 100);
+
+        /** The published sweeps over depth, width and batch size (the main configuration once). */
+        public static List<Network> sweeps() {
+            List<Network> all = new ArrayList<>();
+            all.add(MAIN);
+            for (int d : new int[] {1, 2, 5, 6}) all.add(new Network(d, 256, 100));
+            for (int w : new int[] {16, 64, 512, 1024}) all.add(new Network(3, w, 100));
+            for (int b : new int[] {16, 64, 256, 512, 1024}) all.add(new Network(3, 256, b));
+            return List.copyOf(all);
+        }
+    }
+
+    /**
+     * What to run.
+     *
+     * @param dataset      data set name for the report
+     * @param data         the training examples of one epoch
+     * @param networks     networks to measure
+     * @param inits        initialisations per network, backend and precision
+     * @param seed         seed of initialisations and batch orders
+     * @param precisions   precisions to run (each backend runs those it offers)
+     * @param certifyLimit differing mini-batches the certifier judges per row, at most
+     * @param sweep        marks the sweep run in the report
+     */
+    public record Config(String dataset, Dataset data, List<Network> networks, int inits, long seed,
+                         List<Precision> precisions, int certifyLimit, boolean sweep) {
+        public Config {
+            Objects.requireNonNull(dataset);
+            Objects.requireNonNull(data);
+            networks = List.copyOf(networks);
+            precisions = List.copyOf(precisions);
+            if (inits <= 0) throw new IllegalArgumentException("inits must be positive, got " + inits);
+            if (certifyLimit < 0) throw new IllegalArgumentException("certifyLimit must be ≥ 0");
+            for (Network n : networks)
+                if (n.batch() > data.size())
+                    throw new IllegalArgumentException("batch " + n.batch() + " exceeds the " + data.size() + " examples");
+        }
+    }
+
+    /**
+     * A backend under test, with its configured relu′(0)=1 variant when it has one (empty: the reformulation
+     * is used).
+     */
+    public record Subject(Backend backend, Optional<Backend> configuredRelu1) {
+        public Subject {
+            Objects.requireNonNull(backend);
+            Objects.requireNonNull(configuredRelu1);
+        }
+    }
+
+    private final Config config;
+    private final List<Subject> subjects;
+    private final Certifier certifier;
+    private final Map<String, KinkRules> knownRules;
+    private final Map<Network, Procedure[]> procedures = new HashMap<>();
+    private java.util.function.BiFunction<Network, Integer, double[]> initialisation = this::initialParameters;
+
+    /**
+     * @param knownRules probed kink rules by {@code backend/precision} (those missing are probed here)
+     */
+    public Bifurcation(Config config, List<Subject> subjects, Certifier certifier, Map<String, KinkRules> knownRules) {
+        this.config = Objects.requireNonNull(config);
+        this.subjects = List.copyOf(subjects);
+        this.certifier = Objects.requireNonNull(certifier);
+        this.knownRules = new HashMap<>(knownRules);
+    }
+
+    public Config config() { return config; }
+
+    /** Replaces the initialisation (tests place kinks on purpose). */
+    Bifurcation withInitialisation(java.util.function.BiFunction<Network, Integer, double[]> init) {
+        this.initialisation = Objects.requireNonNull(init);
+        return this;
+    }
+
+    private List<Precision> precisionsOf(Backend b) {
+        return config.precisions().stream().filter(b.precisions()::contains).toList();
+    }
+
+    /** Mini-batches per epoch for a network. */
+    int batchesPerEpoch(Network n) { return config.data().size() / n.batch(); }
+
+    /** Work units of {@link #run}: one per mini-batch evaluated. */
+    public long units() {
+        long u = 0;
+        for (Network n : config.networks())
+            for (Subject s : subjects) u += (long) precisionsOf(s.backend()).size() * config.inits() * batchesPerEpoch(n);
+        return u;
+    }
+
+    /** The relu′(0)=0 procedure (the {@code mlp} shorthand) of a network. */
+    public Procedure ruleZero(Network n) { return procedures(n)[0]; }
+
+    /** The same network with every ReLU written as x + relu(−x); the same parameters and data. */
+    public Procedure reformulated(Network n) { return procedures(n)[1]; }
+
+    private Procedure[] procedures(Network n) {
+        return procedures.computeIfAbsent(n, k -> {
+            Dataset d = config.data();
+            List<Mlp.Layer> layers = new ArrayList<>();
+            for (int l = 0; l < k.depth(); l++) layers.add(new Mlp.Layer(k.width(), "relu"));
+            layers.add(new Mlp.Layer(d.classes(), "identity"));
+            String name = "bifurcation-" + k.label().replace('×', 'x') + "-b" + k.batch();
+            Procedure zero = new Mlp(d.featureCount(), layers, true, "softmax_cross_entropy", k.batch()).expand(name);
+            ProcedureBuilder b = ProcedureBuilder.named(name + "-reformulated");
+            int in = d.featureCount();
+            String h = "X";
+            List<String[]> params = new ArrayList<>();
+            for (int l = 1; l <= k.depth() + 1; l++) {
+                int out = l <= k.depth() ? k.width() : d.classes();
+                params.add(new String[] {b.parameter("W" + l, in, out), b.parameter("b" + l, out)});
+                in = out;
+            }
+            b.data("X", k.batch(), d.featureCount());
+            b.data("Y", k.batch(), d.classes());
+            for (int l = 1; l <= k.depth() + 1; l++) {
+                String z = b.add(b.matmul(h, params.get(l - 1)[0]), params.get(l - 1)[1]);
+                // relu(z) = z + relu(−z): equal values in every precision, derivative 1 at 0 under relu′(0)=0
+                h = l <= k.depth() ? b.add(z, b.relu(b.neg(z))) : z;
+            }
+            Procedure one = b.build(b.softmaxCrossEntropy(h, "Y"));
+            return new Procedure[] {zero, one};
+        });
+    }
+
+    /**
+     * PyTorch's default initialisation of {@code nn.Linear} (kaiming_uniform with a = √5 for weights, which
+     * is uniform in ±1/√fan_in, and the same bound for biases), drawn as float32 values, in our layout
+     * (W_l of shape [in, out]).
+     */
+    public double[] initialParameters(Network n, int init) {
+        int in = config.data().featureCount(), classes = config.data().classes();
+        Random rng = new Random(mix(config.seed(), 2L * init));
+        int size = 0, prev = in;
+        for (int l = 1; l <= n.depth() + 1; l++) {
+            int out = l <= n.depth() ? n.width() : classes;
+            size += prev * out + out;
+            prev = out;
+        }
+        double[] theta = new double[size];
+        int off = 0;
+        prev = in;
+        for (int l = 1; l <= n.depth() + 1; l++) {
+            int out = l <= n.depth() ? n.width() : classes;
+            double bound = 1 / Math.sqrt(prev);
+            for (int k = 0; k < prev * out + out; k++) theta[off++] = (float) ((2 * rng.nextDouble() - 1) * bound);
+            prev = out;
+        }
+        return theta;
+    }
+
+    /** The epoch's mini-batches for an initialisation: a seeded shuffle cut into full batches. */
+    public int[][] batches(Network n, int init) {
+        int size = config.data().size();
+        int[] order = new int[size];
+        for (int i = 0; i < size; i++) order[i] = i;
+        Random rng = new Random(mix(config.seed(), 2L * init + 1));
+        for (int i = size - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = order[i]; order[i] = order[j]; order[j] = t;
+        }
+        int[][] out = new int[size / n.batch()][];
+        for (int s = 0; s < out.length; s++)
+            out[s] = java.util.Arrays.copyOfRange(order, s * n.batch(), (s + 1) * n.batch());
+        return out;
+    }
+
+    /** The point of one mini-batch at the given parameters. */
+    public Point point(Procedure p, Map<String, Tensor> parameters, int[] rows) {
+        Dataset d = config.data();
+        Map<String, Tensor> data = new LinkedHashMap<>();
+        data.put("X", new Tensor(Shape.of(rows.length, d.featureCount()), d.batchFeatures(rows)));
+        data.put("Y", new Tensor(Shape.of(rows.length, d.classes()), d.batchOneHot(rows)));
+        return new Point(parameters, data);
+    }
+
+    /** Runs every network on every subject and precision. */
+    public BifurcationReport run(Progress progress) { return run(progress, Map.of()); }
+
+    /**
+     * The same, reusing kink rules already probed (by {@code backend/precision}; a null value: the probe
+     * failed).
+     */
+    public BifurcationReport run(Progress progress, Map<String, KinkRules> probed) {
+        probed.forEach(knownRules::putIfAbsent);
+        long start = System.nanoTime();
+        List<Row> rows = new ArrayList<>();
+        List<DifferingBatch> differing = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        int[] certified = {0};
+        for (Network n : config.networks())
+            for (Subject s : subjects)
+                for (Precision p : precisionsOf(s.backend()))
+                    rows.add(row(n, s, p, differing, notes, certified, progress));
+        if (rows.stream().anyMatch(r -> r.batchesWithZeros() < r.batches()))
+            notes.add("mini-batches without an exact zero were not backpropagated a second time: with no ReLU "
+                    + "argument at 0 the relu'(0)=1 backward performs the same operations on the same numbers");
+        for (Subject s : subjects)
+            if (precisionsOf(s.backend()).size() < config.precisions().size())
+                notes.add(s.backend().name() + " does not offer "
+                        + config.precisions().stream().filter(p -> !s.backend().precisions().contains(p)).toList());
+        List<PublishedKinkFigures.Row> published = new ArrayList<>();
+        for (Network n : config.networks())
+            PublishedKinkFigures.find(n.depth(), n.width(), n.batch()).ifPresent(published::add);
+        var setup = new BifurcationReport.Setup(config.dataset(), config.data().size(), config.data().featureCount(),
+                config.inits(), config.seed(), config.sweep(),
+                "PyTorch default (weights and biases uniform in ±1/√fan_in), drawn in float32", config.certifyLimit(),
+                (System.nanoTime() - start) / 1_000_000, certified[0]);
+        return new BifurcationReport(setup, rows, differing, published, notes);
+    }
+
+    private Row row(Network n, Subject s, Precision p, List<DifferingBatch> differing, List<String> notes,
+                    int[] certified, Progress progress) {
+        long t0 = System.nanoTime();
+        Backend zero = s.backend();
+        Backend one = s.configuredRelu1().orElse(zero);
+        boolean configured = s.configuredRelu1().isPresent();
+        Procedure p0 = ruleZero(n), p1 = configured ? p0 : reformulated(n);
+        String label = "bifurcation " + n.label() + " batch " + n.batch() + " " + zero.name() + " " + p;
+        int perEpoch = batchesPerEpoch(n);
+        long units = (long) config.inits() * perEpoch;
+        String why = zero.unsupported(p0).or(() -> one.unsupported(p1)).orElse("");
+        KinkRules rules = why.isEmpty() ? rules(zero, p) : null;
+        if (why.isEmpty() && !configured && rules != null && rules.relu0() != 0)
+            why = "relu'(0) of " + zero.name() + " is " + rules.relu0() + ", not 0: the reformulation would not give relu'(0)=1";
+        if (!why.isEmpty()) {
+            skip(progress, label, units);
+            return new Row(n.label(), n.depth(), n.width(), n.batch(), zero.name(), p, configured ? "configured" : "reformulated",
+                    0, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0, why);
+        }
+        int w1 = config.data().featureCount() * n.width();
+        int inits = 0, initsDiffering = 0, rowCertified = 0;
+        long batches = 0, withZeros = 0, batchesDiffering = 0, zeros = 0, evaluations = 0;
+        String error = "";
+        outer:
+        for (int init = 0; init < config.inits(); init++) {
+            Map<String, Tensor> params = Point.unflatten(p0, initialisation.apply(n, init));
+            int[][] order = batches(n, init);
+            boolean differs = false;
+            for (int step = 0; step < order.length; step++) {
+                Point point = point(p0, params, order[step]);
+                Evaluation e0, e1;
+                try {
+                    e0 = zero.evaluate(p0, point, p);
+                    batches++;
+                    evaluations += e0.switches().size();
+                    int z = e0.switches().zeros();
+                    zeros += z;
+                    progress.step(label);
+                    if (z == 0) continue;
+                    withZeros++;
+                    e1 = one.evaluate(p1, point, p);
+                } catch (BackendException | RuntimeException e) {
+                    error = "initialisation " + init + ", mini-batch " + step + ": " + e.getMessage();
+                    skip(progress, label, units - (long) init * perEpoch - step - 1);
+                    break outer;
+                }
+                int entries = 0;
+                double maxAbs = 0;
+                double[] g0 = e0.gradient(), g1 = e1.gradient();
+                for (int i = 0; i < w1; i++)
+                    if (g0[i] != g1[i] && !(Double.isNaN(g0[i]) && Double.isNaN(g1[i]))) {
+                        entries++;
+                        maxAbs = Math.max(maxAbs, Math.abs(g0[i] - g1[i]));
+                    }
+                if (entries == 0) continue;
+                batchesDiffering++;
+                differs = true;
+                if (rowCertified < config.certifyLimit()) {
+                    rowCertified++;
+                    certified[0]++;
+                    differing.add(judge(n, zero.name(), p, init, step, p0, point, e0, e1, rules, entries, maxAbs));
+                }
+            }
+            inits++;
+            if (differs) initsDiffering++;
+        }
+        double[] ci = BifurcationReport.wilson(initsDiffering, inits);
+        if (rowCertified >= config.certifyLimit() && batchesDiffering > rowCertified)
+            notes.add(zero.name() + " " + p + " " + n.label() + ": the certifier judged the first " + rowCertified
+                    + " of " + batchesDiffering + " differing mini-batches");
+        return new Row(n.label(), n.depth(), n.width(), n.batch(), zero.name(), p, configured ? "configured" : "reformulated",
+                inits, initsDiffering, ci[0], ci[1], batches, withZeros, batchesDiffering, zeros, evaluations,
+                (System.nanoTime() - t0) / 1_000_000, error);
+    }
+
+    /**
+     * Both gradients of a differing mini-batch go to the certifier, as AD of the relu′(0)=0 procedure with
+     * |·| slope −1 and +1 at the backend's zero switches (relu′(0) = (1+c)/2); the exact signature at the
+     * rounded point tells which zeros are kinks and on which side the others lie.
+     */
+    private DifferingBatch judge(Network n, String backend, Precision p, int init, int step, Procedure p0, Point point,
+                                 Evaluation e0, Evaluation e1, KinkRules rules, int entries, double maxAbs) {
+        double[] values = e0.switches().values();
+        int zeros = e0.switches().zeros();
+        Candidate c0 = new Candidate(backend + " relu'(0)=0", e0.gradient(), p,
+                Optional.of(new SwitchTrace(values, slopes(values, -1))), Optional.ofNullable(rules));
+        Candidate c1 = new Candidate(backend + " relu'(0)=1", e1.gradient(), p,
+                Optional.of(new SwitchTrace(values, slopes(values, 1))), Optional.empty());
+        try {
+            int[] sigma = AbsNormalForm.at(p0, point.rounded(p)).sigma;
+            int kinks = 0, below = 0, above = 0;
+            for (int i = 0; i < values.length; i++) {
+                if (values[i] != 0) continue;
+                if (sigma[i] == 0) kinks++;
+                else if (sigma[i] < 0) below++;
+                else above++;
+            }
+            List<Result> r = certifier.certify(p0, point, List.of(c0, c1)).results();
+            Result r0 = r.get(0), r1 = r.get(1);
+            boolean ok0 = r0.verdict() == Verdict.CERTIFIED, ok1 = r1.verdict() == Verdict.CERTIFIED;
+            String matched = kinks == 0
+                    ? (above == 0 ? "relu'(0)=0" : below == 0 ? "relu'(0)=1" : "neither")
+                    : ok0 && ok1 ? "both" : ok0 ? "relu'(0)=0" : ok1 ? "relu'(0)=1" : "neither";
+            String detail = !ok0 ? "relu'(0)=0: " + r0.detail() : !ok1 ? "relu'(0)=1: " + r1.detail() : "";
+            return new DifferingBatch(n.label(), n.batch(), backend, p, init, step, zeros, kinks, below, above, entries,
+                    maxAbs, Outcome.of(r0.verdict()), r0.reason().name(), Outcome.of(r1.verdict()), r1.reason().name(),
+                    matched, detail);
+        } catch (RuntimeException e) {
+            return new DifferingBatch(n.label(), n.batch(), backend, p, init, step, zeros, -1, -1, -1, entries, maxAbs,
+                    Outcome.NOT_JUDGED, "", Outcome.NOT_JUDGED, "", "not judged", "the certifier failed: " + e);
+        }
+    }
+
+    private static double[] slopes(double[] values, double c) {
+        double[] s = new double[values.length];
+        for (int i = 0; i < values.length; i++) s[i] = values[i] == 0 ? c : Double.NaN;
+        return s;
+    }
+
+    private KinkRules rules(Backend b, Precision p) {
+        String key = b.name() + "/" + p;
+        if (!knownRules.containsKey(key)) {
+            try {
+                knownRules.put(key, KinkRuleProbe.probe(b, p).rules());
+            } catch (BackendException | RuntimeException e) {
+                knownRules.put(key, null);
+            }
+        }
+        return knownRules.get(key);
+    }
+
+    private static void skip(Progress progress, String label, long units) {
+        for (long i = 0; i < units; i++) progress.step(label);
+    }
+
+    /** SplitMix64 finalizer: unrelated generator seeds for consecutive initialisations. */
+    static long mix(long seed, long k) {
+        long z = seed * 0x9E3779B97F4A7C15L + k + 0x632BE59BD9B4E019L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
