@@ -198,17 +198,30 @@ public final class ErrorModel {
                 }
             }
             case MATMUL -> {
+                // Σ_row |g_rj|·rA_rq ≤ max_row rA_rq · Σ_row |g_rj| (and the mirror for B): a rank-one bound, O(m(k+n))
+                // instead of another product
                 int m = p.matmulRows(i), k = p.matmulInner(i), nc = p.matmulCols(i);
-                for (int row = 0; row < m; row++) {
+                double[] colG = new double[nc], rowG = new double[m];
+                for (int row = 0; row < m; row++)
+                    for (int j = 0; j < nc; j++) {
+                        double x = Math.abs(g[row * nc + j]);
+                        colG[j] += x;
+                        rowG[row] += x;
+                    }
+                if (gb != null && ra != null) {
                     for (int q = 0; q < k; q++) {
-                        double sa = 0;
-                        double rq = ra == null ? 0 : ra[row * k + q];
-                        for (int j = 0; j < nc; j++) {
-                            double gj = Math.abs(g[row * nc + j]);
-                            if (rb != null) sa += gj * rb[q * nc + j];
-                            if (gb != null && rq != 0) gb[q * nc + j] += rq * gj;
-                        }
-                        if (ga != null) ga[row * k + q] += sa;
+                        double mr = 0;
+                        for (int row = 0; row < m; row++) mr = Math.max(mr, ra[row * k + q]);
+                        if (mr == 0) continue;
+                        for (int j = 0; j < nc; j++) gb[q * nc + j] += mr * colG[j];
+                    }
+                }
+                if (ga != null && rb != null) {
+                    for (int q = 0; q < k; q++) {
+                        double mr = 0;
+                        for (int j = 0; j < nc; j++) mr = Math.max(mr, rb[q * nc + j]);
+                        if (mr == 0) continue;
+                        for (int row = 0; row < m; row++) ga[row * k + q] += mr * rowG[row];
                     }
                 }
             }
