@@ -26,17 +26,20 @@ public final class Judge {
     public static final Certifier CERTIFIER = Certifier.withDefaults();
 
     /**
-     * Relative tolerance for float32 candidates: a float32 backward pass through a few dense layers carries
-     * rounding of some hundred ulps (2^−24 each) in its larger entries, far above the default 1e−6, while a
-     * wrong kink rule on these dyadic points changes entries by at least 2^−10 relative.
+     * Relative distance (to the size of the gradient) within which the kit's own hull check accepts a
+     * CERTIFIED float32 candidate: a float32 backward pass through a few dense layers carries rounding of some
+     * hundred ulps (2^−24 each) in its larger entries, while a wrong kink rule on these dyadic points changes
+     * entries by at least 2^−10 relative.
      */
     public static final double FLOAT32_TOLERANCE = 1e-4;
 
-    private static final Certifier FLOAT32_CERTIFIER = Certifier.builder().tolerance(FLOAT32_TOLERANCE).build();
-
-    /** The certifier judging a candidate computed in the given precision. */
+    /**
+     * The certifier judging a candidate computed in the given precision: the defaults for every precision, since
+     * the certifier's rounding allowance follows the candidate's precision (an extra tolerance would only widen
+     * what it certifies).
+     */
     public static Certifier certifierFor(Precision p) {
-        return p == Precision.FLOAT32 ? FLOAT32_CERTIFIER : CERTIFIER;
+        return CERTIFIER;
     }
 
     /** A backend's evaluation and the certifier's verdict on it. */
