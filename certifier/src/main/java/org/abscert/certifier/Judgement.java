@@ -185,11 +185,14 @@ final class Judgement {
                     + " are too many for the hull test (limit " + HULL_LIMIT + " multiply-adds)", Double.NaN, List.of(), numerical);
         if (e.complete()) {
             // every piece that may exist gives a gradient within the allowance of the candidate: so does ∂f ⊆ their hull
-            double far = 0;
-            for (double[] g : outer) far = Math.max(far, relativeDistance(cand.gradient(), g));
+            double far = 0, farEuclid = 0;
+            for (double[] g : outer) {
+                far = Math.max(far, relativeDistance(cand.gradient(), g));
+                farEuclid = Math.max(farEuclid, dist(cand.gradient(), g));
+            }
             if (far <= 1)
                 return result(Verdict.CERTIFIED, Reason.ENUMERATION, "every piece that may meet at the point (" + where
-                        + ") has a gradient within the rounding allowance of the candidate, so every Clarke gradient does", 0, List.of(), numerical);
+                        + ") has a gradient within the rounding allowance of the candidate, so every Clarke gradient does", farEuclid, List.of(), numerical);
             Hull h = Hull.distance(outer, cand.gradient(), a);
             if (h.lower() > REFUTE_MARGIN)
                 return result(Verdict.REFUTED, Reason.OUTSIDE_CLARKE, "the candidate is outside the hull of every piece that may meet at the point ("
@@ -417,22 +420,24 @@ final class Judgement {
     static String fmt(double x) { return String.format(java.util.Locale.ROOT, "%.3g", x); }
 
     /**
-     * Largest allowance, as a multiple of max(1, the candidate's size), for which a comparison within the
-     * allowance is a certificate. The allowance bounds rounding by sums of |terms|, which nests of max and abs
-     * at active switches overstate by factors up to 2^depth; an allowance that large certifies nothing, so the
-     * answer is then UNDECIDED.
+     * Largest distance, as a fraction of the candidate's Euclidean norm, at which a comparison within the
+     * rounding allowance still certifies: 5 % (50 % for the 16-bit formats). The allowance bounds rounding by
+     * sums of |terms|, which nests of max and abs at active switches overstate by factors up to 2^depth; a
+     * candidate that far from the gradient it is compared with is not certified on such a bound.
      */
-    static final double COARSEST = 1e3;
+    static double coarsest(Precision p) {
+        return p.unitRoundoff() > Precision.FLOAT32.unitRoundoff() ? 0.5 : 0.05;
+    }
 
     private Result result(Verdict v, Reason r, String detail, double distance, List<double[]> witnesses, boolean numerical) {
         if (v == Verdict.CERTIFIED && r != Reason.TRUSTED_ARITHMETIC) {
-            double size = 1, widest = 0;
-            for (double x : cand.gradient()) size = Math.max(size, Math.abs(x));
-            for (double a : allowance()) widest = Math.max(widest, a);
-            if (!(widest <= COARSEST * size))
-                return result(Verdict.UNDECIDED, Reason.NUMERICAL, "within the rounding allowance, but the allowance (up to " + fmt(widest)
-                        + ") exceeds " + fmt(COARSEST) + " times max(1, the candidate's size): the error model is too coarse here to certify ("
-                        + detail + ")", distance, witnesses, true);
+            double norm = 0;
+            for (double x : cand.gradient()) norm += x * x;
+            double limit = coarsest(cand.precision()) * Math.max(Math.sqrt(norm), 1e-6);
+            if (!(distance <= limit))
+                return result(Verdict.UNDECIDED, Reason.NUMERICAL, "within the rounding allowance, but at distance " + fmt(distance) + ", more than "
+                        + fmt(coarsest(cand.precision())) + " of the candidate's norm: the error model is too coarse here to certify (" + detail + ")",
+                        distance, witnesses, true);
         }
         String d = notes.length() == 0 ? detail : detail + "; " + notes;
         return new Result(cand.source(), v, r, d, distance, cand.gradient(), witnesses, spurious, numerical);
