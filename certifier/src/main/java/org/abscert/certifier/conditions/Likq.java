@@ -30,8 +30,6 @@ import org.apache.commons.math3.fraction.BigFraction;
 public record Likq(boolean holds, boolean numerical, String how) {
     /** Largest |α|·n for which the modular projection is attempted. */
     static final long MODULAR_LIMIT = 4_000_000L;
-    /** Largest estimated number of exact multiply-adds ((|α| + 1) sweeps up to the last active switch). */
-    static final long SWEEP_LIMIT = 30_000_000L;
     /** Largest |α|²·(columns) for which Bareiss runs on the exact J_α. */
     static final long BAREISS_LIMIT = 5_000_000L;
     /** Field operations allowed for the exact rows of J_α. */
