@@ -245,8 +245,15 @@ final class BifurcationSection {
                 .append("<li>Data: ").append(Html.esc(s.dataset()))
                 .append(s.dataset().startsWith("digits") ? " — the shipped 8×8 digits (64 inputs, pixel/16, exact in binary), "
                         + "far fewer and smaller images than MNIST (60,000 of 28×28), so an epoch makes far fewer ReLU evaluations"
-                        : " — Fashion-MNIST (784 inputs, pixel/255), not MNIST")
-                .append(".</li><li>Frameworks: the built-in tape (float32 sums like PyTorch on CPU), PyTorch 2.7.1 on CPU through "
+                        : " — Fashion-MNIST (784 inputs, pixel/255), not MNIST; " + (s.examples() < 60_000
+                        ? "the first " + s.examples() + " of its 60,000 training images, so an epoch has " + s.examples() / 100
+                          + " mini-batches of 100 instead of 600 and fewer chances of a zero (--examples 60000 for the full epoch)"
+                        : "the full training set"))
+                .append(".</li><li>16-bit arithmetic: a dense layer is matmul then add, each rounded to the precision "
+                        + "(sums accumulate in float32), so x·W is rounded before b is added and a zero only needs two "
+                        + "16-bit numbers to cancel — the likely reason our 16-bit zero rates are far above the published ones "
+                        + "(where a framework fuses the bias into the product, one rounding).</li>")
+                .append("<li>Frameworks: the built-in tape (float32 sums like PyTorch on CPU), PyTorch 2.7.1 on CPU through "
                         + "DJL, and the other discovered backends — not the published PyTorch runs. Their 16-bit column is float16; "
                         + "ours has bfloat16 and float16 rows where a backend offers them, both filed under 16-bit.</li>")
                 .append("<li>A last partial mini-batch is dropped; the certifier judges the first ").append(s.certifyLimit())
