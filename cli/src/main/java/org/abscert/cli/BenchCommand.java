@@ -148,20 +148,25 @@ final class BenchCommand implements Callable<Integer> {
             root.put("activeSwitches", activeInTrace);
             root.put("staticLikq", staticCert.likqAtEveryPoint());
             root.put("staticGrouped", staticCert.groupedAtEveryPoint());
-            ArrayNode arr = root.putArray("rows");
-            for (Row r : rows) {
-                ObjectNode o = arr.addObject();
-                o.put("key", r.key());
-                o.put("measure", r.what());
-                Output.put(o, "medianMillis", r.millis());
-                Output.put(o, "ratio", r.ratio());
-                o.put("target", r.target());
-                o.put("outcome", r.outcome());
-            }
+            rowsJson(root, rows);
             return root;
         }, () -> "bench: " + model + "; tape float64; median of " + reps + " after " + warm + " warm-up\n" + table(rows));
         if (this.model.equals("all")) return cnn(tape, warm, reps);
         return Main.EXIT_CERTIFIED;
+    }
+
+    /** The rows as the JSON array {@code rows}. */
+    private static void rowsJson(ObjectNode root, List<Row> rows) {
+        ArrayNode arr = root.putArray("rows");
+        for (Row r : rows) {
+            ObjectNode o = arr.addObject();
+            o.put("key", r.key());
+            o.put("measure", r.what());
+            Output.put(o, "medianMillis", r.millis());
+            Output.put(o, "ratio", r.ratio());
+            o.put("target", r.target());
+            o.put("outcome", r.outcome());
+        }
     }
 
     /** LeNet-5-style rows: 28×28 images, batch 32, float32 (see {@link CnnBench}). */
@@ -178,16 +183,7 @@ final class BenchCommand implements Callable<Integer> {
             root.put("repetitions", reps);
             root.put("reluKinks", m.reluKinks());
             root.put("poolingTies", m.poolTies());
-            ArrayNode arr = root.putArray("rows");
-            for (Row r : rows) {
-                ObjectNode o = arr.addObject();
-                o.put("key", r.key());
-                o.put("measure", r.what());
-                Output.put(o, "medianMillis", r.millis());
-                Output.put(o, "ratio", r.ratio());
-                o.put("target", r.target());
-                o.put("outcome", r.outcome());
-            }
+            rowsJson(root, rows);
             return root;
         }, () -> "bench: " + m.model() + "; tape float32; median of " + reps + " after " + warm + " warm-up\n" + table(rows));
         return Main.EXIT_CERTIFIED;
