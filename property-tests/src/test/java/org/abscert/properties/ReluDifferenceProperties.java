@@ -1,10 +1,7 @@
 package org.abscert.properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-import java.util.EnumSet;
-import java.util.Set;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Label;
@@ -15,6 +12,7 @@ import org.abscert.certifier.Candidate;
 import org.abscert.certifier.Result;
 import org.abscert.certifier.Verdict;
 import org.abscert.certifier.probe.KinkRules;
+import org.abscert.testkit.ReluDifferenceContract;
 import org.abscert.testkit.gen.ReluDifferenceFamily;
 import org.abscert.properties.support.BackendHook;
 import org.abscert.properties.support.Backends;
@@ -23,7 +21,6 @@ import org.abscert.properties.support.OnBackend;
 import org.abscert.testkit.support.Tries;
 import org.abscert.testkit.support.Vectors;
 import org.abscert.spi.Backend;
-import org.abscert.spi.ir.Op;
 import org.abscert.tape.TapeBackend;
 import org.abscert.tape.TapeRules;
 
@@ -58,31 +55,7 @@ class ReluDifferenceProperties {
     }
 
     static void vertexRuleRefuted(Backend b, KinkRules rules, ReluDifferenceFamily.Member m) {
-        double r = rules.relu0();
-        Judge.certify(b, rules, m.procedure(), m.point(), Backends.precision(b), m.toString()).ifPresent(j -> {
-            String why = Judge.explain(b.name(), j, m);
-            double[] g = j.evaluation().gradient();
-            for (int i = 0; i < m.width(); i++) {
-                double expected = m.c() * (m.base().architecture().batch() + (2 * r - 1) * m.zeros()[i]);
-                assertEquals(expected, g[m.xuOffset() + i], 1e-5 * Math.max(1, Math.abs(expected)),
-                        "xu[" + i + "] of the backend's gradient is not what relu'(0) = " + r + " gives\n" + why);
-            }
-            Set<Op> active = EnumSet.of(Op.RELU);
-            active.addAll(m.base().activeOps());
-            if (Judge.rulesFor(rules, active) == Judge.Rules.INCONSISTENT) {
-                // another active kink of the net has a rule outside the theory: the certifier may refute
-                // (the xu-block is wrong for any slopes) or stay undecided, but must never certify
-                assertNotEquals(Verdict.CERTIFIED, j.result().verdict(), why);
-            } else if (r == 0 || r == 1) {
-                // the xu-block is wrong for every Clarke gradient: never CERTIFIED. A refutation needs every piece
-                // that may meet at the point excluded (THEORY.md §3); with only the pairs u, −u active the
-                // identity z + (−z) ≡ 0 excludes them, so it must come; kinks of the net itself may leave it UNDECIDED
-                assertNotEquals(Verdict.CERTIFIED, j.result().verdict(), why);
-                if (m.base().activeSwitches() == 0) assertEquals(Verdict.REFUTED, j.result().verdict(), why);
-            } else if (r == 0.5) {
-                assertNotEquals(Verdict.REFUTED, j.result().verdict(), why);
-            }
-        });
+        ReluDifferenceContract.checkRuleImpliedGradient(b, rules, Backends.precision(b), m);
     }
 
     static void repairCertified(ReluDifferenceFamily.Member m) {
