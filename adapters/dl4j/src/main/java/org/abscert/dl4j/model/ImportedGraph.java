@@ -80,12 +80,7 @@ public final class ImportedGraph {
      */
     public static ImportedGraph of(ComputationGraph graph) throws InvalidInputException {
         ComputationGraphConfiguration conf = graph.getConfiguration();
-        Precision precision;
-        try {
-            precision = NdArrays.precision(conf.getDataType());
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(SOURCE, "$.dataType", e.getMessage());
-        }
+        Precision precision = NetworkImporter.precisionOf(conf.getDataType(), SOURCE);
         if (conf.getNetworkInputs().size() != 1 || conf.getNetworkOutputs().size() != 1)
             throw new InvalidInputException(SOURCE, "$.networkInputs", "one input and one output are supported, got "
                     + conf.getNetworkInputs() + " and " + conf.getNetworkOutputs());

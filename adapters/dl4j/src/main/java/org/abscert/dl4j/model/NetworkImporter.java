@@ -70,12 +70,7 @@ public final class NetworkImporter {
      */
     public static ImportedNetwork importNetwork(MultiLayerNetwork network) throws InvalidInputException {
         MultiLayerConfiguration conf = network.getLayerWiseConfigurations();
-        Precision precision;
-        try {
-            precision = NdArrays.precision(conf.getDataType());
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(SOURCE, "$.dataType", e.getMessage());
-        }
+        Precision precision = precisionOf(conf.getDataType(), SOURCE);
         int n = conf.getConfs().size();
         if (n == 0) throw new InvalidInputException(SOURCE, "$.layers", "the network has no layers");
         if (conf.getInputPreProcessors() != null && !conf.getInputPreProcessors().isEmpty()) {
@@ -142,14 +137,18 @@ public final class NetworkImporter {
         return cnn ? importCnn(network) : importNetwork(network);
     }
 
+    /** The precision of a network's data type; an unsupported one is bad input at {@code $.dataType} of the source. */
+    static Precision precisionOf(org.nd4j.linalg.api.buffer.DataType type, String source) throws InvalidInputException {
+        try {
+            return NdArrays.precision(type);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(source, "$.dataType", e.getMessage());
+        }
+    }
+
     private static ImportedCnn importCnn(MultiLayerNetwork network) throws InvalidInputException {
         MultiLayerConfiguration conf = network.getLayerWiseConfigurations();
-        Precision precision;
-        try {
-            precision = NdArrays.precision(conf.getDataType());
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(SOURCE, "$.dataType", e.getMessage());
-        }
+        Precision precision = precisionOf(conf.getDataType(), SOURCE);
         if (precision != Precision.FLOAT32 && precision != Precision.FLOAT64)
             throw new InvalidInputException(SOURCE, "$.dataType", "data type " + conf.getDataType()
                     + " is not supported for convolutional networks (FLOAT or DOUBLE)");
