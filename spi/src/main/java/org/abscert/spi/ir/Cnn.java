@@ -134,15 +134,7 @@ public record Cnn(List<Integer> input, List<Layer> layers, boolean batchNorm, St
         }
         if (cur.length != 1)
             throw new InvalidInputException(source, "$.cnn.layers", "the last layer must give a flat output (end with dense, flatten or globalavgpool)");
-        switch (loss) {
-            case "mse" -> nodes.add(new Node("loss", Op.MSE, h, "Y"));
-            case "softmax_cross_entropy" -> nodes.add(new Node("loss", Op.SOFTMAX_CROSS_ENTROPY, h, "Y"));
-            default -> {
-                nodes.add(new Node("err", Op.SUB, h, "Y"));
-                nodes.add(new Node("abserr", Op.ABS, "err"));
-                nodes.add(new Node("loss", Op.MEAN, "abserr"));
-            }
-        }
+        Mlp.lossNodes(loss, h, nodes);
         List<TensorDecl> data = List.of(new TensorDecl("X", Shape.of(batch, input.get(0), input.get(1), input.get(2))),
                 new TensorDecl("Y", Shape.of(batch, cur[0])));
         return Procedure.create(source, name, params, data, nodes, "loss");

@@ -95,15 +95,7 @@ public record Mlp(int input, List<Layer> layers, boolean bias, String loss, int 
             };
             prev = layer.width();
         }
-        switch (loss) {
-            case "mse" -> nodes.add(new Node("loss", Op.MSE, h, "Y"));
-            case "softmax_cross_entropy" -> nodes.add(new Node("loss", Op.SOFTMAX_CROSS_ENTROPY, h, "Y"));
-            default -> {
-                nodes.add(new Node("err", Op.SUB, h, "Y"));
-                nodes.add(new Node("abserr", Op.ABS, "err"));
-                nodes.add(new Node("loss", Op.MEAN, "abserr"));
-            }
-        }
+        lossNodes(loss, h, nodes);
         List<TensorDecl> data = List.of(new TensorDecl("X", Shape.of(batch, input)), new TensorDecl("Y", Shape.of(batch, prev)));
         return Procedure.create(source, name, params, data, nodes, "loss");
     }
@@ -114,6 +106,19 @@ public record Mlp(int input, List<Layer> layers, boolean bias, String loss, int 
             return expand("<builder>", name);
         } catch (InvalidInputException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** The loss nodes of the shorthands (mlp, cnn): {@code loss} of output {@code h} against data {@code Y}. */
+    static void lossNodes(String loss, String h, List<Node> nodes) {
+        switch (loss) {
+            case "mse" -> nodes.add(new Node("loss", Op.MSE, h, "Y"));
+            case "softmax_cross_entropy" -> nodes.add(new Node("loss", Op.SOFTMAX_CROSS_ENTROPY, h, "Y"));
+            default -> {
+                nodes.add(new Node("err", Op.SUB, h, "Y"));
+                nodes.add(new Node("abserr", Op.ABS, "err"));
+                nodes.add(new Node("loss", Op.MEAN, "abserr"));
+            }
         }
     }
 }
