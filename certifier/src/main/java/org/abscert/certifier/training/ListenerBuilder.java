@@ -18,8 +18,15 @@ public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
      */
     public static final Policy DEFAULT_POLICY = Policy.WARN;
 
+    /** The mode of every listener unless set: FAST (see {@link Mode}). */
+    public static final Mode DEFAULT_MODE = Mode.FAST;
+    /** Under FAST, a FULL audit every this many checked steps unless set (the first checked step included). */
+    public static final int DEFAULT_AUDIT = 500;
+
     private Policy policy;
     private Certifier certifier;
+    private Mode mode = DEFAULT_MODE;
+    private int audit = DEFAULT_AUDIT;
 
     /** A builder with {@link #DEFAULT_POLICY}. */
     protected ListenerBuilder() {
@@ -44,8 +51,24 @@ public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
         return self();
     }
 
+    /** How checked steps are judged (default {@link #DEFAULT_MODE}). */
+    public B mode(Mode m) {
+        this.mode = Objects.requireNonNull(m);
+        return self();
+    }
+
+    /**
+     * Under {@link Mode#FAST}, judge every {@code n}-th checked step (the first included) {@link Mode#FULL}
+     * (default {@link #DEFAULT_AUDIT}); 1 makes every step FULL.
+     */
+    public B audit(int n) {
+        if (n <= 0) throw new IllegalArgumentException("audit must be positive, got " + n);
+        this.audit = n;
+        return self();
+    }
+
     /** The shared part of the listener being built, logging to {@code log} and naming {@code framework}. */
     protected StepCertifier stepCertifier(String framework, Logger log) {
-        return new StepCertifier(policy, certifier != null ? certifier : Certifier.withDefaults(), framework, log);
+        return new StepCertifier(policy, certifier != null ? certifier : Certifier.withDefaults(), framework, log, mode, audit);
     }
 }

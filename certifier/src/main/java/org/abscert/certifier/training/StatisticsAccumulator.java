@@ -9,7 +9,7 @@ import org.abscert.certifier.Verdict;
  * the same lock as every update).
  */
 public final class StatisticsAccumulator {
-    private long steps, certified, refuted, undecided, repaired, errors, activeKinks, stepsWithKinks, spuriousKinks, nanos;
+    private long steps, certified, refuted, undecided, repaired, errors, activeKinks, stepsWithKinks, spuriousKinks, nanos, fast, full, fallbacks, fastNanos, fullNanos;
 
     /** Counts one training step; returns its 1-based number. */
     public synchronized long step() { return ++steps; }
@@ -35,9 +35,16 @@ public final class StatisticsAccumulator {
     /** Adds time spent in the listener. */
     public synchronized void spent(long nanos) { this.nanos += nanos; }
 
+    /** Counts a check made in {@code mode} that took {@code nanos}; {@code fellBack}: a FAST check that went on to FULL. */
+    public synchronized void checked(Mode mode, long nanos, boolean fellBack) {
+        if (mode == Mode.FAST) { fast++; fastNanos += nanos; }
+        else { full++; fullNanos += nanos; }
+        if (fellBack) fallbacks++;
+    }
+
     /** The counts so far. */
     public synchronized TrainingStatistics snapshot() {
         return new TrainingStatistics(steps, certified + refuted + undecided, certified, refuted, undecided, repaired, errors,
-                activeKinks, stepsWithKinks, spuriousKinks, nanos);
+                activeKinks, stepsWithKinks, spuriousKinks, nanos, fast, full, fallbacks, fastNanos, fullNanos);
     }
 }

@@ -38,6 +38,10 @@ public final class StepCertifier {
     private volatile String lastError = "";
     private volatile Result last;
     private volatile String unsupported;
+    private final Mode mode;
+    private final int audit;
+    private long checks;
+    private volatile String fastRefusal;
 
     /** Writes a certified gradient (flat in the procedure's parameter order) where the optimizer will take it. */
     @FunctionalInterface
@@ -61,6 +65,18 @@ public final class StepCertifier {
      * @param log       where warnings and errors go (the listener's logger)
      */
     public StepCertifier(Policy policy, Certifier certifier, String framework, Logger log) {
+        this(policy, certifier, framework, log, Mode.FULL, 1);
+    }
+
+    /**
+     * @param mode  how checked steps are judged
+     * @param audit under {@link Mode#FAST}, every {@code audit}-th checked step (the first included) is judged
+     *              {@link Mode#FULL}
+     */
+    public StepCertifier(Policy policy, Certifier certifier, String framework, Logger log, Mode mode, int audit) {
+        if (audit <= 0) throw new IllegalArgumentException("audit must be positive, got " + audit);
+        this.mode = Objects.requireNonNull(mode);
+        this.audit = audit;
         this.policy = Objects.requireNonNull(policy);
         this.certifier = Objects.requireNonNull(certifier);
         this.framework = Objects.requireNonNull(framework);
@@ -70,6 +86,55 @@ public final class StepCertifier {
     public Policy policy() { return policy; }
 
     public Certifier certifier() { return certifier; }
+
+    /** The configured mode. */
+    public Mode mode() { return mode; }
+
+    /** Under {@link Mode#FAST}, the period of the FULL audits in checked steps. */
+    public int audit() { return audit; }
+
+    /**
+     * The mode of the next checked step (call once per checked step): {@link Mode#FULL} when so configured, on
+     * every {@link #audit()}-th checked step (the first included), and once {@link #fastRefused} was called;
+     * {@link Mode#FAST} otherwise.
+     */
+    public Mode nextCheck() {
+        long c = checks++;
+        if (mode == Mode.FULL || fastRefusal != null || c % audit == 0) return Mode.FULL;
+        return Mode.FAST;
+    }
+
+    /**
+     * Records that FAST does not cover the model (logged once, INFO): every later check is FULL.
+     *
+     * @param why names the layer or block and why, e.g. {@code layer 1 is a ConvolutionLayer}
+     */
+    public void fastRefused(String why) {
+        if (fastRefusal != null) return;
+        fastRefusal = why;
+        if (mode == Mode.FAST) log.info("{}: mode FAST does not cover this model ({}); every checked step is judged FULL", listenerName(), why);
+    }
+
+    /** Why FAST does not cover the model, if {@link #fastRefused} was called. */
+    public Optional<String> fastRefusal() { return Optional.ofNullable(fastRefusal); }
+
+    /**
+     * Counts a step FAST settled: CERTIFIED ({@code TRUSTED_ARITHMETIC}) with its exact kinks. An outcome that is
+     * not certified is not counted: the listener judges the step FULL ({@link #judge}) and reports the fallback
+     * with {@link #checked}.
+     *
+     * @return the verdict, or empty when the step needs the full certification
+     */
+    public Optional<Result> judgeFast(DenseFastCheck.Outcome outcome) {
+        if (!outcome.certified()) return Optional.empty();
+        Result r = outcome.result(framework.toLowerCase(java.util.Locale.ROOT));
+        last = r;
+        statistics.judged(r.verdict(), outcome.zeros(), 0);
+        return Optional.of(r);
+    }
+
+    /** Counts the time of one check in a mode; {@code fellBack}: a FAST check whose step went on to FULL. */
+    public void checked(Mode m, long nanos, boolean fellBack) { statistics.checked(m, nanos, fellBack); }
 
     /** The statistics so far (a consistent snapshot). */
     public TrainingStatistics statistics() { return statistics.snapshot(); }

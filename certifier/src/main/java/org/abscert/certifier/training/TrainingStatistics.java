@@ -19,12 +19,18 @@ import java.util.Locale;
  * @param spuriousKinks  switches the framework saw at zero although their exact value is not (or the reverse),
  *                       summed over checked steps (THEORY.md §8)
  * @param nanos          time spent in the listener (import, trace, certification, repair)
+ * @param fastChecks     checked steps settled by {@link Mode#FAST}
+ * @param fullChecks     checked steps judged by {@link Mode#FULL} (audits, fallbacks and models FAST does not cover)
+ * @param fallbacks      FAST steps that fell back to FULL (counted in {@code fullChecks} too)
+ * @param fastNanos      time of the FAST checks (including those that fell back)
+ * @param fullNanos      time of the FULL checks
  */
 public record TrainingStatistics(long steps, long checked, long certified, long refuted, long undecided, long repaired,
-                                 long errors, long activeKinks, long stepsWithKinks, long spuriousKinks, long nanos) {
+                                 long errors, long activeKinks, long stepsWithKinks, long spuriousKinks, long nanos,
+                                 long fastChecks, long fullChecks, long fallbacks, long fastNanos, long fullNanos) {
 
     /** No steps yet. */
-    public static final TrainingStatistics EMPTY = new TrainingStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final TrainingStatistics EMPTY = new TrainingStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /** Time spent in the listener in milliseconds. */
     public double millis() { return nanos / 1e6; }
@@ -34,6 +40,8 @@ public record TrainingStatistics(long steps, long checked, long certified, long 
         return String.format(Locale.ROOT, "%d steps, %d checked: %d certified, %d refuted, %d undecided, %d repaired, "
                         + "%d errors; %d active kinks in %d steps, %d spurious kinks; %.1f ms in the listener",
                 steps, checked, certified, refuted, undecided, repaired, errors, activeKinks, stepsWithKinks, spuriousKinks,
-                millis());
+                millis()) + (fastChecks + fullChecks == 0 ? "" : String.format(Locale.ROOT,
+                " (FAST %d steps in %.1f ms, %d fell back; FULL %d steps in %.1f ms)", fastChecks, fastNanos / 1e6, fallbacks,
+                fullChecks, fullNanos / 1e6));
     }
 }

@@ -77,7 +77,7 @@ class StepCertifierTest {
         s.judge(s.beginStep(), P, AT_KINK, RIGHT, written::add, Stop::new);
         assertEquals(1, written.size());
         TrainingStatistics t = s.statistics();
-        assertEquals(new TrainingStatistics(2, 2, 1, 1, 0, 1, 0, 4, 2, 0, 0), t, t.summary());
+        assertEquals(new TrainingStatistics(2, 2, 1, 1, 0, 1, 0, 4, 2, 0, 0, 0, 0, 0, 0, 0), t, t.summary());
         assertSame(Verdict.CERTIFIED, s.lastResult().orElseThrow().verdict());
     }
 
@@ -141,6 +141,6 @@ class StepCertifierTest {
         t2.join();
         TrainingStatistics s = a.snapshot();
         int withKinks = 2 * ((n + 2) / 3);
-        assertEquals(new TrainingStatistics(2 * n, 2 * n, n, 0, n, 0, 0, withKinks, withKinks, 2 * n, 2 * n), s);
+        assertEquals(new TrainingStatistics(2 * n, 2 * n, n, 0, n, 0, 0, withKinks, withKinks, 2 * n, 2 * n, 0, 0, 0, 0, 0), s);
     }
 }

@@ -15,7 +15,9 @@ import java.util.Objects;
 import java.util.Optional;
 import org.abscert.certifier.Candidate;
 import org.abscert.certifier.Result;
+import org.abscert.certifier.training.DenseFastCheck;
 import org.abscert.certifier.training.ListenerBuilder;
+import org.abscert.certifier.training.Mode;
 import org.abscert.certifier.training.Policy;
 import org.abscert.certifier.training.StepCertifier;
 import org.abscert.certifier.training.TrainingStatistics;
@@ -71,6 +73,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     private final Map<Integer, ImportedModel> models = new HashMap<>();
 
     private final int every;
+    private FastDjl fast;
+    private boolean fastTried;
 
     private ClarkeTrainingListener(Builder b, StepCertifier steps) {
         this.steps = steps;
@@ -92,15 +96,18 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
         long start = System.nanoTime();
         long step = steps.beginStep();
+        double[][] recorded = fast == null ? null : fast.take();
         try {
             if ((step - 1) % every != 0) return;
-            check(trainer, batchData, step);
+            check(trainer, batchData, step, recorded);
         } finally {
+            // the recorders copy the activations' inputs only for a step that will be checked
+            if (fast != null) fast.arm(steps.mode() == Mode.FAST && step % every == 0);
             steps.endStep(start);
         }
     }
 
-    private void check(Trainer trainer, BatchData batchData, long step) {
+    private void check(Trainer trainer, BatchData batchData, long step, double[][] recorded) {
         if (steps.passive() && policy() != Policy.FAIL && policy() != Policy.REPAIR) return;
         if (trainer.getDevices().length != 1) {
             steps.unsupported("the trainer splits each batch over " + trainer.getDevices().length
@@ -118,6 +125,41 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             steps.error(step, e.getMessage(), null);
             return;
         }
+        if (!fastTried) attachFast(trainer, model);
+        Mode mode = steps.nextCheck();
+        long t = System.nanoTime();
+        if (mode == Mode.FAST && fast != null && recorded != null) {
+            DenseFastCheck.Outcome o = fast.check(model, model(trainer, 1), DjlBackend.KINK_RULES, x, y, recorded, steps::fastRefused);
+            boolean settled = o != null && steps.judgeFast(o).isPresent();
+            long t1 = System.nanoTime();
+            steps.checked(Mode.FAST, t1 - t, !settled);
+            if (settled) return;
+            t = t1;
+        }
+        full(trainer, batchData, step, model, x, y);
+        steps.checked(Mode.FULL, System.nanoTime() - t, false);
+    }
+
+    /** Instruments the model for FAST (once), or records why FAST does not cover it. */
+    private void attachFast(Trainer trainer, ImportedModel model) {
+        fastTried = true;
+        if (steps.mode() != Mode.FAST) return;
+        FastDjl f = FastDjl.attach(model);
+        if (f.refusal() != null) {
+            steps.fastRefused(f.refusal());
+            return;
+        }
+        // imported now, before the recorders are armed, so that the import's own forward passes record nothing
+        if (model(trainer, 1) == null) {
+            f.restore();
+            steps.fastRefused("the model cannot be imported for one example");
+            return;
+        }
+        fast = f;
+    }
+
+    /** Mode FULL: PyTorch's switch values from a block-by-block forward pass, the certifier's own recomputation. */
+    private void full(Trainer trainer, BatchData batchData, long step, ImportedModel model, double[] x, double[] y) {
         Point point = model.at(x, y);
         double[] gradient = model.gradient();
         SwitchTrace trace;
@@ -138,6 +180,9 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
 
     @Override
     public void onTrainingEnd(Trainer trainer) {
+        if (fast != null) fast.restore();
+        fast = null;
+        fastTried = false;
         TrainingStatistics stats = statistics();
         if (stats.steps() > 0) LOG.info("Clarke certification ({}): {}", policy(), stats.summary());
     }

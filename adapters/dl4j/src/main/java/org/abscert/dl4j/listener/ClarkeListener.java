@@ -5,12 +5,15 @@ import java.util.Optional;
 import org.abscert.certifier.Candidate;
 import org.abscert.certifier.Certifier;
 import org.abscert.certifier.probe.KinkRules;
+import org.abscert.certifier.training.DenseFastCheck;
 import org.abscert.certifier.training.ListenerBuilder;
+import org.abscert.certifier.training.Mode;
 import org.abscert.certifier.training.Policy;
 import org.abscert.certifier.training.StepCertifier;
 import org.abscert.certifier.training.TrainingStatistics;
 import org.abscert.dl4j.Dl4jKinkRules;
 import org.abscert.dl4j.model.ImportedGraph;
+import org.abscert.dl4j.model.ImportedNetwork;
 import org.abscert.dl4j.model.NetworkImport;
 import org.abscert.dl4j.model.NetworkImporter;
 import org.abscert.spi.InvalidInputException;
@@ -70,6 +73,7 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
     private final KinkRules rules;
 
     private NetworkImport imported;
+    private FastDl4j fast;
     private ImportedGraph importedGraph;
     private ComputationGraph graphFrom;
     private MultiLayerNetwork importedFrom;
@@ -86,6 +90,9 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
 
     /** A snapshot of the statistics. */
     public TrainingStatistics statistics() { return steps.statistics(); }
+
+    /** The verdict on the latest checked step, if any (under FAST its gradient array is empty: not read). */
+    public Optional<org.abscert.certifier.Result> lastResult() { return steps.lastResult(); }
 
     @Override
     public void onGradientCalculation(Model model) {
@@ -104,7 +111,11 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
                         return;
                     }
                 }
+                steps.fastRefused("a ComputationGraph");
+                steps.nextCheck();
+                long t = System.nanoTime();
                 checkGraph(step, graph);
+                steps.checked(Mode.FULL, System.nanoTime() - t, false);
                 return;
             }
             if (!(model instanceof MultiLayerNetwork network)) {
@@ -119,11 +130,40 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
                     unsupported(e.getMessage());
                     return;
                 }
+                attachFast(network);
+            }
+            Mode mode = steps.nextCheck();
+            long t = System.nanoTime();
+            if (mode == Mode.FAST && fast != null) {
+                DenseFastCheck.Outcome o = network.getInput() == null || network.getLabels() == null ? null
+                        : fast.check(network.getInput(), network.getLabels(), steps::fastRefused);
+                boolean settled = o != null && steps.judgeFast(o).isPresent();
+                long t1 = System.nanoTime();
+                steps.checked(Mode.FAST, t1 - t, !settled);
+                if (settled) return;
+                t = t1;
             }
             check(step, network);
+            steps.checked(Mode.FULL, System.nanoTime() - t, false);
         } finally {
+            // the recorders copy the pre-activations only for a step that will be checked
+            if (fast != null) fast.arm(steps.mode() == Mode.FAST && step % every == 0);
             steps.endStep(start);
         }
+    }
+
+    /** Instruments a dense network for FAST, or records why FAST does not cover the model. */
+    private void attachFast(MultiLayerNetwork network) {
+        if (fast != null) fast.restore();
+        fast = null;
+        if (steps.mode() != Mode.FAST) return;
+        if (!(imported instanceof ImportedNetwork dense)) {
+            steps.fastRefused("a convolutional network (FAST covers dense ReLU networks)");
+            return;
+        }
+        FastDl4j f = FastDl4j.attach(network, dense, rules);
+        if (f.refusal() != null) steps.fastRefused(f.refusal());
+        else fast = f;
     }
 
     /** One line, once; passive under OBSERVE/WARN, throws under FAIL/REPAIR (the shared rule of StepCertifier). */
@@ -181,9 +221,15 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
         LOG.info("ClarkeListener after epoch: {}", statistics().summary());
     }
 
-    /** Logs the final statistics. The listener stays usable. */
+    /**
+     * Logs the final statistics and puts back the layer configurations that {@link Mode#FAST} instrumented; a
+     * later step instruments them again. The listener stays usable.
+     */
     @Override
     public void close() {
+        if (fast != null) fast.restore();
+        fast = null;
+        importedFrom = null;
         LOG.info("ClarkeListener: {}", statistics().summary());
     }
 

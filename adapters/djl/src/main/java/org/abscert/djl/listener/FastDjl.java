@@ -1,0 +1,186 @@
+package org.abscert.djl.listener;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.LambdaBlock;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.abscert.certifier.probe.KinkRules;
+import org.abscert.certifier.training.DenseFastCheck;
+import org.abscert.djl.NdArrays;
+import org.abscert.djl.importer.ImportedModel;
+import org.abscert.djl.importer.Step;
+import org.abscert.spi.ir.Op;
+
+/**
+ * {@code Mode.FAST} for a DJL {@code SequentialBlock} of {@code Linear} layers with ReLU or leaky ReLU
+ * activations: records the input of each activation block in the training forward pass — the array PyTorch's
+ * backward differentiates at, so trace and gradient come from one evaluation — and hands it to
+ * {@link DenseFastCheck}.
+ *
+ * <p><b>Instrumentation.</b> DJL's activation blocks are {@link LambdaBlock}s; the function each holds is
+ * wrapped (through reflection on its private field) by one that copies the block's input when armed and then
+ * applies the original function unchanged. The block objects, their names and the model's parameters stay as
+ * they are (a LambdaBlock has no parameters, so saving the model is unaffected); {@link #restore} puts the
+ * original functions back.
+ */
+final class FastDjl {
+    private static final Field LAMBDA;
+
+    static {
+        Field f = null;
+        try {
+            f = LambdaBlock.class.getDeclaredField("lambda");
+            f.setAccessible(true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            f = null;
+        }
+        LAMBDA = f;
+    }
+
+    private final List<Step.Dense> dense = new ArrayList<>();
+    private final List<DenseFastCheck.Layer> layers = new ArrayList<>();
+    private final List<Recorder> recorders = new ArrayList<>();
+    private final List<LambdaBlock> blocks = new ArrayList<>();
+    private final List<Function<NDList, NDList>> originals = new ArrayList<>();
+    private final String refusal;
+    private DenseFastCheck check;
+
+    @SuppressWarnings("unchecked")
+    private FastDjl(ImportedModel model) {
+        String why = LAMBDA == null ? "DJL's LambdaBlock cannot be instrumented in this version" : null;
+        List<Step> steps = model.steps();
+        int k = 0;
+        while (why == null && k < steps.size()) {
+            Step s = steps.get(k);
+            if (!(s instanceof Step.Dense d)) { why = "block " + s.where() + " is not a Linear layer (FAST covers dense ReLU networks)"; break; }
+            if (k == steps.size() - 1) break;              // the output layer: no activation
+            if (d.bias().isEmpty()) { why = "Linear block " + d.where() + " has no bias"; break; }
+            Step next = steps.get(k + 1);
+            if (!(next instanceof Step.Activation a) || a.op().isEmpty()) { why = "block after " + d.where() + " is not a ReLU or leaky ReLU"; break; }
+            Op op = a.op().get();
+            DenseFastCheck.Activation act = op == Op.RELU ? DenseFastCheck.Activation.RELU : op == Op.LEAKY_RELU ? DenseFastCheck.Activation.LEAKY_RELU : null;
+            if (act == null) { why = "activation " + a.where() + " is " + op + " (FAST covers relu and leaky relu)"; break; }
+            if (!(a.block() instanceof LambdaBlock lb)) { why = "activation " + a.where() + " is not a LambdaBlock"; break; }
+            dense.add(d);
+            layers.add(new DenseFastCheck.Layer(d.in(), d.out(), act, a.alpha()));
+            blocks.add(lb);
+            k += 2;
+        }
+        if (why == null && dense.isEmpty()) why = "the network has no hidden layer";
+        this.refusal = why;
+        if (why != null) return;
+        try {
+            for (LambdaBlock b : blocks) {
+                Function<NDList, NDList> original = (Function<NDList, NDList>) LAMBDA.get(b);
+                Recorder r = new Recorder(original);
+                LAMBDA.set(b, r);
+                originals.add(original);
+                recorders.add(r);
+            }
+        } catch (IllegalAccessException e) {
+            restore();
+            throw new IllegalStateException("cannot instrument DJL's activation blocks: " + e, e);
+        }
+    }
+
+    /** Instruments the model's activation blocks, or explains in {@link #refusal()} why FAST does not cover it. */
+    static FastDjl attach(ImportedModel model) { return new FastDjl(model); }
+
+    /** Why FAST does not cover the model, or null. */
+    String refusal() { return refusal; }
+
+    /** Puts the original activation functions back. */
+    void restore() {
+        for (int i = 0; i < recorders.size(); i++) {
+            try {
+                LAMBDA.set(blocks.get(i), originals.get(i));
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        recorders.clear();
+        originals.clear();
+    }
+
+    /** Whether the recorders copy the activations' inputs of the next forward pass. */
+    void arm(boolean on) {
+        for (Recorder r : recorders) {
+            r.armed = on;
+            if (on) r.values = null;
+        }
+    }
+
+    /**
+     * What the recorders copied in the step's forward pass, per hidden layer (null entries where nothing was
+     * recorded); disarms them, so that forward passes of the listener itself (imports, FULL) do not overwrite it.
+     */
+    double[][] take() {
+        double[][] z = new double[recorders.size()][];
+        for (int k = 0; k < z.length; k++) {
+            Recorder r = recorders.get(k);
+            r.armed = false;
+            z[k] = r.values;
+            r.values = null;
+        }
+        return z;
+    }
+
+    /**
+     * The FAST outcome of the step just computed, or null when it cannot be given (nothing recorded for this batch,
+     * or FAST refused: {@code refused} receives why).
+     *
+     * @param model  the imported model of this batch size
+     * @param single the imported model of one example
+     * @param x      the batch's data, row-major
+     * @param y      the batch's targets as the procedure's Y, row-major
+     * @param z      what {@link #take} returned
+     */
+    DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, KinkRules rules, double[] x, double[] y,
+                                 double[][] z, Consumer<String> refused) {
+        int batch = model.batch();
+        if (check == null || check.batch() != batch)
+            check = DenseFastCheck.of(layers, model.precision(), batch, model.procedure(), single.procedure(), rules);
+        if (check.refusal().isPresent()) {
+            refused.accept(check.refusal().get());
+            return null;
+        }
+        for (int k = 0; k < layers.size(); k++)
+            if (z[k] == null || z[k].length != (long) batch * layers.get(k).out()) return null;
+        double[][] norms = new double[layers.size()][], bias = new double[layers.size()][];
+        for (int k = 0; k < layers.size(); k++) {
+            Step.Dense d = dense.get(k);
+            NDArray w = d.weight().parameter().getArray();     // PyTorch's [out, in]: a unit's weights are contiguous
+            norms[k] = w.getDataType() == DataType.FLOAT32
+                    ? DenseFastCheck.rowNorms(w.toFloatArray(), d.in(), d.out(), true)
+                    : DenseFastCheck.rowNorms(NdArrays.doubles(w), d.in(), d.out(), true);
+            bias[k] = NdArrays.doubles(d.bias().get().parameter().getArray());
+        }
+        int in = model.inputWidth(), out = model.outputWidth();
+        return check.check(x, z, norms, bias, s -> {
+            double[] xs = new double[in], ys = new double[out];
+            System.arraycopy(x, s * in, xs, 0, in);
+            System.arraycopy(y, s * out, ys, 0, out);
+            return single.at(xs, ys);
+        });
+    }
+
+    /** The activation's function, copying its input when armed. */
+    private static final class Recorder implements Function<NDList, NDList> {
+        final Function<NDList, NDList> delegate;
+        volatile boolean armed;
+        volatile double[] values;
+
+        Recorder(Function<NDList, NDList> delegate) { this.delegate = delegate; }
+
+        @Override
+        public NDList apply(NDList in) {
+            if (armed) values = NdArrays.doubles(in.singletonOrThrow());
+            return delegate.apply(in);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package org.abscert.dl4j.listener;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.abscert.certifier.probe.KinkRules;
+import org.abscert.certifier.training.DenseFastCheck;
+import org.abscert.dl4j.model.ImportedNetwork;
+import org.abscert.dl4j.model.LayeredNet;
+import org.abscert.dl4j.model.NdArrays;
+import org.abscert.spi.ir.Point;
+import org.abscert.spi.ir.Procedure;
+import org.abscert.spi.ir.Tensor;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code Mode.FAST} for a dense {@link MultiLayerNetwork}: records the pre-activations DL4J itself uses in the
+ * step's backward pass and hands them to {@link DenseFastCheck}.
+ *
+ * <p><b>Instrumentation.</b> Each hidden layer's activation function is wrapped by a {@link Recorder} that copies
+ * its input z in {@code backprop(z, ε)} — the very values DL4J's backward pass differentiates at, so trace and
+ * gradient come from one evaluation — before delegating unchanged. The wrapper goes into a clone of the
+ * layer's own {@code NeuralNetConfiguration} ({@code layer.setConf}); the network's
+ * {@code MultiLayerConfiguration}, which DL4J serializes with the model, is not touched, and {@link #restore}
+ * puts the original configuration objects back. Recorders copy only when armed, i.e. for a step the listener
+ * checks.
+ */
+final class FastDl4j {
+    private final MultiLayerNetwork network;
+    private final ImportedNetwork imported;
+    private final KinkRules rules;
+    private final List<Integer> hidden = new ArrayList<>();
+    private final List<DenseFastCheck.Layer> layers = new ArrayList<>();
+    private final Map<Integer, NeuralNetConfiguration> originals = new LinkedHashMap<>();
+    private final List<Recorder> recorders = new ArrayList<>();
+    private final Map<Integer, DenseFastCheck> checks = new HashMap<>();
+    private final String refusal;
+
+    private FastDl4j(MultiLayerNetwork network, ImportedNetwork imported, KinkRules rules) {
+        this.network = network;
+        this.imported = imported;
+        this.rules = rules;
+        LayeredNet net = imported.net();
+        String why = null;
+        int n = net.layers().size();
+        for (int l = 0; l < n - 1 && why == null; l++) {
+            LayeredNet.Layer layer = net.layers().get(l);
+            DenseFastCheck.Activation a = switch (layer.activation()) {
+                case RELU -> DenseFastCheck.Activation.RELU;
+                case LEAKY_RELU -> DenseFastCheck.Activation.LEAKY_RELU;
+                default -> null;
+            };
+            if (a == null) why = "hidden layer " + l + " has activation " + layer.activation() + " (FAST covers relu and leaky relu)";
+            else if (!layer.hasBias()) why = "hidden layer " + l + " has no bias";
+            else {
+                hidden.add(l);
+                layers.add(new DenseFastCheck.Layer(net.inputWidth(l), layer.width(), a, layer.alpha()));
+            }
+        }
+        if (why == null && hidden.isEmpty()) why = "the network has no hidden layer";
+        if (why == null) {
+            LayeredNet.Activation last = net.layers().get(n - 1).activation();
+            if (last.op() != null && last.op().isKink()) why = "the output layer's activation is a kink";
+        }
+        this.refusal = why;
+        if (why == null) install();
+    }
+
+    /** Instruments the network, or explains in {@link #refusal()} why FAST does not cover it. */
+    static FastDl4j attach(MultiLayerNetwork network, ImportedNetwork imported, KinkRules rules) {
+        return new FastDl4j(network, imported, rules);
+    }
+
+    /** Why FAST does not cover the network, or null. */
+    String refusal() { return refusal; }
+
+    private void install() {
+        for (int l : hidden) {
+            Layer layer = network.getLayer(l);
+            NeuralNetConfiguration original = layer.conf();
+            NeuralNetConfiguration copy = original.clone();
+            BaseLayer conf = (BaseLayer) copy.getLayer();
+            Recorder r = new Recorder(conf.getActivationFn());
+            conf.setActivationFn(r);
+            layer.setConf(copy);
+            originals.put(l, original);
+            recorders.add(r);
+        }
+    }
+
+    /** Puts the layers' original configurations back. */
+    void restore() {
+        for (Map.Entry<Integer, NeuralNetConfiguration> e : originals.entrySet()) network.getLayer(e.getKey()).setConf(e.getValue());
+        originals.clear();
+        recorders.clear();
+    }
+
+    /** Whether the recorders copy the pre-activations of the next backward pass. */
+    void arm(boolean on) {
+        for (Recorder r : recorders) {
+            r.armed = on;
+            if (on) r.values = null;
+        }
+    }
+
+    /**
+     * The FAST outcome of the step just computed, or null when it cannot be given (nothing recorded for this batch,
+     * or FAST refused at this batch size: {@code refused} receives why).
+     */
+    DenseFastCheck.Outcome check(INDArray features, INDArray labels, java.util.function.Consumer<String> refused) {
+        int batch = (int) features.size(0);
+        DenseFastCheck check = checks.computeIfAbsent(batch, b -> DenseFastCheck.of(layers, imported.precision(), b,
+                imported.procedure(b), imported.procedure(1), rules));
+        if (check.refusal().isPresent()) {
+            refused.accept(check.refusal().get());
+            return null;
+        }
+        double[][] z = new double[hidden.size()][];
+        for (int k = 0; k < hidden.size(); k++) {
+            z[k] = recorders.get(k).values;
+            if (z[k] == null || z[k].length != (long) batch * layers.get(k).out()) return null;
+        }
+        double[][] norms = new double[hidden.size()][], bias = new double[hidden.size()][];
+        for (int k = 0; k < hidden.size(); k++) {
+            Layer layer = network.getLayer(hidden.get(k));
+            DenseFastCheck.Layer shape = layers.get(k);
+            // DL4J's W is [in, out]; in 'f' order each unit's weights are contiguous
+            INDArray w = layer.getParam("W").dup('f');
+            norms[k] = w.dataType() == DataType.FLOAT
+                    ? DenseFastCheck.rowNorms(w.data().asFloat(), shape.in(), shape.out(), true)
+                    : DenseFastCheck.rowNorms(w.data().asDouble(), shape.in(), shape.out(), true);
+            bias[k] = NdArrays.values(layer.getParam("b"));
+        }
+        double[] x = NdArrays.values(features);
+        Procedure one = imported.procedure(1);
+        double[][] params = new double[1][];
+        return check.check(x, z, norms, bias, s -> {
+            if (params[0] == null) params[0] = imported.parameters(network);
+            Map<String, Tensor> data = new LinkedHashMap<>();
+            LayeredNet net = imported.net();
+            data.put(net.features(), new Tensor(one.shape(net.features()), NdArrays.values(features.getRow(s, true))));
+            data.put(net.labels(), new Tensor(one.shape(net.labels()), NdArrays.values(labels.getRow(s, true))));
+            return new Point(Point.unflatten(one, params[0]), data);
+        });
+    }
+
+    /**
+     * An activation function that copies its input in {@code backprop} when armed, then delegates. DL4J calls
+     * {@code backprop(z, ε)} with the pre-activations of the step's backward pass.
+     */
+    static final class Recorder implements IActivation {
+        private static final long serialVersionUID = 1L;
+        final IActivation delegate;
+        transient volatile boolean armed;
+        transient volatile double[] values;
+
+        Recorder(IActivation delegate) { this.delegate = delegate; }
+
+        @Override
+        public INDArray getActivation(INDArray in, boolean training) { return delegate.getActivation(in, training); }
+
+        @Override
+        public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
+            if (armed) values = NdArrays.values(in);
+            return delegate.backprop(in, epsilon);
+        }
+
+        @Override
+        public int numParams(int inputSize) { return delegate.numParams(inputSize); }
+
+        @Override
+        public String toString() { return delegate.toString(); }
+    }
+}

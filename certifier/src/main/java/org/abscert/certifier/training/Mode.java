@@ -1,0 +1,26 @@
+package org.abscert.certifier.training;
+
+/**
+ * How a training listener judges a checked step.
+ *
+ * <ul>
+ *   <li>{@link #FAST}: the switch values come from the framework's own evaluation of the step (recorded by
+ *       instrumented activation layers or blocks), their signs are checked rigorously against the exact ones at
+ *       a cost proportional to the switches ({@link DenseFastCheck}), and with the model's static certificate
+ *       and the framework's abs-consistent fixed kink rules the step is CERTIFIED with reason
+ *       {@code TRUSTED_ARITHMETIC}: the framework's smooth arithmetic (matrix products, loss, backward pass) is
+ *       trusted, not recomputed. A step the check cannot settle (a spurious kink, a flipped sign, a sign the
+ *       certifier cannot decide) falls back to {@link #FULL}. Models the check does not cover (convolutional
+ *       and residual ones, smooth or hardtanh activations) take {@link #FULL} at every step; the listener logs
+ *       why once.</li>
+ *   <li>{@link #FULL}: the certifier recomputes the evaluation and the gradient in its own arithmetic and
+ *       decides the verdict (theorems with exactly decided conditions, or the enumeration): nothing of the
+ *       framework is trusted but the switch trace's kink rules.</li>
+ * </ul>
+ *
+ * With FAST, {@code audit(n)} runs FULL on every n-th checked step (the first included), so that the trusted
+ * arithmetic is itself checked now and then.
+ */
+public enum Mode {
+    FAST, FULL
+}
