@@ -130,7 +130,7 @@ class FastModeTest {
         assertNotEquals(Reason.TRUSTED_ARITHMETIC, clarke.lastResult().orElseThrow().reason());
     }
 
-    /** ½·x₀ − ⅛ at x₀ = ¼ is exactly 0 in float32 and exactly: an exact kink, settled by re-evaluating sample 0. */
+    /** ½·x₀ − ⅛ at x₀ = ¼ is exactly 0 in float32 and exactly: an exact kink, settled by re-evaluating that switch alone. */
     @Test void anExactKinkIsSettledByReEvaluatingItsSample() throws Exception {
         ClarkeTrainingListener clarke = ClarkeTrainingListener.builder().policy(Policy.FAIL).audit(1000).build();
         try (Net net = new Net(clarke)) {
@@ -147,7 +147,7 @@ class FastModeTest {
         assertEquals(0, s.fallbacks(), s.summary() + " " + last.detail());
         assertEquals(Verdict.CERTIFIED, last.verdict());
         assertTrue(s.activeKinks() >= 1, s.summary());
-        assertTrue(last.detail().contains("1 sample re-evaluated"), last.detail());
+        assertTrue(last.detail().contains("1 switch re-evaluated alone"), last.detail());
     }
 
     /**

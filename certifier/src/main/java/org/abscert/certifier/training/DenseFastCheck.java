@@ -39,8 +39,9 @@ import org.abscert.spi.ir.Procedure;
  * without fused multiply-adds; Cauchy–Schwarz bounds Σ|w_j h_j|), and E bounds the Euclidean distance of the
  * framework's input h to the exact one (0 for the data; propagated through the 1-Lipschitz activations, 0 for
  * units that are negative in both). A switch whose value exceeds its bound in magnitude has the exact sign of
- * the framework's value. A sample with a switch the bound cannot settle — a value at zero among them — is
- * re-evaluated alone by the certifier's own forward pass with exact sign decisions ({@link AbsNormalForm} of
+ * the framework's value. A switch the bound cannot settle — a value at zero among them — whose inputs are the data
+ * or a ReLU layer's outputs is re-evaluated alone (one dot product in double with its rounding bounded, see
+ * {@link #check}); a sample with a switch still open is re-evaluated by the certifier's own forward pass with exact sign decisions ({@link AbsNormalForm} of
  * the one-sample procedure), and each of its switches compared. Any difference (a spurious kink, a flipped
  * sign) or a sign the certifier cannot decide exactly makes the step fall back to the full certification.
  *
@@ -217,19 +218,61 @@ public final class DenseFastCheck {
     private static double up(long n) { return 1 + (n + 4) * 0x1p-52; }
 
     /**
+     * A hidden layer's weights, unit-major (the {@code in} weights of unit i at {@code [i·in, (i+1)·in)}), in the
+     * network's own float or double values (exactly one of {@code f} and {@code d} is non-null).
+     */
+    public record Weights(int in, int out, float[] f, double[] d) {
+        public Weights {
+            if ((f == null) == (d == null)) throw new IllegalArgumentException("give float or double weights");
+            long n = f != null ? f.length : d.length;
+            if (n != (long) in * out) throw new IllegalArgumentException(n + " weights for " + in + " x " + out);
+        }
+
+        /** Upper bounds of the units' Euclidean weight norms ({@link #rowNorms}). */
+        public double[] norms() { return f != null ? rowNorms(f, in, out, true) : rowNorms(d, in, out, true); }
+
+        /** Σ_j w_ij·h_j in double (into r[0]) and Σ_j |w_ij·h_j| (into r[1]). */
+        void dot(int i, double[] h, int off, double[] r) {
+            double v = 0, a = 0;
+            int o = i * in;
+            if (f != null) {
+                for (int j = 0; j < in; j++) {
+                    double t = f[o + j] * h[off + j];
+                    v += t;
+                    a += Math.abs(t);
+                }
+            } else {
+                for (int j = 0; j < in; j++) {
+                    double t = d[o + j] * h[off + j];
+                    v += t;
+                    a += Math.abs(t);
+                }
+            }
+            r[0] = v;
+            r[1] = a;
+        }
+    }
+
+    /**
      * Checks one step.
+     *
+     * <p>Per switch: the bound of the class comment; a switch it leaves open is re-evaluated alone when its inputs
+     * are the data or a ReLU layer's outputs — y = Σ w_j h_j + b in double from the framework's own inputs, whose
+     * distance to the exact value is at most γ_{n+2}(double)·Σ|w_j h_j| + ‖w‖₂·E — which settles it unless y is
+     * within that distance of zero (an exact zero when both are 0); only then is its sample re-evaluated by
+     * the certifier.
      *
      * @param x        the batch's data, {@code batch × in} row-major, as the framework holds it
      * @param z        per hidden layer, the framework's pre-activations of this step's evaluation, {@code batch × out}
      *                 row-major
-     * @param norms    per hidden layer, upper bounds of its units' weight norms ({@link #rowNorms})
+     * @param weights  per hidden layer, its weights
      * @param bias     per hidden layer, its biases
      * @param samples  the batch-1 point of a sample, for samples the bounds leave open
      */
-    public Outcome check(double[] x, double[][] z, double[][] norms, double[][] bias, SamplePoints samples) {
+    public Outcome check(double[] x, double[][] z, Weights[] weights, double[][] bias, SamplePoints samples) {
         if (refusal != null) throw new IllegalStateException("FAST does not apply: " + refusal);
         int in0 = layers.get(0).in();
-        if (x.length != (long) batch * in0 || z.length != layers.size() || norms.length != layers.size() || bias.length != layers.size())
+        if (x.length != (long) batch * in0 || z.length != layers.size() || weights.length != layers.size() || bias.length != layers.size())
             throw new IllegalArgumentException("step arrays do not fit " + batch + " samples of " + layers.size() + " hidden layers");
         double u = precision.unitRoundoff();
         double[] hNorm = new double[batch], err = new double[batch];
@@ -246,37 +289,75 @@ public final class DenseFastCheck {
             nnz[s] = k;
         }
         boolean[] open = new boolean[batch];
-        int zeros = 0;
+        int zeros = 0, alone = 0;
         long switches = 0;
+        double[] dot = new double[2];
         for (int l = 0; l < layers.size(); l++) {
             Layer layer = layers.get(l);
-            int out = layer.out();
+            int out = layer.out(), in = layer.in();
             double[] zl = z[l];
-            double[] nl = norms[l];
+            Weights wl = weights[l];
             double[] bl = bias[l];
-            if (zl.length != (long) batch * out || nl.length != out || bl.length != out)
+            if (zl.length != (long) batch * out || wl.in() != in || wl.out() != out || bl.length != out)
                 throw new IllegalArgumentException("layer " + l + ": arrays do not fit " + batch + " x " + out);
+            double[] nl = wl.norms();
             boolean leaky = layer.activation() == Activation.LEAKY_RELU;
+            // re-evaluating a switch alone needs the framework's exact inputs: the data, or a ReLU layer's outputs
+            boolean reEvaluable = l == 0 || layers.get(l - 1).activation() == Activation.RELU;
+            double gammaDouble = (in + 2) * 0x1p-53 / (1 - (in + 2) * 0x1p-53) * (1 + 0x1p-50);
             double alpha = leaky ? layer.alpha() : 0, lip = Math.max(1, Math.abs(alpha));
             double upOut = up(out);
+            double[] hPrev = null;
             for (int s = 0; s < batch; s++) {
                 int k = nnz[s] + 2;
                 double ku = k * u;
                 double gamma = ku < 0.5 ? ku / (1 - ku) * (1 + 0x1p-50) : Double.POSITIVE_INFINITY;
                 double hs = hNorm[s], es = err[s];
                 double q = 0, e2 = 0;
-                int kk = 0;
+                int kk = 0, hOff = 0;
+                boolean hReady = false;
                 for (int i = 0, o = s * out; i < out; i++) {
                     double zi = zl[o + i];
                     double b = (gamma * (nl[i] * hs + Math.abs(bl[i])) + nl[i] * es) * (1 + 0x1p-48);
-                    if (!(Math.abs(zi) > b)) open[s] = true;
                     if (zi == 0) zeros++;
+                    double e;
+                    if (Math.abs(zi) > b) {
+                        e = zi <= -b && !leaky ? 0 : b * lip + (leaky && zi < 0 ? 3 * u * Math.abs(alpha * zi) : 0);
+                    } else if (!Double.isFinite(zi)) {
+                        return new Outcome(false, zeros, switches, 0, "sample " + s + ", hidden layer " + l + ", unit " + i
+                                + ": the framework's pre-activation is " + zi);
+                    } else if (reEvaluable) {
+                        if (!hReady) {
+                            if (l == 0) { hPrev = x; hOff = s * in; }
+                            else {
+                                if (hPrev == null || hPrev == x) hPrev = new double[in];
+                                double[] zp = z[l - 1];
+                                for (int j = 0; j < in; j++) hPrev[j] = Math.max(zp[s * in + j], 0);
+                                hOff = 0;
+                            }
+                            hReady = true;
+                        }
+                        wl.dot(i, hPrev, hOff, dot);
+                        double y = dot[0] + bl[i];
+                        double r = (gammaDouble * (dot[1] + Math.abs(bl[i])) + nl[i] * es) * (1 + 0x1p-48);
+                        alone++;
+                        int exactSign = Math.abs(y) > r ? (y > 0 ? 1 : -1) : (y == 0 && r == 0 ? 0 : 2);
+                        int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
+                        if (exactSign == 2) {
+                            open[s] = true;
+                            e = b * lip;
+                        } else if (exactSign != mine) {
+                            return new Outcome(false, zeros, switches, 0, mismatch(s, l, i, zi, exactSign, mine));
+                        } else {
+                            e = (Math.abs(zi - y) + r) * (1 + 0x1p-50) * lip;
+                        }
+                    } else {
+                        open[s] = true;
+                        e = b * lip + (leaky && zi < 0 ? 3 * u * Math.abs(alpha * zi) : 0);
+                    }
+                    e2 += e * e;
                     double h = zi > 0 ? zi : leaky ? alpha * zi : 0;
                     if (h != 0) { q += h * h; kk++; }
-                    if (!(zi <= -b && !leaky)) {
-                        double e = b * lip + (leaky && zi < 0 ? 3 * u * Math.abs(alpha * zi) : 0);
-                        e2 += e * e;
-                    }
                 }
                 double scale = leaky ? 1 + 3 * u : 1;
                 hNorm[s] = Math.sqrt(q * upOut) * upOut * scale;
@@ -302,24 +383,21 @@ public final class DenseFastCheck {
                     int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
                     if (Double.isNaN(zi))
                         return new Outcome(false, zeros, switches, recomputed, "sample " + s + ", hidden layer " + l + ", unit " + i + ": the framework's pre-activation is NaN");
-                    if (sigma != mine)
-                        return new Outcome(false, zeros, switches, recomputed, String.format(Locale.ROOT,
-                                "sample %d, hidden layer %d, unit %d: the framework's pre-activation is %s, its exact sign is %d (%s)",
-                                s, l, i, Double.toString(zi), sigma, mine == 0 ? "a spurious kink" : sigma == 0 ? "an exact kink the framework missed" : "a flipped sign"));
+                    if (sigma != mine) return new Outcome(false, zeros, switches, recomputed, mismatch(s, l, i, zi, sigma, mine));
                 }
             }
         }
         String detail = String.format(Locale.ROOT,
-                "FAST: the framework's arithmetic in the smooth parts is trusted; its %d switch signs equal the exact ones (%d settled by "
-                        + "rounding bounds, %d sample%s re-evaluated exactly), %d at an exact kink; abs-consistent fixed kink rules and the "
-                        + "%s applied to the framework's AD, not recomputed",
-                switches, switches - (long) recomputed * switchesPerSample(), recomputed, recomputed == 1 ? "" : "s", zeros, theorem);
+                "FAST: the framework's arithmetic in the smooth parts is trusted; its %d switch signs equal the exact ones (settled by "
+                        + "rounding bounds, %d switch%s re-evaluated alone, %d sample%s re-evaluated by the certifier), %d at an exact kink; "
+                        + "abs-consistent fixed kink rules and the %s applied to the framework's AD, not recomputed",
+                switches, alone, alone == 1 ? "" : "es", recomputed, recomputed == 1 ? "" : "s", zeros, theorem);
         return new Outcome(true, zeros, switches, recomputed, detail);
     }
 
-    private long switchesPerSample() {
-        long n = 0;
-        for (Layer l : layers) n += l.out();
-        return n;
+    private static String mismatch(int s, int l, int i, double zi, int exact, int mine) {
+        return String.format(Locale.ROOT, "sample %d, hidden layer %d, unit %d: the framework's pre-activation is %s, its exact sign is %d (%s)",
+                s, l, i, Double.toString(zi), exact, mine == 0 ? "a spurious kink" : exact == 0 ? "an exact kink the framework missed" : "a flipped sign");
     }
+
 }

@@ -151,17 +151,18 @@ final class FastDjl {
         }
         for (int k = 0; k < layers.size(); k++)
             if (z[k] == null || z[k].length != (long) batch * layers.get(k).out()) return null;
-        double[][] norms = new double[layers.size()][], bias = new double[layers.size()][];
+        DenseFastCheck.Weights[] weights = new DenseFastCheck.Weights[layers.size()];
+        double[][] bias = new double[layers.size()][];
         for (int k = 0; k < layers.size(); k++) {
             Step.Dense d = dense.get(k);
             NDArray w = d.weight().parameter().getArray();     // PyTorch's [out, in]: a unit's weights are contiguous
-            norms[k] = w.getDataType() == DataType.FLOAT32
-                    ? DenseFastCheck.rowNorms(w.toFloatArray(), d.in(), d.out(), true)
-                    : DenseFastCheck.rowNorms(NdArrays.doubles(w), d.in(), d.out(), true);
+            weights[k] = w.getDataType() == DataType.FLOAT32
+                    ? new DenseFastCheck.Weights(d.in(), d.out(), w.toFloatArray(), null)
+                    : new DenseFastCheck.Weights(d.in(), d.out(), null, NdArrays.doubles(w));
             bias[k] = NdArrays.doubles(d.bias().get().parameter().getArray());
         }
         int in = model.inputWidth(), out = model.outputWidth();
-        return check.check(x, z, norms, bias, s -> {
+        return check.check(x, z, weights, bias, s -> {
             double[] xs = new double[in], ys = new double[out];
             System.arraycopy(x, s * in, xs, 0, in);
             System.arraycopy(y, s * out, ys, 0, out);

@@ -129,21 +129,22 @@ final class FastDl4j {
             z[k] = recorders.get(k).values;
             if (z[k] == null || z[k].length != (long) batch * layers.get(k).out()) return null;
         }
-        double[][] norms = new double[hidden.size()][], bias = new double[hidden.size()][];
+        DenseFastCheck.Weights[] weights = new DenseFastCheck.Weights[hidden.size()];
+        double[][] bias = new double[hidden.size()][];
         for (int k = 0; k < hidden.size(); k++) {
             Layer layer = network.getLayer(hidden.get(k));
             DenseFastCheck.Layer shape = layers.get(k);
             // DL4J's W is [in, out]; in 'f' order each unit's weights are contiguous
             INDArray w = layer.getParam("W").dup('f');
-            norms[k] = w.dataType() == DataType.FLOAT
-                    ? DenseFastCheck.rowNorms(w.data().asFloat(), shape.in(), shape.out(), true)
-                    : DenseFastCheck.rowNorms(w.data().asDouble(), shape.in(), shape.out(), true);
+            weights[k] = w.dataType() == DataType.FLOAT
+                    ? new DenseFastCheck.Weights(shape.in(), shape.out(), w.data().asFloat(), null)
+                    : new DenseFastCheck.Weights(shape.in(), shape.out(), null, NdArrays.values(w.transpose()));
             bias[k] = NdArrays.values(layer.getParam("b"));
         }
         double[] x = NdArrays.values(features);
         Procedure one = imported.procedure(1);
         double[][] params = new double[1][];
-        return check.check(x, z, norms, bias, s -> {
+        return check.check(x, z, weights, bias, s -> {
             if (params[0] == null) params[0] = imported.parameters(network);
             Map<String, Tensor> data = new LinkedHashMap<>();
             LayeredNet net = imported.net();

@@ -84,7 +84,7 @@ class FastModeTest {
     /**
      * Hidden unit 0 of the first layer reads only input 0 with weight ½; sample 0 has x₀ = ¼ and the bias is −⅛, so
      * its pre-activation is exactly 0 in float32 and exactly: an exact kink, which FAST settles by re-evaluating
-     * that sample (Theorem 2 covers DL4J's relu′(0) = 0).
+     * that switch alone (Theorem 2 covers DL4J's relu′(0) = 0).
      */
     @Test
     void anExactKinkIsSettledByReEvaluatingItsSample() {
@@ -103,7 +103,7 @@ class FastModeTest {
         assertEquals(Verdict.CERTIFIED, last.verdict());
         assertEquals(Reason.TRUSTED_ARITHMETIC, last.reason());
         assertTrue(s.activeKinks() >= 1, s.summary());
-        assertTrue(last.detail().contains("1 sample re-evaluated"), last.detail());
+        assertTrue(last.detail().contains("1 switch re-evaluated alone"), last.detail());
     }
 
     /**
