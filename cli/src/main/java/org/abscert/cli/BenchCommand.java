@@ -80,6 +80,12 @@ final class BenchCommand implements Callable<Integer> {
             description = "Which rows to measure: mlp, cnn (LeNet-5-style network, float32) or all (default: ${DEFAULT-VALUE}).")
     String model;
 
+    @Option(names = "--listeners", description = "Measure the DL4J and DJL training listeners instead: listener time per step as a ratio "
+            + "to the framework's own training step (784-256-256-10 ReLU MLP on Fashion-MNIST when installed, else 64-256-256-10 "
+            + "on the digits; batch 128, float32), mode FAST without and with exact kinks (targets <= 0.05 and <= 0.5), "
+            + "mode FULL for reference. Run with OMP_NUM_THREADS=1 for one native thread.")
+    boolean listeners;
+
     @Mixin FormatOption format;
 
     /** One timed measurement. */
@@ -93,6 +99,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new BackendException("--kinks must be between 1 and " + WIDTHS[1] + ", got " + kinks);
         if (!List.of("mlp", "cnn", "all").contains(model))
             throw new BackendException("--model must be mlp, cnn or all, got '" + model + "'");
+        if (listeners) return listeners(warm, reps);
         Backend tape = Backends.get("tape");
         if (model.equals("cnn")) return cnn(tape, warm, reps);
         Precision p64 = Precision.FLOAT64;
@@ -186,6 +193,49 @@ final class BenchCommand implements Callable<Integer> {
             rowsJson(root, rows);
             return root;
         }, () -> "bench: " + m.model() + "; tape float32; median of " + reps + " after " + warm + " warm-up\n" + table(rows));
+        return Main.EXIT_CERTIFIED;
+    }
+
+    /** {@code --listeners}: see {@link ListenerBench}. */
+    private int listeners(int warm, int reps) throws BackendException {
+        ListenerBench.Data data = ListenerBench.data(4096);
+        List<ListenerBench.Line> lines;
+        try {
+            lines = ListenerBench.measure(data, warm, reps, seed);
+        } catch (BackendException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new BackendException("listener benchmark failed: " + e);
+        }
+        String model = "mlp " + data.features() + "-256-256-10 relu, softmax cross-entropy, batch " + ListenerBench.BATCH
+                + ", float32, SGD, " + data.name() + ", seed " + seed;
+        format.print(() -> {
+            ObjectNode root = Output.object();
+            root.put("model", model);
+            root.put("warmup", warm);
+            root.put("repetitions", reps);
+            ArrayNode arr = root.putArray("rows");
+            for (ListenerBench.Line l : lines) {
+                ObjectNode o = arr.addObject();
+                o.put("framework", l.framework());
+                o.put("configuration", l.config());
+                Output.put(o, "medianStepMillis", l.stepMillis());
+                Output.put(o, "medianListenerMillis", l.listenerMillis());
+                Output.put(o, "ratio", l.ratio());
+                Output.put(o, "medianCheckedStepMillis", l.checkedStepMillis());
+                Output.put(o, "wallRatio", l.wallRatio());
+                o.put("target", l.target());
+                o.put("outcome", ListenerBench.outcome(l.stats()));
+            }
+            return root;
+        }, () -> {
+            List<List<String>> table = new ArrayList<>();
+            for (ListenerBench.Line l : lines)
+                table.add(List.of(l.framework(), l.config(), String.format("%.3f", l.stepMillis()), String.format("%.3f", l.listenerMillis()),
+                        String.format("%.4f", l.ratio()), String.format("%+.3f", l.wallRatio()), l.target(), ListenerBench.outcome(l.stats())));
+            return "bench --listeners: " + model + "; median of " + reps + " interleaved steps after " + warm + " warm-up\n"
+                    + Output.table(List.of("framework", "configuration", "step ms", "listener ms", "ratio", "wall", "target", "verdicts"), table);
+        });
         return Main.EXIT_CERTIFIED;
     }
 

@@ -32,22 +32,21 @@ import org.abscert.spi.ir.Procedure;
  * right</em>: that arithmetic (the matrix products, the loss, the backward pass) is trusted, not recomputed, and
  * the verdict's reason {@link Reason#TRUSTED_ARITHMETIC} says so.
  *
- * <p><b>The sign check is rigorous.</b> For the pre-activation z = Σ_j w_j h_j + b of a unit and a sample,
- * the framework's value differs from the exact one by at most
- * γ_k·(‖w‖₂‖h‖₂ + |b|) + ‖w‖₂·E, where γ_k = k·u/(1 − k·u) with k the non-zero terms plus two and u the unit
- * roundoff of the network's precision (the standard model of floating-point summation in any order, with or
- * without fused multiply-adds; Cauchy–Schwarz bounds Σ|w_j h_j|), and E bounds the Euclidean distance of the
- * framework's input h to the exact one (0 for the data; propagated through the 1-Lipschitz activations, 0 for
- * units that are negative in both). A switch whose value exceeds its bound in magnitude has the exact sign of
- * the framework's value. A switch the bound cannot settle — a value at zero among them — whose inputs are the data
- * or a ReLU layer's outputs is re-evaluated alone (one dot product in double with its rounding bounded, see
- * {@link #check}); a sample with a switch still open is re-evaluated by the certifier's own forward pass with exact sign decisions ({@link AbsNormalForm} of
- * the one-sample procedure), and each of its switches compared. Any difference (a spurious kink, a flipped
- * sign) or a sign the certifier cannot decide exactly makes the step fall back to the full certification.
+ * <p><b>The sign check.</b> Each switch's sign is checked against the exact value of its own sum over the
+ * framework's inputs of that layer (the data for the first layer): a value beyond the bound of the framework's
+ * rounding of that one sum, γ_{in+2}·(‖w‖₂‖h‖₂ + |b|) with u the unit roundoff of the network's precision (the
+ * standard model of floating-point summation in any order, with or without fused multiply-adds; Cauchy–Schwarz
+ * bounds Σ|w_j h_j|), has the exact sign; a switch within the bound is re-evaluated alone in double with its
+ * rounding bounded, and a sample where that does not settle a switch — or whose layer reads a leaky ReLU's
+ * rounded outputs — is re-evaluated by the certifier's own forward pass with exact sign decisions
+ * ({@link AbsNormalForm} of the one-sample procedure) and compared switch by switch. Any difference (a spurious
+ * kink, a flipped sign) or a sign the certifier cannot decide exactly makes the step fall back to the full
+ * certification. What the check leaves to trust is how far the framework's inputs of a deeper layer are from
+ * the exact ones — the accumulated rounding of the smooth arithmetic; the FULL audits recompute it.
  *
- * <p>Costs per step: O(batch × width) for the bounds, the row norms of the weights (one pass over the
- * parameters, done by the caller or {@link #rowNorms}), and one forward pass of a single sample for each
- * sample the bounds leave open.
+ * <p>Costs per step: O(batch × width) for the bounds, given the norms of the weight vectors and data rows (which
+ * the framework computes), one dot product per switch the bound leaves open, and one forward pass of a single
+ * sample per sample still open.
  */
 public final class DenseFastCheck {
     /** The kink activations the check handles (one switch per unit, argument the pre-activation). */
@@ -65,11 +64,6 @@ public final class DenseFastCheck {
         }
     }
 
-    /** One sample's batch-1 point (parameters and that sample's data), built only when the bounds leave it open. */
-    @FunctionalInterface
-    public interface SamplePoints {
-        Point point(int sample);
-    }
 
     /**
      * The outcome of one step.
@@ -218,165 +212,145 @@ public final class DenseFastCheck {
     private static double up(long n) { return 1 + (n + 4) * 0x1p-52; }
 
     /**
-     * A hidden layer's weights, unit-major (the {@code in} weights of unit i at {@code [i·in, (i+1)·in)}), in the
-     * network's own float or double values (exactly one of {@code f} and {@code d} is non-null).
+     * What the check reads of one step, most of it on demand: everything but the pre-activations, the biases and
+     * the norms is read only for the few switches and samples the bounds leave open.
      */
-    public record Weights(int in, int out, float[] f, double[] d) {
-        public Weights {
-            if ((f == null) == (d == null)) throw new IllegalArgumentException("give float or double weights");
-            long n = f != null ? f.length : d.length;
-            if (n != (long) in * out) throw new IllegalArgumentException(n + " weights for " + in + " x " + out);
-        }
+    public interface StepValues {
+        /** Hidden layer l's pre-activations of this step's evaluation, {@code batch × out} row-major. */
+        double[] preActivations(int layer);
 
-        /** Upper bounds of the units' Euclidean weight norms ({@link #rowNorms}). */
-        public double[] norms() { return f != null ? rowNorms(f, in, out, true) : rowNorms(d, in, out, true); }
+        /** Hidden layer l's biases. */
+        double[] bias(int layer);
 
-        /** Σ_j w_ij·h_j in double (into r[0]) and Σ_j |w_ij·h_j| (into r[1]). */
-        void dot(int i, double[] h, int off, double[] r) {
-            double v = 0, a = 0;
-            int o = i * in;
-            if (f != null) {
-                for (int j = 0; j < in; j++) {
-                    double t = f[o + j] * h[off + j];
-                    v += t;
-                    a += Math.abs(t);
-                }
-            } else {
-                for (int j = 0; j < in; j++) {
-                    double t = d[o + j] * h[off + j];
-                    v += t;
-                    a += Math.abs(t);
-                }
-            }
-            r[0] = v;
-            r[1] = a;
-        }
+        /**
+         * The Euclidean norms of hidden layer l's units' weight vectors as the framework computes them in float32
+         * or float64 (the check adds their rounding: relative (in+3)·2⁻²⁴ and absolute √in·2⁻⁷⁴ for underflow).
+         */
+        double[] weightNorms(int layer);
+
+        /** The Euclidean norms of the samples' data rows, computed as {@link #weightNorms}. */
+        double[] inputNorms();
+
+        /** Unit i's weights in hidden layer l, as the framework holds them. */
+        double[] weights(int layer, int unit);
+
+        /** Sample s's data row, as the framework holds it. */
+        double[] input(int sample);
+
+        /** The batch-1 point of sample s: the parameters and that sample's data. */
+        Point samplePoint(int sample);
+    }
+
+    /** An upper bound of a norm computed in float32 or float64 from {@code n} terms. */
+    private static double normUp(double computed, int n) {
+        return (computed * (1 + (n + 3) * 0x1p-24) + Math.sqrt(n) * 0x1p-74) * (1 + 0x1p-50);
     }
 
     /**
      * Checks one step.
      *
-     * <p>Per switch: the bound of the class comment; a switch it leaves open is re-evaluated alone when its inputs
-     * are the data or a ReLU layer's outputs — y = Σ w_j h_j + b in double from the framework's own inputs, whose
-     * distance to the exact value is at most γ_{n+2}(double)·Σ|w_j h_j| + ‖w‖₂·E — which settles it unless y is
-     * within that distance of zero (an exact zero when both are 0); only then is its sample re-evaluated by
-     * the certifier.
+     * <p>Per switch z = Σ_j w_j h_j + b of a unit and a sample, with h the framework's own inputs of the layer (the
+     * data, or the previous layer's outputs as the framework computed them): the framework's rounding of this
+     * sum is at most γ_{in+2}·(‖w‖₂‖h‖₂ + |b|) (any summation order, with or without fused multiply-adds); a value
+     * beyond that bound has the sign of the exact sum over its inputs. A switch inside the bound is re-evaluated
+     * alone when its inputs are the data or a ReLU layer's outputs: y = Σ w_j h_j + b in double, off the exact
+     * sum by at most γ_{in+2}(double)·Σ|w_j h_j|, settles its sign (an exact zero when both are 0). A sample with a
+     * switch still open is re-evaluated by the certifier ({@link AbsNormalForm} of the one-sample procedure:
+     * every sign exact at the point, not only given the inputs) and compared switch by switch.
      *
-     * @param x        the batch's data, {@code batch × in} row-major, as the framework holds it
-     * @param z        per hidden layer, the framework's pre-activations of this step's evaluation, {@code batch × out}
-     *                 row-major
-     * @param weights  per hidden layer, its weights
-     * @param bias     per hidden layer, its biases
-     * @param samples  the batch-1 point of a sample, for samples the bounds leave open
+     * <p>The framework's inputs of the deeper layers are its own rounded values: their distance to the exact
+     * values belongs to the smooth arithmetic FAST trusts, which the FULL audits check.
      */
-    public Outcome check(double[] x, double[][] z, Weights[] weights, double[][] bias, SamplePoints samples) {
+    public Outcome check(StepValues v) {
         if (refusal != null) throw new IllegalStateException("FAST does not apply: " + refusal);
         int in0 = layers.get(0).in();
-        if (x.length != (long) batch * in0 || z.length != layers.size() || weights.length != layers.size() || bias.length != layers.size())
-            throw new IllegalArgumentException("step arrays do not fit " + batch + " samples of " + layers.size() + " hidden layers");
         double u = precision.unitRoundoff();
-        double[] hNorm = new double[batch], err = new double[batch];
-        int[] nnz = new int[batch];
-        double upIn = up(in0);
-        for (int s = 0; s < batch; s++) {
-            double q = 0;
-            int k = 0;
-            for (int j = 0, o = s * in0; j < in0; j++) {
-                double v = x[o + j];
-                if (v != 0) { q += v * v; k++; }
-            }
-            hNorm[s] = Math.sqrt(q * upIn) * upIn;
-            nnz[s] = k;
-        }
+        double[] xn = v.inputNorms();
+        if (xn.length != batch) throw new IllegalArgumentException(xn.length + " input norms for a batch of " + batch);
+        double[] hNorm = new double[batch];
+        for (int s = 0; s < batch; s++) hNorm[s] = normUp(xn[s], in0);
         boolean[] open = new boolean[batch];
         int zeros = 0, alone = 0;
         long switches = 0;
-        double[] dot = new double[2];
+        double[] prevZ = null;
         for (int l = 0; l < layers.size(); l++) {
             Layer layer = layers.get(l);
             int out = layer.out(), in = layer.in();
-            double[] zl = z[l];
-            Weights wl = weights[l];
-            double[] bl = bias[l];
-            if (zl.length != (long) batch * out || wl.in() != in || wl.out() != out || bl.length != out)
+            double[] zl = v.preActivations(l), bl = v.bias(l), raw = v.weightNorms(l);
+            if (zl.length != (long) batch * out || bl.length != out || raw.length != out)
                 throw new IllegalArgumentException("layer " + l + ": arrays do not fit " + batch + " x " + out);
-            double[] nl = wl.norms();
+            double[] nl = new double[out];
+            for (int i = 0; i < out; i++) nl[i] = normUp(raw[i], in);
             boolean leaky = layer.activation() == Activation.LEAKY_RELU;
-            // re-evaluating a switch alone needs the framework's exact inputs: the data, or a ReLU layer's outputs
+            // re-evaluating a switch alone needs the framework's inputs exactly: the data, or a ReLU layer's outputs
             boolean reEvaluable = l == 0 || layers.get(l - 1).activation() == Activation.RELU;
+            double ku = (in + 2) * u;
+            double gamma = ku < 0.5 ? ku / (1 - ku) * (1 + 0x1p-50) : Double.POSITIVE_INFINITY;
             double gammaDouble = (in + 2) * 0x1p-53 / (1 - (in + 2) * 0x1p-53) * (1 + 0x1p-50);
-            double alpha = leaky ? layer.alpha() : 0, lip = Math.max(1, Math.abs(alpha));
+            double alpha = leaky ? layer.alpha() : 0;
             double upOut = up(out);
-            double[] hPrev = null;
+            double[][] rows = new double[out][];
             for (int s = 0; s < batch; s++) {
-                int k = nnz[s] + 2;
-                double ku = k * u;
-                double gamma = ku < 0.5 ? ku / (1 - ku) * (1 + 0x1p-50) : Double.POSITIVE_INFINITY;
-                double hs = hNorm[s], es = err[s];
-                double q = 0, e2 = 0;
-                int kk = 0, hOff = 0;
-                boolean hReady = false;
+                double hs = hNorm[s];
+                double q = 0;
+                double[] h = null;
                 for (int i = 0, o = s * out; i < out; i++) {
                     double zi = zl[o + i];
-                    double b = (gamma * (nl[i] * hs + Math.abs(bl[i])) + nl[i] * es) * (1 + 0x1p-48);
                     if (zi == 0) zeros++;
-                    double e;
-                    if (Math.abs(zi) > b) {
-                        e = zi <= -b && !leaky ? 0 : b * lip + (leaky && zi < 0 ? 3 * u * Math.abs(alpha * zi) : 0);
-                    } else if (!Double.isFinite(zi)) {
+                    double hv = zi > 0 ? zi : leaky ? alpha * zi : 0;
+                    q += hv * hv;
+                    double b = (gamma * (nl[i] * hs + Math.abs(bl[i]))) * (1 + 0x1p-48);
+                    if (Math.abs(zi) > b) continue;
+                    if (!Double.isFinite(zi))
                         return new Outcome(false, zeros, switches, 0, "sample " + s + ", hidden layer " + l + ", unit " + i
                                 + ": the framework's pre-activation is " + zi);
-                    } else if (reEvaluable) {
-                        if (!hReady) {
-                            if (l == 0) { hPrev = x; hOff = s * in; }
-                            else {
-                                if (hPrev == null || hPrev == x) hPrev = new double[in];
-                                double[] zp = z[l - 1];
-                                for (int j = 0; j < in; j++) hPrev[j] = Math.max(zp[s * in + j], 0);
-                                hOff = 0;
-                            }
-                            hReady = true;
-                        }
-                        wl.dot(i, hPrev, hOff, dot);
-                        double y = dot[0] + bl[i];
-                        double r = (gammaDouble * (dot[1] + Math.abs(bl[i])) + nl[i] * es) * (1 + 0x1p-48);
-                        alone++;
-                        int exactSign = Math.abs(y) > r ? (y > 0 ? 1 : -1) : (y == 0 && r == 0 ? 0 : 2);
-                        int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
-                        if (exactSign == 2) {
-                            open[s] = true;
-                            e = b * lip;
-                        } else if (exactSign != mine) {
-                            return new Outcome(false, zeros, switches, 0, mismatch(s, l, i, zi, exactSign, mine));
-                        } else {
-                            e = (Math.abs(zi - y) + r) * (1 + 0x1p-50) * lip;
-                        }
-                    } else {
+                    if (!reEvaluable) {
                         open[s] = true;
-                        e = b * lip + (leaky && zi < 0 ? 3 * u * Math.abs(alpha * zi) : 0);
+                        continue;
                     }
-                    e2 += e * e;
-                    double h = zi > 0 ? zi : leaky ? alpha * zi : 0;
-                    if (h != 0) { q += h * h; kk++; }
+                    if (h == null) {
+                        if (l == 0) h = v.input(s);
+                        else {
+                            h = new double[in];
+                            for (int j = 0; j < in; j++) h[j] = Math.max(prevZ[s * in + j], 0);
+                        }
+                        if (h.length != in) throw new IllegalArgumentException("input of sample " + s + " has " + h.length + " values, not " + in);
+                    }
+                    if (rows[i] == null) {
+                        rows[i] = v.weights(l, i);
+                        if (rows[i].length != in) throw new IllegalArgumentException("unit " + i + " of layer " + l + " has " + rows[i].length + " weights, not " + in);
+                    }
+                    double y = 0, a = 0;
+                    double[] w = rows[i];
+                    for (int j = 0; j < in; j++) {
+                        double t = w[j] * h[j];
+                        y += t;
+                        a += Math.abs(t);
+                    }
+                    y += bl[i];
+                    double r = gammaDouble * (a + Math.abs(bl[i])) * (1 + 0x1p-48);
+                    alone++;
+                    int exactSign = Math.abs(y) > r ? (y > 0 ? 1 : -1) : (y == 0 && r == 0 ? 0 : 2);
+                    int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
+                    if (exactSign == 2) open[s] = true;
+                    else if (exactSign != mine) return new Outcome(false, zeros, switches, 0, mismatch(s, l, i, zi, exactSign, mine));
                 }
-                double scale = leaky ? 1 + 3 * u : 1;
-                hNorm[s] = Math.sqrt(q * upOut) * upOut * scale;
-                err[s] = Math.sqrt(e2 * upOut) * upOut;
-                nnz[s] = kk;
+                hNorm[s] = Math.sqrt(q * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
             }
+            prevZ = zl;
             switches += (long) batch * out;
         }
         int recomputed = 0;
         for (int s = 0; s < batch; s++) {
             if (!open[s]) continue;
             recomputed++;
-            Point p = samples.point(s);
+            Point p = v.samplePoint(s);
             AbsNormalForm anf = AbsNormalForm.at(sample, p);
             if (!anf.exact())
                 return new Outcome(false, zeros, switches, recomputed, "sample " + s + ": a switch sign the certifier could not decide exactly");
             for (int l = 0; l < layers.size(); l++) {
                 int out = layers.get(l).out();
-                double[] zl = z[l];
+                double[] zl = v.preActivations(l);
                 for (int i = 0; i < out; i++) {
                     double zi = zl[s * out + i];
                     int sigma = anf.sigma[switchOffsets[l] + i];

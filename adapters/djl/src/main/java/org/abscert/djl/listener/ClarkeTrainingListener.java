@@ -117,24 +117,31 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         Batch batch = batchData.getBatch();
         ImportedModel model = model(trainer, batch.getSize());
         if (model == null) return;
-        double[] x, y;
+        if (!fastTried) attachFast(trainer, model);
+        Mode mode = steps.nextCheck();
+        long t = System.nanoTime();
+        double[] y;
         try {
-            x = NdArrays.doubles(batch.getData().singletonOrThrow());
             y = targets(model, batch.getLabels().singletonOrThrow());
         } catch (IllegalStateException e) { // a batch that does not fit the model: this step cannot be judged
             steps.error(step, e.getMessage(), null);
             return;
         }
-        if (!fastTried) attachFast(trainer, model);
-        Mode mode = steps.nextCheck();
-        long t = System.nanoTime();
         if (mode == Mode.FAST && fast != null && recorded != null) {
-            DenseFastCheck.Outcome o = fast.check(model, model(trainer, 1), DjlBackend.KINK_RULES, x, y, recorded, steps::fastRefused);
+            DenseFastCheck.Outcome o = fast.check(model, model(trainer, 1), DjlBackend.KINK_RULES,
+                    batch.getData().singletonOrThrow(), y, recorded, steps::fastRefused);
             boolean settled = o != null && steps.judgeFast(o).isPresent();
             long t1 = System.nanoTime();
             steps.checked(Mode.FAST, t1 - t, !settled);
             if (settled) return;
             t = t1;
+        }
+        double[] x;
+        try {
+            x = NdArrays.doubles(batch.getData().singletonOrThrow());
+        } catch (IllegalStateException e) {
+            steps.error(step, e.getMessage(), null);
+            return;
         }
         full(trainer, batchData, step, model, x, y);
         steps.checked(Mode.FULL, System.nanoTime() - t, false);

@@ -14,6 +14,7 @@ import org.abscert.certifier.training.DenseFastCheck;
 import org.abscert.djl.NdArrays;
 import org.abscert.djl.importer.ImportedModel;
 import org.abscert.djl.importer.Step;
+import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Op;
 
 /**
@@ -136,11 +137,11 @@ final class FastDjl {
      *
      * @param model  the imported model of this batch size
      * @param single the imported model of one example
-     * @param x      the batch's data, row-major
+     * @param data   the batch's data array
      * @param y      the batch's targets as the procedure's Y, row-major
      * @param z      what {@link #take} returned
      */
-    DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, KinkRules rules, double[] x, double[] y,
+    DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, KinkRules rules, NDArray data, double[] y,
                                  double[][] z, Consumer<String> refused) {
         int batch = model.batch();
         if (check == null || check.batch() != batch)
@@ -151,24 +152,45 @@ final class FastDjl {
         }
         for (int k = 0; k < layers.size(); k++)
             if (z[k] == null || z[k].length != (long) batch * layers.get(k).out()) return null;
-        DenseFastCheck.Weights[] weights = new DenseFastCheck.Weights[layers.size()];
-        double[][] bias = new double[layers.size()][];
-        for (int k = 0; k < layers.size(); k++) {
-            Step.Dense d = dense.get(k);
-            NDArray w = d.weight().parameter().getArray();     // PyTorch's [out, in]: a unit's weights are contiguous
-            weights[k] = w.getDataType() == DataType.FLOAT32
-                    ? new DenseFastCheck.Weights(d.in(), d.out(), w.toFloatArray(), null)
-                    : new DenseFastCheck.Weights(d.in(), d.out(), null, NdArrays.doubles(w));
-            bias[k] = NdArrays.doubles(d.bias().get().parameter().getArray());
-        }
         int in = model.inputWidth(), out = model.outputWidth();
-        return check.check(x, z, weights, bias, s -> {
-            double[] xs = new double[in], ys = new double[out];
-            System.arraycopy(x, s * in, xs, 0, in);
-            System.arraycopy(y, s * out, ys, 0, out);
-            return single.at(xs, ys);
+        try (NDArray x = data.reshape(batch, in)) {
+            return check(model, single, y, z, x, out);
+        }
+    }
+
+    private DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, double[] y, double[][] z, NDArray xa, int out) {
+        // one bulk copy per array: a native call per row costs more than the whole check
+        int in0 = layers.get(0).in();
+        double[] x = NdArrays.doubles(xa);
+        double[][] w = new double[layers.size()][];
+        for (int k = 0; k < layers.size(); k++) w[k] = NdArrays.doubles(weight(k));   // PyTorch's [out, in]: unit-major
+        return check.check(new DenseFastCheck.StepValues() {
+            @Override public double[] preActivations(int layer) { return z[layer]; }
+
+            @Override public double[] bias(int layer) { return NdArrays.doubles(dense.get(layer).bias().get().parameter().getArray()); }
+
+            @Override public double[] weightNorms(int layer) {
+                return DenseFastCheck.rowNorms(w[layer], layers.get(layer).in(), layers.get(layer).out(), true);
+            }
+
+            @Override public double[] inputNorms() { return DenseFastCheck.rowNorms(x, in0, model.batch(), true); }
+
+            @Override public double[] weights(int layer, int unit) {
+                int in = layers.get(layer).in();
+                return java.util.Arrays.copyOfRange(w[layer], unit * in, (unit + 1) * in);
+            }
+
+            @Override public double[] input(int sample) { return java.util.Arrays.copyOfRange(x, sample * in0, (sample + 1) * in0); }
+
+            @Override public Point samplePoint(int s) {
+                double[] ys = new double[out];
+                System.arraycopy(y, s * out, ys, 0, out);
+                return single.at(input(s), ys);
+            }
         });
     }
+
+    private NDArray weight(int layer) { return dense.get(layer).weight().parameter().getArray(); }
 
     /** The activation's function, copying its input when armed. */
     private static final class Recorder implements Function<NDList, NDList> {

@@ -129,30 +129,99 @@ final class FastDl4j {
             z[k] = recorders.get(k).values;
             if (z[k] == null || z[k].length != (long) batch * layers.get(k).out()) return null;
         }
-        DenseFastCheck.Weights[] weights = new DenseFastCheck.Weights[hidden.size()];
-        double[][] bias = new double[hidden.size()][];
-        for (int k = 0; k < hidden.size(); k++) {
-            Layer layer = network.getLayer(hidden.get(k));
-            DenseFastCheck.Layer shape = layers.get(k);
-            // DL4J's W is [in, out]; in 'f' order each unit's weights are contiguous
-            INDArray w = layer.getParam("W").dup('f');
-            weights[k] = w.dataType() == DataType.FLOAT
-                    ? new DenseFastCheck.Weights(shape.in(), shape.out(), w.data().asFloat(), null)
-                    : new DenseFastCheck.Weights(shape.in(), shape.out(), null, NdArrays.values(w.transpose()));
-            bias[k] = NdArrays.values(layer.getParam("b"));
-        }
-        double[] x = NdArrays.values(features);
         Procedure one = imported.procedure(1);
         double[][] params = new double[1][];
-        return check.check(x, z, weights, bias, s -> {
-            if (params[0] == null) params[0] = imported.parameters(network);
-            Map<String, Tensor> data = new LinkedHashMap<>();
-            LayeredNet net = imported.net();
-            data.put(net.features(), new Tensor(one.shape(net.features()), NdArrays.values(features.getRow(s, true))));
-            data.put(net.labels(), new Tensor(one.shape(net.labels()), NdArrays.values(labels.getRow(s, true))));
-            return new Point(Point.unflatten(one, params[0]), data);
+        int in0 = layers.get(0).in();
+        // one bulk copy per array: a native call per row or a cast costs more than the whole check
+        double[] x = rowMajor(features);
+        double[][] w = new double[hidden.size()][];
+        for (int k = 0; k < hidden.size(); k++) w[k] = unitMajor(weight(k), layers.get(k).in(), layers.get(k).out());
+        return check.check(new DenseFastCheck.StepValues() {
+            @Override public double[] preActivations(int layer) { return z[layer]; }
+
+            @Override public double[] bias(int layer) { return rowMajor(network.getLayer(hidden.get(layer)).getParam("b")); }
+
+            @Override public double[] weightNorms(int layer) {
+                return DenseFastCheck.rowNorms(w[layer], layers.get(layer).in(), layers.get(layer).out(), true);
+            }
+
+            @Override public double[] inputNorms() { return DenseFastCheck.rowNorms(x, in0, batch, true); }
+
+            @Override public double[] weights(int layer, int unit) {
+                int in = layers.get(layer).in();
+                return java.util.Arrays.copyOfRange(w[layer], unit * in, (unit + 1) * in);
+            }
+
+            @Override public double[] input(int sample) { return java.util.Arrays.copyOfRange(x, sample * in0, (sample + 1) * in0); }
+
+            @Override public Point samplePoint(int s) {
+                if (params[0] == null) params[0] = imported.parameters(network);
+                Map<String, Tensor> data = new LinkedHashMap<>();
+                LayeredNet net = imported.net();
+                data.put(net.features(), new Tensor(one.shape(net.features()), input(s)));
+                data.put(net.labels(), new Tensor(one.shape(net.labels()), NdArrays.values(labels.getRow(s, true))));
+                return new Point(Point.unflatten(one, params[0]), data);
+            }
         });
     }
+
+    /**
+     * The elements of an array in row-major order, widened to double: a bulk copy of its buffer when it is a
+     * contiguous float or double array in 'c' order (a rank-2 'f' array is reordered in Java), else
+     * {@link NdArrays#values}.
+     */
+    static double[] rowMajor(INDArray a) {
+        long n = a.length();
+        if (a.rank() <= 2 && contiguous(a)) {
+            double[] d = bulk(a, (int) n);
+            if (d != null) {
+                if (a.rank() < 2 || a.ordering() == 'c' || a.size(0) == 1 || a.size(1) == 1) return d;
+                int rows = (int) a.size(0), cols = (int) a.size(1);
+                double[] r = new double[d.length];
+                for (int c = 0; c < cols; c++) for (int q = 0; q < rows; q++) r[q * cols + c] = d[c * rows + q];
+                return r;
+            }
+        }
+        return NdArrays.values(a);
+    }
+
+    /** DL4J's [in, out] weights unit-major (unit i's weights at [i·in, (i+1)·in)): in 'f' order its buffer already is. */
+    static double[] unitMajor(INDArray w, int in, int out) {
+        if (w.rank() == 2 && w.ordering() == 'f' && contiguous(w)) {
+            double[] d = bulk(w, in * out);
+            if (d != null) return d;
+        }
+        return NdArrays.values(w.transpose());
+    }
+
+    /** Whether the array's elements are one dense run of its buffer in its own order. */
+    private static boolean contiguous(INDArray a) {
+        if (a.rank() != 2) return a.rank() <= 1 && (a.length() <= 1 || a.stride(a.rank() - 1) == 1);
+        long r = a.size(0), c = a.size(1);
+        return a.ordering() == 'c' ? a.stride(1) == 1 && (r == 1 || a.stride(0) == c)
+                : a.stride(0) == 1 && (c == 1 || a.stride(1) == r);
+    }
+
+    /** The array's buffer from its offset, n elements, widened to double; null for types other than float and double. */
+    private static double[] bulk(INDArray a, int n) {
+        long off = a.offset();
+        double[] d = new double[n];
+        if (a.dataType() == DataType.FLOAT) {
+            java.nio.FloatBuffer fb = a.data().asNioFloat();
+            float[] f = new float[n];
+            fb.get((int) off, f, 0, n);
+            for (int k = 0; k < n; k++) d[k] = f[k];
+            return d;
+        }
+        if (a.dataType() == DataType.DOUBLE) {
+            a.data().asNioDouble().get((int) off, d, 0, n);
+            return d;
+        }
+        return null;
+    }
+
+    private INDArray weight(int layer) { return network.getLayer(hidden.get(layer)).getParam("W"); }
+
 
     /**
      * An activation function that copies its input in {@code backprop} when armed, then delegates. DL4J calls
@@ -171,7 +240,7 @@ final class FastDl4j {
 
         @Override
         public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
-            if (armed) values = NdArrays.values(in);
+            if (armed) values = rowMajor(in);
             return delegate.backprop(in, epsilon);
         }
 

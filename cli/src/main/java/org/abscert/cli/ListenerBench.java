@@ -1,0 +1,278 @@
+package org.abscert.cli;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.EasyTrain;
+import ai.djl.training.Trainer;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.translate.Batchifier;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.abscert.certifier.training.Mode;
+import org.abscert.certifier.training.Policy;
+import org.abscert.certifier.training.TrainingStatistics;
+import org.abscert.djl.PyTorchEngine;
+import org.abscert.djl.listener.ClarkeTrainingListener;
+import org.abscert.dl4j.listener.ClarkeListener;
+import org.abscert.spi.BackendException;
+import org.abscert.spi.InvalidInputException;
+import org.abscert.spi.data.Dataset;
+import org.abscert.spi.data.Digits;
+import org.abscert.spi.data.FashionMnist;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * {@code abscert bench --listeners}: the cost of the training listeners relative to the framework's own training
+ * step (forward, backward and SGD update), on an in-256-256-10 ReLU MLP with softmax cross-entropy, batch 128,
+ * float32 — in = 784 on Fashion-MNIST when it is installed, 64 on the digits otherwise.
+ *
+ * <p>For each framework two networks with the same seed train on the same batches, one plain and one with the
+ * listener checking every step; their steps alternate. Per configuration: the median wall time of a plain step,
+ * the median time the listener itself spent per step (its own clock: {@link TrainingStatistics#nanos()}), the
+ * ratio of the two, and the listener's verdict counts. Configurations: mode FAST at steps without kinks, mode
+ * FAST at steps with kinks (the first {@value #DEAD} units of each hidden layer get zero weights and bias, so
+ * their pre-activations are exactly 0 for every sample: 2·{@value #DEAD}·128 exact kinks per step, which
+ * relu′(0) = 0 keeps), and mode FULL without kinks for reference. The first checked step of a FAST listener is
+ * its FULL audit; it falls in the warm-up.
+ */
+final class ListenerBench {
+    static final int BATCH = 128, HIDDEN = 256, CLASSES = 10, DEAD = 4;
+
+    /** One configuration measured on one framework. */
+    record Line(String framework, String config, double stepMillis, double listenerMillis, double checkedStepMillis, String target,
+                TrainingStatistics stats) {
+        double ratio() { return listenerMillis / stepMillis; }
+
+        /** The wall-time cost of the listener, recording included: the checked step's median over the plain one's, minus 1. */
+        double wallRatio() { return checkedStepMillis / stepMillis - 1; }
+    }
+
+    /** The data: the first examples of Fashion-MNIST (pixels/255) when installed, else the digits. */
+    record Data(String name, int features, float[][] x, float[][] y) {}
+
+    private ListenerBench() {}
+
+    static Data data(int examples) throws BackendException {
+        Dataset d;
+        try {
+            d = FashionMnist.installed() ? FashionMnist.load(FashionMnist.Split.TRAIN, examples) : Digits.load();
+        } catch (InvalidInputException e) {
+            throw new BackendException(e.getMessage());
+        }
+        int n = Math.min(examples, d.size()), f = d.featureCount();
+        float[][] x = new float[n][f], y = new float[n][CLASSES];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < f; j++) x[i][j] = (float) d.features()[i][j];
+            y[i][d.labels()[i]] = 1;
+        }
+        return new Data(d.name(), f, x, y);
+    }
+
+    /** Rows {@code [b·BATCH, (b+1)·BATCH)} modulo the data size. */
+    private static float[][][] batch(Data d, int b) {
+        float[][] x = new float[BATCH][], y = new float[BATCH][];
+        for (int i = 0; i < BATCH; i++) {
+            int r = (b * BATCH + i) % d.x().length;
+            x[i] = d.x()[r];
+            y[i] = d.y()[r];
+        }
+        return new float[][][] {x, y};
+    }
+
+    static List<Line> measure(Data data, int warm, int reps, long seed) throws Exception {
+        List<Line> lines = new ArrayList<>();
+        lines.add(dl4j(data, warm, reps, seed, Mode.FAST, false));
+        lines.add(dl4j(data, warm, reps, seed, Mode.FAST, true));
+        lines.add(dl4j(data, Math.min(warm, 2), Math.min(reps, 5), seed, Mode.FULL, false));
+        lines.add(djl(data, warm, reps, seed, Mode.FAST, false));
+        lines.add(djl(data, warm, reps, seed, Mode.FAST, true));
+        lines.add(djl(data, Math.min(warm, 2), Math.min(reps, 5), seed, Mode.FULL, false));
+        return lines;
+    }
+
+    private static String config(Mode mode, boolean kinks) {
+        return "listener " + mode + (kinks ? ", " + (2 * DEAD * BATCH) + " exact kinks per step" : ", no kinks");
+    }
+
+    private static String target(Mode mode, boolean kinks) {
+        return mode == Mode.FULL ? "" : kinks ? "<= 0.5" : "<= 0.05";
+    }
+
+    // ---------------------------------------------------------------- DL4J
+
+    private static MultiLayerNetwork dl4jNet(int in, long seed) {
+        var conf = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).seed(seed).updater(new Sgd(0.01)).list()
+                .layer(new DenseLayer.Builder().nIn(in).nOut(HIDDEN).activation(org.nd4j.linalg.activations.Activation.RELU).build())
+                .layer(new DenseLayer.Builder().nIn(HIDDEN).nOut(HIDDEN).activation(org.nd4j.linalg.activations.Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(HIDDEN).nOut(CLASSES)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    private static void killDl4j(MultiLayerNetwork net) {
+        for (int l = 0; l < 2; l++) {
+            INDArray w = net.getLayer(l).getParam("W"), b = net.getLayer(l).getParam("b");
+            for (int i = 0; i < DEAD; i++) {
+                for (int j = 0; j < w.size(0); j++) w.putScalar(j, i, 0f);
+                b.putScalar(i, 0f);
+            }
+        }
+    }
+
+    private static Line dl4j(Data data, int warm, int reps, long seed, Mode mode, boolean kinks) {
+        MultiLayerNetwork plain = dl4jNet(data.features(), seed), checked = dl4jNet(data.features(), seed);
+        if (kinks) {
+            killDl4j(plain);
+            killDl4j(checked);
+        }
+        ClarkeListener listener = ClarkeListener.builder().policy(Policy.OBSERVE).mode(mode).build();
+        checked.addListeners(listener);
+        double[] step = new double[reps], spent = new double[reps], wall = new double[reps];
+        for (int i = 0; i < warm + reps; i++) {
+            float[][][] b = batch(data, i);
+            DataSet ds = new DataSet(Nd4j.createFromArray(b[0]), Nd4j.createFromArray(b[1]));
+            long t0 = System.nanoTime();
+            plain.fit(ds);
+            long t1 = System.nanoTime();
+            long before = listener.statistics().nanos();
+            checked.fit(ds);
+            long after = listener.statistics().nanos(), t2 = System.nanoTime();
+            if (i >= warm) {
+                step[i - warm] = (t1 - t0) / 1e6;
+                spent[i - warm] = (after - before) / 1e6;
+                wall[i - warm] = (t2 - t1) / 1e6;
+            }
+        }
+        listener.close();
+        return new Line("DL4J", config(mode, kinks), median(step), median(spent), median(wall), target(mode, kinks), listener.statistics());
+    }
+
+    // ---------------------------------------------------------------- DJL
+
+    private static final class DjlNet implements AutoCloseable {
+        final Model model = Model.newInstance("bench", PyTorchEngine.ENGINE_NAME);
+        final SequentialBlock block = new SequentialBlock()
+                .add(Linear.builder().setUnits(HIDDEN).build()).add(Activation.reluBlock())
+                .add(Linear.builder().setUnits(HIDDEN).build()).add(Activation.reluBlock())
+                .add(Linear.builder().setUnits(CLASSES).build());
+        final Trainer trainer;
+
+        DjlNet(int in, ClarkeTrainingListener listener) {
+            model.setBlock(block);
+            DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.01f)).build());
+            if (listener != null) config.addTrainingListeners(listener);
+            trainer = model.newTrainer(config);
+            trainer.initialize(new Shape(BATCH, in));
+        }
+
+        void kill() {
+            for (int child : new int[] {0, 2}) {
+                var params = block.getChildren().get(child).getValue().getParameters();
+                Parameter w = params.get("weight"), b = params.get("bias");
+                NDArray wa = w.getArray(), ba = b.getArray();
+                for (int i = 0; i < DEAD; i++) {
+                    wa.set(new NDIndex(i), 0f);
+                    ba.set(new NDIndex(i), 0f);
+                }
+            }
+        }
+
+        /** Copies the other network's parameters, so that both start equal. */
+        void copyFrom(DjlNet other) {
+            var mine = block.getParameters();
+            var theirs = other.block.getParameters();
+            for (int k = 0; k < mine.size(); k++) mine.valueAt(k).getArray().set(new NDIndex("..."), theirs.valueAt(k).getArray());
+        }
+
+        void step(NDManager m, float[][][] b, int index) throws Exception {
+            int n = b[0].length;
+            float[] x = new float[n * b[0][0].length], y = new float[n];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(b[0][i], 0, x, i * b[0][0].length, b[0][0].length);
+                for (int c = 0; c < CLASSES; c++) if (b[1][i][c] == 1) y[i] = c;
+            }
+            try (NDManager sub = m.newSubManager()) {
+                Batch batch = new Batch(sub, new NDList(sub.create(x, new Shape(n, b[0][0].length))), new NDList(sub.create(y, new Shape(n))),
+                        n, Batchifier.STACK, Batchifier.STACK, index, Long.MAX_VALUE);
+                EasyTrain.trainBatch(trainer, batch);
+                trainer.step();
+                batch.close();
+            }
+        }
+
+        @Override public void close() {
+            trainer.close();
+            model.close();
+        }
+    }
+
+    private static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks) throws Exception {
+        Engine engine = PyTorchEngine.get();
+        engine.setRandomSeed((int) seed);
+        ClarkeTrainingListener listener = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(mode).build();
+        double[] step = new double[reps], spent = new double[reps], wall = new double[reps];
+        try (NDManager m = engine.newBaseManager(); DjlNet plain = new DjlNet(data.features(), null);
+             DjlNet checked = new DjlNet(data.features(), listener)) {
+            checked.copyFrom(plain);
+            if (kinks) {
+                plain.kill();
+                checked.kill();
+            }
+            for (int i = 0; i < warm + reps; i++) {
+                float[][][] b = batch(data, i);
+                long t0 = System.nanoTime();
+                plain.step(m, b, i);
+                long t1 = System.nanoTime();
+                long before = listener.statistics().nanos();
+                checked.step(m, b, i);
+                long after = listener.statistics().nanos(), t2 = System.nanoTime();
+                if (i >= warm) {
+                    step[i - warm] = (t1 - t0) / 1e6;
+                    spent[i - warm] = (after - before) / 1e6;
+                    wall[i - warm] = (t2 - t1) / 1e6;
+                }
+            }
+        }
+        return new Line("DJL", config(mode, kinks), median(step), median(spent), median(wall), target(mode, kinks), listener.statistics());
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    static String outcome(TrainingStatistics s) {
+        return String.format(Locale.ROOT, "%d/%d certified, %d refuted, %d undecided; FAST %d, FULL %d, fell back %d; %d kinks",
+                s.certified(), s.checked(), s.refuted(), s.undecided(), s.fastChecks(), s.fullChecks(), s.fallbacks(), s.activeKinks());
+    }
+}
