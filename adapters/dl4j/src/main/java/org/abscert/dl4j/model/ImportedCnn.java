@@ -68,7 +68,8 @@ public final class ImportedCnn implements NetworkImport {
     /** Subsampling (max_pool2d or avg_pool2d) or global pooling (kernel null: the whole plane, then [N, C]). */
     record Pool(int layer, Op op, int[] kernel, int[] stride, int[] padding, boolean global) implements Part {}
 
-    record Norm(int layer, double eps) implements Part {}
+    /** Batch norm over {@code channels} (axis 1). */
+    record Norm(int layer, double eps, int channels) implements Part {}
 
     record Dense(int layer, int in, int out, boolean bias, Act act) implements Part {}
 
@@ -78,7 +79,7 @@ public final class ImportedCnn implements NetworkImport {
     enum Loss { SOFTMAX_CROSS_ENTROPY, MSE }
 
     /** A procedure parameter and the DL4J parameter it reads. */
-    record Binding(String name, String key, Shape shape) {}
+    public record Binding(String name, String key, Shape shape) {}
 
     private final List<Part> parts;
     private final Loss loss;
@@ -284,13 +285,35 @@ public final class ImportedCnn implements NetworkImport {
     @Override
     public SwitchTrace trace(MultiLayerNetwork network, INDArray features, INDArray labels) {
         Procedure p = procedureFor(features);
+        double[] s = switchValues(parts, network, features, precision, p.switchCount());
+        double[] slopes = new double[s.length];
+        java.util.Arrays.fill(slopes, Double.NaN);
+        for (int i = 0; i < p.nodes().size(); i++) {
+            if (p.node(i).op() != Op.MAX_POOL2D) continue;
+            int off = p.switchOffset(i);
+            // DL4J's pooling gives a tie to the first maximal cell (measured): |·| slope +1 at every zero of the fold
+            for (int k = off; k < off + p.switchesOf(i); k++) if (s[k] == 0) slopes[k] = 1.0;
+        }
+        return new SwitchTrace(s, slopes);
+    }
+
+    /**
+     * The switch values of the parts' kink activations and max pools, in part order, from DL4J's training-mode
+     * forward pass on {@code features}: each kink activation's input is the layer's own pre-activation
+     * ({@code preOutput}; an ActivationLayer's input), each max pool's fold is computed from the pool's input as
+     * DL4J holds it, in {@code precision}.
+     *
+     * @param count the number of switches the parts give (checked)
+     */
+    static double[] switchValues(List<Part> parts, MultiLayerNetwork network, INDArray features, Precision precision, int count) {
         List<INDArray> acts = network.feedForward(features, true);
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
-        double[] s = new double[p.switchCount()];
+        double[] s = new double[count];
         int at = 0;
         int batch = (int) features.size(0);
         for (Part part : parts) {
             int l = part.layer();
+            if (part instanceof Reshape || part instanceof Flatten) continue;
             INDArray in = acts.get(l);
             InputPreProcessor pre = network.getLayerWiseConfigurations().getInputPreProcess(l);
             if (pre != null) in = pre.preProcess(in.dup(), batch, mgr);
@@ -308,18 +331,10 @@ public final class ImportedCnn implements NetworkImport {
             }
         }
         if (at != s.length) throw new IllegalStateException(at + " switch values for " + s.length + " switches");
-        double[] slopes = new double[s.length];
-        java.util.Arrays.fill(slopes, Double.NaN);
-        for (int i = 0; i < p.nodes().size(); i++) {
-            if (p.node(i).op() != Op.MAX_POOL2D) continue;
-            int off = p.switchOffset(i);
-            // DL4J's pooling gives a tie to the first maximal cell (measured): |·| slope +1 at every zero of the fold
-            for (int k = off; k < off + p.switchesOf(i); k++) if (s[k] == 0) slopes[k] = 1.0;
-        }
-        return new SwitchTrace(s, slopes);
+        return s;
     }
 
-    private int kinkSwitches(Act act, INDArray u, double[] s, int at) {
+    private static int kinkSwitches(Act act, INDArray u, double[] s, int at) {
         if (act.relu6()) {
             double[] a = NdArrays.values(u), b = NdArrays.values(Transforms.relu(u, true).subi(6.0));
             System.arraycopy(a, 0, s, at, a.length);

@@ -217,7 +217,7 @@ public final class NetworkImporter {
                 // no activation node: DL4J's BatchNormalization layer does not apply its configured activation (its
                 // configuration inherits the global default, sigmoid, yet the output is the plain normalisation;
                 // measured, and the round trip of CnnImportTest would fail otherwise)
-                parts.add(new ImportedCnn.Norm(l, b.getEps()));
+                parts.add(new ImportedCnn.Norm(l, b.getEps(), (int) b.getNOut()));
             } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.ActivationLayer.class) {
                 parts.add(new ImportedCnn.Activation(l, act(((org.deeplearning4j.nn.conf.layers.ActivationLayer) layer).getActivationFn(),
                         at + ".activation")));
