@@ -212,7 +212,7 @@ public final class ConvNet {
      */
     public double[] switchValues(MultiLayerNetwork network, INDArray features, INDArray labels, Precision precision, int count) {
         int loss = head == Head.MAE ? (int) labels.length() : 0;
-        double[] body = ImportedCnn.switchValues(parts, network, features, precision, count - loss);
+        double[] body = ImportedCnn.switchValues(parts, network, features, precision, count - loss, Map.of());
         if (loss == 0) return body;
         List<INDArray> acts = network.feedForward(features, true);
         INDArray out = acts.get(acts.size() - 1);
