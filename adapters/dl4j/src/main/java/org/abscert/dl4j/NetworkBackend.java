@@ -89,7 +89,10 @@ public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
         try {
             return ConvNet.recognise(procedure).unsupported().map(w -> "backend " + NAME + ": " + w);
         } catch (LayeredNet.NotLayeredException e) {
-            return Optional.of("backend " + NAME + " needs a layered network (dense: " + dense + "; sequential: " + e.getMessage() + ")");
+            // an image input was meant as a convolutional network, anything else as a dense one: say why it is not that
+            boolean image = !procedure.nodes().isEmpty() && !procedure.node(0).args().isEmpty()
+                    && procedure.shape(procedure.node(0).arg(0)).rank() == 4;
+            return Optional.of("backend " + NAME + " needs a layered network: " + (image ? e.getMessage() : dense));
         }
     }
 
