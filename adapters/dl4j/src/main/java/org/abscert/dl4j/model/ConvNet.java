@@ -232,6 +232,8 @@ public final class ConvNet {
         private final List<ImportedCnn.Binding> bindings = new ArrayList<>();
         private final List<String> why = new ArrayList<>();
         private int i;
+        /** The node being read into a layer, named by failures (-1: the next node). */
+        private int current = -1;
         private int layer;
 
         Matcher(Procedure p) {
@@ -242,7 +244,11 @@ public final class ConvNet {
 
         private LayeredNet.NotLayeredException fail(String reason) {
             return new LayeredNet.NotLayeredException("procedure '" + p.name() + "' is not a sequential network"
-                    + (i < nodes.size() ? " at node '" + nodes.get(i).id() + "' (" + nodes.get(i).op().jsonName() + ")" : "") + ": " + reason);
+                    + (at(current >= 0 ? current : i)) + ": " + reason);
+        }
+
+        private String at(int k) {
+            return k < nodes.size() ? " at node '" + nodes.get(k).id() + "' (" + nodes.get(k).op().jsonName() + ")" : "";
         }
 
         private Node peek() { return i < nodes.size() ? nodes.get(i) : null; }
@@ -300,6 +306,7 @@ public final class ConvNet {
                 if (nd == null) throw fail("expected a loss or sum after the layers");
                 if (isHead(nd, h)) break;
                 if (nd.args().isEmpty() || !nd.arg(0).equals(h)) throw fail("expected a layer reading '" + h + "'");
+                current = i;
                 single(h);
                 i++;
                 switch (nd.op()) {
@@ -369,6 +376,7 @@ public final class ConvNet {
                     }
                 }
                 h = headOf();
+                current = -1;
             }
             Node hd = peek();
             Head head;
