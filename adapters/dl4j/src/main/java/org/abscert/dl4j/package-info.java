@@ -4,7 +4,7 @@
  * <ul>
  *   <li>{@code dl4j-samediff} ({@link org.abscert.dl4j.SameDiffBackend}): any procedure as a SameDiff graph,
  *       gradient by SameDiff's backpropagation;</li>
- *   <li>{@code dl4j} ({@link org.abscert.dl4j.NetworkBackend}): layered networks as a
+ *   <li>{@code dl4j} ({@link org.abscert.dl4j.NetworkBackend}): dense layered and sequential convolutional networks as a
  *       {@code MultiLayerNetwork}, gradient by the network's own backpropagation.</li>
  * </ul>
  *

@@ -68,28 +68,35 @@ public final class ImportedCnn implements NetworkImport {
     /** Subsampling (max_pool2d or avg_pool2d) or global pooling (kernel null: the whole plane, then [N, C]). */
     record Pool(int layer, Op op, int[] kernel, int[] stride, int[] padding, boolean global) implements Part {}
 
-    record Norm(int layer, double eps) implements Part {}
+    /** Batch norm over {@code channels} (axis 1). */
+    record Norm(int layer, double eps, int channels) implements Part {}
 
     record Dense(int layer, int in, int out, boolean bias, Act act) implements Part {}
 
     record Activation(int layer, Act act) implements Part {}
 
+    /** DropoutLayer: the identity, apart from its dropout mask. */
+    record DropoutOnly(int layer) implements Part {}
+
     /** The output layer's loss on its pre-activation (softmax cross-entropy) or on its output (mse). */
     enum Loss { SOFTMAX_CROSS_ENTROPY, MSE }
 
     /** A procedure parameter and the DL4J parameter it reads. */
-    record Binding(String name, String key, Shape shape) {}
+    public record Binding(String name, String key, Shape shape) {}
 
     private final List<Part> parts;
     private final Loss loss;
     private final Precision precision;
+    private final List<Integer> dropout;
     private final Map<String, Procedure> procedures = new ConcurrentHashMap<>();
     private final Map<String, List<Binding>> bindings = new ConcurrentHashMap<>();
 
-    ImportedCnn(List<Part> parts, Loss loss, Precision precision) {
+    /** @param dropout the layers whose input DL4J multiplies by a dropout mask */
+    ImportedCnn(List<Part> parts, Loss loss, Precision precision, java.util.Set<Integer> dropout) {
         this.parts = List.copyOf(parts);
         this.loss = loss;
         this.precision = precision;
+        this.dropout = List.copyOf(new java.util.TreeSet<>(dropout));
     }
 
     @Override public Precision precision() { return precision; }
@@ -129,8 +136,15 @@ public final class ImportedCnn implements NetworkImport {
         }
         String h = "X";
         boolean six = false;
+        List<TensorDecl> data = new ArrayList<>();
         for (Part p : parts) {
             int l = p.layer() + 1;
+            if (!(p instanceof Reshape || p instanceof Flatten) && dropout.contains(p.layer())) {
+                // DL4J's dropout multiplies the layer's (preprocessed) input by the mask it drew: data of the point
+                data.add(new TensorDecl("M" + l, Shape.of(shape)));
+                nodes.add(new Node("drop" + l, Op.MUL, h, "M" + l));
+                h = "drop" + l;
+            }
             if (p instanceof Reshape r) {
                 shape = new int[] {n, r.channels(), r.height(), r.width()};
                 nodes.add(new Node("in", Op.RESHAPE, List.of(h), Map.of(), Map.of("shape", List.of(n, r.channels(), r.height(), r.width()))));
@@ -208,7 +222,7 @@ public final class ImportedCnn implements NetworkImport {
             }
         }
         nodes.add(loss == Loss.SOFTMAX_CROSS_ENTROPY ? new Node("loss", Op.SOFTMAX_CROSS_ENTROPY, h, "Y") : new Node("loss", Op.MSE, h, "Y"));
-        List<TensorDecl> data = new ArrayList<>(List.of(new TensorDecl("X", xShape), new TensorDecl("Y", Shape.of(n, shape[1]))));
+        data.addAll(0, List.of(new TensorDecl("X", xShape), new TensorDecl("Y", Shape.of(n, shape[1]))));
         if (six) data.add(new TensorDecl("SIX", Shape.SCALAR));
         try {
             Procedure p = Procedure.create(NetworkImporter.SOURCE, "dl4j-cnn", params, data, nodes, "loss");
@@ -247,7 +261,24 @@ public final class ImportedCnn implements NetworkImport {
         data.put("X", new Tensor(procedure.shape("X"), fit(features, procedure.shape("X"), "$.features")));
         data.put("Y", new Tensor(procedure.shape("Y"), fit(labels, procedure.shape("Y"), "$.labels")));
         if (procedure.data().stream().anyMatch(d -> d.name().equals("SIX"))) data.put("SIX", new Tensor(Shape.SCALAR, new double[] {6}));
+        if (!dropout.isEmpty()) {
+            Map<Integer, INDArray> masks = masks(network);
+            for (int l : dropout) {
+                Shape s = procedure.shape("M" + (l + 1));
+                data.put("M" + (l + 1), new Tensor(s, fit(masks.get(l), s, "$.layers[" + l + "].dropOut")));
+            }
+        }
         return new Point(params, data);
+    }
+
+    /** The masks DL4J drew in the network's current step, as recorded by {@link DropoutMasks#recorder()}. */
+    private Map<Integer, INDArray> masks(MultiLayerNetwork network) throws InvalidInputException {
+        Map<Integer, INDArray> masks = DropoutMasks.recorded(network).orElse(Map.of());
+        for (int l : dropout)
+            if (!masks.containsKey(l))
+                throw new InvalidInputException(NetworkImporter.SOURCE, "$.layers[" + l + "].dropOut", "the dropout mask DL4J drew in "
+                        + "this step was not recorded (add DropoutMasks.recorder() to the network's listeners)");
+        return masks;
     }
 
     private static double[] fit(INDArray a, Shape s, String path) throws InvalidInputException {
@@ -284,30 +315,13 @@ public final class ImportedCnn implements NetworkImport {
     @Override
     public SwitchTrace trace(MultiLayerNetwork network, INDArray features, INDArray labels) {
         Procedure p = procedureFor(features);
-        List<INDArray> acts = network.feedForward(features, true);
-        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
-        double[] s = new double[p.switchCount()];
-        int at = 0;
-        int batch = (int) features.size(0);
-        for (Part part : parts) {
-            int l = part.layer();
-            INDArray in = acts.get(l);
-            InputPreProcessor pre = network.getLayerWiseConfigurations().getInputPreProcess(l);
-            if (pre != null) in = pre.preProcess(in.dup(), batch, mgr);
-            Act act = part instanceof Conv c ? c.act() : part instanceof Dense d ? d.act() : part instanceof Activation a ? a.act() : null;
-            if (act != null && act.isKink()) {
-                INDArray u = part instanceof Activation ? in : preActivation(network.getLayer(l), in, mgr);
-                at = kinkSwitches(act, u, s, at);
-            }
-            if (part instanceof Pool pl && pl.op() == Op.MAX_POOL2D) {
-                long[] d = in.shape();
-                int[] kernel = pl.global() ? new int[] {(int) d[2], (int) d[3]} : pl.kernel();
-                Window2d w = Window2d.pool(Shape.of((int) d[0], (int) d[1], (int) d[2], (int) d[3]), kernel,
-                        pl.global() ? kernel : pl.stride(), pl.global() ? new int[] {0, 0} : pl.padding());
-                at = foldMaxPool(w, NdArrays.values(in), precision, s, at);
-            }
+        Map<Integer, INDArray> masks;
+        try {
+            masks = dropout.isEmpty() ? Map.of() : masks(network);
+        } catch (InvalidInputException e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
-        if (at != s.length) throw new IllegalStateException(at + " switch values for " + s.length + " switches");
+        double[] s = switchValues(parts, network, features, precision, p.switchCount(), masks);
         double[] slopes = new double[s.length];
         java.util.Arrays.fill(slopes, Double.NaN);
         for (int i = 0; i < p.nodes().size(); i++) {
@@ -319,7 +333,67 @@ public final class ImportedCnn implements NetworkImport {
         return new SwitchTrace(s, slopes);
     }
 
-    private int kinkSwitches(Act act, INDArray u, double[] s, int at) {
+    /**
+     * The switch values of the parts' kink activations and max pools, in part order, from DL4J's training-mode
+     * forward pass on {@code features}: each kink activation's input is the layer's own pre-activation
+     * ({@code preOutput}; an ActivationLayer's input), each max pool's fold is computed from the pool's input as
+     * DL4J holds it, in {@code precision}.
+     *
+     * @param count the number of switches the parts give (checked)
+     */
+    static double[] switchValues(List<Part> parts, MultiLayerNetwork network, INDArray features, Precision precision, int count,
+                                 Map<Integer, INDArray> masks) {
+        return DropoutMasks.withMasks(network, masks, () -> switchValues(parts, network, features, precision, count, masks::get));
+    }
+
+    private static double[] switchValues(List<Part> parts, MultiLayerNetwork network, INDArray features, Precision precision, int count,
+                                         java.util.function.IntFunction<INDArray> masks) {
+        List<INDArray> acts = network.feedForward(features, true);
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        double[] s = new double[count];
+        int at = 0;
+        int batch = (int) features.size(0);
+        for (Part part : parts) {
+            int l = part.layer();
+            if (part instanceof Reshape || part instanceof Flatten || part instanceof DropoutOnly) continue;
+            INDArray in = acts.get(l);
+            InputPreProcessor pre = network.getLayerWiseConfigurations().getInputPreProcess(l);
+            if (pre != null) in = pre.preProcess(in.dup(), batch, mgr);
+            Act act = part instanceof Conv c ? c.act() : part instanceof Dense d ? d.act() : part instanceof Activation a ? a.act() : null;
+            if (act != null && act.isKink()) {
+                INDArray mask = masks.apply(l);
+                INDArray u;
+                if (part instanceof Activation) {
+                    u = in;
+                } else if (mask == null) {
+                    u = preActivation(network.getLayer(l), in, mgr);
+                } else {
+                    // the layer's input times the step's mask, DL4J's own MulOp; the layer's dropout is held back meanwhile
+                    // (a ConvolutionLayer applies it in activate(), a dense layer inside preOutput)
+                    var conf = network.getLayer(l).conf().getLayer();
+                    var held = conf.getIDropout();
+                    conf.setIDropout(null);
+                    try {
+                        u = preActivation(network.getLayer(l), in.mul(mask.castTo(in.dataType())), mgr);
+                    } finally {
+                        conf.setIDropout(held);
+                    }
+                }
+                at = kinkSwitches(act, u, s, at);
+            }
+            if (part instanceof Pool pl && pl.op() == Op.MAX_POOL2D) {
+                long[] d = in.shape();
+                int[] kernel = pl.global() ? new int[] {(int) d[2], (int) d[3]} : pl.kernel();
+                Window2d w = Window2d.pool(Shape.of((int) d[0], (int) d[1], (int) d[2], (int) d[3]), kernel,
+                        pl.global() ? kernel : pl.stride(), pl.global() ? new int[] {0, 0} : pl.padding());
+                at = foldMaxPool(w, NdArrays.values(in), precision, s, at);
+            }
+        }
+        if (at != s.length) throw new IllegalStateException(at + " switch values for " + s.length + " switches");
+        return s;
+    }
+
+    private static int kinkSwitches(Act act, INDArray u, double[] s, int at) {
         if (act.relu6()) {
             double[] a = NdArrays.values(u), b = NdArrays.values(Transforms.relu(u, true).subi(6.0));
             System.arraycopy(a, 0, s, at, a.length);

@@ -125,7 +125,10 @@ public final class NetworkImporter {
      * padded cells), {@code GlobalPoolingLayer} MAX/AVG, {@code BatchNormalization} (gamma and beta
      * learned; training mode; DL4J applies no activation there), {@code ActivationLayer}, {@code DenseLayer} and a final
      * {@code OutputLayer} with SOFTMAX and MCXENT or NEGATIVELOGLIKELIHOOD, or with MSE; the input
-     * preprocessors FeedForwardToCnn and CnnToFeedForward. Activations as for dense networks, plus RELU6.
+     * preprocessors FeedForwardToCnn and CnnToFeedForward. Activations as for dense networks, plus RELU6. Dense networks
+     * with dropout come this way too: inverted {@code Dropout} on a dense, output or convolution layer, and
+     * {@code DropoutLayer}, become {@code mul} by the data mask {@code M<l>} before the layer, whose values are the mask
+     * DL4J drew in the step ({@link DropoutMasks}); DL4J ignores a dropout configured on other layers.
      *
      * @throws InvalidInputException naming the first layer or property that has no procedure counterpart
      */
@@ -133,7 +136,8 @@ public final class NetworkImporter {
         MultiLayerConfiguration conf = network.getLayerWiseConfigurations();
         boolean cnn = conf.getConfs().stream().map(c -> c.getLayer()).anyMatch(l -> l instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer
                 || l instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer || l instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization
-                || l instanceof org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer || l instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer);
+                || l instanceof org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer || l instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer
+                || l instanceof org.deeplearning4j.nn.conf.layers.DropoutLayer || l.getIDropout() != null);
         return cnn ? importCnn(network) : importNetwork(network);
     }
 
@@ -153,6 +157,7 @@ public final class NetworkImporter {
             throw new InvalidInputException(SOURCE, "$.dataType", "data type " + conf.getDataType()
                     + " is not supported for convolutional networks (FLOAT or DOUBLE)");
         List<ImportedCnn.Part> parts = new ArrayList<>();
+        java.util.Set<Integer> dropout = new java.util.TreeSet<>();
         ImportedCnn.Loss loss = null;
         int n = conf.getConfs().size();
         for (int l = 0; l < n; l++) {
@@ -169,9 +174,17 @@ public final class NetworkImporter {
                         + pre.getClass().getSimpleName() + " is not supported (FeedForwardToCnn and CnnToFeedForward are)");
             }
             org.deeplearning4j.nn.conf.layers.Layer layer = conf.getConf(l).getLayer();
-            if (layer.getIDropout() != null)
-                throw new InvalidInputException(SOURCE, at + ".dropOut", "dropout is not supported: the mask DL4J draws in a training "
-                        + "step is not observable, so the function it differentiates cannot be rebuilt");
+            if (layer.getIDropout() != null && DropoutMasks.applies(layer)) {
+                // inverted dropout multiplies the layer's input by the mask DL4J drew in the step: data of the point, read
+                // by DropoutMasks; the other IDropout kinds (Gaussian, alpha, spatial dropout, Gaussian noise) are not masks
+                if (layer.getIDropout().getClass() != org.deeplearning4j.nn.conf.dropout.Dropout.class)
+                    throw new InvalidInputException(SOURCE, at + ".dropOut", "dropout " + layer.getIDropout().getClass().getSimpleName()
+                            + " is not supported (Dropout is)");
+                dropout.add(l);
+            }
+            // a dropout configured on a layer that does not apply it (pooling, batch norm, activation layers) changes nothing
+            if (layer instanceof org.deeplearning4j.nn.conf.layers.BaseLayer bl && bl.getWeightNoise() != null)
+                throw new InvalidInputException(SOURCE, at + ".weightNoise", "weight noise is not supported");
             boolean last = l == n - 1;
             if (last != (layer instanceof OutputLayer) || layer instanceof OutputLayer && layer.getClass() != OutputLayer.class)
                 throw new InvalidInputException(SOURCE, at, "layer type " + layer.getClass().getSimpleName()
@@ -217,7 +230,9 @@ public final class NetworkImporter {
                 // no activation node: DL4J's BatchNormalization layer does not apply its configured activation (its
                 // configuration inherits the global default, sigmoid, yet the output is the plain normalisation;
                 // measured, and the round trip of CnnImportTest would fail otherwise)
-                parts.add(new ImportedCnn.Norm(l, b.getEps()));
+                parts.add(new ImportedCnn.Norm(l, b.getEps(), (int) b.getNOut()));
+            } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.DropoutLayer.class) {
+                parts.add(new ImportedCnn.DropoutOnly(l));
             } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.ActivationLayer.class) {
                 parts.add(new ImportedCnn.Activation(l, act(((org.deeplearning4j.nn.conf.layers.ActivationLayer) layer).getActivationFn(),
                         at + ".activation")));
@@ -243,10 +258,11 @@ public final class NetworkImporter {
                 }
             } else {
                 throw new InvalidInputException(SOURCE, at, "layer type " + layer.getClass().getSimpleName() + " is not supported "
-                        + "(ConvolutionLayer, SubsamplingLayer, GlobalPoolingLayer, BatchNormalization, ActivationLayer, DenseLayer, OutputLayer)");
+                        + "(ConvolutionLayer, SubsamplingLayer, GlobalPoolingLayer, BatchNormalization, ActivationLayer, DropoutLayer, DenseLayer, "
+                        + "OutputLayer)");
             }
         }
-        return new ImportedCnn(parts, loss, precision);
+        return new ImportedCnn(parts, loss, precision, dropout);
     }
 
     private static void mode(org.deeplearning4j.nn.conf.ConvolutionMode m, String at) throws InvalidInputException {

@@ -119,16 +119,16 @@ class CnnImportTest {
     }
 
     @Test
-    void dropoutAndComputationGraphsAreRefusedWithOneLine() {
+    void dropoutOtherThanMasksIsRefusedWithOneLine() {
         var conf = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).list()
                 .layer(new ConvolutionLayer.Builder(2, 2).nOut(2).activation(Activation.RELU).build())
-                .layer(new DropoutLayer.Builder(0.5).build())
+                .layer(new DropoutLayer.Builder().dropOut(new org.deeplearning4j.nn.conf.dropout.GaussianDropout(0.5)).build())
                 .layer(new OutputLayer.Builder(LossFunction.MSE).nOut(1).activation(Activation.IDENTITY).build())
                 .setInputType(InputType.convolutional(3, 3, 1)).build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> NetworkImporter.importAny(net));
-        assertTrue(e.getMessage().startsWith("MultiLayerNetwork: $.layers[1].dropOut: dropout is not supported"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("MultiLayerNetwork: $.layers[1].dropOut: dropout GaussianDropout is not supported"), e.getMessage());
     }
 
     /** in → d1 (relu) → res = d1 + in → d2 (relu) → out; widths 3. */
