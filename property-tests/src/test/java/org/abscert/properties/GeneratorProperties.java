@@ -21,7 +21,8 @@ import org.abscert.tape.TapeBackend;
 
 /**
  * The generators deliver what the other properties rely on: the kinks they force (and only those) are
- * exactly zero switches for a float32 backend as for a float64 one, and smooth points have none.
+ * exactly zero switches for a float32 backend as for a float64 one, and smooth points have none; the rounding-made
+ * zeros of the widened space are no kinks in float64 and do become zeros in float32 sums.
  */
 @AddLifecycleHook(Tries.class)
 class GeneratorProperties {
@@ -45,5 +46,25 @@ class GeneratorProperties {
         assertEquals(net.activeSwitches(), f32.switches().zeros(), "float32 zeros\n" + net);
         org.junit.jupiter.api.Assertions.assertArrayEquals(f64.switches().values(), f32.switches().values(),
                 "float32 switch values are not exact\n" + net);
+    }
+
+    @Provide Arbitrary<NetCase> netsWithRoundingMadeZeros() {
+        Activation[] kinks = java.util.Arrays.stream(Activation.values()).filter(a -> !a.smooth()).toArray(Activation[]::new);
+        return NetSpace.denseNets().activations(kinks).withBiases().withKinksForced(1, 8).withRoundingMadeZeros(3)
+                .withMagnitudesUpTo(3).arbitrary();
+    }
+
+    @Property(tries = 150) @Label("rounding-made zeros are off their kink in float64 and on it in some float32 sums")
+    void roundingMadeZerosAreNotKinks(@ForAll("netsWithRoundingMadeZeros") NetCase net) throws BackendException {
+        Evaluation f32 = TAPE.evaluate(net.procedure(), net.point(), Precision.FLOAT32);
+        Evaluation f64 = TAPE.evaluate(net.procedure(), net.point(), Precision.FLOAT64);
+        boolean site = net.notes().stream().anyMatch(n -> n.contains("2^-26"));
+        // float64 sums of these dyadic values are exact: only the forced kinks are zeros
+        assertEquals(net.activeSwitches(), f64.switches().zeros(), "float64 zeros\n" + net);
+        Statistics.label("rounding-made zero site").collect(site);
+        Statistics.label("float32 sees a kink float64 does not").collect(f32.switches().zeros() > f64.switches().zeros());
+        Statistics.label("more than 3 active switches").collect(net.activeSwitches() > 3);
+        Statistics.label("float32 sees a kink float64 does not").coverage(c -> c.check(true).count(n -> n >= 5));
+        Statistics.label("more than 3 active switches").coverage(c -> c.check(true).count(n -> n >= 5));
     }
 }

@@ -16,7 +16,13 @@ public enum Activation {
     /** max(z_a, z_b) of two dense units with their own weights and biases (a maxout unit). */
     MAX_OF_TWO(Set.of(Op.MAX)),
     /** relu(z) − relu(−z): the identity in disguise whose vertex gradient at 0 is wrong (THEORY.md §4). */
-    RELU_DIFFERENCE(Set.of(Op.RELU, Op.NEG, Op.SUB));
+    RELU_DIFFERENCE(Set.of(Op.RELU, Op.NEG, Op.SUB)),
+    /** tanh(z): smooth, no switch; the switches after it are not polynomial, so not exact in any precision. */
+    TANH(Set.of(Op.TANH)),
+    /** sigmoid(z): smooth, no switch. */
+    SIGMOID(Set.of(Op.SIGMOID)),
+    /** softplus(z) = log(1 + e^z): smooth, no switch. */
+    SOFTPLUS(Set.of(Op.SOFTPLUS));
 
     /** The leaky_relu slope used throughout the suite. */
     public static final double LEAKY_ALPHA = 0.5;
@@ -27,6 +33,12 @@ public enum Activation {
 
     /** The ops this activation adds to a procedure. */
     public Set<Op> ops() { return ops; }
+
+    /**
+     * Whether the activation is smooth (no switch). Its values are irrational at almost every point, so a net
+     * with a smooth layer before a kink is never exact in float32; only {@link NetSpace#withSmoothLayers} draws them.
+     */
+    public boolean smooth() { return ops.stream().noneMatch(Op::isKink); }
 
     /** Whether the {@code mlp} shorthand can express this activation. */
     public boolean inMlpShorthand() { return this != MAX_OF_TWO && this != RELU_DIFFERENCE; }

@@ -111,6 +111,9 @@ public record Architecture(int input, List<Hidden> hidden, int output, boolean b
                 String neg = b.node("neg" + l, Op.RELU, b.node("negz" + l, Op.NEG, z));
                 yield b.node("h" + l, Op.SUB, pos, neg);
             }
+            case TANH -> b.node("h" + l, Op.TANH, z);
+            case SIGMOID -> b.node("h" + l, Op.SIGMOID, z);
+            case SOFTPLUS -> b.node("h" + l, Op.SOFTPLUS, z);
             case MAX_OF_TWO -> throw new IllegalArgumentException("max of two is built from two dense layers");
         };
     }

@@ -19,7 +19,8 @@ import org.abscert.spi.json.ProcedureJson;
  * @param procedure      the procedure (the {@code mlp} shorthand expanded)
  * @param point          dyadic parameters and data
  * @param notes          what the generator did to the batch and which kinks it forced
- * @param activeSwitches switches that are exactly zero at the point (counted on the exact forward model)
+ * @param activeSwitches switches that are zero at the point, counted on the generator's forward model in double:
+ *                       exactly the zero switches unless the space has smooth layers
  * @param activeOps      the kink ops owning those switches
  * @param exactInFloat32 whether float32 arithmetic computes every switch exactly
  */
@@ -32,12 +33,13 @@ public record NetCase(Architecture architecture, Procedure procedure, Point poin
     }
 
     static NetCase build(Architecture arch, Procedure procedure, List<Double> parameters, List<Double> inputs,
-                         List<Double> targets, List<KinkSite> sites, BatchPlan plan, boolean smooth) {
+                         List<Double> targets, List<KinkSite> sites, BatchPlan plan, boolean smooth, List<KinkSite> rounding) {
         NetValues v = new NetValues(arch, procedure, parameters, inputs, targets);
         List<String> notes = new ArrayList<>();
         applyBatchPlan(v, plan, notes);
         if (smooth && arch.bias()) keepOffKinks(v, notes);
-        force(v, sites, notes);
+        java.util.Set<Integer> reserved = roundingMadeZeros(v, rounding, notes);
+        force(v, sites, notes, reserved);
         Set<Op> ops = EnumSet.noneOf(Op.class);
         return new NetCase(arch, procedure, v.point(), notes, countActive(v, ops), ops, v.exactInFloat32());
     }
@@ -81,7 +83,34 @@ public record NetCase(Architecture architecture, Procedure procedure, Point poin
     }
 
     /** Forces the sites in layer order, so that forcing a deeper layer sees the shallower ones already forced. */
-    private static void force(NetValues v, List<KinkSite> sites, List<String> notes) {
+    /**
+     * First-layer units whose pre-activation at one row is x_ki·2⁻²⁶, not 0 ({@link NetSpace#withRoundingMadeZeros});
+     * returns the units so taken, which forced kinks then leave alone.
+     */
+    private static java.util.Set<Integer> roundingMadeZeros(NetValues v, List<KinkSite> sites, List<String> notes) {
+        java.util.Set<Integer> units = new java.util.TreeSet<>();
+        Architecture arch = v.arch;
+        Activation act = arch.hidden().get(0).activation();
+        if (!arch.bias() || act.smooth() || act == Activation.MAX_OF_TWO) return units;
+        int in = arch.input(), width = arch.widths()[1];
+        double[] w = v.parameters.get("W1"), b = v.parameters.get("b1");
+        for (KinkSite site : sites) {
+            int j = Math.floorMod(site.unit(), width), k = Math.floorMod(site.sample(), arch.batch());
+            int i = 0;
+            while (i < in && v.x[k * in + i] == 0) i++;
+            if (i == in || !units.add(j)) continue;
+            w[i * width + j] = 0x1p-26;
+            double rest = 0;
+            for (int t = 0; t < in; t++) if (t != i) rest += v.x[k * in + t] * w[t * width + j];
+            double target = act == Activation.HARDTANH ? (site.upper() ? 1 : -1) : 0;
+            b[j] = target - rest;
+            notes.add("layer 1 unit " + j + ": z = " + (act == Activation.HARDTANH ? (int) target + " + " : "") + v.x[k * in + i]
+                    + "·2^-26 at row " + k + ", not a kink, but float32 sums may round it to one");
+        }
+        return units;
+    }
+
+    private static void force(NetValues v, List<KinkSite> sites, List<String> notes, java.util.Set<Integer> reserved) {
         Architecture arch = v.arch;
         int layers = arch.hidden().size() + 1;
         List<KinkSite> ordered = new ArrayList<>(sites);
@@ -101,6 +130,8 @@ public record NetCase(Architecture architecture, Procedure procedure, Point poin
                 continue;
             }
             Activation act = arch.hidden().get(l).activation();
+            // a smooth layer has no kink to force; a unit taken for a rounding-made zero keeps it
+            if (act.smooth() || (l == 0 && reserved.contains(j))) continue;
             String layer = "layer " + (l + 1);
             if (arch.bias()) {
                 NetValues.Layer z = fwd.get(l);
@@ -165,6 +196,7 @@ public record NetCase(Architecture architecture, Procedure procedure, Point poin
                     case MAX_OF_TWO -> z.a()[i] == z.b()[i] ? 1 : 0;
                     case HARDTANH -> Math.abs(z.a()[i]) == 1 ? 1 : 0;
                     case RELU_DIFFERENCE -> z.a()[i] == 0 ? 2 : 0;
+                    case TANH, SIGMOID, SOFTPLUS -> 0;
                     default -> z.a()[i] == 0 ? 1 : 0;
                 };
                 if (n > 0) ops.addAll(act.ops().stream().filter(Op::isKink).toList());

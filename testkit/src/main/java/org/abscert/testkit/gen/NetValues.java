@@ -90,6 +90,9 @@ final class NetValues {
             case ABS -> Math.abs(z);
             case HARDTANH -> Math.max(-1, Math.min(1, z));
             case RELU_DIFFERENCE -> Math.max(z, 0) - Math.max(-z, 0);
+            case TANH -> Math.tanh(z);
+            case SIGMOID -> 1 / (1 + Math.exp(-z));
+            case SOFTPLUS -> z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
             case MAX_OF_TWO -> throw new IllegalArgumentException("max of two has two pre-activations");
         };
     }
