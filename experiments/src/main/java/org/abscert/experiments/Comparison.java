@@ -181,7 +181,10 @@ public final class Comparison {
         return options.precisions().stream().filter(b.precisions()::contains).toList();
     }
 
-    /** Runs the parts: 1–4, and 5 when {@link #withBifurcation} added it (only 5 when asked). */
+    /**
+     * Runs the parts: 1–4, then 5, 6 and 7 when {@link #withBifurcation}, {@link #withMaxPool} and
+     * {@link #withTrainingTrack} added them (parts 1–4 are skipped when one of them was added as the only one).
+     */
     public ComparisonReport run(Progress progress) {
         long start = System.nanoTime();
         Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);

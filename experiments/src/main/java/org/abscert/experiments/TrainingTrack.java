@@ -35,8 +35,9 @@ import org.abscert.spi.ir.Tensor;
  * per backend and precision (float32 and bfloat16 by default), with the kinks each step's evaluation met (ReLU
  * arguments at exactly 0, max-pool ties), the certifier's verdict on every k-th step and the held-out accuracy.
  *
- * <p>Every backend starts from the same PyTorch-default parameters ({@link MaxPoolExperiment#pytorchDefault})
- * and sees the same mini-batches. Parameters are kept in float32 ("master weights", as mixed-precision training
+ * <p>Every backend starts from the same parameters ({@link #initialParameters}: He-uniform weights as in part 3,
+ * which leave a LeNet-style CNN's initial plateau far sooner than PyTorch's default) and sees the same
+ * mini-batches. Parameters are kept in float32 ("master weights", as mixed-precision training
  * does) and updated in float32 arithmetic, θ ← θ − η·g; a backend evaluates at θ rounded to its precision, so
  * a bfloat16 run computes in bfloat16 without losing updates smaller than bfloat16's spacing. Accuracy and
  * loss on the held-out set are computed here in double at the rounded parameters, before training and after
@@ -200,7 +201,7 @@ public final class TrainingTrack {
             return new Run(m.name(), backend.name(), precision, List.of(), List.of(), "not run: " + why.get());
         }
         KinkRules rules = rules(backend, precision);
-        double[] theta = MaxPoolExperiment.pytorchDefault(p, Bifurcation.mix(config.seed(), 0x7A11L));
+        double[] theta = initialParameters(p, config.seed());
         List<TrackStep> steps = new ArrayList<>();
         List<TrainingTrackReport.Accuracy> accuracy = new ArrayList<>();
         accuracy.add(heldOut(m, theta, precision, 0));
@@ -247,6 +248,30 @@ public final class TrainingTrack {
             if ((s + 1) % stepsPerEpoch() == 0) accuracy.add(heldOut(m, theta, precision, (s + 1) / stepsPerEpoch()));
         }
         return new Run(m.name(), backend.name(), precision, steps, accuracy, error);
+    }
+
+    /**
+     * The starting parameters, as in {@link TrainingExperiment}: weights uniform in ±√(6/fan_in) (He), biases in
+     * ±1/√fan_in (PyTorch's default for biases), fan_in = C·k·k for a convolution kernel [O, C, k, k] and the
+     * input width for a dense weight [in, out]; drawn as float32 values in parameter order.
+     */
+    public static double[] initialParameters(Procedure p, long seed) {
+        Random rng = new Random(Bifurcation.mix(seed, 0x7A11L));
+        Map<String, Integer> fanIn = new HashMap<>();
+        for (org.abscert.spi.ir.TensorDecl d : p.parameters()) {
+            Shape s = d.shape();
+            String layer = d.name().replaceAll("^[A-Za-z]+", "");
+            if (s.rank() == 4) fanIn.put(layer, s.dim(1) * s.dim(2) * s.dim(3));
+            else if (s.rank() == 2) fanIn.put(layer, s.dim(0));
+        }
+        double[] theta = new double[p.parameterSize()];
+        int off = 0;
+        for (org.abscert.spi.ir.TensorDecl d : p.parameters()) {
+            int f = fanIn.get(d.name().replaceAll("^[A-Za-z]+", ""));
+            double bound = d.shape().rank() == 1 ? 1 / Math.sqrt(f) : Math.sqrt(6.0 / f);
+            for (int k = 0; k < d.shape().size(); k++) theta[off++] = (float) ((2 * rng.nextDouble() - 1) * bound);
+        }
+        return theta;
     }
 
     /** θ − η·g in float32 arithmetic (the float32 master weights). */

@@ -21,36 +21,41 @@ final class MaxPoolSection {
     private MaxPoolSection() {}
 
     /** HTML rows of judged mini-batches shown at most (all are in the CSV and JSON). */
-    static final int HTML_BATCHES = 40;
+    static final int HTML_BATCHES = 24;
 
-    static final List<String> HEADER = List.of("network", "pool", "backend", "precision", "rules", "inits", "batches with a tie",
-            "ties per window", "ReLU zeros per evaluation", "batches differing from the first rule", "inits differing",
-            "max |Δ| from the first rule", "time");
+    static final List<String> HEADER = List.of("network", "pool", "backend", "precision", "tie rule", "inits", "batches with ties",
+            "ties / window", "ReLU zeros / eval", "batches ≠ first", "inits ≠ first", "max |Δ|", "time");
 
     /** Per row, one text for each rule other than the first: {@code rule: k / n}. */
     private static String perRule(Row r, java.util.function.IntFunction<String> f) {
-        if (r.rules().size() < 2) return "– (one rule)";
         List<String> parts = new ArrayList<>();
         for (int k = 1; k < r.rules().size(); k++) parts.add(r.rules().get(k) + ": " + f.apply(k));
         return String.join("; ", parts);
     }
 
+    /** One line per row and rule; the first rule of a row is the reference the others are compared with. */
     static List<List<String>> rows(MaxPoolReport m) {
         List<List<String>> rows = new ArrayList<>();
         for (Row r : m.rows()) {
-            String rules = String.join(", ", r.rules());
             if (r.inits() == 0) {
-                rows.add(List.of(r.network(), r.pool(), r.backend(), r.precision().label(), rules, "0", "–", "–", "–", "–", "–", "–",
-                        "not run: " + r.error()));
+                rows.add(List.of(r.network(), r.pool(), r.backend(), r.precision().label(), String.join(", ", r.rules()), "0", "–", "–",
+                        "–", "–", "–", "–", "not run: " + r.error()));
                 continue;
             }
-            rows.add(List.of(r.network(), r.pool(), r.backend(), r.precision().label(), rules, r.inits() + "",
-                    r.batchesWithTies() + " / " + r.batches(), Fmt.sig(r.tieRate(), 3),
-                    r.reluZeros() == 0 ? "0 of " + sci(r.reluEvaluations()) : sci(r.reluZeroRate()),
-                    perRule(r, k -> r.batchesDiffering()[k] + " / " + r.batches()),
-                    perRule(r, k -> r.initsDiffering()[k] + " / " + r.inits()),
-                    perRule(r, k -> r.batchesDiffering()[k] == 0 ? "0" : Fmt.sig(r.maxAbs()[k], 3)),
-                    String.format(Locale.ROOT, "%.1f s", r.millis() / 1000.0) + (r.error().isEmpty() ? "" : " (stopped: " + r.error() + ")")));
+            for (int k = 0; k < r.rules().size(); k++) {
+                boolean first = k == 0;
+                String none = r.rules().size() == 1 ? "– (one rule)" : "reference";
+                int kk = k;
+                rows.add(List.of(first ? r.network() : "", first ? r.pool() : "", first ? r.backend() : "",
+                        first ? r.precision().label() : "", r.rules().get(k), first ? r.inits() + "" : "",
+                        first ? r.batchesWithTies() + " / " + r.batches() : "", first ? Fmt.sig(r.tieRate(), 3) : "",
+                        !first ? "" : r.reluZeros() == 0 ? "0 of " + sci(r.reluEvaluations()) : sci(r.reluZeroRate()),
+                        first ? none : r.batchesDiffering()[kk] + " / " + r.batches(),
+                        first ? none : r.initsDiffering()[kk] + " / " + r.inits(),
+                        first ? "" : r.batchesDiffering()[kk] == 0 ? "0" : Fmt.sig(r.maxAbs()[kk], 3),
+                        !first ? "" : String.format(Locale.ROOT, "%.1f s", r.millis() / 1000.0)
+                                + (r.error().isEmpty() ? "" : " (stopped: " + r.error() + ")")));
+            }
         }
         return rows;
     }
@@ -217,8 +222,8 @@ final class MaxPoolSection {
         var s = m.setup();
         h.append("<section id='maxpool'><h2>6. max_pool2d tie rules on a LeNet-style CNN</h2>");
         h.append("<p>When several cells of a pooling window hold the maximum, a framework must choose where the gradient goes: "
-                + "the first maximal cell (PyTorch, DL4J), an even split, or — a rule found in hand-written kernels — every tied "
-                + "cell in full. THEORY.md §11: the first two are abs-consistent (a choice of |·| slopes in the fold "
+                + "the first maximal cell (PyTorch, DL4J), an even split, or every tied cell in full (a contrast the tape can be "
+                + "configured with). THEORY.md §11: the first two are abs-consistent (a choice of |·| slopes in the fold "
                 + "m<sub>k</sub> = max(m<sub>k−1</sub>, e<sub>k</sub>)) and give a Clarke gradient where the tied cells' rows are "
                 + "equal or independent; overlapping windows make rows dependent, where only the certifier’s enumeration decides; "
                 + "the all-cells rule is not abs-consistent.</p>");
@@ -241,7 +246,7 @@ final class MaxPoolSection {
                 + "rounding allowance of its precision</i> (a rigorous bound of the backend’s float arithmetic): a gradient "
                 + "that is off by less than that allowance cannot be refuted in that precision. The distance column says how "
                 + "far each gradient is from the computed part of ∂f.</li></ul></div>");
-        h.append(Html.textTable(HEADER, rows(m), new boolean[] {false, false, false, false, false, true, true, true, true, false, false, false, true}));
+        h.append(Html.textTable(HEADER, rows(m), new boolean[] {false, false, false, false, false, true, true, true, true, true, true, true, true}));
         h.append("<div class='charts'>").append(chart(m)).append("</div>");
         h.append("<h3>The certifier’s verdicts at mini-batches with a tie</h3>");
         List<String> tallies = tallySentences(m);

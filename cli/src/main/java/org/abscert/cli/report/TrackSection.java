@@ -19,8 +19,8 @@ import org.abscert.experiments.TrainingTrackReport.TrackStep;
 final class TrackSection {
     private TrackSection() {}
 
-    static final List<String> HEADER = List.of("model", "backend", "precision", "steps", "ReLU zeros (steps)", "pool ties per step",
-            "judged C/R/U/-", "accuracy before → after", "gradient ms", "certify ms", "status");
+    static final List<String> HEADER = List.of("model", "backend", "precision", "steps", "ReLU zeros (steps)", "pool ties / step",
+            "judged C/R/U/-", "accuracy", "grad. ms", "certify ms", "status");
 
     static List<List<String>> rows(TrainingTrackReport t) {
         List<List<String>> rows = new ArrayList<>();
@@ -157,7 +157,7 @@ final class TrackSection {
                 .append(" epoch").append(s.epochs() == 1 ? "" : "s").append(") of ").append(Html.esc(String.join(" and ", s.models())))
                 .append(" on ").append(s.trainSize()).append(" ").append(Html.esc(s.dataset())).append(" examples; accuracy on ")
                 .append(s.testSize()).append(" held-out examples, computed in double at the parameters rounded to the run’s precision. "
-                + "Every backend starts from the same PyTorch-default parameters and sees the same mini-batches. Parameters are kept "
+                + "Every backend starts from the same parameters (weights He-uniform, ±√(6/fan_in), biases ±1/√fan_in, as in part 3) and sees the same mini-batches. Parameters are kept "
                 + "and updated in float32 (master weights); a bfloat16 run evaluates at them rounded to bfloat16. The certifier judges "
                 + "every ").append(s.certifyEvery()).append(s.certifyEvery() == 1 ? " step" : "th step").append(" within a deadline of ")
                 .append(String.format(Locale.ROOT, "%.0f s", s.deadlineMillis() / 1000.0)).append(". Pool ties are zero fold switches of "
