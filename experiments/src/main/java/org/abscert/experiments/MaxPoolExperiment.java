@@ -135,7 +135,7 @@ public final class MaxPoolExperiment {
         }
 
         List<Rule> effective(String measured) {
-            return rules.isEmpty() ? List.of(new Rule(measured + " (framework)", backend)) : rules;
+            return rules.isEmpty() ? List.of(new Rule(measured + " (own)", backend)) : rules;
         }
     }
 

@@ -23,7 +23,7 @@ final class MaxPoolSection {
     /** HTML rows of judged mini-batches shown at most (all are in the CSV and JSON). */
     static final int HTML_BATCHES = 24;
 
-    static final List<String> HEADER = List.of("network", "pool", "backend", "precision", "tie rule", "inits", "batches with ties",
+    static final List<String> HEADER = List.of("network", "backend", "precision", "tie rule", "inits", "batches with ties",
             "ties / window", "ReLU zeros / eval", "batches ≠ first", "inits ≠ first", "max |Δ|", "time");
 
     /** Per row, one text for each rule other than the first: {@code rule: k / n}. */
@@ -38,7 +38,7 @@ final class MaxPoolSection {
         List<List<String>> rows = new ArrayList<>();
         for (Row r : m.rows()) {
             if (r.inits() == 0) {
-                rows.add(List.of(r.network(), r.pool(), r.backend(), r.precision().label(), String.join(", ", r.rules()), "0", "–", "–",
+                rows.add(List.of(r.network() + " " + r.pool(), r.backend(), r.precision().label(), String.join(", ", r.rules()), "0", "–", "–",
                         "–", "–", "–", "–", "not run: " + r.error()));
                 continue;
             }
@@ -46,7 +46,7 @@ final class MaxPoolSection {
                 boolean first = k == 0;
                 String none = r.rules().size() == 1 ? "– (one rule)" : "reference";
                 int kk = k;
-                rows.add(List.of(first ? r.network() : "", first ? r.pool() : "", first ? r.backend() : "",
+                rows.add(List.of(first ? r.network() + " " + r.pool() : "", first ? r.backend() : "",
                         first ? r.precision().label() : "", r.rules().get(k), first ? r.inits() + "" : "",
                         first ? r.batchesWithTies() + " / " + r.batches() : "", first ? Fmt.sig(r.tieRate(), 3) : "",
                         !first ? "" : r.reluZeros() == 0 ? "0 of " + sci(r.reluEvaluations()) : sci(r.reluZeroRate()),
@@ -234,8 +234,8 @@ final class MaxPoolSection {
                 .append(", seed ").append(s.seed()).append("), one epoch at learning rate 0. The tape evaluates every mini-batch "
                 + "with a tie under all three rules and compares every gradient entry with the first-cell rule’s; "
                 + "djl-pytorch and the other frameworks have one rule, measured by the tie probe, and contribute tie counts and "
-                + "verdicts. The certifier judges the first ").append(s.certifyLimit())
-                .append(" mini-batches with a tie per row, each rule’s gradient with its trace, within a deadline of ")
+                + "verdicts. The certifier judges the first ").append(s.certifyLimit() == 1 ? "" : s.certifyLimit() + " ")
+                .append(s.certifyLimit() == 1 ? "mini-batch" : "mini-batches").append(" with a tie per row, each rule’s gradient with its trace, within a deadline of ")
                 .append(String.format(Locale.ROOT, "%.0f s", s.deadlineMillis() / 1000.0)).append(" and a work cap of ")
                 .append(s.workCap()).append(" (past them: UNDECIDED WORK_CAP).</p>");
         h.append("<div class='note'><b>How to read it.</b><ul><li>A tie is a fold comparison m<sub>k−1</sub> − e<sub>k</sub> "
@@ -246,7 +246,7 @@ final class MaxPoolSection {
                 + "rounding allowance of its precision</i> (a rigorous bound of the backend’s float arithmetic): a gradient "
                 + "that is off by less than that allowance cannot be refuted in that precision. The distance column says how "
                 + "far each gradient is from the computed part of ∂f.</li></ul></div>");
-        h.append(Html.textTable(HEADER, rows(m), new boolean[] {false, false, false, false, false, true, true, true, true, true, true, true, true}));
+        h.append(Html.textTable(HEADER, rows(m), new boolean[] {false, false, false, false, true, true, true, true, true, true, true, true}));
         h.append("<div class='charts'>").append(chart(m)).append("</div>");
         h.append("<h3>The certifier’s verdicts at mini-batches with a tie</h3>");
         List<String> tallies = tallySentences(m);
