@@ -121,8 +121,9 @@ final class CompareCommand implements Callable<Integer> {
     List<String> bifurcationBackends = new ArrayList<>();
 
     @Option(names = "--bifurcation-dataset", paramLabel = "NAME", defaultValue = "auto",
-            description = "Bifurcation experiment: fashion-mnist, digits, or auto (default: Fashion-MNIST when installed, "
-                    + "the shipped digits otherwise).")
+            description = "Bifurcation and max-pool experiments and training track (parts 5-7): fashion-mnist, digits, or "
+                    + "auto (default: Fashion-MNIST when installed, the shipped digits otherwise; the CNN gets the 8x8 digits "
+                    + "scaled x3 into 28x28).")
     String bifurcationDataset;
 
     @Option(names = "--sweep", description = "Bifurcation experiment: also the published depth (1-6 x 256), width "

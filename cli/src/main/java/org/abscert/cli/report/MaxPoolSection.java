@@ -79,16 +79,34 @@ final class MaxPoolSection {
         return out;
     }
 
-    /** One-line findings for the summary. */
+    /**
+     * Findings for the summary: per rule compared with a first rule, how many mini-batches it changed over all
+     * rows and the largest difference; the range of ties per window; then the verdict tallies.
+     */
     static List<String> findings(MaxPoolReport m) {
         List<String> out = new ArrayList<>();
+        java.util.Map<String, long[]> changed = new java.util.LinkedHashMap<>();   // rule → {differing, batches}
+        java.util.Map<String, Double> largest = new java.util.LinkedHashMap<>();
+        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+        java.util.Set<String> backends = new java.util.LinkedHashSet<>();
         for (Row r : m.rows()) {
-            if (r.inits() == 0 || r.rules().size() < 2) continue;
-            out.add(String.format(Locale.ROOT, "max-pool %s (%s), %s %s: %s ties per pooling window; gradient differs from "
-                            + "'%s' in %s",
-                    r.network(), r.pool(), r.backend(), r.precision().label(), Fmt.sig(r.tieRate(), 3), r.rules().get(0),
-                    perRule(r, k -> r.batchesDiffering()[k] + " of " + r.batches() + " mini-batches ("
-                            + (r.batchesDiffering()[k] == 0 ? "–" : "max |Δ| " + Fmt.sig(r.maxAbs()[k], 3)) + ")")));
+            if (r.inits() == 0) continue;
+            lo = Math.min(lo, r.tieRate());
+            hi = Math.max(hi, r.tieRate());
+            for (int k = 1; k < r.rules().size(); k++) {
+                backends.add(r.backend());
+                long[] c = changed.computeIfAbsent(r.rules().get(k), x -> new long[2]);
+                c[0] += r.batchesDiffering()[k];
+                c[1] += r.batches();
+                largest.merge(r.rules().get(k), r.maxAbs()[k], Math::max);
+            }
+        }
+        if (!changed.isEmpty()) {
+            List<String> parts = new ArrayList<>();
+            changed.forEach((rule, c) -> parts.add("'" + rule + "' in " + c[0] + " of " + c[1] + " mini-batches"
+                    + (c[0] == 0 ? "" : " (largest |Δ| " + Fmt.sig(largest.get(rule), 3) + ")")));
+            out.add("max-pool tie rules (" + String.join(", ", backends) + ", every network and precision): against the first "
+                    + "rule, " + String.join("; ", parts) + "; " + Fmt.sig(lo, 3) + "–" + Fmt.sig(hi, 3) + " ties per pooling window");
         }
         out.addAll(tallySentences(m));
         return out;
