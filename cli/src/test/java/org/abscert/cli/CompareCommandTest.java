@@ -93,6 +93,17 @@ class CompareCommandTest {
             assertEquals(CompareCommand.QUICK_BIFURCATION_EXAMPLES / 100, row.get("batches").asInt(), row.toString());
         }
         assertEquals(Set.of("tape", "djl-pytorch"), bifurcated);
+        // parts 6 and 7 on the default CNN backends: the tape with three tie rules, djl-pytorch with its own
+        Set<String> pooled = new HashSet<>();
+        for (JsonNode row : j.get("maxPool").get("rows")) {
+            pooled.add(row.get("backend").asText());
+            assertEquals(row.get("backend").asText().equals("tape") ? 3 : 1, row.get("rules").size(), row.toString());
+        }
+        assertEquals(Set.of("tape", "djl-pytorch"), pooled);
+        Set<String> tracked = new HashSet<>();
+        for (JsonNode run : j.get("trainingTrack").get("runs")) tracked.add(run.get("backend").asText() + " " + run.get("precision").asText());
+        // djl-pytorch has no bfloat16 (PyTorch's CPU build aborts on it)
+        assertEquals(Set.of("tape float32", "tape bfloat16", "djl-pytorch float32"), tracked);
 
         assertTrue(r.out().contains("tape") && r.out().contains("Report: "), r.out());
         assertFalse(r.out().contains("Added differentiated op"), "SameDiff's chatter stays off the summary: " + r.out());
@@ -127,13 +138,88 @@ class CompareCommandTest {
 
     @Test
     void badBifurcationOptionsExitTwoWithOneLine(@TempDir Path dir) throws Exception {
-        for (String[] args : List.of(new String[] {"--experiment", "maxpool"}, new String[] {"--inits", "0"},
+        for (String[] args : List.of(new String[] {"--experiment", "nosuch"}, new String[] {"--inits", "0"},
                 new String[] {"--examples", "10"}, new String[] {"--bifurcation-backend", "no-such-backend"})) {
             List<String> all = new ArrayList<>(List.of("compare", "--quick", "--backend", "tape", "--out", dir.toString()));
             all.addAll(List.of(args));
             var r = run(all.toArray(String[]::new));
             assertEquals(2, r.code(), String.join(" ", args) + ": " + r);
             assertEquals(1, r.err().strip().lines().count(), r.err());
+        }
+    }
+
+    @Test
+    void theMaxPoolExperimentRunsAloneWithTheTapesThreeTieRules(@TempDir Path dir) throws Exception {
+        var r = run("compare", "--experiment", "maxpool", "--quick", "--backend", "tape", "--out", dir.toString());
+        assertEquals(0, r.code(), r::toString);
+        JsonNode j = Json.MAPPER.readTree(dir.resolve(ReportWriter.JSON).toFile());
+        assertEquals(0, j.get("probes").size(), "parts 1-4 are skipped");
+        assertTrue(j.get("bifurcation").isNull() && j.get("trainingTrack").isNull(), "only part 6 runs");
+        JsonNode rows = j.get("maxPool").get("rows");
+        assertEquals(org.abscert.spi.Precision.values().length, rows.size(), "one row per precision the tape offers");
+        int judged = 0;
+        for (JsonNode row : rows) {
+            assertTrue(row.get("error").isNull(), row.toString());
+            List<String> rules = new ArrayList<>();
+            for (JsonNode rule : row.get("rules")) {
+                rules.add(rule.get("rule").asText());
+                assertTrue(rule.get("batchesDiffering").asLong() <= row.get("batchesWithTies").asLong(), row.toString());
+            }
+            assertEquals(List.of("first cell", "even split", "all cells"), rules);
+            assertTrue(row.get("ties").asLong() <= row.get("poolComparisons").asLong(), row.toString());
+        }
+        for (JsonNode b : j.get("maxPool").get("judgedBatches")) {
+            judged++;
+            assertEquals(3, b.get("verdicts").size());
+        }
+        // the tallies count every judged mini-batch once per rule
+        for (var e : j.get("maxPool").get("tallies").properties()) {
+            int sum = 0;
+            for (JsonNode n : e.getValue()) sum += n.asInt();
+            assertEquals(judged, sum, e.getKey());
+        }
+        List<String> csv = Files.readAllLines(dir.resolve("maxpool.csv"));
+        assertTrue(csv.get(0).startsWith("network,pool,backend,precision,rule,"), csv.get(0));
+        assertEquals(1 + 3 * rows.size(), csv.size(), "one line per row and rule");
+        assertEquals(1 + 3 * judged, Files.readAllLines(dir.resolve("maxpool-batches.csv")).size());
+        String html = Files.readString(dir.resolve(ReportWriter.HTML));
+        assertTrue(html.contains("<section id='maxpool'>") && !html.contains("<section id='rules'>"));
+        assertTrue(r.out().contains("max-pool tie rules"), r.out());
+    }
+
+    @Test
+    void theTrainingTrackTrainsTheMlpAndTheCnnInFloat32AndBfloat16(@TempDir Path dir) throws Exception {
+        var r = run("compare", "--experiment", "track", "--quick", "--backend", "tape", "--out", dir.toString());
+        assertEquals(0, r.code(), r::toString);
+        JsonNode j = Json.MAPPER.readTree(dir.resolve(ReportWriter.JSON).toFile());
+        Set<String> runs = new HashSet<>();
+        for (JsonNode run : j.get("trainingTrack").get("runs")) {
+            runs.add(run.get("model").asText() + " " + run.get("precision").asText());
+            assertTrue(run.get("error").isNull(), run.toString());
+            assertEquals(2, run.get("accuracy").size(), "before training and after the one quick epoch");
+            for (JsonNode st : run.get("steps")) assertFalse(st.get("verdict").asText().equals("NOT_JUDGED"), "quick: every step judged");
+            if (run.get("model").asText().equals("mlp")) assertEquals(0, run.get("poolTies").asLong(), "no pooling in the MLP");
+        }
+        assertEquals(Set.of("mlp float32", "mlp bfloat16", "cnn float32", "cnn bfloat16"), runs);
+        List<String> steps = Files.readAllLines(dir.resolve("track-steps.csv"));
+        assertTrue(steps.get(0).startsWith("model,backend,precision,step,"), steps.get(0));
+        assertEquals(1 + 4 * (CompareCommand.QUICK_CNN_EXAMPLES / CompareCommand.CNN_BATCH), steps.size());
+        assertTrue(Files.readString(dir.resolve(ReportWriter.HTML)).contains("<section id='track'>"));
+    }
+
+    @Test
+    void badMaxPoolAndTrackOptionsExitTwoWithOneLine(@TempDir Path dir) throws Exception {
+        for (String[] args : List.of(new String[] {"--maxpool-inits", "0"}, new String[] {"--maxpool-examples", "10"},
+                new String[] {"--track-examples", "-1"}, new String[] {"--track-epochs", "0"},
+                new String[] {"--certify-deadline", "0"}, new String[] {"--certify-deadline", "NaN"},
+                new String[] {"--cnn-backend", "no-such-backend"})) {
+            List<String> all = new ArrayList<>(List.of("compare", "--quick", "--experiment", "maxpool", "--backend", "tape",
+                    "--out", dir.toString()));
+            all.addAll(List.of(args));
+            var r = run(all.toArray(String[]::new));
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r);
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains(args[0]), r.err());
         }
     }
 

@@ -102,7 +102,9 @@ public final class Comparison {
     private final RulePair rulePair;
     private final Certifier certifier;
     private final Bifurcation bifurcation;
-    private final boolean bifurcationOnly;
+    private final boolean experimentsOnly;
+    private final MaxPoolExperiment maxPool;
+    private final TrainingTrack track;
 
     /**
      * @param backends    the backends to compare in all four parts, in report order
@@ -120,18 +122,38 @@ public final class Comparison {
         this.rulePair = rulePair;
         this.certifier = Objects.requireNonNull(certifier);
         this.bifurcation = null;
-        this.bifurcationOnly = false;
+        this.experimentsOnly = false;
+        this.maxPool = null;
+        this.track = null;
     }
 
-    private Comparison(Comparison base, Bifurcation bifurcation, boolean only) {
+    private Comparison(Comparison base, Bifurcation bifurcation, boolean only, MaxPoolExperiment maxPool, TrainingTrack track) {
         this.options = base.options;
         this.backends = base.backends;
         this.variants = base.variants;
         this.unavailable = base.unavailable;
         this.rulePair = base.rulePair;
         this.certifier = base.certifier;
-        this.bifurcation = Objects.requireNonNull(bifurcation);
-        this.bifurcationOnly = only;
+        this.bifurcation = bifurcation;
+        this.experimentsOnly = only;
+        this.maxPool = maxPool;
+        this.track = track;
+    }
+
+    /**
+     * This comparison with the max-pool experiment as part 6; with {@code only}, parts 1–4 are skipped
+     * ({@code abscert compare --experiment maxpool}, where no other experiment is added).
+     */
+    public Comparison withMaxPool(MaxPoolExperiment experiment, boolean only) {
+        return new Comparison(this, bifurcation, only || experimentsOnly, Objects.requireNonNull(experiment), track);
+    }
+
+    /**
+     * This comparison with the training track (MLP and CNN in float32 and bfloat16) as part 7; with {@code only},
+     * parts 1–4 are skipped.
+     */
+    public Comparison withTrainingTrack(TrainingTrack t, boolean only) {
+        return new Comparison(this, bifurcation, only || experimentsOnly, maxPool, Objects.requireNonNull(t));
     }
 
     /**
@@ -139,7 +161,7 @@ public final class Comparison {
      * ({@code abscert compare --experiment bifurcation}).
      */
     public Comparison withBifurcation(Bifurcation experiment, boolean only) {
-        return new Comparison(this, experiment, only);
+        return new Comparison(this, Objects.requireNonNull(experiment), only || experimentsOnly, maxPool, track);
     }
 
     /** All cases of the vector suite: THEORY.md §10, then the generated nets. */
@@ -159,7 +181,10 @@ public final class Comparison {
         return options.precisions().stream().filter(b.precisions()::contains).toList();
     }
 
-    /** Runs the parts: 1–4, and 5 when {@link #withBifurcation} added it (only 5 when asked). */
+    /**
+     * Runs the parts: 1–4, then 5, 6 and 7 when {@link #withBifurcation}, {@link #withMaxPool} and
+     * {@link #withTrainingTrack} added them (parts 1–4 are skipped when one of them was added as the only one).
+     */
     public ComparisonReport run(Progress progress) {
         long start = System.nanoTime();
         Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
@@ -175,15 +200,16 @@ public final class Comparison {
         List<Precision> sensitivityPrecisions = rulePair == null ? List.of()
                 : options.precisions().stream().filter(p -> rulePair.ruleZero().precisions().contains(p)
                         && rulePair.ruleOne().precisions().contains(p)).toList();
-        if (bifurcationOnly) {
+        if (experimentsOnly) {
             cases = List.of();
             pairs = 0;
             probedPairs = 0;
             sensitivityPrecisions = List.of();
         }
         long bifurcationUnits = bifurcation == null ? 0 : bifurcation.units();
+        long laterUnits = (maxPool == null ? 0 : maxPool.units()) + (track == null ? 0 : track.units());
         progress.begin(probedPairs + probedPairs * cases.size() + pairs * experiment.steps()
-                + (long) sensitivityPrecisions.size() * experiment.steps() + bifurcationUnits);
+                + (long) sensitivityPrecisions.size() * experiment.steps() + bifurcationUnits + laterUnits);
         try {
             List<BackendInfo> infos = new ArrayList<>();
             for (Backend b : probed)
@@ -195,7 +221,7 @@ public final class Comparison {
             // part 1
             List<ProbeRow> probes = new ArrayList<>();
             Map<String, KinkRules> rules = new HashMap<>();
-            for (Backend b : bifurcationOnly ? List.<Backend>of() : probed)
+            for (Backend b : experimentsOnly ? List.<Backend>of() : probed)
                 for (Precision p : precisionsOf(b)) {
                     ProbeRow row = probe(b, p);
                     probes.add(row);
@@ -214,7 +240,7 @@ public final class Comparison {
 
             // part 3
             List<TrainingRun> runs = new ArrayList<>();
-            for (Backend b : bifurcationOnly ? List.<Backend>of() : backends)
+            for (Backend b : experimentsOnly ? List.<Backend>of() : backends)
                 for (Precision p : precisionsOf(b))
                     runs.add(experiment.run(b, p, rules.get(key(b.name(), p)), judge, progress));
             for (TrainingRun r : runs)
@@ -222,7 +248,7 @@ public final class Comparison {
             List<RuleSensitivity> sensitivity = new ArrayList<>();
             for (Precision p : sensitivityPrecisions)
                 sensitivity.add(experiment.sensitivity(rulePair.ruleZero(), rulePair.ruleOne(), p, progress));
-            if (rulePair == null && !bifurcationOnly)
+            if (rulePair == null && !experimentsOnly)
                 notes.add("relu′(0) sensitivity not measured: no backend with a configurable relu′(0) rule was found");
 
             // part 4
@@ -230,6 +256,12 @@ public final class Comparison {
 
             // part 5
             BifurcationReport split = bifurcation == null ? BifurcationReport.NONE : bifurcation.run(progress, rules);
+
+            // part 6
+            MaxPoolReport pools = maxPool == null ? MaxPoolReport.NONE : maxPool.run(progress, rules);
+
+            // part 7
+            TrainingTrackReport tracked = track == null ? TrainingTrackReport.NONE : track.run(progress, rules);
             if (!judge.failure().isEmpty()) notes.add("certifier: " + judge.failure());
 
             var setup = new ComparisonReport.Setup(options.dataset(), options.train().size(), options.test().size(),
@@ -237,7 +269,8 @@ public final class Comparison {
                     options.learningRate(), options.seed(), options.precisions(), options.kinkNets(),
                     options.certifyEvery(), referenceName(runs), options.quick(), environment(), started.toString());
             long wall = (System.nanoTime() - start) / 1_000_000;
-            return new ComparisonReport(setup, infos, probes, results, runs, sensitivity, timing, split, notes, wall);
+            return new ComparisonReport(setup, infos, probes, results, runs, sensitivity, timing, split, pools, tracked,
+                    notes, wall);
         } finally {
             progress.end();
         }

@@ -18,13 +18,16 @@ import org.abscert.spi.Precision;
  * @param timing     part 4: per backend and precision
  * @param bifurcation part 5: relu′(0)=0 against relu′(0)=1 at learning rate 0, beside the published figures
  *                   ({@link BifurcationReport#NONE} when not run)
+ * @param maxPool    part 6: max_pool2d tie rules on a LeNet-style CNN ({@link MaxPoolReport#NONE} when not run)
+ * @param trainingTrack part 7: MLP and CNN training in float32 and bfloat16 ({@link TrainingTrackReport#NONE}
+ *                   when not run)
  * @param notes      observations for people (what could not be measured and why)
  * @param wallMillis wall time of the whole run
  */
 public record ComparisonReport(Setup setup, List<BackendInfo> backends, List<ProbeRow> probes, List<CaseResult> cases,
                                List<TrainingRun> training, List<RuleSensitivity> ruleSensitivity,
-                               List<TimingRow> timing, BifurcationReport bifurcation, List<String> notes,
-                               long wallMillis) {
+                               List<TimingRow> timing, BifurcationReport bifurcation, MaxPoolReport maxPool,
+                               TrainingTrackReport trainingTrack, List<String> notes, long wallMillis) {
     public ComparisonReport {
         Objects.requireNonNull(setup);
         backends = List.copyOf(backends);
@@ -34,7 +37,17 @@ public record ComparisonReport(Setup setup, List<BackendInfo> backends, List<Pro
         ruleSensitivity = List.copyOf(ruleSensitivity);
         timing = List.copyOf(timing);
         Objects.requireNonNull(bifurcation);
+        Objects.requireNonNull(maxPool);
+        Objects.requireNonNull(trainingTrack);
         notes = List.copyOf(notes);
+    }
+
+    /** A report without parts 6 and 7. */
+    public ComparisonReport(Setup setup, List<BackendInfo> backends, List<ProbeRow> probes, List<CaseResult> cases,
+                            List<TrainingRun> training, List<RuleSensitivity> ruleSensitivity, List<TimingRow> timing,
+                            BifurcationReport bifurcation, List<String> notes, long wallMillis) {
+        this(setup, backends, probes, cases, training, ruleSensitivity, timing, bifurcation, MaxPoolReport.NONE,
+                TrainingTrackReport.NONE, notes, wallMillis);
     }
 
     /**

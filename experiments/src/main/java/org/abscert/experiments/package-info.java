@@ -3,7 +3,7 @@
  * kinks, judged by the certifier. Backend-agnostic: it sees backends only through the SPI. A client of the
  * certifier module, which stays the judge only.
  *
- * <p>{@link org.abscert.experiments.Comparison} runs five parts and returns a
+ * <p>{@link org.abscert.experiments.Comparison} runs up to seven parts and returns a
  * {@link org.abscert.experiments.ComparisonReport} (plain data, rendered by the command line):
  * <ol>
  *   <li>the kink rules of each backend (the probe);</li>
@@ -18,7 +18,11 @@
  *   <li>the published relu′(0) bifurcation experiment ({@link org.abscert.experiments.Bifurcation}, figures in
  *       {@link org.abscert.experiments.PublishedKinkFigures}): at learning rate 0, do relu′(0)=0 and relu′(0)=1
  *       give different first-layer gradients, and what does the certifier say about both
- *       ({@link org.abscert.experiments.Comparison#withBifurcation}; alone with {@code only}).</li>
+ *       ({@link org.abscert.experiments.Comparison#withBifurcation}; alone with {@code only});</li>
+ *   <li>max_pool2d tie rules on a LeNet-style CNN ({@link org.abscert.experiments.MaxPoolExperiment}): how often
+ *       first cell, even split and all cells give different gradients, and the certifier's verdict on each;</li>
+ *   <li>a training track ({@link org.abscert.experiments.TrainingTrack}): an MLP and the CNN in float32 and
+ *       bfloat16, with kinks per step, verdicts and held-out accuracy.</li>
  * </ol>
  */
 package org.abscert.experiments;

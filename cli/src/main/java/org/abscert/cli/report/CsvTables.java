@@ -34,6 +34,10 @@ public final class CsvTables {
         files.put("timing.csv", timing(r));
         files.put("bifurcation.csv", BifurcationSection.csvRows(r.bifurcation()));
         files.put("bifurcation-batches.csv", BifurcationSection.csvBatches(r.bifurcation()));
+        files.put("maxpool.csv", MaxPoolSection.csvRows(r.maxPool()));
+        files.put("maxpool-batches.csv", MaxPoolSection.csvBatches(r.maxPool()));
+        files.put("track-steps.csv", TrackSection.csvSteps(r.trainingTrack()));
+        files.put("track-accuracy.csv", TrackSection.csvAccuracy(r.trainingTrack()));
         return files;
     }
 

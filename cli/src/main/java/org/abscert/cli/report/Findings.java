@@ -79,6 +79,8 @@ final class Findings {
         }
         out.addAll(Summary.sensitivitySentences(r));
         out.addAll(BifurcationSection.findings(r.bifurcation()));
+        out.addAll(MaxPoolSection.findings(r.maxPool()));
+        out.addAll(TrackSection.findings(r.trainingTrack()));
         return out;
     }
 }

@@ -17,8 +17,9 @@ import org.abscert.spi.json.Json;
 /**
  * {@code report.json}, format {@code abscert/compare@1}: the whole measurement. Numbers that are unknown
  * (NaN) are {@code null}; counts that are unknown are {@code null} too. Keys:
- * {@code format, setup, backends, probes, cases, training, reluSensitivity, timing, notes, bifurcation, wallMillis}
- * ({@code bifurcation} is null when that experiment did not run).
+ * {@code format, setup, backends, probes, cases, training, reluSensitivity, timing, notes, bifurcation, maxPool,
+ * trainingTrack, wallMillis} ({@code bifurcation}, {@code maxPool} and {@code trainingTrack} are null when that
+ * experiment did not run).
  */
 public final class JsonReport {
     public static final String FORMAT = "abscert/compare@1";
@@ -180,6 +181,8 @@ public final class JsonReport {
         ArrayNode notes = root.putArray("notes");
         r.notes().forEach(notes::add);
         BifurcationSection.json(root, r.bifurcation());
+        MaxPoolSection.json(root, r.maxPool());
+        TrackSection.json(root, r.trainingTrack());
         root.put("wallMillis", r.wallMillis());
         try {
             return Json.MAPPER.writeValueAsString(root) + "\n";

@@ -16,7 +16,8 @@ public final class ReportWriter {
     public static final String JSON = "report.json";
     /** The CSV files, in the order {@link CsvTables#render} produces them. */
     public static final List<String> CSV_FILES = List.of("summary.csv", "kink-rules.csv", "vectors.csv", "disagreement.csv",
-            "training-steps.csv", "training-epochs.csv", "relu0-sensitivity.csv", "timing.csv", "bifurcation.csv", "bifurcation-batches.csv");
+            "training-steps.csv", "training-epochs.csv", "relu0-sensitivity.csv", "timing.csv", "bifurcation.csv", "bifurcation-batches.csv",
+            "maxpool.csv", "maxpool-batches.csv", "track-steps.csv", "track-accuracy.csv");
 
     private ReportWriter() {}
 

@@ -13,9 +13,10 @@ public final class SummaryTable {
         return render(r, Fmt::table);
     }
 
-    /** {@code compare --experiment bifurcation}: parts 1-4 did not run. */
+    /** {@code compare --experiment bifurcation} (or maxpool, track): parts 1-4 did not run. */
     static boolean bifurcationOnly(ComparisonReport r) {
-        return r.probes().isEmpty() && r.cases().isEmpty() && r.training().isEmpty() && r.bifurcation().ran();
+        return r.probes().isEmpty() && r.cases().isEmpty() && r.training().isEmpty()
+                && (r.bifurcation().ran() || r.maxPool().ran() || r.trainingTrack().ran());
     }
 
     /**
@@ -27,7 +28,10 @@ public final class SummaryTable {
         var setup = r.setup();
         if (bifurcationOnly(r)) {
             for (String n : r.notes()) s.append("note: ").append(n).append('\n');
-            return s.append(BifurcationSection.text(r.bifurcation(), table).stripLeading()).toString();
+            s.append(BifurcationSection.text(r.bifurcation(), table));
+            s.append(MaxPoolSection.text(r.maxPool(), table));
+            s.append(TrackSection.text(r.trainingTrack(), table));
+            return s.toString().stripLeading();
         }
         s.append("abscert compare — ").append(setup.dataset()).append(", MLP ")
                 .append(String.join("-", setup.widths().stream().map(String::valueOf).toList()))
@@ -45,6 +49,8 @@ public final class SummaryTable {
             for (String n : r.notes()) s.append("note: ").append(n).append('\n');
         }
         s.append(BifurcationSection.text(r.bifurcation(), table));
+        s.append(MaxPoolSection.text(r.maxPool(), table));
+        s.append(TrackSection.text(r.trainingTrack(), table));
         return s.toString();
     }
 }
