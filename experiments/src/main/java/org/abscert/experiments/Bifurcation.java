@@ -659,14 +659,14 @@ public final class Bifurcation {
             Optional<String> refused = refusal(row);
             String backendName, relu1;
             Network n;
-            if (outside(first).isEmpty()) {
-                n = config.networks().get(first.network());
+            boolean knownNetwork = first.network() >= 0 && first.network() < config.networks().size();
+            boolean knownSubject = first.subject() >= 0 && first.subject() < subjects.size();
+            n = knownNetwork ? config.networks().get(first.network()) : new Network(1, 1, 1);
+            if (knownSubject) {
                 Subject s = subjects.get(first.subject());
                 backendName = s.backend().name();
                 relu1 = s.configuredRelu1().isPresent() ? "configured" : "reformulated";
             } else {
-                n = config.networks().isEmpty() ? new Network(1, 1, 1)
-                        : config.networks().get(Math.max(0, Math.min(first.network(), config.networks().size() - 1)));
                 backendName = "backend " + first.subject();
                 relu1 = "";
             }
@@ -738,7 +738,9 @@ public final class Bifurcation {
         for (UnitResult r : sorted) {
             List<UnitResult> last = rows.isEmpty() ? null : rows.get(rows.size() - 1);
             Unit u = r.unit(), l = last == null ? null : last.get(0).unit();
-            if (l != null && l.network() == u.network() && l.subject() == u.subject() && l.precision() == u.precision())
+            // a unit outside the sweep is a row of its own, with the reason
+            if (l != null && l.network() == u.network() && l.subject() == u.subject() && l.precision() == u.precision()
+                    && outside(u).isEmpty() && outside(l).isEmpty())
                 last.add(r);
             else
                 rows.add(new ArrayList<>(List.of(r)));

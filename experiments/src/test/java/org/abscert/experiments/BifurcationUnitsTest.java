@@ -80,10 +80,12 @@ class BifurcationUnitsTest {
         assertTrue(work.stream().allMatch(u -> u.precision() == Precision.FLOAT64), "the sweep asks only what the backend offers");
         work.add(new Unit(0, 0, Precision.FLOAT32, 0));
         work.add(new Unit(0, 5, Precision.FLOAT64, 0));
+        work.add(new Unit(0, 0, Precision.FLOAT64, 9));
         List<UnitResult> results = work.stream().map(b::runUnit).toList();
         BifurcationReport r = b.merge(results, b.toJudge(results).stream().map(b::judge).toList(), 0, List.of());
-        assertEquals(3, r.rows().size(), r.rows().toString());
-        Row ran = r.rows().get(0), refused = r.rows().get(1), unknown = r.rows().get(2);
+        assertEquals(4, r.rows().size(), r.rows().toString());
+        Row ran = r.rows().get(0), outside = r.rows().get(1), refused = r.rows().get(2), unknown = r.rows().get(3);
+        assertEquals("initialisation 9 is outside 0..1", outside.error(), "a unit outside the sweep is a row of its own");
         assertEquals("", ran.error());
         assertEquals(2, ran.inits());
         assertEquals(Precision.FLOAT32, refused.precision());
