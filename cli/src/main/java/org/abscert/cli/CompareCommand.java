@@ -14,6 +14,8 @@ import org.abscert.experiments.Comparison;
 import org.abscert.experiments.ComparisonReport;
 import org.abscert.experiments.ComparisonReport.BackendInfo;
 import org.abscert.experiments.TrainingExperiment;
+import org.abscert.spark.SparkBifurcation;
+import org.abscert.spark.SparkRun;
 import org.abscert.cli.report.ConsoleProgress;
 import org.abscert.cli.report.ReportWriter;
 import org.abscert.cli.report.SummaryTable;
@@ -116,6 +118,12 @@ final class CompareCommand implements Callable<Integer> {
                     + "first " + DEFAULT_FASHION_EXAMPLES + " of Fashion-MNIST's 60,000 when it is installed).")
     Integer examples;
 
+    @Option(names = "--spark", paramLabel = "MASTER", arity = "0..1", fallbackValue = "",
+            description = "Bifurcation experiment: run its units (one per network, backend, precision and initialisation) "
+                    + "as Apache Spark tasks: local[*] (the default without a value: in this process, no cluster), "
+                    + "local[N], spark://host:port, yarn, k8s://...; under spark-submit without a value: its master.")
+    String spark;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "7",
             description = "Seed of initialization, batch order and generated nets (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -190,8 +198,12 @@ final class CompareCommand implements Callable<Integer> {
         ConsoleProgress progress = ConsoleProgress.onStderr();
         Certifier certifier = Certifier.withDefaults();
         Bifurcation bifurcation = new Bifurcation(bifurcationConfig(), subjects, certifier, java.util.Map.of());
-        ComparisonReport report = new Comparison(options, backends, variants, unavailable, pair, certifier)
-                .withBifurcation(bifurcation, experiment.equals("bifurcation")).run(progress);
+        ComparisonReport report;
+        try (SparkRun cluster = spark == null ? null : startSpark(spark)) {
+            if (cluster != null) bifurcation.withRunner(new SparkBifurcation(cluster.context()));
+            report = new Comparison(options, backends, variants, unavailable, pair, certifier)
+                    .withBifurcation(bifurcation, experiment.equals("bifurcation")).run(progress);
+        }
         List<Path> written;
         try {
             written = ReportWriter.write(report, out);
@@ -254,6 +266,15 @@ final class CompareCommand implements Callable<Integer> {
             throw new InvalidInputException(name, "$", "the data set has " + used.size() + " examples, fewer than the largest "
                     + "mini-batch " + networks.stream().mapToInt(Bifurcation.Network::batch).max().orElse(0));
         return new Bifurcation.Config(name, used, networks, k, seed, List.of(Precision.values()), CERTIFY_LIMIT, sweep);
+    }
+
+    /** A Spark context for {@code --spark}; a master Spark does not accept is bad input. */
+    private static SparkRun startSpark(String master) throws InvalidInputException {
+        try {
+            return SparkRun.start(master);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("--spark", "$", e.getMessage());
+        }
     }
 
     /** Fails early, before minutes of work, when the output directory cannot be created or written. */

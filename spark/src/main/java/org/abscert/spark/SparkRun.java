@@ -19,6 +19,11 @@ public final class SparkRun implements AutoCloseable {
 
     private static final Pattern LOCAL = Pattern.compile("local(?:\\[(\\*|[1-9][0-9]*)\\])?");
 
+    /** The master URLs Spark 3.5 knows. */
+    private static final Pattern MASTER = Pattern.compile(
+            "local(?:\\[(?:\\*|[1-9][0-9]*)(?:,[1-9][0-9]*)?\\])?|local-cluster\\[[0-9]+, *[0-9]+, *[0-9]+\\]"
+                    + "|(?:spark|k8s|mesos)://\\S+|yarn");
+
     private final JavaSparkContext sc;
 
     private SparkRun(JavaSparkContext sc) { this.sc = sc; }
@@ -32,6 +37,9 @@ public final class SparkRun implements AutoCloseable {
     public static SparkRun start(String master) {
         SparkConf conf = new SparkConf().setAppName("abscert");
         String m = master == null || master.isBlank() ? conf.get("spark.master", "local[*]") : master.trim();
+        if (!MASTER.matcher(m).matches())
+            throw new IllegalArgumentException("unknown Spark master URL '" + m
+                    + "' (expected local[*], local[N], spark://host:port, yarn or k8s://host:port)");
         m = withRetries(m);
         conf.setMaster(m);
         if (m.startsWith("local")) {
@@ -41,7 +49,7 @@ public final class SparkRun implements AutoCloseable {
         }
         try {
             return new SparkRun(new JavaSparkContext(conf));
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // Scala code throws SparkException (checked) without declaring it
             throw new IllegalArgumentException("Spark did not start with master '" + m + "': " + e.getMessage(), e);
         }
     }
