@@ -16,6 +16,8 @@ import org.abscert.experiments.TrainingTrack;
 import org.abscert.experiments.ComparisonReport;
 import org.abscert.experiments.ComparisonReport.BackendInfo;
 import org.abscert.experiments.TrainingExperiment;
+import org.abscert.spark.SparkBifurcation;
+import org.abscert.spark.SparkRun;
 import org.abscert.cli.report.ConsoleProgress;
 import org.abscert.cli.report.ReportWriter;
 import org.abscert.cli.report.SummaryTable;
@@ -160,6 +162,11 @@ final class CompareCommand implements Callable<Integer> {
             description = "Max-pool experiment and training track: the certifier's wall-clock budget per gradient; "
                     + "past it the verdict is UNDECIDED (default: ${DEFAULT-VALUE}).")
     double certifyDeadline;
+    @Option(names = "--spark", paramLabel = "MASTER", arity = "0..1", fallbackValue = "",
+            description = "Bifurcation experiment: run its units (one per network, backend, precision and initialisation) "
+                    + "as Apache Spark tasks: local[*] (the default without a value: in this process, no cluster), "
+                    + "local[N], spark://host:port, yarn, k8s://...; under spark-submit without a value: its master.")
+    String spark;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "7",
             description = "Seed of initialization, batch order and generated nets (default: ${DEFAULT-VALUE}).")
@@ -251,16 +258,20 @@ final class CompareCommand implements Callable<Integer> {
 
         ConsoleProgress progress = ConsoleProgress.onStderr();
         Certifier certifier = Certifier.withDefaults();
-        Comparison comparison = new Comparison(options, backends, variants, unavailable, pair, certifier);
-        boolean all = experiment.equals("all");
-        if (all || experiment.equals("bifurcation"))
-            comparison = comparison.withBifurcation(new Bifurcation(bifurcationConfig(), subjects, certifier, java.util.Map.of()), !all);
-        if (all || experiment.equals("maxpool"))
-            comparison = comparison.withMaxPool(maxPoolExperiment(cnnRunners), !all);
-        if (all || experiment.equals("track")) {
-            comparison = comparison.withTrainingTrack(trainingTrack(cnnRunners, options), !all);
+        Bifurcation bifurcation = new Bifurcation(bifurcationConfig(), subjects, certifier, java.util.Map.of());
+        ComparisonReport report;
+        try (SparkRun cluster = spark == null ? null : startSpark(spark)) {
+            if (cluster != null) bifurcation.withRunner(new SparkBifurcation(cluster.context()));
+            Comparison comparison = new Comparison(options, backends, variants, unavailable, pair, certifier);
+            boolean all = experiment.equals("all");
+            if (all || experiment.equals("bifurcation"))
+                comparison = comparison.withBifurcation(bifurcation, !all);
+            if (all || experiment.equals("maxpool"))
+                comparison = comparison.withMaxPool(maxPoolExperiment(cnnRunners), !all);
+            if (all || experiment.equals("track"))
+                comparison = comparison.withTrainingTrack(trainingTrack(cnnRunners, options), !all);
+            report = comparison.run(progress);
         }
-        ComparisonReport report = comparison.run(progress);
         List<Path> written;
         try {
             written = ReportWriter.write(report, out);
@@ -401,6 +412,15 @@ final class CompareCommand implements Callable<Integer> {
                 List.of(TrainingTrack.Model.mlp(options.hidden()), TrainingTrack.Model.cnn(MaxPoolExperiment.Network.LENET)),
                 CNN_BATCH, quick ? 1 : trackEpochs, TRACK_LEARNING_RATE, seed, List.of(Precision.FLOAT32, Precision.BFLOAT16),
                 quick ? 1 : TRACK_CERTIFY_EVERY, deadline(), CNN_WORK_CAP), runners);
+    }
+
+    /** A Spark context for {@code --spark}; a master Spark does not accept is bad input. */
+    private static SparkRun startSpark(String master) throws InvalidInputException {
+        try {
+            return SparkRun.start(master);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("--spark", "$", e.getMessage());
+        }
     }
 
     /** Fails early, before minutes of work, when the output directory cannot be created or written. */

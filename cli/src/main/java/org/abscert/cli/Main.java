@@ -36,7 +36,9 @@ public final class Main implements Runnable {
     private static final java.util.List<String> QUIET_LOGGERS = java.util.List.of(
             "ai.djl.util.cuda.CudaUtils",
             "org.nd4j.imports.converters.ImportClassMapping",
-            "org.nd4j.autodiff.functions.DifferentialFunction");
+            "org.nd4j.autodiff.functions.DifferentialFunction",
+            // compare --spark: Spark's and Hadoop's start-up notices (host name, native Hadoop library)
+            "org.apache.spark", "org.apache.hadoop");
 
     /** Runs the command line and returns the exit code (for tests and the launcher). */
     public static int run(String... args) {

@@ -120,6 +120,7 @@ public final class Bifurcation {
     private final Map<String, KinkRules> knownRules;
     private final Map<Network, Procedure[]> procedures = new HashMap<>();
     private java.util.function.BiFunction<Network, Integer, double[]> initialisation = this::initialParameters;
+    private Runner runner;
 
     /**
      * @param knownRules probed kink rules by {@code backend/precision} (those missing are probed here)
@@ -249,6 +250,7 @@ public final class Bifurcation {
      */
     public BifurcationReport run(Progress progress, Map<String, KinkRules> probed) {
         probed.forEach(knownRules::putIfAbsent);
+        if (runner != null) return runner.run(this, progress);
         long start = System.nanoTime();
         List<Row> rows = new ArrayList<>();
         List<DifferingBatch> differing = new ArrayList<>();
@@ -258,6 +260,12 @@ public final class Bifurcation {
             for (Subject s : subjects)
                 for (Precision p : precisionsOf(s.backend()))
                     rows.add(row(n, s, p, differing, notes, certified, progress));
+        return report(rows, differing, notes, (System.nanoTime() - start) / 1_000_000, certified[0]);
+    }
+
+    /** The report of finished rows: the notes every run adds, the published figures, the setup. */
+    private BifurcationReport report(List<Row> rows, List<DifferingBatch> differing, List<String> notes, long wallMillis,
+                                     int certified) {
         if (rows.stream().anyMatch(r -> r.batchesWithZeros() < r.batches()))
             notes.add("mini-batches without an exact zero were not backpropagated a second time: with no ReLU "
                     + "argument at 0 the relu'(0)=1 backward performs the same operations on the same numbers");
@@ -271,7 +279,7 @@ public final class Bifurcation {
         var setup = new BifurcationReport.Setup(config.dataset(), config.data().size(), config.data().featureCount(),
                 config.inits(), config.seed(), config.sweep(),
                 "PyTorch default (weights and biases uniform in ±1/√fan_in), drawn in float32", config.certifyLimit(),
-                (System.nanoTime() - start) / 1_000_000, certified[0]);
+                wallMillis, certified);
         return new BifurcationReport(setup, rows, differing, published, notes);
     }
 
@@ -416,5 +424,336 @@ public final class Bifurcation {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
+    }
+
+    // The sweep in units of work, for running it elsewhere (a cluster): one network, subject, precision and
+    // initialisation per unit. Merging the units' results gives the report run() gives, row for row.
+
+    /**
+     * One unit of work.
+     *
+     * @param network   index into {@link Config#networks()}
+     * @param subject   index into the subjects
+     * @param precision the precision of both backward passes
+     * @param init      initialisation index from 0
+     */
+    public record Unit(int network, int subject, Precision precision, int init) implements java.io.Serializable {
+        public Unit { Objects.requireNonNull(precision); }
+    }
+
+    /** A mini-batch of a unit whose first-layer weight gradients differ, before the certifier judged it. */
+    public record Judgement(Unit unit, int step, int entries, double maxAbs) implements java.io.Serializable {
+        public Judgement { Objects.requireNonNull(unit); }
+    }
+
+    /**
+     * What one unit measured.
+     *
+     * @param unit             the unit
+     * @param refused          "" or why the unit's row cannot run at all (a precision the backend does not offer,
+     *                         an op it does not support, a relu′(0) that is not 0, a unit outside the sweep)
+     * @param completed        whether the initialisation went through its whole epoch
+     * @param differs          whether a mini-batch of it differed
+     * @param batches          mini-batches evaluated
+     * @param withZeros        of those, mini-batches with an exact zero
+     * @param batchesDiffering of those, mini-batches whose gradients differ
+     * @param zeros            ReLU arguments at exactly 0
+     * @param evaluations      ReLU evaluations
+     * @param millis           wall time of the unit
+     * @param error            "" or why the initialisation stopped (its row stops there, as in {@link #run})
+     * @param differing        the differing mini-batches, in order
+     */
+    public record UnitResult(Unit unit, String refused, boolean completed, boolean differs, long batches, long withZeros,
+                             long batchesDiffering, long zeros, long evaluations, long millis, String error,
+                             List<Judgement> differing) implements java.io.Serializable {
+        public UnitResult {
+            Objects.requireNonNull(unit);
+            Objects.requireNonNull(refused);
+            Objects.requireNonNull(error);
+            differing = List.copyOf(differing);
+        }
+
+        /** A unit that did not run, for the reason given. */
+        public static UnitResult refused(Unit unit, String why) {
+            return new UnitResult(unit, why, false, false, 0, 0, 0, 0, 0, 0, "", List.of());
+        }
+
+        /** A unit that stopped at once: its row stops there with this error. */
+        public static UnitResult failed(Unit unit, String error) {
+            return new UnitResult(unit, "", false, false, 0, 0, 0, 0, 0, 0, error, List.of());
+        }
+    }
+
+    /** Runs the experiment somewhere else; {@link #run} hands over to it (see {@link #withRunner}). */
+    public interface Runner {
+        BifurcationReport run(Bifurcation experiment, Progress progress);
+    }
+
+    /** This experiment, run by {@code runner} instead of in this thread. */
+    public Bifurcation withRunner(Runner runner) {
+        this.runner = Objects.requireNonNull(runner);
+        return this;
+    }
+
+    /** The backends under test, in report order. */
+    public List<Subject> subjects() { return subjects; }
+
+    /** Every unit of {@link #run}, in its order. */
+    public List<Unit> workUnits() {
+        List<Unit> all = new ArrayList<>();
+        for (int n = 0; n < config.networks().size(); n++)
+            for (int s = 0; s < subjects.size(); s++)
+                for (Precision p : precisionsOf(subjects.get(s).backend()))
+                    for (int i = 0; i < config.inits(); i++) all.add(new Unit(n, s, p, i));
+        return all;
+    }
+
+    /** Mini-batches of a unit: its share of {@link #units()} (0 for a unit outside the sweep). */
+    public long unitsOf(Unit u) {
+        return u.network() >= 0 && u.network() < config.networks().size() ? batchesPerEpoch(config.networks().get(u.network())) : 0;
+    }
+
+    /**
+     * The kink rules of every subject and precision by {@code backend/precision} (null: the probe failed),
+     * probing those not known yet, so that units run elsewhere use the rules this process measured.
+     */
+    public Map<String, KinkRules> knownRules() {
+        for (Subject s : subjects)
+            for (Precision p : precisionsOf(s.backend())) rules(s.backend(), p);
+        return new HashMap<>(knownRules);
+    }
+
+    /** Runs one unit; a unit that cannot run for a reason of its own comes back with the reason. */
+    public UnitResult runUnit(Unit u) {
+        String outside = outside(u);
+        if (!outside.isEmpty()) return UnitResult.refused(u, outside);
+        long t0 = System.nanoTime();
+        Network n = config.networks().get(u.network());
+        Subject s = subjects.get(u.subject());
+        Precision p = u.precision();
+        Backend zero = s.backend();
+        Backend one = s.configuredRelu1().orElse(zero);
+        boolean configured = s.configuredRelu1().isPresent();
+        if (!zero.precisions().contains(p)) return UnitResult.refused(u, zero.name() + " does not offer " + p);
+        Procedure p0 = ruleZero(n), p1 = configured ? p0 : reformulated(n);
+        String why = zero.unsupported(p0).or(() -> one.unsupported(p1)).orElse("");
+        KinkRules rules = why.isEmpty() ? rules(zero, p) : null;
+        if (why.isEmpty() && !configured && rules != null && rules.relu0() != 0)
+            why = "relu'(0) of " + zero.name() + " is " + rules.relu0() + ", not 0: the reformulation would not give relu'(0)=1";
+        if (!why.isEmpty()) return UnitResult.refused(u, why);
+        int w1 = config.data().featureCount() * n.width();
+        long batches = 0, withZeros = 0, batchesDiffering = 0, zeros = 0, evaluations = 0;
+        String error = "";
+        List<Judgement> differing = new ArrayList<>();
+        Map<String, Tensor> params = Point.unflatten(p0, initialisation.apply(n, u.init()));
+        int[][] order = batches(n, u.init());
+        for (int step = 0; step < order.length; step++) {
+            Point point = point(p0, params, order[step]);
+            Evaluation e0, e1;
+            try {
+                e0 = zero.evaluate(p0, point, p);
+                batches++;
+                evaluations += e0.switches().size();
+                int z = e0.switches().zeros();
+                zeros += z;
+                if (z == 0) continue;
+                withZeros++;
+                e1 = one.evaluate(p1, point, p);
+            } catch (BackendException | RuntimeException e) {
+                error = "initialisation " + u.init() + ", mini-batch " + step + ": " + e.getMessage();
+                break;
+            }
+            int entries = 0;
+            double maxAbs = 0;
+            double[] g0 = e0.gradient(), g1 = e1.gradient();
+            for (int i = 0; i < w1; i++)
+                if (g0[i] != g1[i] && !(Double.isNaN(g0[i]) && Double.isNaN(g1[i]))) {
+                    entries++;
+                    maxAbs = Math.max(maxAbs, Math.abs(g0[i] - g1[i]));
+                }
+            if (entries == 0) continue;
+            batchesDiffering++;
+            differing.add(new Judgement(u, step, entries, maxAbs));
+        }
+        return new UnitResult(u, "", error.isEmpty(), !differing.isEmpty(), batches, withZeros, batchesDiffering, zeros,
+                evaluations, (System.nanoTime() - t0) / 1_000_000, error, differing);
+    }
+
+    private String outside(Unit u) {
+        if (u.network() < 0 || u.network() >= config.networks().size())
+            return "no network " + u.network() + " in the sweep (it has " + config.networks().size() + ")";
+        if (u.subject() < 0 || u.subject() >= subjects.size())
+            return "no backend " + u.subject() + " in the sweep (it has " + subjects.size() + ")";
+        if (u.init() < 0 || u.init() >= config.inits())
+            return "initialisation " + u.init() + " is outside 0.." + (config.inits() - 1);
+        return "";
+    }
+
+    /**
+     * The differing mini-batches the certifier judges: per row, the first {@link Config#certifyLimit()} in
+     * initialisation and mini-batch order, up to where the row stopped (as {@link #run} judges them).
+     */
+    public List<Judgement> toJudge(List<UnitResult> results) {
+        List<Judgement> out = new ArrayList<>();
+        for (List<UnitResult> row : rowsOf(results)) {
+            if (refusal(row).isPresent()) continue;
+            int taken = 0;
+            for (UnitResult r : row) {
+                for (Judgement j : r.differing())
+                    if (taken < config.certifyLimit()) {
+                        out.add(j);
+                        taken++;
+                    }
+                if (!r.error().isEmpty()) break;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The certifier's verdict on one differing mini-batch: both backward passes are evaluated again (the
+     * backends are deterministic at a fixed point) and judged as in {@link #run}.
+     */
+    public DifferingBatch judge(Judgement j) {
+        Unit u = j.unit();
+        String outside = outside(u);
+        if (!outside.isEmpty()) throw new IllegalArgumentException(outside);
+        Network n = config.networks().get(u.network());
+        Subject s = subjects.get(u.subject());
+        Backend zero = s.backend();
+        Backend one = s.configuredRelu1().orElse(zero);
+        Procedure p0 = ruleZero(n), p1 = s.configuredRelu1().isPresent() ? p0 : reformulated(n);
+        Point point = point(p0, Point.unflatten(p0, initialisation.apply(n, u.init())), batches(n, u.init())[j.step()]);
+        Evaluation e0, e1;
+        try {
+            e0 = zero.evaluate(p0, point, u.precision());
+            e1 = one.evaluate(p1, point, u.precision());
+        } catch (BackendException | RuntimeException e) {
+            return new DifferingBatch(n.label(), n.batch(), zero.name(), u.precision(), u.init(), j.step(), -1, -1, -1, -1,
+                    j.entries(), j.maxAbs(), Outcome.NOT_JUDGED, "", Outcome.NOT_JUDGED, "", "not judged",
+                    "evaluating the mini-batch again failed: " + e.getMessage());
+        }
+        return judge(n, zero.name(), u.precision(), u.init(), j.step(), p0, point, e0, e1, rules(zero, u.precision()),
+                j.entries(), j.maxAbs());
+    }
+
+    /**
+     * The report of units run anywhere: rows per network, subject and precision in the order of {@link #run}
+     * (units in any order; a unit given twice counts once), stopping a row at its first error.
+     *
+     * @param judged     the verdicts on {@link #toJudge}{@code (results)}, in its order
+     * @param wallMillis wall time of the whole experiment
+     * @param extraNotes notes to add after the experiment's own (where it ran, for instance)
+     */
+    public BifurcationReport merge(List<UnitResult> results, List<DifferingBatch> judged, long wallMillis,
+                                   List<String> extraNotes) {
+        List<List<UnitResult>> grouped = rowsOf(results);
+        if (judged.size() != toJudge(results).size())
+            throw new IllegalArgumentException(judged.size() + " verdicts for " + toJudge(results).size() + " mini-batches to judge");
+        List<Row> rows = new ArrayList<>();
+        List<DifferingBatch> differing = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        int next = 0;
+        for (List<UnitResult> row : grouped) {
+            Unit first = row.get(0).unit();
+            Optional<String> refused = refusal(row);
+            String backendName, relu1;
+            Network n;
+            boolean knownNetwork = first.network() >= 0 && first.network() < config.networks().size();
+            boolean knownSubject = first.subject() >= 0 && first.subject() < subjects.size();
+            n = knownNetwork ? config.networks().get(first.network()) : new Network(1, 1, 1);
+            if (knownSubject) {
+                Subject s = subjects.get(first.subject());
+                backendName = s.backend().name();
+                relu1 = s.configuredRelu1().isPresent() ? "configured" : "reformulated";
+            } else {
+                backendName = "backend " + first.subject();
+                relu1 = "";
+            }
+            Precision p = first.precision();
+            if (refused.isPresent()) {
+                rows.add(new Row(n.label(), n.depth(), n.width(), n.batch(), backendName, p, relu1,
+                        0, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0, refused.get()));
+                continue;
+            }
+            int inits = 0, initsDiffering = 0, candidates = 0;
+            long batches = 0, withZeros = 0, batchesDiffering = 0, zeros = 0, evaluations = 0, millis = 0;
+            String error = "";
+            for (UnitResult r : row) {
+                batches += r.batches();
+                withZeros += r.withZeros();
+                batchesDiffering += r.batchesDiffering();
+                zeros += r.zeros();
+                evaluations += r.evaluations();
+                millis += r.millis();
+                candidates += r.differing().size();
+                if (!r.error().isEmpty()) {
+                    error = r.error();
+                    break;
+                }
+                if (r.completed()) {
+                    inits++;
+                    if (r.differs()) initsDiffering++;
+                }
+            }
+            int rowCertified = Math.min(candidates, config.certifyLimit());
+            for (int k = 0; k < rowCertified; k++) differing.add(judged.get(next++));
+            double[] ci = BifurcationReport.wilson(initsDiffering, inits);
+            if (rowCertified >= config.certifyLimit() && batchesDiffering > rowCertified)
+                notes.add(backendName + " " + p + " " + n.label() + ": the certifier judged the first " + rowCertified
+                        + " of " + batchesDiffering + " differing mini-batches");
+            rows.add(new Row(n.label(), n.depth(), n.width(), n.batch(), backendName, p, relu1, inits, initsDiffering,
+                    ci[0], ci[1], batches, withZeros, batchesDiffering, zeros, evaluations, millis, error));
+        }
+        BifurcationReport r = report(rows, differing, notes, wallMillis, judged.size());
+        if (extraNotes.isEmpty()) return r;
+        List<String> all = new ArrayList<>(r.notes());
+        all.addAll(extraNotes);
+        return new BifurcationReport(r.setup(), r.rows(), r.differing(), r.published(), all);
+    }
+
+    /** Runs every unit here, one after another, and merges them (the path a cluster run takes, in one thread). */
+    public BifurcationReport runByUnits(Progress progress) {
+        long start = System.nanoTime();
+        List<UnitResult> results = new ArrayList<>();
+        for (Unit u : workUnits()) {
+            results.add(runUnit(u));
+            skip(progress, "bifurcation units", unitsOf(u));
+        }
+        List<DifferingBatch> judged = toJudge(results).stream().map(this::judge).toList();
+        return merge(results, judged, (System.nanoTime() - start) / 1_000_000, List.of());
+    }
+
+    /** Units grouped into rows, rows in the order of {@link #run}, units by initialisation; duplicates dropped. */
+    private List<List<UnitResult>> rowsOf(List<UnitResult> results) {
+        Map<Unit, UnitResult> unique = new LinkedHashMap<>();
+        for (UnitResult r : results) unique.putIfAbsent(r.unit(), r);
+        List<UnitResult> sorted = new ArrayList<>(unique.values());
+        java.util.Comparator<UnitResult> order = java.util.Comparator.<UnitResult>comparingInt(r -> r.unit().network())
+                .thenComparingInt(r -> r.unit().subject())
+                .thenComparingInt(r -> precisionRank(r.unit().precision()))
+                .thenComparingInt(r -> r.unit().init());
+        sorted.sort(order);
+        List<List<UnitResult>> rows = new ArrayList<>();
+        for (UnitResult r : sorted) {
+            List<UnitResult> last = rows.isEmpty() ? null : rows.get(rows.size() - 1);
+            Unit u = r.unit(), l = last == null ? null : last.get(0).unit();
+            // a unit outside the sweep is a row of its own, with the reason
+            if (l != null && l.network() == u.network() && l.subject() == u.subject() && l.precision() == u.precision()
+                    && outside(u).isEmpty() && outside(l).isEmpty())
+                last.add(r);
+            else
+                rows.add(new ArrayList<>(List.of(r)));
+        }
+        return rows;
+    }
+
+    private int precisionRank(Precision p) {
+        int i = config.precisions().indexOf(p);
+        return i >= 0 ? i : config.precisions().size() + p.ordinal();
+    }
+
+    private static Optional<String> refusal(List<UnitResult> row) {
+        return row.stream().map(UnitResult::refused).filter(s -> !s.isEmpty()).findFirst();
     }
 }

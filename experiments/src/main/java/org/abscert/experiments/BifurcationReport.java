@@ -124,7 +124,7 @@ public record BifurcationReport(Setup setup, List<Row> rows, List<DifferingBatch
     public record DifferingBatch(String network, int batchSize, String backend, Precision precision, int init, int step,
                                  int zeros, int exactKinks, int spuriousBelow, int spuriousAbove, int entries,
                                  double maxAbs, Outcome rule0, String reason0, Outcome rule1, String reason1,
-                                 String matched, String detail) {
+                                 String matched, String detail) implements java.io.Serializable {
         /** Zeros that are rounding artefacts (THEORY.md §8). */
         public int spurious() { return spuriousBelow + spuriousAbove; }
     }
