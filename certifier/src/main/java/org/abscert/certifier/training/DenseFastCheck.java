@@ -160,51 +160,19 @@ public final class DenseFastCheck {
     public int batch() { return batch; }
 
     /**
-     * Upper bounds of the Euclidean norms of the weight vectors of a layer's units, in double with the rounding
-     * of the sum accounted for.
-     *
-     * @param w        the weights, {@code in × out} values
-     * @param unitMajor whether the {@code in} weights of a unit are contiguous ({@code w[unit * in + j]}), as in
-     *                 PyTorch's {@code [out, in]}; otherwise {@code w[j * out + unit]}, as DL4J's {@code [in, out]}
-     *                 in row-major order
+     * Upper bounds of the Euclidean norms of {@code out} vectors of {@code in} values stored one after another
+     * ({@code w[i·in + j]}: a layer's weights unit by unit, or a batch's data row by row), in double with the
+     * rounding of the sums and squares accounted for.
      */
-    public static double[] rowNorms(float[] w, int in, int out, boolean unitMajor) {
-        if (w.length != (long) in * out) throw new IllegalArgumentException(w.length + " weights for " + in + " x " + out);
-        double[] sq = new double[out];
-        if (unitMajor) {
-            for (int i = 0; i < out; i++) {
-                double s = 0;
-                for (int j = 0, o = i * in; j < in; j++) s += (double) w[o + j] * w[o + j];
-                sq[i] = s;
-            }
-        } else {
-            for (int j = 0; j < in; j++)
-                for (int i = 0, o = j * out; i < out; i++) sq[i] += (double) w[o + i] * w[o + i];
-        }
+    public static double[] rowNorms(double[] w, int in, int out) {
+        if (w.length != (long) in * out) throw new IllegalArgumentException(w.length + " values for " + in + " x " + out);
         double up = up(in);
         double[] n = new double[out];
-        for (int i = 0; i < out; i++) n[i] = Math.sqrt(sq[i] * up) * up;
-        return n;
-    }
-
-    /** {@link #rowNorms(float[], int, int, boolean)} for double weights. */
-    public static double[] rowNorms(double[] w, int in, int out, boolean unitMajor) {
-        if (w.length != (long) in * out) throw new IllegalArgumentException(w.length + " weights for " + in + " x " + out);
-        double[] sq = new double[out];
-        if (unitMajor) {
-            for (int i = 0; i < out; i++) {
-                double s = 0;
-                for (int j = 0, o = i * in; j < in; j++) s += w[o + j] * w[o + j];
-                sq[i] = s;
-            }
-        } else {
-            for (int j = 0; j < in; j++)
-                for (int i = 0, o = j * out; i < out; i++) sq[i] += w[o + i] * w[o + i];
+        for (int i = 0; i < out; i++) {
+            double s = 0;
+            for (int j = 0, o = i * in; j < in; j++) s += w[o + j] * w[o + j];
+            n[i] = Math.sqrt(s * up) * up;
         }
-        double up = up(in);
-        double[] n = new double[out];
-        // a square of a double is rounded too: one more relative unit per term is inside up(in)
-        for (int i = 0; i < out; i++) n[i] = Math.sqrt(sq[i] * up) * up;
         return n;
     }
 

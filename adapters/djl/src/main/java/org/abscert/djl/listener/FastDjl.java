@@ -170,10 +170,10 @@ final class FastDjl {
             @Override public double[] bias(int layer) { return NdArrays.doubles(dense.get(layer).bias().get().parameter().getArray()); }
 
             @Override public double[] weightNorms(int layer) {
-                return DenseFastCheck.rowNorms(w[layer], layers.get(layer).in(), layers.get(layer).out(), true);
+                return DenseFastCheck.rowNorms(w[layer], layers.get(layer).in(), layers.get(layer).out());
             }
 
-            @Override public double[] inputNorms() { return DenseFastCheck.rowNorms(x, in0, model.batch(), true); }
+            @Override public double[] inputNorms() { return DenseFastCheck.rowNorms(x, in0, model.batch()); }
 
             @Override public double[] weights(int layer, int unit) {
                 int in = layers.get(layer).in();

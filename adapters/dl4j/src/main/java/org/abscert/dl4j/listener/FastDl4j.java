@@ -142,10 +142,10 @@ final class FastDl4j {
             @Override public double[] bias(int layer) { return rowMajor(network.getLayer(hidden.get(layer)).getParam("b")); }
 
             @Override public double[] weightNorms(int layer) {
-                return DenseFastCheck.rowNorms(w[layer], layers.get(layer).in(), layers.get(layer).out(), true);
+                return DenseFastCheck.rowNorms(w[layer], layers.get(layer).in(), layers.get(layer).out());
             }
 
-            @Override public double[] inputNorms() { return DenseFastCheck.rowNorms(x, in0, batch, true); }
+            @Override public double[] inputNorms() { return DenseFastCheck.rowNorms(x, in0, batch); }
 
             @Override public double[] weights(int layer, int unit) {
                 int in = layers.get(layer).in();
