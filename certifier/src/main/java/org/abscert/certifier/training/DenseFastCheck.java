@@ -169,9 +169,47 @@ public final class DenseFastCheck {
         double up = up(in);
         double[] n = new double[out];
         for (int i = 0; i < out; i++) {
-            double s = 0;
-            for (int j = 0, o = i * in; j < in; j++) s += w[o + j] * w[o + j];
-            n[i] = Math.sqrt(s * up) * up;
+            int o = i * in, j = 0;
+            // four independent sums: the order of a sum of non-negative terms does not change its error bound
+            double a = 0, b = 0, c = 0, d = 0;
+            for (; j + 3 < in; j += 4) {
+                double x0 = w[o + j], x1 = w[o + j + 1], x2 = w[o + j + 2], x3 = w[o + j + 3];
+                a += x0 * x0;
+                b += x1 * x1;
+                c += x2 * x2;
+                d += x3 * x3;
+            }
+            for (; j < in; j++) a += w[o + j] * w[o + j];
+            n[i] = Math.sqrt(((a + b) + (c + d)) * up) * up;
+        }
+        return n;
+    }
+
+    /**
+     * The Euclidean norms of {@code out} vectors of {@code in} float32 values stored one after another, computed
+     * in float32 as a framework would: eight partial sums of the squares in float32, added in double. The result
+     * is what {@link StepValues#weightNorms} asks for — a float32 computation of the norm, whose rounding (relative
+     * at most (in+3)·2⁻²⁴: a sum of in non-negative rounded squares in any order; absolute √in·2⁻⁶² for squares
+     * that underflow) {@link #check} adds — not yet an upper bound.
+     */
+    public static double[] rowNorms(float[] w, int in, int out) {
+        if (w.length != (long) in * out) throw new IllegalArgumentException(w.length + " values for " + in + " x " + out);
+        double[] n = new double[out];
+        for (int i = 0; i < out; i++) {
+            int o = i * in, j = 0;
+            float a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0;
+            for (; j + 7 < in; j += 8) {
+                a += w[o + j] * w[o + j];
+                b += w[o + j + 1] * w[o + j + 1];
+                c += w[o + j + 2] * w[o + j + 2];
+                d += w[o + j + 3] * w[o + j + 3];
+                e += w[o + j + 4] * w[o + j + 4];
+                f += w[o + j + 5] * w[o + j + 5];
+                g += w[o + j + 6] * w[o + j + 6];
+                h += w[o + j + 7] * w[o + j + 7];
+            }
+            for (; j < in; j++) a += w[o + j] * w[o + j];
+            n[i] = Math.sqrt(((double) a + b + c + d) + ((double) e + f + g + h));
         }
         return n;
     }
@@ -192,7 +230,8 @@ public final class DenseFastCheck {
 
         /**
          * The Euclidean norms of hidden layer l's units' weight vectors as the framework computes them in float32
-         * or float64 (the check adds their rounding: relative (in+3)·2⁻²⁴ and absolute √in·2⁻⁷⁴ for underflow).
+         * or float64 (the check adds their rounding: relative (in+3)·2⁻²⁴, and absolute √in·2⁻⁶² for squares that underflow, flushed to
+         * zero or not).
          */
         double[] weightNorms(int layer);
 
@@ -202,8 +241,25 @@ public final class DenseFastCheck {
         /** Unit i's weights in hidden layer l, as the framework holds them. */
         double[] weights(int layer, int unit);
 
+        /**
+         * The weights of several units of hidden layer l, in the order given (the units whose switches the bounds
+         * left open in a step, read together: a framework can gather them in one call).
+         */
+        default double[][] weights(int layer, int[] units) {
+            double[][] r = new double[units.length][];
+            for (int k = 0; k < units.length; k++) r[k] = weights(layer, units[k]);
+            return r;
+        }
+
         /** Sample s's data row, as the framework holds it. */
         double[] input(int sample);
+
+        /** Several samples' data rows, in the order given (read together, as {@link #weights(int, int[])}). */
+        default double[][] inputs(int[] samples) {
+            double[][] r = new double[samples.length][];
+            for (int k = 0; k < samples.length; k++) r[k] = input(samples[k]);
+            return r;
+        }
 
         /** The batch-1 point of sample s: the parameters and that sample's data. */
         Point samplePoint(int sample);
@@ -211,7 +267,7 @@ public final class DenseFastCheck {
 
     /** An upper bound of a norm computed in float32 or float64 from {@code n} terms. */
     private static double normUp(double computed, int n) {
-        return (computed * (1 + (n + 3) * 0x1p-24) + Math.sqrt(n) * 0x1p-74) * (1 + 0x1p-50);
+        return (computed * (1 + (n + 3) * 0x1p-24) + Math.sqrt(n) * 0x1p-62) * (1 + 0x1p-50);
     }
 
     /**
@@ -255,20 +311,53 @@ public final class DenseFastCheck {
             double ku = (in + 2) * u;
             double gamma = ku < 0.5 ? ku / (1 - ku) * (1 + 0x1p-50) : Double.POSITIVE_INFINITY;
             double gammaDouble = (in + 2) * 0x1p-53 / (1 - (in + 2) * 0x1p-53) * (1 + 0x1p-50);
-            double alpha = leaky ? layer.alpha() : 0;
+            double alpha = leaky ? layer.alpha() : 0, alpha2 = alpha * alpha;
             double upOut = up(out);
-            double[][] rows = new double[out][];
+            // the framework's rounding of unit i's sum for sample s is at most c_i·‖h_s‖ + d_i: γ·‖w_i‖ and γ·|b_i|
+            // with a relative slack of 2⁻⁴⁶ that covers the double roundings of c_i, d_i and the bound itself, and
+            // (in+2) times the format's smallest normal number for products and sums that underflow (flushed to
+            // zero or not)
+            double[] c = new double[out], d = new double[out];
+            double tiny = (in + 2) * precision.minNormal();
+            boolean[] deadUnit = new boolean[out];
+            for (int i = 0; i < out; i++) {
+                c[i] = gamma * nl[i] * (1 + 0x1p-46);
+                d[i] = gamma * Math.abs(bl[i]) * (1 + 0x1p-46) + tiny;
+                // a unit whose computed weight norm and bias are 0 may still have weights that underflow when squared:
+                // it is dead only when its weights are read and are all exactly zero
+                if (raw[i] == 0 && bl[i] == 0) deadUnit[i] = allZero(v.weights(l, i));
+            }
+            // the bounds, switch by switch; the switches they leave open are gathered, and read per unit and sample
+            int[] openAt = new int[16];
+            int nOpen = 0;
             for (int s = 0; s < batch; s++) {
                 double hs = hNorm[s];
-                double q = 0;
-                double[] h = null;
-                for (int i = 0, o = s * out; i < out; i++) {
+                int o = s * out;
+                // the squares of the activations, without a branch on the sign (half of them are negative), in four
+                // independent sums
+                double qPos = 0, qNeg = 0, qPos2 = 0, qNeg2 = 0;
+                int i2 = 0;
+                for (; i2 + 1 < out; i2 += 2) {
+                    double z0 = zl[o + i2], z1 = zl[o + i2 + 1];
+                    // (z ± |z|)/2 is exact: 2z or 0 before the halving
+                    double a0 = Math.abs(z0), a1 = Math.abs(z1);
+                    double p0 = 0.5 * (z0 + a0), n0 = 0.5 * (z0 - a0), p1 = 0.5 * (z1 + a1), n1 = 0.5 * (z1 - a1);
+                    qPos += p0 * p0;
+                    qNeg += n0 * n0;
+                    qPos2 += p1 * p1;
+                    qNeg2 += n1 * n1;
+                }
+                if (i2 < out) {
+                    double z0 = zl[o + i2], p0 = 0.5 * (z0 + Math.abs(z0)), n0 = 0.5 * (z0 - Math.abs(z0));
+                    qPos += p0 * p0;
+                    qNeg += n0 * n0;
+                }
+                qPos += qPos2;
+                qNeg += qNeg2;
+                for (int i = 0; i < out; i++) {
                     double zi = zl[o + i];
+                    if (Math.abs(zi) > c[i] * hs + d[i]) continue;
                     if (zi == 0) zeros++;
-                    double hv = zi > 0 ? zi : leaky ? alpha * zi : 0;
-                    q += hv * hv;
-                    double b = (gamma * (nl[i] * hs + Math.abs(bl[i]))) * (1 + 0x1p-48);
-                    if (Math.abs(zi) > b) continue;
                     if (!Double.isFinite(zi))
                         return new Outcome(false, zeros, switches, 0, "sample " + s + ", hidden layer " + l + ", unit " + i
                                 + ": the framework's pre-activation is " + zi);
@@ -276,34 +365,56 @@ public final class DenseFastCheck {
                         open[s] = true;
                         continue;
                     }
-                    if (h == null) {
-                        if (l == 0) h = v.input(s);
+                    if (zi == 0 && deadUnit[i]) continue;     // a unit with zero weights and bias: its sum is exactly 0
+                    if (nOpen == openAt.length) openAt = java.util.Arrays.copyOf(openAt, 2 * nOpen);
+                    openAt[nOpen++] = o + i;
+                }
+                double q = qPos + alpha2 * qNeg;
+                hNorm[s] = Math.sqrt(q * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
+            }
+            if (nOpen > 0) {
+                int[] units = distinct(openAt, nOpen, out, true), samples = distinct(openAt, nOpen, out, false);
+                double[][] rows = v.weights(l, units), inputs = l == 0 ? v.inputs(samples) : null;
+                if (rows.length != units.length || inputs != null && inputs.length != samples.length)
+                    throw new IllegalArgumentException("layer " + l + ": " + rows.length + " weight rows for " + units.length + " units");
+                double[] h = null;
+                int hOf = -1;
+                for (int k = 0; k < nOpen; k++) {
+                    int s = openAt[k] / out, i = openAt[k] % out;
+                    double zi = zl[openAt[k]];
+                    double[] w = rows[java.util.Arrays.binarySearch(units, i)];
+                    if (s != hOf) {          // the open switches come sample by sample
+                        hOf = s;
+                        if (inputs != null) h = inputs[java.util.Arrays.binarySearch(samples, s)];
                         else {
                             h = new double[in];
                             for (int j = 0; j < in; j++) h[j] = Math.max(prevZ[s * in + j], 0);
                         }
-                        if (h.length != in) throw new IllegalArgumentException("input of sample " + s + " has " + h.length + " values, not " + in);
                     }
-                    if (rows[i] == null) {
-                        rows[i] = v.weights(l, i);
-                        if (rows[i].length != in) throw new IllegalArgumentException("unit " + i + " of layer " + l + " has " + rows[i].length + " weights, not " + in);
-                    }
+                    if (w.length != in || h.length != in)
+                        throw new IllegalArgumentException("unit " + i + " of layer " + l + " or its input in sample " + s + " has the wrong length");
                     double y = 0, a = 0;
-                    double[] w = rows[i];
+                    boolean underflow = false;
                     for (int j = 0; j < in; j++) {
                         double t = w[j] * h[j];
                         y += t;
                         a += Math.abs(t);
                     }
+                    // a product below the normal range is off by up to 2⁻¹⁰⁷⁴; products of float32 (or 16-bit) values never
+                    // are (they exceed 2⁻²⁹⁸)
+                    if (precision == Precision.FLOAT64)
+                        for (int j = 0; j < in && !underflow; j++) {
+                            double t = w[j] * h[j];
+                            underflow = Math.abs(t) < Double.MIN_NORMAL && (t != 0 || w[j] != 0 && h[j] != 0);
+                        }
                     y += bl[i];
-                    double r = gammaDouble * (a + Math.abs(bl[i])) * (1 + 0x1p-48);
+                    double r = gammaDouble * (a + Math.abs(bl[i])) * (1 + 0x1p-48) + (underflow ? (in + 2) * 0x1p-1074 : 0);
                     alone++;
                     int exactSign = Math.abs(y) > r ? (y > 0 ? 1 : -1) : (y == 0 && r == 0 ? 0 : 2);
                     int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
                     if (exactSign == 2) open[s] = true;
                     else if (exactSign != mine) return new Outcome(false, zeros, switches, 0, mismatch(s, l, i, zi, exactSign, mine));
                 }
-                hNorm[s] = Math.sqrt(q * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
             }
             prevZ = zl;
             switches += (long) batch * out;
@@ -335,6 +446,18 @@ public final class DenseFastCheck {
                         + "abs-consistent fixed kink rules and the %s applied to the framework's AD, not recomputed",
                 switches, alone, alone == 1 ? "" : "es", recomputed, recomputed == 1 ? "" : "s", zeros, theorem);
         return new Outcome(true, zeros, switches, recomputed, detail);
+    }
+
+    private static boolean allZero(double[] w) {
+        for (double x : w) if (x != 0) return false;
+        return true;
+    }
+
+    /** The distinct units (or samples) of flat indices s·out + i, ascending. */
+    private static int[] distinct(int[] at, int n, int out, boolean units) {
+        int[] v = new int[n];
+        for (int k = 0; k < n; k++) v[k] = units ? at[k] % out : at[k] / out;
+        return java.util.Arrays.stream(v).sorted().distinct().toArray();
     }
 
     private static String mismatch(int s, int l, int i, double zi, int exact, int mine) {

@@ -159,35 +159,80 @@ final class FastDjl {
     }
 
     private DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, double[] y, double[][] z, NDArray xa, int out) {
-        // one bulk copy per array: a native call per row costs more than the whole check
         int in0 = layers.get(0).in();
-        double[] x = NdArrays.doubles(xa);
+        // the norms in PyTorch (its vectorised reductions); the weights and data are copied to Java only for the
+        // few switches and samples the bounds leave open, each array at most once
         double[][] w = new double[layers.size()][];
-        for (int k = 0; k < layers.size(); k++) w[k] = NdArrays.doubles(weight(k));   // PyTorch's [out, in]: unit-major
+        double[][] x = new double[1][];
         return check.check(new DenseFastCheck.StepValues() {
             @Override public double[] preActivations(int layer) { return z[layer]; }
 
             @Override public double[] bias(int layer) { return NdArrays.doubles(dense.get(layer).bias().get().parameter().getArray()); }
 
             @Override public double[] weightNorms(int layer) {
-                return DenseFastCheck.rowNorms(w[layer], layers.get(layer).in(), layers.get(layer).out());
+                return norms(weight(layer), () -> weights(layer), layers.get(layer).in(), layers.get(layer).out());
             }
 
-            @Override public double[] inputNorms() { return DenseFastCheck.rowNorms(x, in0, model.batch()); }
+            @Override public double[] inputNorms() { return norms(xa, () -> data(), in0, model.batch()); }
 
             @Override public double[] weights(int layer, int unit) {
                 int in = layers.get(layer).in();
-                return java.util.Arrays.copyOfRange(w[layer], unit * in, (unit + 1) * in);
+                return java.util.Arrays.copyOfRange(weights(layer), unit * in, (unit + 1) * in);
             }
 
-            @Override public double[] input(int sample) { return java.util.Arrays.copyOfRange(x, sample * in0, (sample + 1) * in0); }
+            @Override public double[] input(int sample) { return java.util.Arrays.copyOfRange(data(), sample * in0, (sample + 1) * in0); }
+
+            @Override public double[][] weights(int layer, int[] units) {
+                return w[layer] != null ? DenseFastCheck.StepValues.super.weights(layer, units) : rows(weight(layer), units, layers.get(layer).in());
+            }
+
+            @Override public double[][] inputs(int[] samples) {
+                return x[0] != null ? DenseFastCheck.StepValues.super.inputs(samples) : rows(xa, samples, in0);
+            }
 
             @Override public Point samplePoint(int s) {
                 double[] ys = new double[out];
                 System.arraycopy(y, s * out, ys, 0, out);
                 return single.at(input(s), ys);
             }
+
+            /** Layer k's weights, PyTorch's [out, in]: unit-major. */
+            private double[] weights(int k) {
+                if (w[k] == null) w[k] = NdArrays.doubles(weight(k));
+                return w[k];
+            }
+
+            private double[] data() {
+                if (x[0] == null) x[0] = NdArrays.doubles(xa);
+                return x[0];
+            }
         });
+    }
+
+    /** Rows of a matrix, gathered by PyTorch in one call (a few rows of a large array: copying it all costs more). */
+    private static double[][] rows(NDArray a, int[] which, int length) {
+        double[] flat;
+        try (NDArray index = a.getManager().create(java.util.Arrays.stream(which).asLongStream().toArray());
+             NDArray picked = a.get(new ai.djl.ndarray.index.NDIndex("{}", index))) {
+            flat = NdArrays.doubles(picked);
+        }
+        if (flat.length != (long) which.length * length)
+            throw new IllegalStateException(flat.length + " values gathered for " + which.length + " rows of " + length);
+        double[][] r = new double[which.length][];
+        for (int k = 0; k < which.length; k++) r[k] = java.util.Arrays.copyOfRange(flat, k * length, (k + 1) * length);
+        return r;
+    }
+
+    /**
+     * The Euclidean norms of a float32 or float64 array's rows as PyTorch computes them (a reduction whose rounding
+     * DenseFastCheck adds), or in Java from its values for other types (16-bit arrays round the norm itself).
+     */
+    private static double[] norms(NDArray a, java.util.function.Supplier<double[]> values, int length, int count) {
+        if (a.getDataType() == DataType.FLOAT32 || a.getDataType() == DataType.FLOAT64)
+            try (NDArray n = a.norm(new int[] {1})) {
+                return NdArrays.doubles(n);
+            }
+        return DenseFastCheck.rowNorms(values.get(), length, count);
     }
 
     private NDArray weight(int layer) { return dense.get(layer).weight().parameter().getArray(); }

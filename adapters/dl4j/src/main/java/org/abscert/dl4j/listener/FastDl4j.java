@@ -43,6 +43,7 @@ final class FastDl4j {
     private final Map<Integer, NeuralNetConfiguration> originals = new LinkedHashMap<>();
     private final List<Recorder> recorders = new ArrayList<>();
     private final Map<Integer, DenseFastCheck> checks = new HashMap<>();
+    private final List<float[]> scratch = new ArrayList<>();
     private final String refusal;
 
     private FastDl4j(MultiLayerNetwork network, ImportedNetwork imported, KinkRules rules) {
@@ -108,7 +109,10 @@ final class FastDl4j {
     void arm(boolean on) {
         for (Recorder r : recorders) {
             r.armed = on;
-            if (on) r.values = null;
+            if (on) {
+                if (r.values != null) r.previous = r.values;
+                r.values = null;
+            }
         }
     }
 
@@ -132,27 +136,24 @@ final class FastDl4j {
         Procedure one = imported.procedure(1);
         double[][] params = new double[1][];
         int in0 = layers.get(0).in();
-        // one bulk copy per array: a native call per row or a cast costs more than the whole check
-        double[] x = rowMajor(features);
-        double[][] w = new double[hidden.size()][];
-        for (int k = 0; k < hidden.size(); k++) w[k] = unitMajor(weight(k), layers.get(k).in(), layers.get(k).out());
+        // one bulk copy per array, in float32 when the network is: a native call per row or a widening copy costs
+        // more than the whole check
+        Rows x = Rows.of(features, false, in0, batch, scratch(hidden.size(), in0 * batch));
+        Rows[] w = new Rows[hidden.size()];
+        for (int k = 0; k < hidden.size(); k++)
+            w[k] = Rows.of(weight(k), true, layers.get(k).in(), layers.get(k).out(), scratch(k, layers.get(k).in() * layers.get(k).out()));
         return check.check(new DenseFastCheck.StepValues() {
             @Override public double[] preActivations(int layer) { return z[layer]; }
 
             @Override public double[] bias(int layer) { return rowMajor(network.getLayer(hidden.get(layer)).getParam("b")); }
 
-            @Override public double[] weightNorms(int layer) {
-                return DenseFastCheck.rowNorms(w[layer], layers.get(layer).in(), layers.get(layer).out());
-            }
+            @Override public double[] weightNorms(int layer) { return w[layer].norms(); }
 
-            @Override public double[] inputNorms() { return DenseFastCheck.rowNorms(x, in0, batch); }
+            @Override public double[] inputNorms() { return x.norms(); }
 
-            @Override public double[] weights(int layer, int unit) {
-                int in = layers.get(layer).in();
-                return java.util.Arrays.copyOfRange(w[layer], unit * in, (unit + 1) * in);
-            }
+            @Override public double[] weights(int layer, int unit) { return w[layer].row(unit); }
 
-            @Override public double[] input(int sample) { return java.util.Arrays.copyOfRange(x, sample * in0, (sample + 1) * in0); }
+            @Override public double[] input(int sample) { return x.row(sample); }
 
             @Override public Point samplePoint(int s) {
                 if (params[0] == null) params[0] = imported.parameters(network);
@@ -165,15 +166,56 @@ final class FastDl4j {
         });
     }
 
+    /** A float buffer of n values kept from step to step (a fresh megabyte-sized array per step costs more than the check). */
+    private float[] scratch(int slot, int n) {
+        while (scratch.size() <= slot) scratch.add(null);
+        float[] f = scratch.get(slot);
+        if (f == null || f.length != n) scratch.set(slot, f = new float[n]);
+        return f;
+    }
+
+    /**
+     * {@code count} vectors of {@code length} values one after another, as float32 when the array is (its buffer
+     * copied as is) or widened to double: a layer's weights unit by unit, or a batch's data row by row.
+     */
+    record Rows(float[] f, double[] d, int length, int count) {
+        /**
+         * @param unitMajor whether a's rows are its columns (DL4J's [in, out] weights)
+         * @param buffer    where a float32 array's values go ({@code length·count} of them)
+         */
+        static Rows of(INDArray a, boolean unitMajor, int length, int count, float[] buffer) {
+            char order = unitMajor ? 'f' : 'c';
+            if (a.dataType() == DataType.FLOAT && a.rank() == 2 && contiguous(a) && (a.ordering() == order || (unitMajor ? a.size(1) : a.size(0)) == 1)) {
+                float[] f = buffer;
+                a.data().asNioFloat().get((int) a.offset(), f, 0, f.length);
+                return new Rows(f, null, length, count);
+            }
+            return new Rows(null, unitMajor ? unitMajor(a, length, count) : rowMajor(a), length, count);
+        }
+
+        double[] norms() { return f != null ? DenseFastCheck.rowNorms(f, length, count) : DenseFastCheck.rowNorms(d, length, count); }
+
+        double[] row(int i) {
+            if (d != null) return java.util.Arrays.copyOfRange(d, i * length, (i + 1) * length);
+            double[] r = new double[length];
+            for (int j = 0, o = i * length; j < length; j++) r[j] = f[o + j];
+            return r;
+        }
+    }
+
     /**
      * The elements of an array in row-major order, widened to double: a bulk copy of its buffer when it is a
      * contiguous float or double array in 'c' order (a rank-2 'f' array is reordered in Java), else
      * {@link NdArrays#values}.
      */
-    static double[] rowMajor(INDArray a) {
+    static double[] rowMajor(INDArray a) { return rowMajor(a, null); }
+
+    /** {@link #rowMajor(INDArray)}, into {@code reuse} when it has the right length and the array is 'c' ordered. */
+    static double[] rowMajor(INDArray a, double[] reuse) {
         long n = a.length();
         if (a.rank() <= 2 && contiguous(a)) {
-            double[] d = bulk(a, (int) n);
+            boolean inPlace = a.rank() < 2 || a.ordering() == 'c' || a.size(0) == 1 || a.size(1) == 1;
+            double[] d = bulk(a, (int) n, inPlace && reuse != null && reuse.length == n ? reuse : new double[(int) n]);
             if (d != null) {
                 if (a.rank() < 2 || a.ordering() == 'c' || a.size(0) == 1 || a.size(1) == 1) return d;
                 int rows = (int) a.size(0), cols = (int) a.size(1);
@@ -188,7 +230,7 @@ final class FastDl4j {
     /** DL4J's [in, out] weights unit-major (unit i's weights at [i·in, (i+1)·in)): in 'f' order its buffer already is. */
     static double[] unitMajor(INDArray w, int in, int out) {
         if (w.rank() == 2 && w.ordering() == 'f' && contiguous(w)) {
-            double[] d = bulk(w, in * out);
+            double[] d = bulk(w, in * out, new double[in * out]);
             if (d != null) return d;
         }
         return NdArrays.values(w.transpose());
@@ -203,14 +245,17 @@ final class FastDl4j {
     }
 
     /** The array's buffer from its offset, n elements, widened to double; null for types other than float and double. */
-    private static double[] bulk(INDArray a, int n) {
+    private static double[] bulk(INDArray a, int n, double[] d) {
         long off = a.offset();
-        double[] d = new double[n];
         if (a.dataType() == DataType.FLOAT) {
             java.nio.FloatBuffer fb = a.data().asNioFloat();
-            float[] f = new float[n];
-            fb.get((int) off, f, 0, n);
-            for (int k = 0; k < n; k++) d[k] = f[k];
+            // in chunks: a bulk copy is a memcpy, and a chunk-sized array costs no garbage to speak of
+            float[] f = new float[Math.min(n, 8192)];
+            for (int at = 0; at < n; at += f.length) {
+                int m = Math.min(f.length, n - at);
+                fb.get((int) off + at, f, 0, m);
+                for (int k = 0; k < m; k++) d[at + k] = f[k];
+            }
             return d;
         }
         if (a.dataType() == DataType.DOUBLE) {
@@ -232,6 +277,8 @@ final class FastDl4j {
         final IActivation delegate;
         transient volatile boolean armed;
         transient volatile double[] values;
+        /** The array of the previous recording, reused when the next one has the same size. */
+        transient double[] previous;
 
         Recorder(IActivation delegate) { this.delegate = delegate; }
 
@@ -240,7 +287,7 @@ final class FastDl4j {
 
         @Override
         public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
-            if (armed) values = rowMajor(in);
+            if (armed) values = rowMajor(in, values == null ? previous : values);
             return delegate.backprop(in, epsilon);
         }
 
