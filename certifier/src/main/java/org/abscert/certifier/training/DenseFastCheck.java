@@ -328,49 +328,29 @@ public final class DenseFastCheck {
                 if (raw[i] == 0 && bl[i] == 0) deadUnit[i] = allZero(v.weights(l, i));
             }
             // the bounds, switch by switch; the switches they leave open are gathered, and read per unit and sample
-            int[] openAt = new int[16];
+            // the hot loops are small methods of their own: the JIT compiles them once and keeps them compiled
+            int[] openAt = new int[Math.max(16, out)];
             int nOpen = 0;
             for (int s = 0; s < batch; s++) {
-                double hs = hNorm[s];
                 int o = s * out;
-                // the squares of the activations, without a branch on the sign (half of them are negative), in four
-                // independent sums
-                double qPos = 0, qNeg = 0, qPos2 = 0, qNeg2 = 0;
-                int i2 = 0;
-                for (; i2 + 1 < out; i2 += 2) {
-                    double z0 = zl[o + i2], z1 = zl[o + i2 + 1];
-                    // (z ± |z|)/2 is exact: 2z or 0 before the halving
-                    double a0 = Math.abs(z0), a1 = Math.abs(z1);
-                    double p0 = 0.5 * (z0 + a0), n0 = 0.5 * (z0 - a0), p1 = 0.5 * (z1 + a1), n1 = 0.5 * (z1 - a1);
-                    qPos += p0 * p0;
-                    qNeg += n0 * n0;
-                    qPos2 += p1 * p1;
-                    qNeg2 += n1 * n1;
-                }
-                if (i2 < out) {
-                    double z0 = zl[o + i2], p0 = 0.5 * (z0 + Math.abs(z0)), n0 = 0.5 * (z0 - Math.abs(z0));
-                    qPos += p0 * p0;
-                    qNeg += n0 * n0;
-                }
-                qPos += qPos2;
-                qNeg += qNeg2;
-                for (int i = 0; i < out; i++) {
-                    double zi = zl[o + i];
-                    if (Math.abs(zi) > c[i] * hs + d[i]) continue;
-                    if (zi == 0) zeros++;
+                if (nOpen + out > openAt.length) openAt = java.util.Arrays.copyOf(openAt, Math.max(2 * openAt.length, nOpen + out));
+                int before = nOpen;
+                nOpen = unsettled(zl, o, out, c, d, hNorm[s], openAt, nOpen);
+                // the next layer's input norm: the squares of the activations, the negative ones scaled by α²
+                double q = positiveSquares(zl, o, out) + (leaky ? alpha2 * negativeSquares(zl, o, out) : 0);
+                hNorm[s] = Math.sqrt(q * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
+                int kept = before;
+                for (int k = before; k < nOpen; k++) {
+                    int i = openAt[k] - o;
+                    double zi = zl[openAt[k]];
                     if (!Double.isFinite(zi))
                         return new Outcome(false, zeros, switches, 0, "sample " + s + ", hidden layer " + l + ", unit " + i
                                 + ": the framework's pre-activation is " + zi);
-                    if (!reEvaluable) {
-                        open[s] = true;
-                        continue;
-                    }
-                    if (zi == 0 && deadUnit[i]) continue;     // a unit with zero weights and bias: its sum is exactly 0
-                    if (nOpen == openAt.length) openAt = java.util.Arrays.copyOf(openAt, 2 * nOpen);
-                    openAt[nOpen++] = o + i;
+                    if (zi == 0) zeros++;
+                    if (!reEvaluable) open[s] = true;
+                    else if (!(zi == 0 && deadUnit[i])) openAt[kept++] = openAt[k];  // a dead unit's sum is exactly 0
                 }
-                double q = qPos + alpha2 * qNeg;
-                hNorm[s] = Math.sqrt(q * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
+                nOpen = kept;
             }
             if (nOpen > 0) {
                 int[] units = distinct(openAt, nOpen, out, true), samples = distinct(openAt, nOpen, out, false);
@@ -393,13 +373,8 @@ public final class DenseFastCheck {
                     }
                     if (w.length != in || h.length != in)
                         throw new IllegalArgumentException("unit " + i + " of layer " + l + " or its input in sample " + s + " has the wrong length");
-                    double y = 0, a = 0;
+                    double y = dot(w, h, in), a = absDot(w, h, in);
                     boolean underflow = false;
-                    for (int j = 0; j < in; j++) {
-                        double t = w[j] * h[j];
-                        y += t;
-                        a += Math.abs(t);
-                    }
                     // a product below the normal range is off by up to 2⁻¹⁰⁷⁴; products of float32 (or 16-bit) values never
                     // are (they exceed 2⁻²⁹⁸)
                     if (precision == Precision.FLOAT64)
@@ -446,6 +421,65 @@ public final class DenseFastCheck {
                         + "abs-consistent fixed kink rules and the %s applied to the framework's AD, not recomputed",
                 switches, alone, alone == 1 ? "" : "es", recomputed, recomputed == 1 ? "" : "s", zeros, theorem);
         return new Outcome(true, zeros, switches, recomputed, detail);
+    }
+
+    /**
+     * Appends to {@code at} (from {@code n}) the indices o+i of the values that the bound c_i·h + d_i does not settle:
+     * |z| within it, or z not finite. Returns the new count.
+     */
+    private static int unsettled(double[] z, int o, int out, double[] c, double[] d, double h, int[] at, int n) {
+        for (int i = 0; i < out; i++) {
+            double a = Math.abs(z[o + i]);
+            if (a > c[i] * h + d[i] && a <= Double.MAX_VALUE) continue;
+            at[n++] = o + i;
+        }
+        return n;
+    }
+
+    /** Σ max(z, 0)² over z[o, o+out), in two independent sums; (z + |z|)/2 is exact and has no branch. */
+    private static double positiveSquares(double[] z, int o, int out) {
+        double a = 0, b = 0;
+        int i = 0;
+        for (; i + 1 < out; i += 2) {
+            double p = 0.5 * (z[o + i] + Math.abs(z[o + i])), q = 0.5 * (z[o + i + 1] + Math.abs(z[o + i + 1]));
+            a += p * p;
+            b += q * q;
+        }
+        if (i < out) {
+            double p = 0.5 * (z[o + i] + Math.abs(z[o + i]));
+            a += p * p;
+        }
+        return a + b;
+    }
+
+    /** Σ min(z, 0)² over z[o, o+out), as {@link #positiveSquares}. */
+    private static double negativeSquares(double[] z, int o, int out) {
+        double a = 0, b = 0;
+        int i = 0;
+        for (; i + 1 < out; i += 2) {
+            double p = 0.5 * (z[o + i] - Math.abs(z[o + i])), q = 0.5 * (z[o + i + 1] - Math.abs(z[o + i + 1]));
+            a += p * p;
+            b += q * q;
+        }
+        if (i < out) {
+            double p = 0.5 * (z[o + i] - Math.abs(z[o + i]));
+            a += p * p;
+        }
+        return a + b;
+    }
+
+    /** Σ w_j h_j in double, in order. */
+    private static double dot(double[] w, double[] h, int n) {
+        double y = 0;
+        for (int j = 0; j < n; j++) y += w[j] * h[j];
+        return y;
+    }
+
+    /** Σ |w_j h_j| in double, in order. */
+    private static double absDot(double[] w, double[] h, int n) {
+        double a = 0;
+        for (int j = 0; j < n; j++) a += Math.abs(w[j] * h[j]);
+        return a;
     }
 
     private static boolean allZero(double[] w) {
