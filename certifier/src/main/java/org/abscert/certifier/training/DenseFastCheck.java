@@ -275,10 +275,12 @@ public final class DenseFastCheck {
      *
      * <p>Per switch z = Σ_j w_j h_j + b of a unit and a sample, with h the framework's own inputs of the layer (the
      * data, or the previous layer's outputs as the framework computed them): the framework's rounding of this
-     * sum is at most γ_{in+2}·(‖w‖₂‖h‖₂ + |b|) (any summation order, with or without fused multiply-adds); a value
-     * beyond that bound has the sign of the exact sum over its inputs. A switch inside the bound is re-evaluated
-     * alone when its inputs are the data or a ReLU layer's outputs: y = Σ w_j h_j + b in double, off the exact
-     * sum by at most γ_{in+2}(double)·Σ|w_j h_j|, settles its sign (an exact zero when both are 0). A sample with a
+     * sum is at most γ_{in+2}·(‖w‖₂‖h‖₂ + |b|) (any summation order, with or without fused multiply-adds), plus
+     * (2·in + 1) times the precision's least normal number for results that underflow; a finite value beyond that
+     * bound has the sign of the exact sum over its inputs (a non-finite one is never settled). A switch inside the
+     * bound is re-evaluated alone when its inputs are the data or a ReLU layer's outputs: y = Σ w_j h_j + b in
+     * double, off the exact sum by at most γ_{in+2}(double)·Σ|w_j h_j| plus 2⁻¹⁰⁷⁴ per product that underflows,
+     * settles its sign (an exact zero only when every term is exactly 0). A sample with a
      * switch still open is re-evaluated by the certifier ({@link AbsNormalForm} of the one-sample procedure:
      * every sign exact at the point, not only given the inputs) and compared switch by switch.
      *
@@ -315,10 +317,10 @@ public final class DenseFastCheck {
             double upOut = up(out);
             // the framework's rounding of unit i's sum for sample s is at most c_i·‖h_s‖ + d_i: γ·‖w_i‖ and γ·|b_i|
             // with a relative slack of 2⁻⁴⁶ that covers the double roundings of c_i, d_i and the bound itself, and
-            // (in+2) times the format's smallest normal number for products and sums that underflow (flushed to
-            // zero or not)
+            // (2·in+1) times the format's least normal number: underflow is no relative error, each of the in products
+            // and in+1 sums below that number is off by less than it (gradual underflow, or results flushed to zero)
             double[] c = new double[out], d = new double[out];
-            double tiny = (in + 2) * precision.minNormal();
+            double tiny = (2.0 * in + 1) * precision.minNormal();
             boolean[] deadUnit = new boolean[out];
             for (int i = 0; i < out; i++) {
                 c[i] = gamma * nl[i] * (1 + 0x1p-46);
@@ -338,7 +340,8 @@ public final class DenseFastCheck {
                 nOpen = unsettled(zl, o, out, c, d, hNorm[s], openAt, nOpen);
                 // the next layer's input norm: the squares of the activations, the negative ones scaled by α²
                 double q = positiveSquares(zl, o, out) + (leaky ? alpha2 * negativeSquares(zl, o, out) : 0);
-                hNorm[s] = Math.sqrt(q * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
+                // squares below 2⁻¹⁰²² lose up to 2⁻¹⁰⁷⁵ each (an activation below 2⁻⁵³⁷ squares to 0)
+                hNorm[s] = Math.sqrt((q + out * Double.MIN_VALUE) * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
                 int kept = before;
                 for (int k = before; k < nOpen; k++) {
                     int i = openAt[k] - o;
@@ -374,16 +377,18 @@ public final class DenseFastCheck {
                     if (w.length != in || h.length != in)
                         throw new IllegalArgumentException("unit " + i + " of layer " + l + " or its input in sample " + s + " has the wrong length");
                     double y = dot(w, h, in), a = absDot(w, h, in);
-                    boolean underflow = false;
+                    int underflows = 0;
                     // a product below the normal range is off by up to 2⁻¹⁰⁷⁴; products of float32 (or 16-bit) values never
                     // are (they exceed 2⁻²⁹⁸)
                     if (precision == Precision.FLOAT64)
-                        for (int j = 0; j < in && !underflow; j++) {
+                        for (int j = 0; j < in; j++) {
                             double t = w[j] * h[j];
-                            underflow = Math.abs(t) < Double.MIN_NORMAL && (t != 0 || w[j] != 0 && h[j] != 0);
+                            if (t == 0 ? w[j] != 0 && h[j] != 0 : Math.abs(t) < Double.MIN_NORMAL) underflows++;
                         }
                     y += bl[i];
-                    double r = gammaDouble * (a + Math.abs(bl[i])) * (1 + 0x1p-48) + (underflow ? (in + 2) * 0x1p-1074 : 0);
+                    double sum = a + Math.abs(bl[i]);
+                    // r = 0 only when every term is exactly 0: then y = 0 is an exact zero
+                    double r = gammaDouble * sum * (1 + 0x1p-48) + (underflows + (sum > 0 ? 1 : 0)) * Double.MIN_VALUE;
                     alone++;
                     int exactSign = Math.abs(y) > r ? (y > 0 ? 1 : -1) : (y == 0 && r == 0 ? 0 : 2);
                     int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
