@@ -126,7 +126,10 @@ public final class StepCertifier {
      * @return the verdict, or empty when the step needs the full certification
      */
     public Optional<Result> judgeFast(DenseFastCheck.Outcome outcome) {
-        if (!outcome.certified()) return Optional.empty();
+        if (!outcome.certified()) {
+            log.debug("mode FAST leaves the step to FULL: {}", outcome.detail());
+            return Optional.empty();
+        }
         Result r = outcome.result(framework.toLowerCase(java.util.Locale.ROOT));
         last = r;
         statistics.judged(r.verdict(), outcome.zeros(), 0);
