@@ -313,9 +313,12 @@ class GraphCnnImportTest {
         assertEquals(-0.2, repaired.getParam("c_W").getDouble(0), 1e-12, "the updater applied the certified gradient");
     }
 
-    /** A residual procedure is not a MultiLayerNetwork: the dl4j backend says so instead of computing something else. */
+    /**
+     * A residual procedure is not a MultiLayerNetwork: the dl4j backend says so instead of computing something else;
+     * the dl4j-samediff backend, a graph itself, gives DL4J's value and gradient.
+     */
     @Test
-    void theDl4jBackendDeclaresResidualProceduresUnsupported() throws Exception {
+    void residualProceduresAreUnsupportedByTheDl4jBackendAndRunOnSameDiff() throws Exception {
         ComputationGraph graph = resnet(DataType.DOUBLE, true, false);
         DataSet d = batch(DataType.DOUBLE, false, 1);
         ImportedGraph imported = ImportedGraph.of(graph);
@@ -324,9 +327,15 @@ class GraphCnnImportTest {
         Backend dl4j = Backends.get("dl4j");
         Optional<String> why = dl4j.unsupported(p);
         assertTrue(why.isPresent(), "the residual add was accepted");
-        assertTrue(why.get().startsWith("backend dl4j needs a layered network: ") && why.get().contains("h_stem"), why.get());
+        assertTrue(why.get().startsWith("backend dl4j needs a layered network: ") && why.get().contains("'h_stem' is read by 2 nodes: a branch or "
+                + "residual join, which a MultiLayerNetwork cannot express"), why.get());
         BackendException e = assertThrows(BackendException.class, () -> dl4j.evaluate(p, pt, Precision.FLOAT64));
         assertEquals(why.get(), e.getMessage());
+
+        Step s = step(graph, d);
+        Evaluation sd = Backends.get("dl4j-samediff").evaluate(p, pt, Precision.FLOAT64);
+        assertClose(s.score(), sd.value(), 1e-9, "SameDiff's value is DL4J's score");
+        for (int i = 0; i < s.gradient().length; i++) assertClose(s.gradient()[i], sd.gradient()[i], 1e-9, "gradient[" + i + "]");
     }
 
     /** Vertices and properties without a procedure counterpart: one line naming the vertex and the property. */
