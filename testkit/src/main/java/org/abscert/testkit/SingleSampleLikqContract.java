@@ -99,7 +99,9 @@ public interface SingleSampleLikqContract extends BackendUnderTest {
                 assertEquals(Reason.LIKQ, r.reason(), why);
             }
             switch (r.verdict()) {
-                case CERTIFIED -> assertNotEquals(Judge.Rules.INCONSISTENT, state, why);
+                // a kink forced in double may not survive the rounding of the point to the backend's precision: then no
+                // switch is active where the certifier judges (DIFFERENTIABLE) and no kink rule was applied
+                case CERTIFIED -> assertTrue(r.reason() == Reason.DIFFERENTIABLE || state != Judge.Rules.INCONSISTENT, why);
                 case REFUTED -> assertTrue(offSignature || state == Judge.Rules.UNMEASURED,
                         "REFUTED under LIKQ although the backend saw the exact signature with consistent rules\n" + why);
                 case UNDECIDED -> {

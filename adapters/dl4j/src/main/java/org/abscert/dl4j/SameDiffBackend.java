@@ -201,7 +201,15 @@ public final class SameDiffBackend extends Dl4jBackend<SameDiffBackend.Graph> {
                 case LOG -> sd.math().log(id, a);
                 case TANH -> sd.math().tanh(id, a);
                 case SIGMOID -> sd.nn().sigmoid(id, a);
-                case SOFTPLUS -> sd.nn().softplus(id, a);
+                case SOFTPLUS -> {
+                    // SameDiff's softplus computes log(1 + eᶻ) as it stands, +∞ from z ≈ 89 in float32 (the function is z
+                    // there) and a NaN derivative; computed as r + log1p(exp(z − 2r)) with r = relu(z), where z − 2r = −|z|
+                    // ≤ 0 never overflows. The kink of relu cancels: at z = 0 the derivative SameDiff forms is
+                    // relu′(0) + ½·(1 − 2·relu′(0)) = ½ whatever relu′(0) is, so softplus stays a smooth op without switches
+                    SDVariable r = sd.nn().relu(id + "_pos", a, 0.0);
+                    SDVariable negAbs = a.sub(id + "_negabs", r.mul(id + "_twopos", 2.0));
+                    yield r.add(id, sd.math().log1p(id + "_tail", sd.math().exp(id + "_exp", negAbs)));
+                }
                 case MSE -> {
                     Shape s = p.shape(n.arg(0));
                     SDVariable pred = s.rank() == 0 ? a.reshape(1) : a, target = s.rank() == 0 ? b.reshape(1) : b;

@@ -70,6 +70,27 @@ class SameDiffBackendTest {
         assertEquals(0, derivative(Op.HARDTANH, 1.5, precision));
     }
 
+    /**
+     * softplus far from 0 on both sides, and at 0: finite, log(1 + eᶻ) to the precision (z itself at 388 and 10⁴, where
+     * log(1 + eᶻ) as it stands overflows in float32 and float16), derivative σ(z).
+     */
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"FLOAT32", "FLOAT64", "FLOAT16"})
+    void softplusIsStableAtLargeArgumentsOfBothSigns(Precision precision) throws Exception {
+        var b = ProcedureBuilder.named("softplus");
+        Procedure p = b.build(b.sum(b.softplus(b.parameter("z", 1))));
+        double tol = precision == Precision.FLOAT64 ? 1e-14 : precision == Precision.FLOAT32 ? 1e-6 : 1e-3;
+        for (double z : new double[] {388, -388, 10000, -10000, 100, -100, 20, -20, 0.5, -0.5, 0}) {
+            Evaluation e = sd.evaluate(p, point(p, new double[] {z}), precision);
+            double value = Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))), slope = 1 / (1 + Math.exp(-z));
+            assertTrue(Double.isFinite(e.value()) && Double.isFinite(e.gradient()[0]), precision + " softplus(" + z + "): " + e.value()
+                    + ", derivative " + e.gradient()[0]);
+            assertEquals(value, e.value(), tol * Math.max(1, value), precision + " softplus(" + z + ")");
+            assertEquals(slope, e.gradient()[0], tol, precision + " softplus'(" + z + ")");
+            assertEquals(0, e.switches().size(), "softplus has no switches");
+        }
+    }
+
     @Test
     void discoveredWithVersionAndBothPrecisions() throws Exception {
         assertEquals("1.0.0-M2.1", sd.version());

@@ -1,5 +1,7 @@
 package org.abscert.dl4j.listener;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.abscert.certifier.Candidate;
@@ -12,6 +14,7 @@ import org.abscert.certifier.training.Policy;
 import org.abscert.certifier.training.StepCertifier;
 import org.abscert.certifier.training.TrainingStatistics;
 import org.abscert.dl4j.Dl4jKinkRules;
+import org.abscert.dl4j.model.DropoutMasks;
 import org.abscert.dl4j.model.ImportedGraph;
 import org.abscert.dl4j.model.ImportedNetwork;
 import org.abscert.dl4j.model.NetworkImport;
@@ -30,8 +33,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A DL4J training listener that certifies each step's gradient as a Clarke generalized gradient before the
- * updater applies it. Drop-in for an existing {@link MultiLayerNetwork} (dense or convolutional,
- * {@link NetworkImporter#importAny}) or a residual {@link ComputationGraph} ({@link ImportedGraph}):
+ * updater applies it. Drop-in for an existing {@link MultiLayerNetwork} (dense or convolutional, with or without
+ * dropout, {@link NetworkImporter#importAny}) or a {@link ComputationGraph} of dense or convolutional layers with
+ * residual joins ({@link ImportedGraph}); with dropout the listener copies the step's masks itself in
+ * {@code onForwardPass} ({@link DropoutMasks}), so it is the only listener needed:
  *
  * <pre>{@code
  * ClarkeListener clarke = ClarkeListener.builder().policy(Policy.WARN).every(10).build();
@@ -77,6 +82,8 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
     private ImportedGraph importedGraph;
     private ComputationGraph graphFrom;
     private MultiLayerNetwork importedFrom;
+    /** The steps begun so far: the next forward pass is that of step stepsSeen + 1. */
+    private long stepsSeen;
 
     private ClarkeListener(Builder b, StepCertifier steps) {
         this.steps = steps;
@@ -94,10 +101,35 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
     /** The verdict on the latest checked step, if any (under FAST its gradient array is empty: not read). */
     public Optional<org.abscert.certifier.Result> lastResult() { return steps.lastResult(); }
 
+    /**
+     * Copies the dropout masks DL4J drew in this forward pass ({@link DropoutMasks#record}) when the step will be
+     * checked: DL4J drops them in the backward pass, before {@link #onGradientCalculation}, and the step's point needs
+     * them. A {@link DropoutMasks#recorder()} next to this listener sees the same pass, which is recorded once.
+     */
+    @Override
+    public void onForwardPass(Model model, List<INDArray> activations) {
+        forwardPass(model, activations);
+    }
+
+    /** A ComputationGraph's forward pass: see {@link #onForwardPass(Model, List)}. */
+    @Override
+    public void onForwardPass(Model model, Map<String, INDArray> activations) {
+        forwardPass(model, activations);
+    }
+
+    /** @param pass what DL4J hands every listener in this forward pass, which identifies it */
+    private void forwardPass(Model model, Object pass) {
+        if (steps.passive() && policy() != Policy.FAIL && policy() != Policy.REPAIR) return;
+        if (stepsSeen % every != 0) return;
+        // a ComputationGraph with dropout is not imported (ImportedGraph), so only a network's masks are recorded
+        if (model instanceof MultiLayerNetwork network && DropoutMasks.hasDropout(network)) DropoutMasks.record(network, pass);
+    }
+
     @Override
     public void onGradientCalculation(Model model) {
         long start = System.nanoTime();
         long step = steps.beginStep();
+        stepsSeen = step;
         try {
             if (steps.passive() && policy() != Policy.FAIL && policy() != Policy.REPAIR) return;
             if ((step - 1) % every != 0) return;
@@ -202,9 +234,10 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
         }
         INDArray features = inputs[0];
         int batch = (int) features.size(0);
-        Procedure procedure = importedGraph.procedure(batch);
+        Procedure procedure;
         Point point;
         try {
+            procedure = importedGraph.procedureFor(features);
             point = importedGraph.point(procedure, graph, features, labels);
         } catch (InvalidInputException e) {
             steps.error(step, e.getMessage(), null);

@@ -254,7 +254,9 @@ public final class ConvNet {
         private Node peek() { return i < nodes.size() ? nodes.get(i) : null; }
 
         private void single(String id) throws LayeredNet.NotLayeredException {
-            if (uses.getOrDefault(id, 0) != 1) throw fail("'" + id + "' must be used exactly once");
+            int n = uses.getOrDefault(id, 0);
+            if (n > 1) throw fail("'" + id + "' is read by " + n + " nodes: a branch or residual join, which a MultiLayerNetwork cannot express");
+            if (n != 1) throw fail("'" + id + "' must be used exactly once");
         }
 
         private String param(String id, String key, Shape shape) throws LayeredNet.NotLayeredException {

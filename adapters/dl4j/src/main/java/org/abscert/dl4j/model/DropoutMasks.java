@@ -19,12 +19,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The dropout masks DL4J drew in a training step, read from DL4J itself. A layer with {@code Dropout} (inverted
  * dropout) multiplies its input by a mask of zeros and 1/p that {@code Dropout.applyDropout} draws in the forward
  * pass and keeps ({@code Dropout.getMask()}) until the backward pass has used it — it sets the mask to null there.
- * DL4J calls its listeners' {@code onForwardPass} between the two, inside {@code computeGradientAndScore}: the
- * {@link #recorder()} copies every layer's mask out of DL4J's workspaces at that moment. The output layer is the
- * exception: DL4J runs its forward pass (and draws its mask) only inside the backward pass, after
- * {@code onForwardPass}; for it the recorder puts, for that one step, a delegate in front of the layer's Dropout that
- * lets the Dropout draw and apply the mask, copies it, and puts the layer's own Dropout back before DL4J's backward
- * step reads the mask. The mask is data of the
+ * DL4J calls its listeners' {@code onForwardPass} between the two, inside {@code computeGradientAndScore}: there
+ * {@link #record} — called by the {@code ClarkeListener} itself, or by the {@link #recorder()} for other listeners —
+ * copies every layer's mask out of DL4J's workspaces. The output layer is the exception: DL4J runs its forward pass
+ * (and draws its mask) only inside the backward pass, after {@code onForwardPass}; for it {@link #record} puts, for
+ * that one step, a delegate in front of the layer's Dropout that lets the Dropout draw and apply the mask, copies it,
+ * and puts the layer's own Dropout back before DL4J's backward step reads the mask. The mask is data of the
  * point ({@code mul} by a data tensor, DESIGN.md); {@link ImportedCnn} reads the recorded masks for the step
  * being judged, and recomputes DL4J's pre-activations with exactly those masks ({@link #withMasks}) instead of
  * drawing new ones.
@@ -32,21 +32,31 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class DropoutMasks {
     private DropoutMasks() {}
 
-    /** Masks by layer index, and the network's iteration count when they were drawn. */
-    private record Step(int iteration, Map<Integer, INDArray> masks) {}
+    /** Masks by layer index, the network's iteration count when they were drawn, and the forward pass they come from. */
+    private record Step(int iteration, Map<Integer, INDArray> masks, java.lang.ref.WeakReference<Object> pass) {}
 
     private static final Map<MultiLayerNetwork, Step> LAST = Collections.synchronizedMap(new WeakHashMap<>());
 
     /**
      * A listener that records, in every training forward pass of a MultiLayerNetwork, the masks its layers' Dropout
-     * drew; add it to the network's listeners next to the ClarkeListener.
+     * drew. The {@code ClarkeListener} records them itself; this recorder is for other listeners that judge a step (and
+     * harmless next to the ClarkeListener: a forward pass is recorded once).
      */
     public static TrainingListener recorder() {
         return new BaseTrainingListener() {
             @Override public void onForwardPass(Model model, List<INDArray> activations) {
-                if (model instanceof MultiLayerNetwork n) record(n);
+                if (model instanceof MultiLayerNetwork n) record(n, activations);
             }
         };
+    }
+
+    /** Whether a layer of the network applies a Dropout, whose masks {@link #record} copies. */
+    public static boolean hasDropout(MultiLayerNetwork network) {
+        for (int l = 0; l < network.getnLayers(); l++) {
+            var conf = network.getLayer(l).conf().getLayer();
+            if (conf.getIDropout() != null && applies(conf)) return true;
+        }
+        return false;
     }
 
     /**
@@ -54,6 +64,17 @@ public final class DropoutMasks {
      * example from {@code TrainingListener.onForwardPass}); nothing is recorded when no layer holds a mask.
      */
     public static void record(MultiLayerNetwork network) {
+        record(network, new Object());
+    }
+
+    /**
+     * Records the masks of one forward pass, once: {@code pass} identifies it — in a listener, the activations DL4J
+     * hands to every listener's {@code onForwardPass} of that pass — and a second call for the same pass (two
+     * recording listeners) keeps the first record, whose capture of the output layer's mask is already in place.
+     */
+    public static void record(MultiLayerNetwork network, Object pass) {
+        Step last = LAST.get(network);
+        if (last != null && last.pass().get() == pass) return;
         Map<Integer, INDArray> masks = new java.util.concurrent.ConcurrentHashMap<>();
         for (int l = 0; l < network.getnLayers() - 1; l++) {
             IDropout d = network.getLayer(l).conf().getLayer().getIDropout();
@@ -61,9 +82,10 @@ public final class DropoutMasks {
         }
         int out = network.getnLayers() - 1;
         var outConf = network.getLayer(out).conf().getLayer();
-        if (outConf.getIDropout() != null && outConf.getIDropout().getClass() == Dropout.class)
-            outConf.setIDropout(new Capture((Dropout) outConf.getIDropout(), outConf, masks, out));
-        LAST.put(network, new Step(network.getIterationCount(), masks));
+        // a capture left from a forward pass whose backward pass did not run is replaced by one for this pass
+        IDropout own = outConf.getIDropout() instanceof Capture c ? c.dropout : outConf.getIDropout();
+        if (own != null && own.getClass() == Dropout.class) outConf.setIDropout(new Capture((Dropout) own, outConf, masks, out));
+        LAST.put(network, new Step(network.getIterationCount(), masks, new java.lang.ref.WeakReference<>(pass)));
     }
 
     /** In front of the output layer's Dropout for one step: copies the mask it draws, then steps aside. */

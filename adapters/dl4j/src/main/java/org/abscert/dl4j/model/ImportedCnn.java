@@ -1,7 +1,5 @@
 package org.abscert.dl4j.model;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,15 +15,10 @@ import org.abscert.spi.ir.Procedure;
 import org.abscert.spi.ir.Shape;
 import org.abscert.spi.ir.Tensor;
 import org.abscert.spi.ir.TensorDecl;
-import org.abscert.spi.ir.Window2d;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
-import org.deeplearning4j.nn.layers.BaseLayer;
-import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * A convolutional {@link MultiLayerNetwork} read by {@link NetworkImporter#importAny}: its layers as
@@ -88,8 +81,8 @@ public final class ImportedCnn implements NetworkImport {
     private final Loss loss;
     private final Precision precision;
     private final List<Integer> dropout;
+    private final List<Binding> bindings;
     private final Map<String, Procedure> procedures = new ConcurrentHashMap<>();
-    private final Map<String, List<Binding>> bindings = new ConcurrentHashMap<>();
 
     /** @param dropout the layers whose input DL4J multiplies by a dropout mask */
     ImportedCnn(List<Part> parts, Loss loss, Precision precision, java.util.Set<Integer> dropout) {
@@ -97,6 +90,9 @@ public final class ImportedCnn implements NetworkImport {
         this.loss = loss;
         this.precision = precision;
         this.dropout = List.copyOf(new java.util.TreeSet<>(dropout));
+        List<Binding> b = new ArrayList<>();
+        for (Part p : this.parts) b.addAll(LayerParts.bindings(p, LayerParts.Names.layer(p.layer())));
+        this.bindings = List.copyOf(b);
     }
 
     @Override public Precision precision() { return precision; }
@@ -120,143 +116,44 @@ public final class ImportedCnn implements NetworkImport {
     }
 
     private Procedure build(long[] featureShape) {
-        List<TensorDecl> params = new ArrayList<>();
-        List<Binding> binds = new ArrayList<>();
-        List<Node> nodes = new ArrayList<>();
         int n = (int) featureShape[0];
         int[] shape;
-        Shape xShape;
         if (parts.get(0) instanceof Reshape r) {
             shape = new int[] {n, r.channels() * r.height() * r.width()};
-            xShape = Shape.of(shape);
         } else {
             shape = new int[featureShape.length];
             for (int i = 0; i < shape.length; i++) shape[i] = Math.toIntExact(featureShape[i]);
-            xShape = Shape.of(shape);
         }
-        String h = "X";
-        boolean six = false;
-        List<TensorDecl> data = new ArrayList<>();
-        for (Part p : parts) {
-            int l = p.layer() + 1;
-            if (!(p instanceof Reshape || p instanceof Flatten) && dropout.contains(p.layer())) {
-                // DL4J's dropout multiplies the layer's (preprocessed) input by the mask it drew: data of the point
-                data.add(new TensorDecl("M" + l, Shape.of(shape)));
-                nodes.add(new Node("drop" + l, Op.MUL, h, "M" + l));
-                h = "drop" + l;
-            }
-            if (p instanceof Reshape r) {
-                shape = new int[] {n, r.channels(), r.height(), r.width()};
-                nodes.add(new Node("in", Op.RESHAPE, List.of(h), Map.of(), Map.of("shape", List.of(n, r.channels(), r.height(), r.width()))));
-                h = "in";
-            } else if (p instanceof Flatten) {
-                shape = new int[] {n, shape[1] * shape[2] * shape[3]};
-                nodes.add(new Node("flat" + l, Op.FLATTEN, h));
-                h = "flat" + l;
-            } else if (p instanceof Conv c) {
-                Shape w = Shape.of(c.out(), c.in(), c.kernel()[0], c.kernel()[1]);
-                params.add(new TensorDecl("K" + l, w));
-                binds.add(new Binding("K" + l, p.layer() + "_W", w));
-                List<String> args = new ArrayList<>(List.of(h, "K" + l));
-                if (c.bias()) {
-                    params.add(new TensorDecl("c" + l, Shape.of(c.out())));
-                    binds.add(new Binding("c" + l, p.layer() + "_b", Shape.of(c.out())));
-                    args.add("c" + l);
-                }
-                Window2d win = Window2d.conv(Shape.of(shape), w, c.stride(), c.padding(), c.dilation());
-                nodes.add(new Node("conv" + l, Op.CONV2D, args, Map.of(), Map.of("stride", pair(c.stride()), "padding", pair(c.padding()),
-                        "dilation", pair(c.dilation()))));
-                shape = new int[] {n, c.out(), win.outHeight, win.outWidth};
-                h = "conv" + l;
-                String[] out = activation(nodes, h, "h" + l, c.act());
-                h = out[0];
-                six |= out[1] != null;
-            } else if (p instanceof Pool pl) {
-                int[] kernel = pl.global() ? new int[] {shape[2], shape[3]} : pl.kernel();
-                int[] stride = pl.global() ? kernel : pl.stride(), padding = pl.global() ? new int[] {0, 0} : pl.padding();
-                if (pl.global() && pl.op() == Op.AVG_POOL2D) {
-                    nodes.add(new Node("pool" + l, Op.GLOBAL_AVG_POOL2D, h));
-                    shape = new int[] {n, shape[1]};
-                    h = "pool" + l;
-                } else {
-                    Window2d win = Window2d.pool(Shape.of(shape), kernel, stride, padding);
-                    nodes.add(new Node("pool" + l, pl.op(), List.of(h), Map.of(), Map.of("kernel", pair(kernel), "stride", pair(stride),
-                            "padding", pair(padding))));
-                    shape = new int[] {n, shape[1], win.outHeight, win.outWidth};
-                    h = "pool" + l;
-                    if (pl.global()) {
-                        nodes.add(new Node("gpool" + l, Op.FLATTEN, h));
-                        shape = new int[] {n, shape[1]};
-                        h = "gpool" + l;
-                    }
-                }
-            } else if (p instanceof Norm nm) {
-                Shape c = Shape.of(shape[1]);
-                params.add(new TensorDecl("gamma" + l, c));
-                params.add(new TensorDecl("beta" + l, c));
-                binds.add(new Binding("gamma" + l, p.layer() + "_gamma", c));
-                binds.add(new Binding("beta" + l, p.layer() + "_beta", c));
-                nodes.add(new Node("bn" + l, Op.BATCH_NORM, List.of(h, "gamma" + l, "beta" + l), Map.of("eps", nm.eps())));
-                h = "bn" + l;
-            } else if (p instanceof Dense d) {
-                Shape w = Shape.of(d.in(), d.out());
-                params.add(new TensorDecl("W" + l, w));
-                binds.add(new Binding("W" + l, p.layer() + "_W", w));
-                if (d.bias()) {
-                    params.add(new TensorDecl("b" + l, Shape.of(d.out())));
-                    binds.add(new Binding("b" + l, p.layer() + "_b", Shape.of(d.out())));
-                    nodes.add(new Node("xw" + l, Op.MATMUL, h, "W" + l));
-                    nodes.add(new Node("z" + l, Op.ADD, "xw" + l, "b" + l));
-                } else {
-                    nodes.add(new Node("z" + l, Op.MATMUL, h, "W" + l));
-                }
-                shape = new int[] {n, d.out()};
-                h = "z" + l;
-                String[] out = activation(nodes, h, "h" + l, d.act());
-                h = out[0];
-                six |= out[1] != null;
-            } else if (p instanceof Activation a) {
-                String[] out = activation(nodes, h, "h" + l, a.act());
-                h = out[0];
-                six |= out[1] != null;
-            }
-        }
-        nodes.add(loss == Loss.SOFTMAX_CROSS_ENTROPY ? new Node("loss", Op.SOFTMAX_CROSS_ENTROPY, h, "Y") : new Node("loss", Op.MSE, h, "Y"));
-        data.addAll(0, List.of(new TensorDecl("X", xShape), new TensorDecl("Y", Shape.of(n, shape[1]))));
-        if (six) data.add(new TensorDecl("SIX", Shape.SCALAR));
+        LayerParts.Emitter e = new LayerParts.Emitter(NetworkImporter.SOURCE, "X", shape);
+        List<TensorDecl> data = new ArrayList<>(List.of(new TensorDecl("X", Shape.of(shape))));
         try {
-            Procedure p = Procedure.create(NetworkImporter.SOURCE, "dl4j-cnn", params, data, nodes, "loss");
-            bindings.put(java.util.Arrays.toString(featureShape), List.copyOf(binds));
-            return p;
-        } catch (InvalidInputException e) {
-            throw new IllegalStateException("the imported network is not a valid procedure: " + e.getMessage(), e);
+            for (Part p : parts) {
+                int l = p.layer() + 1;
+                if (!(p instanceof Reshape || p instanceof Flatten) && dropout.contains(p.layer())) {
+                    // DL4J's dropout multiplies the layer's (preprocessed) input by the mask it drew: data of the point
+                    data.add(new TensorDecl("M" + l, Shape.of(e.shape())));
+                    e.nodes.add(new Node("drop" + l, Op.MUL, e.head(), "M" + l));
+                    e.advance("drop" + l);
+                }
+                e.emit(p, LayerParts.Names.layer(p.layer()), (p instanceof Reshape || p instanceof Flatten ? "$.inputPreProcessors[" : "$.layers[")
+                        + p.layer() + "]");
+            }
+            data.add(1, new TensorDecl("Y", e.loss(loss, "$.layers[" + parts.get(parts.size() - 1).layer() + "]")));
+        } catch (InvalidInputException x) {
+            throw new IllegalArgumentException("features of shape " + java.util.Arrays.toString(featureShape) + " do not fit the network: "
+                    + x.getMessage(), x);
         }
-    }
-
-    /** Adds the activation's nodes after {@code h}; returns the new head and, for relu6, "SIX". */
-    private static String[] activation(List<Node> nodes, String h, String id, Act act) {
-        if (act.relu6()) {
-            nodes.add(new Node(id + "_relu", Op.RELU, h));
-            nodes.add(new Node(id, Op.MIN, id + "_relu", "SIX"));
-            return new String[] {id, "SIX"};
+        if (e.usesSix()) data.add(new TensorDecl("SIX", Shape.SCALAR));
+        try {
+            return Procedure.create(NetworkImporter.SOURCE, "dl4j-cnn", e.parameters, data, e.nodes, "loss");
+        } catch (InvalidInputException x) {
+            throw new IllegalStateException("the imported network is not a valid procedure: " + x.getMessage(), x);
         }
-        if (act.op() == null) return new String[] {h, null};
-        Map<String, Double> attrs = act.op() == Op.LEAKY_RELU ? Map.of("alpha", act.alpha()) : Map.of();
-        nodes.add(new Node(id, act.op(), List.of(h), attrs));
-        return new String[] {id, null};
-    }
-
-    private static List<Integer> pair(int[] v) { return List.of(v[0], v[1]); }
-
-    private List<Binding> bindings(Procedure p) {
-        for (Map.Entry<String, Procedure> e : procedures.entrySet()) if (e.getValue() == p) return bindings.get(e.getKey());
-        throw new IllegalArgumentException("procedure '" + p.name() + "' was not made by this import");
     }
 
     @Override
     public Point point(Procedure procedure, MultiLayerNetwork network, INDArray features, INDArray labels) throws InvalidInputException {
-        Map<String, Tensor> params = new LinkedHashMap<>();
-        for (Binding b : bindings(procedure)) params.put(b.name(), new Tensor(b.shape(), NdArrays.values(network.getParam(b.key()))));
+        Map<String, Tensor> params = LayerParts.values(bindings, network::getParam);
         Map<String, Tensor> data = new LinkedHashMap<>();
         data.put("X", new Tensor(procedure.shape("X"), fit(features, procedure.shape("X"), "$.features")));
         data.put("Y", new Tensor(procedure.shape("Y"), fit(labels, procedure.shape("Y"), "$.labels")));
@@ -271,13 +168,13 @@ public final class ImportedCnn implements NetworkImport {
         return new Point(params, data);
     }
 
-    /** The masks DL4J drew in the network's current step, as recorded by {@link DropoutMasks#recorder()}. */
+    /** The masks DL4J drew in the network's current step, as recorded by {@link DropoutMasks#record}. */
     private Map<Integer, INDArray> masks(MultiLayerNetwork network) throws InvalidInputException {
         Map<Integer, INDArray> masks = DropoutMasks.recorded(network).orElse(Map.of());
         for (int l : dropout)
             if (!masks.containsKey(l))
                 throw new InvalidInputException(NetworkImporter.SOURCE, "$.layers[" + l + "].dropOut", "the dropout mask DL4J drew in "
-                        + "this step was not recorded (add DropoutMasks.recorder() to the network's listeners)");
+                        + "this step was not recorded (attach the ClarkeListener, or DropoutMasks.recorder(), to the network's listeners)");
         return masks;
     }
 
@@ -290,26 +187,12 @@ public final class ImportedCnn implements NetworkImport {
 
     @Override
     public double[] gradient(MultiLayerNetwork network, int batch) {
-        Procedure p = procedures.values().stream().filter(q -> q.shape("X").dim(0) == batch).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no procedure for batch " + batch));
-        double[] g = new double[p.parameterSize()];
-        for (Binding b : bindings(p)) {
-            double[] part = NdArrays.values(network.gradient().getGradientFor(b.key()));
-            for (int i = 0; i < part.length; i++) g[p.parameterOffset(b.name()) + i] = part[i] / batch;
-        }
-        return g;
+        return LayerParts.gradient(bindings, network.gradient()::getGradientFor, batch);
     }
 
     @Override
     public void writeGradient(MultiLayerNetwork network, double[] gradient, int batch) {
-        Procedure p = procedures.values().stream().filter(q -> q.shape("X").dim(0) == batch).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no procedure for batch " + batch));
-        for (Binding b : bindings(p)) {
-            INDArray view = network.gradient().getGradientFor(b.key());
-            double[] part = new double[b.shape().size()];
-            for (int i = 0; i < part.length; i++) part[i] = gradient[p.parameterOffset(b.name()) + i] * batch;
-            view.assign(NdArrays.array(part, view.shape(), view.dataType()));
-        }
+        LayerParts.writeGradient(bindings, network.gradient()::getGradientFor, gradient, batch);
     }
 
     @Override
@@ -321,16 +204,7 @@ public final class ImportedCnn implements NetworkImport {
         } catch (InvalidInputException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
-        double[] s = switchValues(parts, network, features, precision, p.switchCount(), masks);
-        double[] slopes = new double[s.length];
-        java.util.Arrays.fill(slopes, Double.NaN);
-        for (int i = 0; i < p.nodes().size(); i++) {
-            if (p.node(i).op() != Op.MAX_POOL2D) continue;
-            int off = p.switchOffset(i);
-            // DL4J's pooling gives a tie to the first maximal cell (measured): |·| slope +1 at every zero of the fold
-            for (int k = off; k < off + p.switchesOf(i); k++) if (s[k] == 0) slopes[k] = 1.0;
-        }
-        return new SwitchTrace(s, slopes);
+        return LayerParts.withTieSlopes(p, switchValues(parts, network, features, precision, p.switchCount(), masks));
     }
 
     /**
@@ -359,92 +233,9 @@ public final class ImportedCnn implements NetworkImport {
             INDArray in = acts.get(l);
             InputPreProcessor pre = network.getLayerWiseConfigurations().getInputPreProcess(l);
             if (pre != null) in = pre.preProcess(in.dup(), batch, mgr);
-            Act act = part instanceof Conv c ? c.act() : part instanceof Dense d ? d.act() : part instanceof Activation a ? a.act() : null;
-            if (act != null && act.isKink()) {
-                INDArray mask = masks.apply(l);
-                INDArray u;
-                if (part instanceof Activation) {
-                    u = in;
-                } else if (mask == null) {
-                    u = preActivation(network.getLayer(l), in, mgr);
-                } else {
-                    // the layer's input times the step's mask, DL4J's own MulOp; the layer's dropout is held back meanwhile
-                    // (a ConvolutionLayer applies it in activate(), a dense layer inside preOutput)
-                    var conf = network.getLayer(l).conf().getLayer();
-                    var held = conf.getIDropout();
-                    conf.setIDropout(null);
-                    try {
-                        u = preActivation(network.getLayer(l), in.mul(mask.castTo(in.dataType())), mgr);
-                    } finally {
-                        conf.setIDropout(held);
-                    }
-                }
-                at = kinkSwitches(act, u, s, at);
-            }
-            if (part instanceof Pool pl && pl.op() == Op.MAX_POOL2D) {
-                long[] d = in.shape();
-                int[] kernel = pl.global() ? new int[] {(int) d[2], (int) d[3]} : pl.kernel();
-                Window2d w = Window2d.pool(Shape.of((int) d[0], (int) d[1], (int) d[2], (int) d[3]), kernel,
-                        pl.global() ? kernel : pl.stride(), pl.global() ? new int[] {0, 0} : pl.padding());
-                at = foldMaxPool(w, NdArrays.values(in), precision, s, at);
-            }
+            at = LayerParts.switches(part, network.getLayer(l), in, masks.apply(l), precision, s, at);
         }
         if (at != s.length) throw new IllegalStateException(at + " switch values for " + s.length + " switches");
         return s;
-    }
-
-    private static int kinkSwitches(Act act, INDArray u, double[] s, int at) {
-        if (act.relu6()) {
-            double[] a = NdArrays.values(u), b = NdArrays.values(Transforms.relu(u, true).subi(6.0));
-            System.arraycopy(a, 0, s, at, a.length);
-            System.arraycopy(b, 0, s, at + a.length, b.length);
-            return at + a.length + b.length;
-        }
-        if (act.op() == Op.HARDTANH) {
-            double[] plus = NdArrays.values(u.add(1.0)), minus = NdArrays.values(u.sub(1.0));
-            for (int k = 0; k < plus.length; k++) {
-                s[at++] = plus[k];
-                s[at++] = minus[k];
-            }
-            return at;
-        }
-        double[] v = NdArrays.values(u);
-        System.arraycopy(v, 0, s, at, v.length);
-        return at + v.length;
-    }
-
-    static int foldMaxPool(Window2d w, double[] input, Precision precision, double[] s, int at) {
-        return w.foldSwitches(input, precision, s, at);
-    }
-
-    private static final Method CONV_PRE_OUTPUT = method(ConvolutionLayer.class, "preOutput", boolean.class, boolean.class, LayerWorkspaceMgr.class);
-    private static final Method DENSE_PRE_OUTPUT = method(BaseLayer.class, "preOutput", boolean.class, LayerWorkspaceMgr.class);
-
-    private static Method method(Class<?> c, String name, Class<?>... args) {
-        try {
-            // protected: the pre-activation DL4J itself uses in activate() and backpropGradient()
-            Method m = c.getDeclaredMethod(name, args);
-            m.setAccessible(true);
-            return m;
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException("this DL4J version has no " + c.getSimpleName() + "." + name, e);
-        }
-    }
-
-    /** The layer's own pre-activation on {@code input}, in training mode. */
-    private static INDArray preActivation(Layer layer, INDArray input, LayerWorkspaceMgr mgr) {
-        layer.setInput(input, mgr);
-        try {
-            if (layer instanceof ConvolutionLayer) {
-                Object pair = CONV_PRE_OUTPUT.invoke(layer, true, false, mgr);
-                return ((org.nd4j.common.primitives.Pair<INDArray, INDArray>) pair).getFirst().dup();
-            }
-            return ((INDArray) DENSE_PRE_OUTPUT.invoke(layer, true, mgr)).dup();
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            throw new IllegalStateException(e.getCause());
-        }
     }
 }

@@ -1,14 +1,18 @@
 package org.abscert.dl4j.model;
 
 import java.lang.reflect.Field;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.abscert.dl4j.model.ImportedCnn.Binding;
+import org.abscert.dl4j.model.ImportedCnn.Dense;
+import org.abscert.dl4j.model.ImportedCnn.DropoutOnly;
+import org.abscert.dl4j.model.ImportedCnn.Part;
+import org.abscert.dl4j.model.ImportedCnn.Reshape;
 import org.abscert.spi.InvalidInputException;
 import org.abscert.spi.Precision;
 import org.abscert.spi.SwitchTrace;
@@ -20,50 +24,67 @@ import org.abscert.spi.ir.Shape;
 import org.abscert.spi.ir.Tensor;
 import org.abscert.spi.ir.TensorDecl;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
-import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.layers.BaseLayer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.linalg.activations.IActivation;
-import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.lossfunctions.ILossFunction;
-import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
-import org.nd4j.linalg.lossfunctions.impl.LossMSE;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * A {@link ComputationGraph} of dense layers with residual connections, read into procedures: one network input,
- * {@code DenseLayer} and {@code ActivationLayer} vertices, {@code ElementWiseVertex} Add (the residual join, as
- * {@code add} nodes) and one final {@code OutputLayer} with SOFTMAX and MCXENT or NEGATIVELOGLIKELIHOOD, or with
- * MSE. Vertices are imported in DL4J's topological order; the parameters of vertex {@code v} are {@code W_v},
- * {@code b_v} (DL4J's {@code v_W}, {@code v_b}); a layer's activation is node {@code h_v}. Anything else
- * (convolutions, other vertices, several inputs or outputs, dropout) is an {@link InvalidInputException}
- * naming the vertex.
+ * A {@link ComputationGraph} read into procedures: one network input (an image [N, C, H, W] or a flat [N, features]
+ * batch), {@code LayerVertex}es of the layers {@link NetworkImporter#importAny} reads in a MultiLayerNetwork —
+ * {@code ConvolutionLayer}, {@code SubsamplingLayer} MAX/AVG, {@code GlobalPoolingLayer} MAX/AVG,
+ * {@code BatchNormalization}, {@code ActivationLayer}, {@code DenseLayer} — with the input preprocessors DL4J inserts
+ * (FeedForwardToCnn, CnnToFeedForward), {@code ElementWiseVertex} Add (a residual join of equal shapes, dense
+ * activations or convolutional feature maps, as {@code add} nodes), and one final {@code OutputLayer} with SOFTMAX and
+ * MCXENT or NEGATIVELOGLIKELIHOOD, or with MSE. Anything else (other vertices, several inputs or outputs, dropout,
+ * DropoutLayer) is an {@link InvalidInputException} naming the vertex, e.g.
+ * {@code ComputationGraph: $.vertices.res: vertex type MergeVertex is not supported (…)}.
  *
- * <p>Gradients follow DL4J's convention as for {@link ImportedNetwork}: the graph holds the gradient of the
- * summed loss in {@code onGradientCalculation}; it is divided by the batch size to judge it and multiplied back
- * to repair it. The switch trace is each dense layer's own pre-activation ({@code preOutput}) on the inputs of
- * DL4J's forward pass.
+ * <p>Vertices are imported in DL4J's topological order. Vertex {@code v} gives the nodes and parameters of
+ * {@link ImportedCnn} with the suffix {@code _v} in place of the layer number: {@code conv_v} with {@code K_v},
+ * {@code c_v}; {@code bn_v} with {@code gamma_v}, {@code beta_v}; {@code pool_v}; {@code flat_v} and {@code in_v} for
+ * its preprocessor; {@code xw_v}/{@code z_v} with {@code W_v}, {@code b_v}; {@code h_v} for its activation;
+ * {@code res_v} for an Add. Parameters are read and gradients written by DL4J's keys ({@code v_W}, {@code v_gamma},
+ * …). An image input's size is not part of the configuration: the procedure is built per feature shape
+ * ({@link #procedureFor}).
+ *
+ * <p>Gradients follow DL4J's convention as for {@link ImportedNetwork}: the graph holds the gradient of the summed
+ * loss in {@code onGradientCalculation}; it is divided by the batch size to judge it and multiplied back to repair
+ * it. The switch trace is DL4J's: each kink activation's input is the layer's own pre-activation
+ * ({@code preOutput}) on the activations of DL4J's training-mode forward pass, after the vertex's preprocessor; a
+ * max pool's fold m_{k−1} − e_k of DESIGN.md is computed from the pool's input as DL4J holds it, with DL4J's tie
+ * slope +1 at every zero.
  */
 public final class ImportedGraph {
     /** The source named in messages. */
     public static final String SOURCE = "ComputationGraph";
 
-    /** One vertex: kind, DL4J name, inputs, and for layers width, bias and activation. */
-    record Vertex(String name, String kind, List<String> inputs, int in, int out, boolean bias, ImportedCnn.Act act) {}
+    /**
+     * One vertex: an Add join (no parts), or a layer with its input preprocessor's part first.
+     *
+     * @param id the name as an identifier, the suffix of its node ids
+     */
+    record Vertex(String name, String id, List<String> inputs, List<Part> parts, InputPreProcessor pre) {
+        boolean join() { return parts.isEmpty(); }
+
+        Part layer() { return parts.get(parts.size() - 1); }
+
+        LayerParts.Names names() { return LayerParts.Names.vertex(name, id); }
+    }
 
     private final List<Vertex> vertices;
     private final String input;
     private final ImportedCnn.Loss loss;
     private final Precision precision;
+    /** The width of a flat input, −1 for an image input (its size comes from the features). */
     private final int inputWidth;
-    private final Map<Integer, Procedure> procedures = new ConcurrentHashMap<>();
+    private final List<Binding> bindings;
+    private final Map<String, Procedure> procedures = new ConcurrentHashMap<>();
 
     private ImportedGraph(List<Vertex> vertices, String input, int inputWidth, ImportedCnn.Loss loss, Precision precision) {
         this.vertices = List.copyOf(vertices);
@@ -71,6 +92,9 @@ public final class ImportedGraph {
         this.inputWidth = inputWidth;
         this.loss = loss;
         this.precision = precision;
+        List<Binding> b = new ArrayList<>();
+        for (Vertex v : this.vertices) for (Part p : v.parts()) b.addAll(LayerParts.bindings(p, v.names()));
+        this.bindings = List.copyOf(b);
     }
 
     /**
@@ -86,154 +110,148 @@ public final class ImportedGraph {
                     + conf.getNetworkInputs() + " and " + conf.getNetworkOutputs());
         String input = conf.getNetworkInputs().get(0), output = conf.getNetworkOutputs().get(0);
         List<Vertex> vertices = new ArrayList<>();
-        Map<String, Integer> width = new HashMap<>();
+        Map<String, String> ids = new HashMap<>();
         ImportedCnn.Loss loss = null;
         int inputWidth = -1;
+        boolean convolutional = false;
+        int index = 0;
         for (String name : conf.getTopologicalOrderStr()) {
             if (name.equals(input)) continue;
             String at = "$.vertices." + name;
+            String id = name.replaceAll("[^A-Za-z0-9_]", "_");
+            String other = ids.put(id, name);
+            if (other != null)
+                throw new InvalidInputException(SOURCE, at, "the vertex names '" + other + "' and '" + name + "' give the same node ids (_" + id + ")");
             GraphVertex v = conf.getVertices().get(name);
             List<String> ins = conf.getVertexInputs().get(name);
             if (v instanceof ElementWiseVertex e) {
                 if (e.getOp() != ElementWiseVertex.Op.Add)
                     throw new InvalidInputException(SOURCE, at + ".op", "element-wise op " + e.getOp() + " is not supported (Add is)");
-                Integer w = null;
-                for (String i : ins) {
-                    Integer wi = i.equals(input) ? Integer.valueOf(inputWidth) : width.get(i);
-                    if (w != null && !w.equals(wi))
-                        throw new InvalidInputException(SOURCE, at, "adds inputs of widths " + w + " and " + wi);
-                    w = wi;
-                }
-                width.put(name, w);
-                vertices.add(new Vertex(name, "add", ins, w, w, false, ImportedCnn.Act.IDENTITY));
+                if (name.equals(output)) throw new InvalidInputException(SOURCE, "$.networkOutputs", "the graph's output is not an OutputLayer");
+                vertices.add(new Vertex(name, id, ins, List.of(), null));
                 continue;
             }
             if (!(v instanceof LayerVertex lv))
-                throw new InvalidInputException(SOURCE, at, "vertex type " + v.getClass().getSimpleName()
-                        + " is not supported (DenseLayer, ActivationLayer, OutputLayer and ElementWiseVertex Add)");
-            if (lv.getPreProcessor() != null)
-                throw new InvalidInputException(SOURCE, at + ".preProcessor", "input preprocessors are not supported in a graph");
+                throw new InvalidInputException(SOURCE, at, "vertex type " + v.getClass().getSimpleName() + " is not supported (LayerVertex of "
+                        + "a supported layer, and ElementWiseVertex Add)");
             org.deeplearning4j.nn.conf.layers.Layer layer = lv.getLayerConf().getLayer();
-            if (layer.getIDropout() != null)
-                throw new InvalidInputException(SOURCE, at + ".dropOut", "dropout is not supported: the mask DL4J draws in a training "
-                        + "step is not observable");
             if (ins.size() != 1) throw new InvalidInputException(SOURCE, at, "a layer vertex with " + ins.size() + " inputs");
+            // DL4J ignores a dropout configured on the layers that do not apply it (pooling, batch norm, activation layers)
+            if (layer instanceof DropoutLayer || layer.getIDropout() != null && DropoutMasks.applies(layer))
+                throw new InvalidInputException(SOURCE, at + ".dropOut", "dropout is not supported in a ComputationGraph (it is in a "
+                        + "MultiLayerNetwork)");
+            List<Part> parts = new ArrayList<>();
+            if (lv.getPreProcessor() != null) parts.add(LayerParts.preprocessor(lv.getPreProcessor(), index, SOURCE, at + ".preProcessor"));
             boolean last = name.equals(output);
-            if (layer.getClass() == DenseLayer.class || layer.getClass() == OutputLayer.class) {
-                var ff = (org.deeplearning4j.nn.conf.layers.FeedForwardLayer) layer;
-                int in = (int) ff.getNIn(), out = (int) ff.getNOut();
-                String src = ins.get(0);
-                if (src.equals(input)) {
-                    if (inputWidth >= 0 && inputWidth != in)
-                        throw new InvalidInputException(SOURCE, at + ".nIn", "nIn " + in + " differs from the input width " + inputWidth);
-                    inputWidth = in;
-                } else if (width.get(src) != in) {
-                    throw new InvalidInputException(SOURCE, at + ".nIn", "nIn " + in + " differs from the width " + width.get(src) + " of " + src);
-                }
-                IActivation a = ff.getActivationFn();
-                ImportedCnn.Act act;
-                if (layer instanceof OutputLayer o) {
-                    if (!last) throw new InvalidInputException(SOURCE, at, "an OutputLayer before the graph's output");
-                    ILossFunction fn = o.getLossFn();
-                    if (a instanceof ActivationSoftmax && fn instanceof LossMCXENT mc && mc.getWeights() == null) {
-                        loss = ImportedCnn.Loss.SOFTMAX_CROSS_ENTROPY;
-                        act = ImportedCnn.Act.IDENTITY;
-                    } else if (fn.getClass() == LossMSE.class && ((LossMSE) fn).getWeights() == null && !(a instanceof ActivationSoftmax)) {
-                        loss = ImportedCnn.Loss.MSE;
-                        act = NetworkImporter.act(a, at + ".activation");
-                    } else {
-                        throw new InvalidInputException(SOURCE, at + ".lossFn", "loss '" + fn + "' with activation '" + a + "' is not "
-                                + "supported (SOFTMAX with MCXENT or NEGATIVELOGLIKELIHOOD, or MSE)");
-                    }
-                } else {
-                    if (((DenseLayer) layer).hasLayerNorm())
-                        throw new InvalidInputException(SOURCE, at + ".hasLayerNorm", "layer normalisation is not supported");
-                    act = NetworkImporter.act(a, at + ".activation");
-                }
-                boolean bias = layer instanceof DenseLayer d ? d.hasBias() : ((OutputLayer) layer).hasBias();
-                width.put(name, out);
-                vertices.add(new Vertex(name, "dense", ins, in, out, bias, act));
-            } else if (layer.getClass() == ActivationLayer.class) {
-                Integer w = ins.get(0).equals(input) ? Integer.valueOf(inputWidth) : width.get(ins.get(0));
-                width.put(name, w);
-                vertices.add(new Vertex(name, "activation", ins, w, w, false,
-                        NetworkImporter.act(((ActivationLayer) layer).getActivationFn(), at + ".activation")));
+            if (layer instanceof OutputLayer) {
+                if (layer.getClass() != OutputLayer.class || !last)
+                    throw new InvalidInputException(SOURCE, at, "layer type " + layer.getClass().getSimpleName() + " is supported only as the "
+                            + "graph's output (an OutputLayer)");
+                LayerParts.Output out = LayerParts.output((OutputLayer) layer, index, SOURCE, at);
+                loss = out.loss();
+                parts.add(out.part());
             } else {
-                throw new InvalidInputException(SOURCE, at, "layer type " + layer.getClass().getSimpleName() + " is not supported in a "
-                        + "graph (DenseLayer, ActivationLayer, OutputLayer)");
+                if (last) throw new InvalidInputException(SOURCE, "$.networkOutputs", "the graph's output is not an OutputLayer");
+                Part p = LayerParts.read(layer, index, SOURCE, at);
+                if (p == null || p instanceof DropoutOnly)
+                    throw new InvalidInputException(SOURCE, at, "layer type " + layer.getClass().getSimpleName() + " is not supported in a "
+                            + "graph (ConvolutionLayer, SubsamplingLayer, GlobalPoolingLayer, BatchNormalization, ActivationLayer, DenseLayer, "
+                            + "OutputLayer)");
+                parts.add(p);
             }
+            for (Part p : parts) convolutional |= LayerParts.convolutional(p);
+            if (ins.get(0).equals(input)) {
+                // a flat input's width is that of the first part reading it; an image's size comes with the features
+                int w = parts.get(0) instanceof Dense d ? d.in() : parts.get(0) instanceof Reshape r ? r.channels() * r.height() * r.width() : -1;
+                if (w >= 0 && inputWidth >= 0 && w != inputWidth)
+                    throw new InvalidInputException(SOURCE, at + ".nIn", "reads the input as width " + w + ", another vertex as width " + inputWidth);
+                if (w >= 0) inputWidth = w;
+            }
+            vertices.add(new Vertex(name, id, ins, List.copyOf(parts), lv.getPreProcessor()));
+            index++;
         }
         if (loss == null) throw new InvalidInputException(SOURCE, "$.networkOutputs", "the graph's output is not an OutputLayer");
-        if (inputWidth < 0) throw new InvalidInputException(SOURCE, "$.networkInputs", "no dense layer reads the input");
+        if (convolutional && precision != Precision.FLOAT32 && precision != Precision.FLOAT64)
+            throw new InvalidInputException(SOURCE, "$.dataType", "data type " + conf.getDataType()
+                    + " is not supported for convolutional graphs (FLOAT or DOUBLE)");
         return new ImportedGraph(vertices, input, inputWidth, loss, precision);
     }
 
     public Precision precision() { return precision; }
 
-    /** The procedure for a batch of {@code batch} examples (cached). */
-    public Procedure procedure(int batch) { return procedures.computeIfAbsent(batch, this::build); }
+    /** The procedure's parameters and the DL4J keys they read, in procedure order. */
+    public List<Binding> bindings() { return bindings; }
 
-    private static String id(String name) { return name.replaceAll("[^A-Za-z0-9_]", "_"); }
-
-    private Procedure build(int n) {
-        List<TensorDecl> params = new ArrayList<>();
-        List<Node> nodes = new ArrayList<>();
-        Map<String, String> head = new HashMap<>();
-        head.put(input, "X");
-        boolean six = false;
-        int width = inputWidth;
-        for (Vertex v : vertices) {
-            String h = head.get(v.inputs().get(0)), name = id(v.name());
-            switch (v.kind()) {
-                case "add" -> {
-                    String acc = h;
-                    for (int k = 1; k < v.inputs().size(); k++) {
-                        String nid = "res_" + name + (k == 1 ? "" : "_" + k);
-                        nodes.add(new Node(nid, Op.ADD, acc, head.get(v.inputs().get(k))));
-                        acc = nid;
-                    }
-                    head.put(v.name(), acc);
-                }
-                case "dense" -> {
-                    params.add(new TensorDecl("W_" + name, Shape.of(v.in(), v.out())));
-                    if (v.bias()) {
-                        params.add(new TensorDecl("b_" + name, Shape.of(v.out())));
-                        nodes.add(new Node("xw_" + name, Op.MATMUL, h, "W_" + name));
-                        nodes.add(new Node("z_" + name, Op.ADD, "xw_" + name, "b_" + name));
-                    } else {
-                        nodes.add(new Node("z_" + name, Op.MATMUL, h, "W_" + name));
-                    }
-                    six |= activation(nodes, "z_" + name, "h_" + name, v.act());
-                    head.put(v.name(), v.act().relu6() || v.act().op() != null ? "h_" + name : "z_" + name);
-                    width = v.out();
-                }
-                default -> {
-                    six |= activation(nodes, h, "h_" + name, v.act());
-                    head.put(v.name(), v.act().relu6() || v.act().op() != null ? "h_" + name : h);
-                }
-            }
-        }
-        String out = head.get(vertices.get(vertices.size() - 1).name());
-        nodes.add(new Node("loss", loss == ImportedCnn.Loss.SOFTMAX_CROSS_ENTROPY ? Op.SOFTMAX_CROSS_ENTROPY : Op.MSE, out, "Y"));
-        List<TensorDecl> data = new ArrayList<>(List.of(new TensorDecl("X", Shape.of(n, inputWidth)), new TensorDecl("Y", Shape.of(n, width))));
-        if (six) data.add(new TensorDecl("SIX", Shape.SCALAR));
+    /**
+     * The procedure for a batch of {@code batch} examples of a flat input (cached).
+     *
+     * @throws IllegalStateException when the graph's input is an image, whose size the configuration does not give
+     */
+    public Procedure procedure(int batch) {
+        if (inputWidth < 0)
+            throw new IllegalStateException("the graph's input is an image whose size the configuration does not give; use procedureFor(features)");
         try {
-            return Procedure.create(SOURCE, "dl4j-graph", params, data, nodes, "loss");
+            return procedureFor(new long[] {batch, inputWidth});
         } catch (InvalidInputException e) {
-            throw new IllegalStateException("the imported graph is not a valid procedure: " + e.getMessage(), e);
+            throw new IllegalStateException("the graph is not a procedure for a batch of " + batch + ": " + e.getMessage(), e);
         }
     }
 
-    private static boolean activation(List<Node> nodes, String h, String id, ImportedCnn.Act act) {
-        if (act.relu6()) {
-            nodes.add(new Node(id + "_relu", Op.RELU, h));
-            nodes.add(new Node(id, Op.MIN, id + "_relu", "SIX"));
-            return true;
+    /**
+     * The procedure for this batch of features (cached by shape).
+     *
+     * @throws InvalidInputException naming the first vertex whose input does not have the shape its layer expects
+     */
+    public Procedure procedureFor(INDArray features) throws InvalidInputException { return procedureFor(features.shape()); }
+
+    private Procedure procedureFor(long[] featureShape) throws InvalidInputException {
+        String key = Arrays.toString(featureShape);
+        Procedure p = procedures.get(key);
+        if (p != null) return p;
+        p = build(featureShape);
+        Procedure known = procedures.putIfAbsent(key, p);
+        return known != null ? known : p;
+    }
+
+    private Procedure build(long[] featureShape) throws InvalidInputException {
+        int[] xs = new int[featureShape.length];
+        for (int i = 0; i < xs.length; i++) xs[i] = Math.toIntExact(featureShape[i]);
+        LayerParts.Emitter e = new LayerParts.Emitter(SOURCE, "X", xs);
+        Map<String, String> head = new HashMap<>();
+        Map<String, int[]> shape = new HashMap<>();
+        head.put(input, "X");
+        shape.put(input, xs);
+        for (Vertex v : vertices) {
+            String at = "$.vertices." + v.name();
+            if (v.join()) {
+                String acc = head.get(v.inputs().get(0));
+                int[] s = shape.get(v.inputs().get(0));
+                for (int k = 1; k < v.inputs().size(); k++) {
+                    String in = v.inputs().get(k);
+                    if (!Arrays.equals(s, shape.get(in)))
+                        throw new InvalidInputException(SOURCE, at, "adds " + v.inputs().get(0) + " of shape " + Arrays.toString(s) + " and " + in
+                                + " of shape " + Arrays.toString(shape.get(in)));
+                    String nid = "res_" + v.id() + (k == 1 ? "" : "_" + k);
+                    e.nodes.add(new Node(nid, Op.ADD, acc, head.get(in)));
+                    acc = nid;
+                }
+                head.put(v.name(), acc);
+                shape.put(v.name(), s);
+            } else {
+                e.from(head.get(v.inputs().get(0)), shape.get(v.inputs().get(0)));
+                for (Part p : v.parts()) e.emit(p, v.names(), p == v.layer() ? at : at + ".preProcessor");
+                head.put(v.name(), e.head());
+                shape.put(v.name(), e.shape());
+            }
         }
-        if (act.op() == null) return false;
-        Map<String, Double> attrs = act.op() == Op.LEAKY_RELU ? Map.of("alpha", act.alpha()) : Map.of();
-        nodes.add(new Node(id, act.op(), List.of(h), attrs));
-        return false;
+        List<TensorDecl> data = new ArrayList<>(List.of(new TensorDecl("X", Shape.of(xs)),
+                new TensorDecl("Y", e.loss(loss, "$.vertices." + vertices.get(vertices.size() - 1).name()))));
+        if (e.usesSix()) data.add(new TensorDecl("SIX", Shape.SCALAR));
+        try {
+            return Procedure.create(SOURCE, "dl4j-graph", e.parameters, data, e.nodes, "loss");
+        } catch (InvalidInputException x) {
+            throw new IllegalStateException("the imported graph is not a valid procedure: " + x.getMessage(), x);
+        }
     }
 
     /** The labels the graph holds for the current step (DL4J keeps them in a protected field). */
@@ -248,111 +266,60 @@ public final class ImportedGraph {
         }
     }
 
+    /**
+     * The point of the procedure at the graph's current parameters on a batch.
+     *
+     * @throws InvalidInputException when the batch does not fit the procedure
+     */
     public Point point(Procedure p, ComputationGraph graph, INDArray features, INDArray labels) throws InvalidInputException {
-        Map<String, Tensor> params = new LinkedHashMap<>();
-        for (Vertex v : vertices) {
-            if (!v.kind().equals("dense")) continue;
-            params.put("W_" + id(v.name()), new Tensor(p.shape("W_" + id(v.name())), NdArrays.values(graph.getParam(v.name() + "_W"))));
-            if (v.bias()) params.put("b_" + id(v.name()), new Tensor(p.shape("b_" + id(v.name())), NdArrays.values(graph.getParam(v.name() + "_b"))));
-        }
         Map<String, Tensor> data = new LinkedHashMap<>();
-        if (features.length() != p.shape("X").size() || labels.length() != p.shape("Y").size())
-            throw new InvalidInputException(SOURCE, "$.features", "a batch of shape " + java.util.Arrays.toString(features.shape()) + " / "
-                    + java.util.Arrays.toString(labels.shape()) + " does not fit the procedure's " + p.shape("X") + " / " + p.shape("Y"));
-        data.put("X", new Tensor(p.shape("X"), NdArrays.values(features)));
-        data.put("Y", new Tensor(p.shape("Y"), NdArrays.values(labels)));
-        if (p.data().size() > 2) data.put("SIX", new Tensor(Shape.SCALAR, new double[] {6}));
-        return new Point(params, data);
+        data.put("X", new Tensor(p.shape("X"), fit(features, p.shape("X"), "$.features")));
+        data.put("Y", new Tensor(p.shape("Y"), fit(labels, p.shape("Y"), "$.labels")));
+        if (p.data().stream().anyMatch(d -> d.name().equals("SIX"))) data.put("SIX", new Tensor(Shape.SCALAR, new double[] {6}));
+        return new Point(LayerParts.values(bindings, graph::getParam), data);
+    }
+
+    private static double[] fit(INDArray a, Shape s, String path) throws InvalidInputException {
+        if (a.length() != s.size())
+            throw new InvalidInputException(SOURCE, path, "shape " + Arrays.toString(a.shape()) + " does not fit the procedure's " + s);
+        return NdArrays.values(a);
     }
 
     /** DL4J's summed-loss gradient divided by the batch size, in procedure order. */
     public double[] gradient(ComputationGraph graph, int batch) {
-        Procedure p = procedure(batch);
-        double[] g = new double[p.parameterSize()];
-        for (Vertex v : vertices) {
-            if (!v.kind().equals("dense")) continue;
-            for (String k : v.bias() ? List.of("W", "b") : List.of("W")) {
-                double[] part = NdArrays.values(graph.gradient().getGradientFor(v.name() + "_" + k));
-                int off = p.parameterOffset(k + "_" + id(v.name()));
-                for (int i = 0; i < part.length; i++) g[off + i] = part[i] / batch;
-            }
-        }
-        return g;
+        return LayerParts.gradient(bindings, graph.gradient()::getGradientFor, batch);
     }
 
     /** Writes a gradient of the procedure into the graph's gradient views, scaled to DL4J's summed convention. */
     public void writeGradient(ComputationGraph graph, double[] gradient, int batch) {
-        Procedure p = procedure(batch);
-        for (Vertex v : vertices) {
-            if (!v.kind().equals("dense")) continue;
-            for (String k : v.bias() ? List.of("W", "b") : List.of("W")) {
-                INDArray view = graph.gradient().getGradientFor(v.name() + "_" + k);
-                int off = p.parameterOffset(k + "_" + id(v.name()));
-                double[] part = new double[(int) view.length()];
-                for (int i = 0; i < part.length; i++) part[i] = gradient[off + i] * batch;
-                view.assign(NdArrays.array(part, view.shape(), view.dataType()));
-            }
-        }
+        LayerParts.writeGradient(bindings, graph.gradient()::getGradientFor, gradient, batch);
     }
 
-    /** The switch trace from DL4J's training-mode forward pass. */
+    /**
+     * The switch trace from DL4J's training-mode forward pass on the features.
+     *
+     * @throws IllegalArgumentException when the features do not fit the graph ({@link #procedureFor})
+     */
     public SwitchTrace trace(ComputationGraph graph, INDArray features) {
-        Procedure p = procedure((int) features.size(0));
+        Procedure p;
+        try {
+            p = procedureFor(features);
+        } catch (InvalidInputException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
         Map<String, INDArray> acts = graph.feedForward(features, true);
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        int batch = (int) features.size(0);
         double[] s = new double[p.switchCount()];
         int at = 0;
         for (Vertex v : vertices) {
-            if (!(v.act().relu6() || v.act().op() != null && v.act().op().isKink())) continue;
-            INDArray in = v.inputs().get(0).equals(input) ? features : acts.get(v.inputs().get(0));
-            INDArray u;
-            if (v.kind().equals("dense")) {
-                org.deeplearning4j.nn.api.Layer layer = graph.getLayer(v.name());
-                layer.setInput(in, mgr);
-                u = preOutput(layer, mgr);
-            } else {
-                u = in;
-            }
-            if (v.act().relu6()) {
-                double[] a = NdArrays.values(u), b = NdArrays.values(Transforms.relu(u, true).subi(6.0));
-                System.arraycopy(a, 0, s, at, a.length);
-                System.arraycopy(b, 0, s, at + a.length, b.length);
-                at += a.length + b.length;
-            } else if (v.act().op() == Op.HARDTANH) {
-                double[] plus = NdArrays.values(u.add(1.0)), minus = NdArrays.values(u.sub(1.0));
-                for (int k = 0; k < plus.length; k++) {
-                    s[at++] = plus[k];
-                    s[at++] = minus[k];
-                }
-            } else {
-                double[] z = NdArrays.values(u);
-                System.arraycopy(z, 0, s, at, z.length);
-                at += z.length;
-            }
+            if (v.join()) continue;
+            String src = v.inputs().get(0);
+            INDArray in = src.equals(input) ? features : acts.get(src);
+            if (v.pre() != null) in = v.pre().preProcess(in.dup(), batch, mgr);
+            at = LayerParts.switches(v.layer(), graph.getLayer(v.name()), in, null, precision, s, at);
         }
         if (at != s.length) throw new IllegalStateException(at + " switch values for " + s.length + " switches");
-        return SwitchTrace.ofValues(s);
-    }
-
-    private static final Method PRE_OUTPUT;
-
-    static {
-        try {
-            PRE_OUTPUT = BaseLayer.class.getDeclaredMethod("preOutput", boolean.class, LayerWorkspaceMgr.class);
-            PRE_OUTPUT.setAccessible(true);
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException("this DL4J version has no BaseLayer.preOutput(boolean, LayerWorkspaceMgr)", e);
-        }
-    }
-
-    private static INDArray preOutput(org.deeplearning4j.nn.api.Layer layer, LayerWorkspaceMgr mgr) {
-        try {
-            return ((INDArray) PRE_OUTPUT.invoke(layer, true, mgr)).dup();
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            throw new IllegalStateException(e.getCause());
-        }
+        return LayerParts.withTieSlopes(p, s);
     }
 }

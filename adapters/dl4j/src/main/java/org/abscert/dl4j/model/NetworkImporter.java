@@ -108,7 +108,7 @@ public final class NetworkImporter {
             if (last && act instanceof ActivationSoftmax) {
                 a = LayeredNet.Activation.IDENTITY;
             } else {
-                a = activation(act, at + ".activation");
+                a = activation(act, SOURCE, at + ".activation");
                 if (act instanceof ActivationLReLU lr) alpha = lr.getAlpha();
             }
             int l1 = l + 1;
@@ -163,16 +163,7 @@ public final class NetworkImporter {
         for (int l = 0; l < n; l++) {
             String at = "$.layers[" + l + "]";
             org.deeplearning4j.nn.conf.InputPreProcessor pre = conf.getInputPreProcess(l);
-            if (pre instanceof org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor f) {
-                parts.add(new ImportedCnn.Reshape(l, (int) f.getNumChannels(), (int) f.getInputHeight(), (int) f.getInputWidth()));
-            } else if (pre instanceof org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor c) {
-                if (c.getFormat() != org.deeplearning4j.nn.conf.CNN2DFormat.NCHW)
-                    throw new InvalidInputException(SOURCE, "$.inputPreProcessors[" + l + "]", "only the NCHW format is supported");
-                parts.add(new ImportedCnn.Flatten(l));
-            } else if (pre != null) {
-                throw new InvalidInputException(SOURCE, "$.inputPreProcessors[" + l + "]", "input preprocessor "
-                        + pre.getClass().getSimpleName() + " is not supported (FeedForwardToCnn and CnnToFeedForward are)");
-            }
+            if (pre != null) parts.add(LayerParts.preprocessor(pre, l, SOURCE, "$.inputPreProcessors[" + l + "]"));
             org.deeplearning4j.nn.conf.layers.Layer layer = conf.getConf(l).getLayer();
             if (layer.getIDropout() != null && DropoutMasks.applies(layer)) {
                 // inverted dropout multiplies the layer's input by the mask DL4J drew in the step: data of the point, read
@@ -183,120 +174,53 @@ public final class NetworkImporter {
                 dropout.add(l);
             }
             // a dropout configured on a layer that does not apply it (pooling, batch norm, activation layers) changes nothing
-            if (layer instanceof org.deeplearning4j.nn.conf.layers.BaseLayer bl && bl.getWeightNoise() != null)
-                throw new InvalidInputException(SOURCE, at + ".weightNoise", "weight noise is not supported");
             boolean last = l == n - 1;
             if (last != (layer instanceof OutputLayer) || layer instanceof OutputLayer && layer.getClass() != OutputLayer.class)
                 throw new InvalidInputException(SOURCE, at, "layer type " + layer.getClass().getSimpleName()
                         + (last ? " is not supported as the last layer (expected OutputLayer)" : " is not supported before the output layer"));
-            if (layer.getClass() == org.deeplearning4j.nn.conf.layers.ConvolutionLayer.class) {
-                var c = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) layer;
-                mode(c.getConvolutionMode(), at);
-                if (c.getCnn2dDataFormat() != org.deeplearning4j.nn.conf.CNN2DFormat.NCHW)
-                    throw new InvalidInputException(SOURCE, at + ".cnn2dDataFormat", "only NCHW is supported");
-                parts.add(new ImportedCnn.Conv(l, (int) c.getNOut(), (int) c.getNIn(), c.getKernelSize(), c.getStride(), c.getPadding(),
-                        c.getDilation(), c.hasBias(), act(c.getActivationFn(), at + ".activation")));
-            } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.SubsamplingLayer.class) {
-                var s = (org.deeplearning4j.nn.conf.layers.SubsamplingLayer) layer;
-                mode(s.getConvolutionMode(), at);
-                Op op = switch (s.getPoolingType()) {
-                    case MAX -> Op.MAX_POOL2D;
-                    case AVG -> Op.AVG_POOL2D;
-                    default -> throw new InvalidInputException(SOURCE, at + ".poolingType", "pooling type " + s.getPoolingType()
-                            + " is not supported (MAX or AVG)");
-                };
-                if (s.getDilation()[0] != 1 || s.getDilation()[1] != 1)
-                    throw new InvalidInputException(SOURCE, at + ".dilation", "dilated pooling is not supported");
-                boolean padded = s.getPadding()[0] != 0 || s.getPadding()[1] != 0;
-                if (op == Op.AVG_POOL2D && padded && !s.isAvgPoolIncludePadInDivisor())
-                    throw new InvalidInputException(SOURCE, at + ".avgPoolIncludePadInDivisor", "an average pool with padding must "
-                            + "count padded cells in the divisor, as the IR's avg_pool2d does");
-                parts.add(new ImportedCnn.Pool(l, op, s.getKernelSize(), s.getStride(), s.getPadding(), false));
-            } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.class) {
-                var g = (org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer) layer;
-                Op op = switch (g.getPoolingType()) {
-                    case MAX -> Op.MAX_POOL2D;
-                    case AVG -> Op.AVG_POOL2D;
-                    default -> throw new InvalidInputException(SOURCE, at + ".poolingType", "pooling type " + g.getPoolingType()
-                            + " is not supported (MAX or AVG)");
-                };
-                if (!g.isCollapseDimensions())
-                    throw new InvalidInputException(SOURCE, at + ".collapseDimensions", "only collapsed global pooling is supported");
-                parts.add(new ImportedCnn.Pool(l, op, null, null, null, true));
-            } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.BatchNormalization.class) {
-                var b = (org.deeplearning4j.nn.conf.layers.BatchNormalization) layer;
-                if (b.isLockGammaBeta())
-                    throw new InvalidInputException(SOURCE, at + ".lockGammaBeta", "fixed gamma and beta are not supported");
-                // no activation node: DL4J's BatchNormalization layer does not apply its configured activation (its
-                // configuration inherits the global default, sigmoid, yet the output is the plain normalisation;
-                // measured, and the round trip of CnnImportTest would fail otherwise)
-                parts.add(new ImportedCnn.Norm(l, b.getEps(), (int) b.getNOut()));
-            } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.DropoutLayer.class) {
-                parts.add(new ImportedCnn.DropoutOnly(l));
-            } else if (layer.getClass() == org.deeplearning4j.nn.conf.layers.ActivationLayer.class) {
-                parts.add(new ImportedCnn.Activation(l, act(((org.deeplearning4j.nn.conf.layers.ActivationLayer) layer).getActivationFn(),
-                        at + ".activation")));
-            } else if (layer.getClass() == DenseLayer.class) {
-                DenseLayer d = (DenseLayer) layer;
-                if (d.hasLayerNorm()) throw new InvalidInputException(SOURCE, at + ".hasLayerNorm", "layer normalisation is not supported");
-                parts.add(new ImportedCnn.Dense(l, (int) d.getNIn(), (int) d.getNOut(), d.hasBias(), act(d.getActivationFn(), at + ".activation")));
-            } else if (layer.getClass() == OutputLayer.class) {
-                OutputLayer o = (OutputLayer) layer;
-                ILossFunction fn = o.getLossFn();
-                IActivation a = o.getActivationFn();
-                if (a instanceof ActivationSoftmax && (fn instanceof LossMCXENT || fn instanceof org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood)) {
-                    if (((LossMCXENT) fn).getWeights() != null)
-                        throw new InvalidInputException(SOURCE, at + ".lossFn", "loss weights are not supported");
-                    loss = ImportedCnn.Loss.SOFTMAX_CROSS_ENTROPY;
-                    parts.add(new ImportedCnn.Dense(l, (int) o.getNIn(), (int) o.getNOut(), o.hasBias(), ImportedCnn.Act.IDENTITY));
-                } else if (fn.getClass() == LossMSE.class && ((LossMSE) fn).getWeights() == null && !(a instanceof ActivationSoftmax)) {
-                    loss = ImportedCnn.Loss.MSE;
-                    parts.add(new ImportedCnn.Dense(l, (int) o.getNIn(), (int) o.getNOut(), o.hasBias(), act(a, at + ".activation")));
-                } else {
-                    throw new InvalidInputException(SOURCE, at + ".lossFn", "loss '" + fn + "' with activation '" + a + "' is not supported "
-                            + "in a convolutional network (SOFTMAX with MCXENT or NEGATIVELOGLIKELIHOOD, or MSE)");
-                }
-            } else {
+            if (last) {
+                LayerParts.Output out = LayerParts.output((OutputLayer) layer, l, SOURCE, at);
+                loss = out.loss();
+                parts.add(out.part());
+                continue;
+            }
+            ImportedCnn.Part part = LayerParts.read(layer, l, SOURCE, at);
+            if (part == null)
                 throw new InvalidInputException(SOURCE, at, "layer type " + layer.getClass().getSimpleName() + " is not supported "
                         + "(ConvolutionLayer, SubsamplingLayer, GlobalPoolingLayer, BatchNormalization, ActivationLayer, DropoutLayer, DenseLayer, "
                         + "OutputLayer)");
-            }
+            parts.add(part);
         }
         return new ImportedCnn(parts, loss, precision, dropout);
     }
 
-    private static void mode(org.deeplearning4j.nn.conf.ConvolutionMode m, String at) throws InvalidInputException {
-        if (m != org.deeplearning4j.nn.conf.ConvolutionMode.Truncate && m != org.deeplearning4j.nn.conf.ConvolutionMode.Strict)
-            throw new InvalidInputException(SOURCE, at + ".convolutionMode", "convolution mode " + m
-                    + " is not supported (Truncate or Strict: explicit padding, floor of the output size)");
-    }
-
-    static ImportedCnn.Act act(IActivation a, String at) throws InvalidInputException {
+    /** A layer's activation as an {@link ImportedCnn.Act}: those of {@link #importNetwork} and RELU6. */
+    static ImportedCnn.Act act(IActivation a, String source, String at) throws InvalidInputException {
         if (a instanceof org.nd4j.linalg.activations.impl.ActivationReLU6) return new ImportedCnn.Act(null, 0, true);
-        LayeredNet.Activation k = activation(a, at);
+        LayeredNet.Activation k = activation(a, source, at);
         return new ImportedCnn.Act(k.op(), a instanceof ActivationLReLU lr ? lr.getAlpha() : 0, false);
     }
 
-    private static LayeredNet.Activation activation(IActivation act, String at) throws InvalidInputException {
+    private static LayeredNet.Activation activation(IActivation act, String source, String at) throws InvalidInputException {
         if (act instanceof ActivationIdentity) return LayeredNet.Activation.IDENTITY;
         if (act instanceof ActivationReLU r) {
             boolean plain = (r.getMax() == null || r.getMax() == Double.POSITIVE_INFINITY || r.getMax() == 0.0)
                     && (r.getThreshold() == null || r.getThreshold() == 0.0)
                     && (r.getNegativeSlope() == null || r.getNegativeSlope() == 0.0);
-            if (!plain) throw new InvalidInputException(SOURCE, at, "ReLU with max/threshold/negativeSlope (" + r
+            if (!plain) throw new InvalidInputException(source, at, "ReLU with max/threshold/negativeSlope (" + r
                     + ") is not supported (only the plain ReLU)");
             return LayeredNet.Activation.RELU;
         }
         if (act instanceof ActivationLReLU lr) {
             if (!(lr.getAlpha() >= 0 && lr.getAlpha() < 1))
-                throw new InvalidInputException(SOURCE, at, "leaky ReLU alpha " + lr.getAlpha() + " is outside [0, 1)");
+                throw new InvalidInputException(source, at, "leaky ReLU alpha " + lr.getAlpha() + " is outside [0, 1)");
             return LayeredNet.Activation.LEAKY_RELU;
         }
         if (act instanceof ActivationHardTanH) return LayeredNet.Activation.HARDTANH;
         if (act instanceof ActivationTanH) return LayeredNet.Activation.TANH;
         if (act instanceof ActivationSigmoid) return LayeredNet.Activation.SIGMOID;
         if (act instanceof ActivationSoftPlus) return LayeredNet.Activation.SOFTPLUS;
-        throw new InvalidInputException(SOURCE, at, "activation '" + act + "' is not supported (expected RELU, LEAKYRELU, "
+        throw new InvalidInputException(source, at, "activation '" + act + "' is not supported (expected RELU, LEAKYRELU, "
                 + "HARDTANH, IDENTITY, TANH, SIGMOID, SOFTPLUS, or SOFTMAX with MCXENT on the output layer)");
     }
 

@@ -1,5 +1,5 @@
 /**
- * Layered networks between abscert procedures and DL4J {@code MultiLayerNetwork}s.
+ * DL4J models between abscert procedures: {@code MultiLayerNetwork}s and {@code ComputationGraph}s.
  *
  * <ul>
  *   <li>{@link org.abscert.dl4j.model.LayeredNet}: a dense network with a loss; recognised in a procedure
@@ -11,6 +11,13 @@
  *       layer) against the procedure's parameter order (row-major).</li>
  *   <li>{@link org.abscert.dl4j.model.Networks}: building a network for a layered net, and the switch values
  *       from DL4J's own pre-activations.</li>
+ *   <li>{@link org.abscert.dl4j.model.ImportedCnn} ({@link org.abscert.dl4j.model.NetworkImporter#importAny}): a
+ *       convolutional network, or one with dropout, whose masks {@link org.abscert.dl4j.model.DropoutMasks} copies
+ *       from DL4J in the step; {@link org.abscert.dl4j.model.ImportedGraph}: a {@code ComputationGraph} of the same
+ *       layers with residual Add joins. Both read, write and measure DL4J's layers through one shared translation
+ *       (package-private {@code LayerParts}).</li>
+ *   <li>{@link org.abscert.dl4j.model.ConvNet}: a sequential convolutional network recognised in a procedure and
+ *       built as a {@code MultiLayerNetwork} (the {@code dl4j} backend).</li>
  * </ul>
  */
 package org.abscert.dl4j.model;

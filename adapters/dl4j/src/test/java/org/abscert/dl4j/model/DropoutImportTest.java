@@ -134,22 +134,59 @@ class DropoutImportTest {
                 e.getMessage());
     }
 
-    /** The listener judges dropout steps when the recorder runs next to it; without it each checked step is an error. */
-    @Test void theListenerJudgesDropoutStepsWithTheRecorder() throws Exception {
-        for (boolean recorder : List.of(true, false)) {
+    /**
+     * The ClarkeListener records the masks itself: alone it judges every dropout step without an error, and next to a
+     * DropoutMasks.recorder() (both record the same forward pass) it reaches the same verdicts.
+     */
+    @Test void theListenerAloneJudgesDropoutStepsAndARecorderBesideItChangesNothing() throws Exception {
+        List<String> verdicts = new ArrayList<>();
+        for (boolean recorder : List.of(false, true)) {
             MultiLayerNetwork net = network(DataType.DOUBLE);
             var clarke = org.abscert.dl4j.listener.ClarkeListener.builder().policy(org.abscert.certifier.training.Policy.OBSERVE).build();
             if (recorder) net.setListeners(DropoutMasks.recorder(), clarke);
             else net.setListeners(clarke);
+            Nd4j.getRandom().setSeed(42); // the same masks in both runs
             for (int s = 0; s < 3; s++) net.fit(batch(DataType.DOUBLE, s + 1));
             var st = clarke.statistics();
             assertEquals(3, st.steps(), st.summary());
-            if (recorder) {
-                assertEquals(0, st.errors(), st.summary());
-                assertEquals(3, st.certified() + st.refuted() + st.undecided(), st.summary());
-            } else {
-                assertEquals(3, st.errors(), st.summary());
+            assertEquals(0, st.errors(), st.summary());
+            assertEquals(3, st.certified() + st.refuted() + st.undecided(), st.summary());
+            verdicts.add(st.certified() + "/" + st.refuted() + "/" + st.undecided() + "/" + st.activeKinks());
+        }
+        assertEquals(verdicts.get(0), verdicts.get(1), "certified/refuted/undecided/active kinks without and with the recorder");
+    }
+
+    /**
+     * Dropout on the hidden layers and the output layer (whose mask DL4J draws inside the backward pass) of a dense
+     * ReLU network with only the ClarkeListener attached: every step is CERTIFIED, which needs the point of the step —
+     * with the masks DL4J drew in it — to give DL4J's gradient; a mask from another draw would not.
+     */
+    @Test void withTheListenerAloneDropoutStepsAreCertified() {
+        // every(2): the masks are copied in the forward passes of the checked steps 1 and 3 only
+        for (int every : List.of(1, 2)) {
+            var conf = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).seed(11).updater(new Sgd(0.05)).dropOut(0.7).list()
+                    .layer(new DenseLayer.Builder().nIn(6).nOut(8).activation(Activation.RELU).build())
+                    .layer(new DenseLayer.Builder().nIn(8).nOut(5).activation(Activation.RELU).build())
+                    .layer(new OutputLayer.Builder(LossFunction.MCXENT).nIn(5).nOut(3).activation(Activation.SOFTMAX).build())
+                    .build();
+            MultiLayerNetwork net = new MultiLayerNetwork(conf);
+            net.init();
+            var clarke = org.abscert.dl4j.listener.ClarkeListener.builder().policy(org.abscert.certifier.training.Policy.FAIL).every(every).build();
+            net.setListeners(clarke);
+            Random r = new Random(3);
+            for (int s = 0; s < 4; s++) {
+                double[][] x = new double[N][6], y = new double[N][3];
+                for (int i = 0; i < N; i++) {
+                    for (int j = 0; j < 6; j++) x[i][j] = r.nextGaussian();
+                    y[i][r.nextInt(3)] = 1;
+                }
+                net.fit(new DataSet(Nd4j.createFromArray(x), Nd4j.createFromArray(y)));
             }
+            var st = clarke.statistics();
+            assertEquals(4, st.steps(), st.summary());
+            assertEquals(4 / every, st.checked(), st.summary());
+            assertEquals(4 / every, st.certified(), st.summary());
+            assertEquals(0, st.errors(), st.summary());
         }
     }
 }
