@@ -441,36 +441,40 @@ public final class DenseFastCheck {
         return n;
     }
 
-    /** Σ max(z, 0)² over z[o, o+out), in two independent sums; (z + |z|)/2 is exact and has no branch. */
+    /** Σ max(z, 0)² over z[o, o+out), in four independent sums (the order of non-negative terms does not matter). */
     private static double positiveSquares(double[] z, int o, int out) {
-        double a = 0, b = 0;
+        double a = 0, b = 0, c = 0, d = 0;
         int i = 0;
-        for (; i + 1 < out; i += 2) {
-            double p = 0.5 * (z[o + i] + Math.abs(z[o + i])), q = 0.5 * (z[o + i + 1] + Math.abs(z[o + i + 1]));
+        for (; i + 3 < out; i += 4) {
+            double p = Math.max(z[o + i], 0), q = Math.max(z[o + i + 1], 0), r = Math.max(z[o + i + 2], 0), t = Math.max(z[o + i + 3], 0);
             a += p * p;
             b += q * q;
+            c += r * r;
+            d += t * t;
         }
-        if (i < out) {
-            double p = 0.5 * (z[o + i] + Math.abs(z[o + i]));
+        for (; i < out; i++) {
+            double p = Math.max(z[o + i], 0);
             a += p * p;
         }
-        return a + b;
+        return (a + b) + (c + d);
     }
 
     /** Σ min(z, 0)² over z[o, o+out), as {@link #positiveSquares}. */
     private static double negativeSquares(double[] z, int o, int out) {
-        double a = 0, b = 0;
+        double a = 0, b = 0, c = 0, d = 0;
         int i = 0;
-        for (; i + 1 < out; i += 2) {
-            double p = 0.5 * (z[o + i] - Math.abs(z[o + i])), q = 0.5 * (z[o + i + 1] - Math.abs(z[o + i + 1]));
+        for (; i + 3 < out; i += 4) {
+            double p = Math.min(z[o + i], 0), q = Math.min(z[o + i + 1], 0), r = Math.min(z[o + i + 2], 0), t = Math.min(z[o + i + 3], 0);
             a += p * p;
             b += q * q;
+            c += r * r;
+            d += t * t;
         }
-        if (i < out) {
-            double p = 0.5 * (z[o + i] - Math.abs(z[o + i]));
+        for (; i < out; i++) {
+            double p = Math.min(z[o + i], 0);
             a += p * p;
         }
-        return a + b;
+        return (a + b) + (c + d);
     }
 
     /** Σ w_j h_j in double, in order. */
