@@ -219,10 +219,12 @@ public final class DenseFastCheck {
      *
      * <p>Per switch z = Σ_j w_j h_j + b of a unit and a sample, with h the framework's own inputs of the layer (the
      * data, or the previous layer's outputs as the framework computed them): the framework's rounding of this
-     * sum is at most γ_{in+2}·(‖w‖₂‖h‖₂ + |b|) (any summation order, with or without fused multiply-adds); a value
-     * beyond that bound has the sign of the exact sum over its inputs. A switch inside the bound is re-evaluated
+     * sum is at most γ_{in+2}·(‖w‖₂‖h‖₂ + |b|) (any summation order, with or without fused multiply-adds), plus
+     * (2·in + 1) times the precision's least normal number for results that underflow; a finite value beyond that
+     * bound has the sign of the exact sum over its inputs (a non-finite one is never settled). A switch inside the bound is re-evaluated
      * alone when its inputs are the data or a ReLU layer's outputs: y = Σ w_j h_j + b in double, off the exact
-     * sum by at most γ_{in+2}(double)·Σ|w_j h_j|, settles its sign (an exact zero when both are 0). A sample with a
+     * sum by at most γ_{in+2}(double)·Σ|w_j h_j| plus 2⁻¹⁰⁷⁴ per product that underflows, settles its sign (an
+     * exact zero only when every term is exactly 0). A sample with a
      * switch still open is re-evaluated by the certifier ({@link AbsNormalForm} of the one-sample procedure:
      * every sign exact at the point, not only given the inputs) and compared switch by switch.
      *
@@ -255,6 +257,9 @@ public final class DenseFastCheck {
             double ku = (in + 2) * u;
             double gamma = ku < 0.5 ? ku / (1 - ku) * (1 + 0x1p-50) : Double.POSITIVE_INFINITY;
             double gammaDouble = (in + 2) * 0x1p-53 / (1 - (in + 2) * 0x1p-53) * (1 + 0x1p-50);
+            // underflow is no relative error: each product or sum below the precision's least normal number is off by
+            // less than that number (gradual underflow, or results flushed to zero)
+            double underflow = (2.0 * in + 1) * precision.minNormal();
             double alpha = leaky ? layer.alpha() : 0;
             double upOut = up(out);
             double[][] rows = new double[out][];
@@ -267,11 +272,12 @@ public final class DenseFastCheck {
                     if (zi == 0) zeros++;
                     double hv = zi > 0 ? zi : leaky ? alpha * zi : 0;
                     q += hv * hv;
-                    double b = (gamma * (nl[i] * hs + Math.abs(bl[i]))) * (1 + 0x1p-48);
-                    if (Math.abs(zi) > b) continue;
+                    // an overflow is no rounding either: a non-finite value has no sign to check
                     if (!Double.isFinite(zi))
                         return new Outcome(false, zeros, switches, 0, "sample " + s + ", hidden layer " + l + ", unit " + i
                                 + ": the framework's pre-activation is " + zi);
+                    double b = (gamma * (nl[i] * hs + Math.abs(bl[i]))) * (1 + 0x1p-48) + underflow;
+                    if (Math.abs(zi) > b) continue;
                     if (!reEvaluable) {
                         open[s] = true;
                         continue;
@@ -289,21 +295,27 @@ public final class DenseFastCheck {
                         if (rows[i].length != in) throw new IllegalArgumentException("unit " + i + " of layer " + l + " has " + rows[i].length + " weights, not " + in);
                     }
                     double y = 0, a = 0;
+                    int tiny = 0;
                     double[] w = rows[i];
                     for (int j = 0; j < in; j++) {
                         double t = w[j] * h[j];
+                        // a product below Double.MIN_NORMAL (or underflowed to 0) is off by up to 2⁻¹⁰⁷⁵, not relatively
+                        if (t == 0 ? w[j] != 0 && h[j] != 0 : Math.abs(t) < Double.MIN_NORMAL) tiny++;
                         y += t;
                         a += Math.abs(t);
                     }
                     y += bl[i];
-                    double r = gammaDouble * (a + Math.abs(bl[i])) * (1 + 0x1p-48);
+                    double sum = a + Math.abs(bl[i]);
+                    // r = 0 only when every term is exactly 0: then y = 0 is an exact zero
+                    double r = gammaDouble * sum * (1 + 0x1p-48) + (tiny + (sum > 0 ? 1 : 0)) * Double.MIN_VALUE;
                     alone++;
                     int exactSign = Math.abs(y) > r ? (y > 0 ? 1 : -1) : (y == 0 && r == 0 ? 0 : 2);
                     int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
                     if (exactSign == 2) open[s] = true;
                     else if (exactSign != mine) return new Outcome(false, zeros, switches, 0, mismatch(s, l, i, zi, exactSign, mine));
                 }
-                hNorm[s] = Math.sqrt(q * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
+                // squares below 2⁻¹⁰²² lose up to 2⁻¹⁰⁷⁵ each (an output below 2⁻⁵³⁷ squares to 0)
+                hNorm[s] = Math.sqrt((q + out * Double.MIN_VALUE) * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
             }
             prevZ = zl;
             switches += (long) batch * out;

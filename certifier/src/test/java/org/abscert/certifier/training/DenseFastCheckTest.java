@@ -529,6 +529,76 @@ class DenseFastCheckTest {
     }
 
     // ------------------------------------------------------------------------------------------------------------
+    // underflow and overflow in the framework's arithmetic and in the check's own
+
+    /**
+     * Float32 products in the subnormal range round to multiples of 2⁻¹⁴⁹ with an absolute error up to 2⁻¹⁵⁰ each,
+     * which no relative bound γ·‖w‖‖h‖ covers: here 3·2⁻¹⁵¹ rounds up to 2⁻¹⁴⁹ and two products −7·2⁻¹⁵³ round to
+     * 0, so float32 computes +2⁻¹⁴⁹ where the exact value is −2⁻¹⁵².
+     */
+    @Test
+    void underflowInTheFrameworksProductsIsNotTakenForASign() {
+        Net net = new Net(Precision.FLOAT32, 3, 1).relu(1);
+        net.weight(0, 0, 0, 3 * 0x1p-76).weight(0, 1, 0, -7 * 0x1p-78).weight(0, 2, 0, -7 * 0x1p-78);
+        for (int j = 0; j < 3; j++) net.data(0, j, 0x1p-75);
+        double[][] z = net.framework();
+        assertEquals(0x1p-149, z[0][0], "float32, products rounded in the subnormal range");
+        assertEquals(-1, net.exact()[0][0].signum());
+        assertNotCertifiedNaming(check(net, z), 0, 0, 0, "a flipped sign");
+    }
+
+    /** Float64: 2⁻⁶⁰⁰ · 2⁻⁶⁰⁰ underflows to 0 in the framework and in a double re-evaluation; exactly it is 2⁻¹²⁰⁰. */
+    @Test
+    void underflowInTheDoubleReEvaluationIsNotTakenForAnExactZero() {
+        Net net = new Net(Precision.FLOAT64, 1, 1).relu(1);
+        net.weight(0, 0, 0, 0x1p-600).data(0, 0, 0x1p-600);
+        double[][] z = net.framework();
+        assertEquals(0, z[0][0]);
+        assertEquals(1, net.exact()[0][0].signum());
+        assertNotCertifiedNaming(check(net, z), 0, 0, 0, "a spurious kink");
+    }
+
+    /**
+     * Float64, layer 1 reads outputs of size 2⁻⁵⁶⁰ of layer 0 with weights ±2⁴⁵⁰: the squares of the outputs
+     * underflow, so a norm of them computed in double is 0 and the rounding bound of layer 1 would be 0. The
+     * framework's left-to-right sum 2⁻¹¹⁰·(1 + 0.75·2⁻⁵² − 1 − 0.9·2⁻⁵²) rounds to about +0.1·2⁻¹⁶² (the first
+     * addition rounds up); the exact value is −0.15·2⁻¹⁶².
+     */
+    @Test
+    void underflowInTheNormOfADeepLayersInputsIsNotTakenForABound() {
+        double[] t = {1, 0.75 * 0x1p-52, 1, 0x1p-52 * 0.9};
+        Net net = new Net(Precision.FLOAT64, 1, 1).relu(4).relu(1);
+        net.data(0, 0, 0x1p-280);
+        for (int i = 0; i < 4; i++) {
+            net.weight(0, 0, i, t[i] * 0x1p-280);
+            net.weight(1, i, 0, i < 2 ? 0x1p450 : -0x1p450);
+        }
+        double[][] z = net.framework();
+        assertTrue(z[1][0] > 0 && z[1][0] < 0x1p-164, "float64 rounds the sum to about +0.1·2⁻¹⁶²: " + z[1][0]);
+        assertEquals(-1, net.exact()[1][0].signum());
+        assertNotCertifiedNaming(check(net, z), 0, 1, 0, "a flipped sign");
+    }
+
+    /**
+     * Float32 overflow: (1.9·2¹²⁷ + 1.9·2¹²⁷) is +∞ in float32 and stays +∞ while three products −1.9·2¹²⁷ follow;
+     * the exact value is −1.9·2¹²⁷. The norms (computed in double) are finite, so an infinite pre-activation is
+     * beyond every finite rounding bound; it must not be taken for a sign.
+     */
+    @Test
+    void anInfinitePreActivationIsNotTakenForASign() {
+        Net net = new Net(Precision.FLOAT32, 5, 1).relu(1);
+        for (int j = 0; j < 5; j++) net.weight(0, j, 0, (j < 2 ? 1.9f : -1.9f) * 0x1p63f).data(0, j, 0x1p64);
+        double[][] z = net.framework();
+        assertEquals(Double.POSITIVE_INFINITY, z[0][0]);
+        assertEquals(-1, net.exact()[0][0].signum());
+        Outcome o = check(net, z);
+        assertFalse(o.certified(), o.detail());
+        assertTrue(o.detail().startsWith("sample 0, hidden layer 0, unit 0: the framework's pre-activation is Infinity"), o.detail());
+        z[0][0] = Double.NaN;
+        assertFalse(check(net, z).certified());
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
     // (g) arrays that do not fit
 
     @Test
