@@ -74,18 +74,24 @@ import org.nd4j.linalg.dataset.DataSet;
  * that FULL refutes, and never certifies a step in which a switch sign of the framework's evaluation is not the exact
  * one.
  *
- * <p>The cases ({@link DenseCase}) are dense networks of 1–3 hidden ReLU or leaky-ReLU layers (α = 0.01, 0.2; the
- * procedure IR and both importers refuse α outside [0, 1), so a negative slope such as −0.5 has no FULL verdict to
- * compare with), widths 1–4, batches 1–8, float32 and float64, with forced kink situations: dead units (zero weights
- * and bias), duplicated units, biases or data that zero a pre-activation (exact kinks at dyadic values, rounding-made
- * near kinks at generic ones), near kinks scaled by 2^−60…2^−120 (float32 rounds their products in its subnormal
- * range or to a spurious 0), weights and biases scaled by 2^±20, 2^±40, and duplicated samples.
+ * <p>The cases ({@link DenseCase}) are dense networks of 1–3 hidden ReLU or leaky-ReLU layers (α = 0.01, 0.2, 0.25;
+ * the procedure IR and both importers refuse α outside [0, 1), so a negative slope such as −0.5 has no FULL verdict
+ * to compare with), widths 1–4, batches 1–8, float32 and float64 (DJL: float32), with forced kink situations: dead
+ * units (zero weights and bias), duplicated units, biases or data that zero a pre-activation (exact kinks at dyadic
+ * values, rounding-made near kinks at generic ones), near kinks scaled by 2^−60…2^−120 (float32 rounds their
+ * products in its subnormal range or to a spurious 0), weights and biases scaled by 2^±20, 2^±40, and duplicated
+ * samples. Each property is run on real frameworks: DL4J's and DJL's listeners in real training steps, and
+ * DenseFastCheck on DL4J's own forward values against {@code Certifier.certify} on the same step.
  *
  * <p>The exact oracle ({@link ExactSigns}) is BigDecimal arithmetic written for these properties. A switch sign that
  * DenseFastCheck certifies equals either the exact sign of that layer's sum over the framework's own inputs (settled
  * by a rounding bound or by the switch's re-evaluation) or the exact sign at the point (settled by the certifier's
  * re-evaluation of the sample); so a step where some switch's sign differs from both must never be certified. At the
  * first layer both are the exact sign at the point.
+ *
+ * <p>Two gaps of FAST that these cases reach are pinned by disabled examples and left out of the assertions:
+ * DL4J's float64 leaky ReLU gradient (α not a float32; left out of the generated DL4J cases) and a non-finite
+ * gradient (counted in the statistics, not asserted).
  */
 @AddLifecycleHook(Tries.class)
 class FastModeProperties {
