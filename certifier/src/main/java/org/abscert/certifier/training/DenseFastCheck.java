@@ -221,10 +221,10 @@ public final class DenseFastCheck {
      * data, or the previous layer's outputs as the framework computed them): the framework's rounding of this
      * sum is at most γ_{in+2}·(‖w‖₂‖h‖₂ + |b|) (any summation order, with or without fused multiply-adds), plus
      * (2·in + 1) times the precision's least normal number for results that underflow; a finite value beyond that
-     * bound has the sign of the exact sum over its inputs (a non-finite one is never settled). A switch inside the bound is re-evaluated
-     * alone when its inputs are the data or a ReLU layer's outputs: y = Σ w_j h_j + b in double, off the exact
-     * sum by at most γ_{in+2}(double)·Σ|w_j h_j| plus 2⁻¹⁰⁷⁴ per product that underflows, settles its sign (an
-     * exact zero only when every term is exactly 0). A sample with a
+     * bound has the sign of the exact sum over its inputs (a non-finite one is never settled). A switch inside the
+     * bound is re-evaluated alone when its inputs are the data or a ReLU layer's outputs: y = Σ w_j h_j + b in
+     * double, off the exact sum by at most γ_{in+2}(double)·Σ|w_j h_j| plus 2⁻¹⁰⁷⁴ per product that underflows,
+     * settles its sign (an exact zero only when every term is exactly 0). A sample with a
      * switch still open is re-evaluated by the certifier ({@link AbsNormalForm} of the one-sample procedure:
      * every sign exact at the point, not only given the inputs) and compared switch by switch.
      *
