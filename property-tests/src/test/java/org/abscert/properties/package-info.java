@@ -12,6 +12,9 @@
  *   <li>{@link org.abscert.properties.GeneratorProperties} — the kit's generators force exact kinks.</li>
  *   <li>{@link org.abscert.properties.MalformedInputProperties} — malformed files fail with one clear
  *       InvalidInputException.</li>
+ *   <li>{@link org.abscert.properties.fast.FastModeProperties} — the listeners' mode FAST never certifies a step that
+ *       FULL refutes, nor one with a switch sign that is not the exact one, on generated dense kink cases (DL4J and
+ *       DJL listeners, and DenseFastCheck on DL4J's values).</li>
  * </ul>
  */
 package org.abscert.properties;
