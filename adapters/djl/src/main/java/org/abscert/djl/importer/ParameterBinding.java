@@ -42,6 +42,17 @@ public record ParameterBinding(String name, Parameter parameter, int rows, int c
     }
 
     /**
+     * Whether the sum of the gradient PyTorch accumulated for this parameter is finite (one reduction, read as a
+     * scalar): false when an element is NaN or infinite, or when the sum overflows.
+     */
+    public boolean gradientSumFinite() {
+        try (NDArray g = parameter.getArray().getGradient(); NDArray sum = g.sum();
+             NDArray wide = sum.toType(ai.djl.ndarray.types.DataType.FLOAT64, false)) {
+            return Double.isFinite(wide.getDouble());
+        }
+    }
+
+    /**
      * Overwrites the parameter's gradient array in place with {@code values} (procedure layout), rounded to the
      * array's type; the next {@code trainer.step()} uses it.
      */

@@ -68,6 +68,14 @@ final class FastDl4j {
             }
         }
         if (why == null && hidden.isEmpty()) why = "the network has no hidden layer";
+        for (int k = 0; why == null && k < layers.size(); k++) {
+            double a = layers.get(k).alpha();
+            // DL4J applies a leaky slope in float32 even in a float64 network: that arithmetic is off by up to 2⁻²⁴·α,
+            // which FAST (trusting the framework's smooth arithmetic) would not see and FULL refutes
+            if (layers.get(k).activation() == DenseFastCheck.Activation.LEAKY_RELU && imported.precision() == org.abscert.spi.Precision.FLOAT64
+                    && (double) (float) a != a)
+                why = "hidden layer " + hidden.get(k) + "'s leaky slope " + a + " is not a float32, which DL4J uses for it in a float64 network";
+        }
         if (why == null) {
             LayeredNet.Activation last = net.layers().get(n - 1).activation();
             if (last.op() != null && last.op().isKink()) why = "the output layer's activation is a kink";
@@ -128,6 +136,12 @@ final class FastDl4j {
             refused.accept(check.refusal().get());
             return null;
         }
+        // FAST reads the switches, not the gradient: a gradient that is not finite (an overflow in the loss, say) is
+        // left to FULL, which refutes it. One native reduction: the sum of finite values is finite unless it overflows
+        // (then FULL judges a finite gradient, which costs time, not soundness)
+        INDArray g = network.getGradientsViewArray();
+        if (g != null && !Double.isFinite(g.sumNumber().doubleValue()))
+            return new DenseFastCheck.Outcome(false, 0, 0, 0, "the framework's gradient is not finite (or sums beyond the largest double)");
         double[][] z = new double[hidden.size()][];
         for (int k = 0; k < hidden.size(); k++) {
             z[k] = recorders.get(k).values;
