@@ -41,14 +41,18 @@ public record ParameterBinding(String name, Parameter parameter, int rows, int c
         }
     }
 
-    /**
-     * Whether the sum of the gradient PyTorch accumulated for this parameter is finite (one reduction, read as a
-     * scalar): false when an element is NaN or infinite, or when the sum overflows.
-     */
-    public boolean gradientSumFinite() {
-        try (NDArray g = parameter.getArray().getGradient(); NDArray sum = g.sum();
-             NDArray wide = sum.toType(ai.djl.ndarray.types.DataType.FLOAT64, false)) {
-            return Double.isFinite(wide.getDouble());
+    /** Whether the gradient PyTorch accumulated for this parameter is finite (read from its buffer, not widened). */
+    public boolean gradientFinite() {
+        try (NDArray g = parameter.getArray().getGradient()) {
+            int n = Math.toIntExact(g.size());
+            return switch (g.getDataType()) {
+                case FLOAT32 -> org.abscert.certifier.training.FiniteValues.float32(g.toByteBuffer(true), n);
+                case FLOAT64 -> org.abscert.certifier.training.FiniteValues.float64(g.toByteBuffer(true), n);
+                default -> {
+                    for (double v : org.abscert.djl.NdArrays.doubles(g)) if (!Double.isFinite(v)) yield false;
+                    yield true;
+                }
+            };
         }
     }
 
