@@ -322,12 +322,19 @@ public final class DenseFastCheck {
             double[] c = new double[out], d = new double[out];
             double tiny = (2.0 * in + 1) * precision.minNormal();
             boolean[] deadUnit = new boolean[out];
+            int candidates = 0;
             for (int i = 0; i < out; i++) {
                 c[i] = gamma * nl[i] * (1 + 0x1p-46);
                 d[i] = gamma * Math.abs(bl[i]) * (1 + 0x1p-46) + tiny;
+                if (raw[i] == 0 && bl[i] == 0) candidates++;
+            }
+            if (candidates > 0) {
                 // a unit whose computed weight norm and bias are 0 may still have weights that underflow when squared:
-                // it is dead only when its weights are read and are all exactly zero
-                if (raw[i] == 0 && bl[i] == 0) deadUnit[i] = allZero(v.weights(l, i));
+                // it is dead only when its weights, read together, are all exactly zero
+                int[] units = new int[candidates];
+                for (int i = 0, k = 0; i < out; i++) if (raw[i] == 0 && bl[i] == 0) units[k++] = i;
+                double[][] rows = v.weights(l, units);
+                for (int k = 0; k < candidates; k++) deadUnit[units[k]] = allZero(rows[k]);
             }
             // the bounds, switch by switch; the switches they leave open are gathered, and read per unit and sample
             // the hot loops are small methods of their own: the JIT compiles them once and keeps them compiled
