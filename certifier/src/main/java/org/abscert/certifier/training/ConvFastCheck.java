@@ -725,6 +725,7 @@ public final class ConvFastCheck {
                     if (!head.equals(x) || shape.length != 2 || p.shape(n.id()).rank() != 4)
                         return refuse(at + " is not the reshape of the data rows into images");
                     shape = p.shape(n.id()).dims();
+                    head = n.id();
                 }
                 case CONV2D -> {
                     if (shape.length != 4 || flat) return refuse(at + " does not read an image");
