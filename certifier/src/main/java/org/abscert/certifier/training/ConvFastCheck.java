@@ -50,11 +50,16 @@ import org.abscert.spi.ir.Window2d;
  * class of the cell its fold ends on (ties only within ZERO or one BACKGROUND, so the class is unambiguous); an
  * average pool's output has the common class of its window if every cell has it (and no padded cell counts in
  * the divisor unless the class is ZERO), else OTHER. On the black background of digits or Fashion-MNIST the
- * first layer's background cells all equal relu(b_o).
+ * first layer's background cells all equal relu(b_o). A tie the classes do not settle (two OTHER cells) is settled
+ * when the two cells are the same expression by structure: equal framework values, and recursively equal receptive
+ * fields (a conv output of one channel whose taps read cells that are the same function, equal data being equal
+ * constants and a padded tap matching only ZERO; relu of equal pre-activations; a max pool through the cell its
+ * fold ends on; an average pool through its window) — the uniform patches inside a garment or a stroke. This
+ * comparison runs only at such ties, memoised per step.
  *
  * <p><b>Why the accepted ties are harmless (proof).</b> Let T be the max-pool switches at zero and R the active
- * ReLU switches. (i) Two values of one class are the same expression of the parameters (by induction over the
- * layers, as above), and their AD derivatives agree whenever all ReLU switches of one channel (or dense unit)
+ * ReLU switches. (i) Two values of one class, or found equal by structure, are the same expression of the
+ * parameters (by induction over the layers, as above), and their AD derivatives agree whenever all ReLU switches of one channel (or dense unit)
  * use one slope: the expressions are isomorphic, their inactive switches have the same signs, their active ones
  * belong to the same channel groups, and a max pool over equal derivatives returns that derivative for any tie
  * weights summing to 1. So the AD derivative of every switch in T is zero for every group-uniform choice of
@@ -114,8 +119,9 @@ public final class ConvFastCheck {
      * @param poolSwitches    max-pool switches checked
      * @param zeroTies        pool ties between two ZERO cells
      * @param backgroundTies  pool ties between two BACKGROUND cells of one channel
+     * @param equalTies       pool ties between two cells found equal by comparing their receptive fields
      */
-    public record Outcome(DenseFastCheck.Outcome step, long poolSwitches, long zeroTies, long backgroundTies) {
+    public record Outcome(DenseFastCheck.Outcome step, long poolSwitches, long zeroTies, long backgroundTies, long equalTies) {
         public boolean certified() { return step.certified(); }
 
         public String detail() { return step.detail(); }
@@ -286,6 +292,10 @@ public final class ConvFastCheck {
         double[][] actIn = new double[steps.size()][], poolIn = new double[steps.size()][];
         double[] z = null;
         byte[] zCls = null;
+        // the feature maps before the flatten, for the structural comparison of tied cells
+        List<FMap> maps = new ArrayList<>();
+        maps.add(new FMap(MapKind.DATA, val, cls, c, h, w, null, -1, null));
+        java.util.Map<Long, Boolean> memo = new java.util.HashMap<>();
         for (int si = 0; si < steps.size(); si++) {
             Step st = steps.get(si);
             if (st instanceof ConvStep cs) {
@@ -296,6 +306,7 @@ public final class ConvFastCheck {
                 c = cs.out();
                 h = cs.win().outHeight;
                 w = cs.win().outWidth;
+                maps.add(new FMap(MapKind.CONV, z, zCls, c, h, w, cs.win(), maps.size() - 1, null));
             } else if (st instanceof DenseStep ds) {
                 String fail = dense(ds, v, val, maxAbs, exact, open, n, u);
                 if (fail != null) return n.fail(fail);
@@ -319,6 +330,7 @@ public final class ConvFastCheck {
                 n.switches += z.length;
                 val = out;
                 cls = oc;
+                if (oc != null) maps.add(new FMap(MapKind.ACT, out, oc, c, h, w, null, maps.size() - 1, null));
                 // a leaky ReLU's outputs are the framework's rounding of α·z (α perhaps rounded to float): not exact
                 maxAbs = maxAbs(val, batch, a.leaky() ? 1 + 4 * u : 1);
                 exact = !a.leaky();
@@ -328,30 +340,36 @@ public final class ConvFastCheck {
                 int plane = win.plane(), positions = win.positions();
                 double[] out = new double[batch * c * positions];
                 byte[] oc = new byte[out.length];
+                int[] winner = ps.max() ? new int[out.length] : null;
+                int input = maps.size() - 1;
                 for (int nc = 0; nc < batch * c; nc++) {
                     int base = nc * plane, ob = nc * positions;
                     for (int pos = 0; pos < positions; pos++) {
                         int[] cells = win.inside(pos);
                         if (ps.max()) {
-                            double m = val[base + cells[0]];
-                            byte q = cls[base + cells[0]];
+                            int mi = base + cells[0];
+                            double m = val[mi];
+                            byte q = cls[mi];
                             for (int k = 1; k < cells.length; k++) {
-                                double e = val[base + cells[k]];
-                                byte qe = cls[base + cells[k]];
+                                int ei = base + cells[k];
+                                double e = val[ei];
+                                byte qe = cls[ei];
                                 if (e == m) {
-                                    if (q != qe || q == OTHER)
-                                        return n.fail(String.format(Locale.ROOT, "sample %d, %s, channel %d, output %d: a pooling tie at %s between "
-                                                        + "cells that are not provably the same function of the parameters (%s and %s)",
-                                                nc / c, ordinal(si, "pool"), nc % c, pos, Double.toString(m), name(q), name(qe)));
-                                    if (q == ZERO) n.zeroTies++;
-                                    else n.backgroundTies++;
+                                    if (q == qe && q == ZERO) n.zeroTies++;
+                                    else if (q == qe && q == BACKGROUND) n.backgroundTies++;
+                                    else if (same(maps, input, mi, ei, memo)) n.equalTies++;
+                                    else return n.fail(String.format(Locale.ROOT, "sample %d, %s, channel %d, output %d: a pooling tie at %s between "
+                                                    + "cells that are not provably the same function of the parameters (%s and %s)",
+                                            nc / c, ordinal(si, "pool"), nc % c, pos, Double.toString(m), name(q), name(qe)));
                                 } else if (e > m) {
                                     m = e;
                                     q = qe;
+                                    mi = ei;
                                 }
                             }
                             out[ob + pos] = m;
                             oc[ob + pos] = q;
+                            winner[ob + pos] = mi;
                             n.poolSwitches += cells.length - 1;
                         } else {
                             int divisor = win.taps();
@@ -381,6 +399,7 @@ public final class ConvFastCheck {
                 cls = oc;
                 h = win.outHeight;
                 w = win.outWidth;
+                maps.add(new FMap(ps.max() ? MapKind.MAX_POOL : MapKind.AVG_POOL, out, oc, c, h, w, win, input, winner));
             } else if (st instanceof FlattenStep) {
                 cls = null;
             }
@@ -426,31 +445,95 @@ public final class ConvFastCheck {
                 }
             }
         }
-        long ties = n.zeroTies + n.backgroundTies;
+        long ties = n.zeroTies + n.backgroundTies + n.equalTies;
         long relu = n.switches;
         String detail = String.format(Locale.ROOT,
                 "FAST: the framework's arithmetic in the smooth parts is trusted; its %d ReLU switch signs equal the exact ones given "
                         + "its inputs of each layer (settled by rounding bounds and exact zero patches, %d switch%s re-evaluated alone, "
                         + "%d sample%s re-evaluated by the certifier), %d at an exact kink; its %d max-pool switches are exact comparisons "
                         + "of its pool inputs, %d tie%s among them between cells that are the same function of the parameters near the "
-                        + "point (%d constant zero, %d background), which no abs-consistent rule can make wrong (THEORY.md §11 (a)); "
+                        + "point (%d constant zero, %d background, %d equal receptive fields), which no abs-consistent rule can make wrong "
+                        + "(THEORY.md §11 (a)); "
                         + "abs-consistent fixed kink rules and the %s applied to the framework's AD, not recomputed",
                 relu, n.alone, n.alone == 1 ? "" : "es", recomputed, recomputed == 1 ? "" : "s", n.zeros, n.poolSwitches, ties,
-                ties == 1 ? "" : "s", n.zeroTies, n.backgroundTies, theorem);
+                ties == 1 ? "" : "s", n.zeroTies, n.backgroundTies, n.equalTies, theorem);
         return new Outcome(new DenseFastCheck.Outcome(true, (int) Math.min(Integer.MAX_VALUE, n.zeros + ties), relu + n.poolSwitches,
-                recomputed, detail), n.poolSwitches, n.zeroTies, n.backgroundTies);
+                recomputed, detail), n.poolSwitches, n.zeroTies, n.backgroundTies, n.equalTies);
+    }
+
+    private enum MapKind { DATA, CONV, ACT, MAX_POOL, AVG_POOL }
+
+    /**
+     * A feature map before the flatten, [N, c, h, w] row-major: the framework's values, their classes, and how it was
+     * made: from map {@code input} by the window {@code win} (conv, pools), element-wise (act), and for a max pool the
+     * input cell its fold ends on ({@code winner}).
+     */
+    private record FMap(MapKind kind, double[] values, byte[] cls, int c, int h, int w, Window2d win, int input, int[] winner) {}
+
+    /**
+     * Whether cells i and j of map t are the same function of the parameters near the point, by structure: equal
+     * framework values, and ZERO both, BACKGROUND of one channel both, equal data, or — recursively — the same
+     * expression of cells that are the same function: a conv output of one channel over equal receptive fields
+     * (a padded tap matching only a ZERO cell), relu of equal pre-activations, the max pools' final winners, the
+     * average pools' windows. Sufficient, not necessary; memoised per step.
+     */
+    private static boolean same(List<FMap> maps, int t, int i, int j, java.util.Map<Long, Boolean> memo) {
+        if (i == j) return true;
+        FMap m = maps.get(t);
+        if (m.values()[i] != m.values()[j]) return false;
+        if (m.kind() == MapKind.DATA) return true;                       // equal constants
+        int plane = m.h() * m.w();
+        if ((i / plane) % m.c() != (j / plane) % m.c()) return false;      // another channel: another weight and bias
+        byte a = m.cls()[i], b = m.cls()[j];
+        if (a == b && a != OTHER) return true;
+        long key = ((long) t << 48) | ((long) Math.min(i, j) << 24) | Math.max(i, j);
+        Boolean known = memo.get(key);
+        if (known != null) return known;
+        boolean r = switch (m.kind()) {
+            case ACT -> same(maps, m.input(), i, j, memo);
+            case MAX_POOL -> same(maps, m.input(), m.winner()[i], m.winner()[j], memo);
+            case CONV, AVG_POOL -> sameWindows(maps, m, i, j, memo);
+            case DATA -> true;
+        };
+        memo.put(key, r);
+        return r;
+    }
+
+    /** Conv or average-pool outputs i, j of one channel: every tap reads cells that are the same function. */
+    private static boolean sameWindows(List<FMap> maps, FMap m, int i, int j, java.util.Map<Long, Boolean> memo) {
+        FMap in = maps.get(m.input());
+        int positions = m.h() * m.w(), inPlane = in.h() * in.w();
+        int pi = i % positions, pj = j % positions, si = i / (m.c() * positions), sj = j / (m.c() * positions);
+        Window2d win = m.win();
+        int taps = win.taps();
+        // a conv reads every input channel; an average pool its own
+        int c0 = m.kind() == MapKind.CONV ? 0 : (i / positions) % m.c(), c1 = m.kind() == MapKind.CONV ? in.c() : c0 + 1;
+        for (int ch = c0; ch < c1; ch++) {
+            int bi = (si * in.c() + ch) * inPlane, bj = (sj * in.c() + ch) * inPlane;
+            for (int t = 0; t < taps; t++) {
+                int ci = win.cell(pi, t), cj = win.cell(pj, t);
+                if (ci < 0 && cj < 0) continue;
+                // a padded tap reads 0: it matches only the constant zero
+                if (ci < 0 || cj < 0) {
+                    if (in.cls()[ci < 0 ? bj + cj : bi + ci] != ZERO) return false;
+                    continue;
+                }
+                if (!same(maps, m.input(), bi + ci, bj + cj, memo)) return false;
+            }
+        }
+        return true;
     }
 
     /** What one step has counted so far, and the last affine layer's pre-activations and classes. */
     private final class Counts {
-        long zeros, switches, poolSwitches, zeroTies, backgroundTies;
+        long zeros, switches, poolSwitches, zeroTies, backgroundTies, equalTies;
         int alone, recomputed;
         double[] z;
         byte[] zCls;
 
         Outcome fail(String why) {
-            return new Outcome(new DenseFastCheck.Outcome(false, (int) Math.min(Integer.MAX_VALUE, zeros + zeroTies + backgroundTies),
-                    switches + poolSwitches, recomputed, why), poolSwitches, zeroTies, backgroundTies);
+            return new Outcome(new DenseFastCheck.Outcome(false, (int) Math.min(Integer.MAX_VALUE, zeros + zeroTies + backgroundTies + equalTies),
+                    switches + poolSwitches, recomputed, why), poolSwitches, zeroTies, backgroundTies, equalTies);
         }
     }
 

@@ -69,11 +69,11 @@ class FastCnnModeTest {
         return new DataSet(Nd4j.createFromArray(x), Nd4j.createFromArray(y));
     }
 
-    /** The "(… constant zero, … background)" tie counts of a FAST verdict's detail. */
+    /** The "(… constant zero, … background, … equal receptive fields)" tie counts of a FAST verdict's detail. */
     static long[] ties(String detail) {
-        Matcher m = Pattern.compile("\\((\\d+) constant zero, (\\d+) background\\)").matcher(detail);
+        Matcher m = Pattern.compile("\\((\\d+) constant zero, (\\d+) background, (\\d+) equal receptive fields\\)").matcher(detail);
         assertTrue(m.find(), detail);
-        return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+        return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3))};
     }
 
     @Test
