@@ -90,7 +90,9 @@ import org.abscert.spi.ir.Window2d;
  *
  * <p>Costs per step: a few operations per feature-map cell (bounds, the fold, classes by 2-D prefix sums of the
  * cells outside the reference class, O(1) per receptive patch), a dot product per switch the bound leaves open,
- * and a forward pass of one sample per sample still open.
+ * and a forward pass of one sample per sample still open. A conv → relu → 2×2 max pool stage is checked without
+ * storing its activation (relu(z) and its class are computed inside the fold). An instance judges one step at a
+ * time: it reuses its work arrays from one step to the next.
  */
 public final class ConvFastCheck {
 
@@ -283,13 +285,14 @@ public final class ConvFastCheck {
         double[] val = v.input();
         if (val.length != (long) batch * c * h * w)
             throw new IllegalArgumentException(val.length + " input values for a batch of " + batch + " x " + c + " x " + h + " x " + w);
-        byte[] cls = new byte[val.length];
+        byte[] cls = bytes(-1, val.length);
         for (int i = 0; i < val.length; i++) cls[i] = val[i] == 0 ? ZERO : OTHER;
         double[] maxAbs = maxAbs(val, batch, 1);
         boolean exact = true;
         boolean[] open = new boolean[batch];
         Counts n = new Counts();
-        double[][] actIn = new double[steps.size()][], poolIn = new double[steps.size()][];
+        double[][] actIn = new double[steps.size()][];
+        FMap[] poolInput = new FMap[steps.size()];
         double[] z = null;
         byte[] zCls = null;
         // the feature maps before the flatten, for the structural comparison of tied cells
@@ -298,15 +301,55 @@ public final class ConvFastCheck {
         java.util.Map<Long, Boolean> memo = new java.util.HashMap<>();
         for (int si = 0; si < steps.size(); si++) {
             Step st = steps.get(si);
-            if (st instanceof ConvStep cs) {
-                String fail = conv(cs, v, val, cls, maxAbs, exact, open, n, u);
+            if (st instanceof ConvStep cs && fusable(si)) {
+                // conv → relu → 2×2 max pool: the bounds in one pass over z, then the fold over relu(z) computed on the fly
+                ActStep a = (ActStep) steps.get(si + 1);
+                PoolStep ps = (PoolStep) steps.get(si + 2);
+                String fail = convBounds(cs, si, v, val, cls, maxAbs, exact, open, n, u);
                 if (fail != null) return n.fail(fail);
                 z = n.z;
-                zCls = n.zCls;
                 c = cs.out();
                 h = cs.win().outHeight;
                 w = cs.win().outWidth;
-                maps.add(new FMap(MapKind.CONV, z, zCls, c, h, w, cs.win(), maps.size() - 1, null));
+                ConvMap zm = new ConvMap(z, n.patch, c, h, w, cs.win(), maps.size() - 1);
+                maps.add(zm);
+                maps.add(new ReluMap(zm, maps.size() - 1));
+                actIn[si + 1] = z;
+                n.switches += z.length;
+                Window2d win = ps.win();
+                double[] out = doubles(si + 2, batch * c * win.positions());
+                byte[] oc = bytes(si + 2, out.length);
+                int[] winner = ints(si + 2, out.length);
+                double[] outMax = new double[batch];
+                poolInput[si + 2] = maps.get(maps.size() - 1);
+                fail = reluMaxPool2x2(z, zm, out, oc, winner, outMax, c, win, maps, maps.size() - 1, memo, n, si + 2);
+                if (fail != null) return n.fail(fail);
+                maps.add(new FMap(MapKind.MAX_POOL, out, oc, c, win.outHeight, win.outWidth, win, maps.size() - 1, winner));
+                val = out;
+                cls = oc;
+                maxAbs = outMax;
+                exact = true;
+                h = win.outHeight;
+                w = win.outWidth;
+                si += 2;
+            } else if (st instanceof ConvStep cs) {
+                // the conv and its activation in one pass (the chain always has the activation next)
+                ActStep a = (ActStep) steps.get(si + 1);
+                String fail = conv(cs, a, si, v, val, cls, maxAbs, exact, open, n, u);
+                if (fail != null) return n.fail(fail);
+                z = n.z;
+                c = cs.out();
+                h = cs.win().outHeight;
+                w = cs.win().outWidth;
+                maps.add(new FMap(MapKind.CONV, z, n.zCls, c, h, w, cs.win(), maps.size() - 1, null));
+                maps.add(new FMap(MapKind.ACT, n.out, n.outCls, c, h, w, null, maps.size() - 1, null));
+                actIn[si + 1] = z;
+                n.switches += z.length;
+                val = n.out;
+                cls = n.outCls;
+                maxAbs = n.maxAbs;
+                exact = !a.leaky();
+                si++;
             } else if (st instanceof DenseStep ds) {
                 String fail = dense(ds, v, val, maxAbs, exact, open, n, u);
                 if (fail != null) return n.fail(fail);
@@ -335,14 +378,18 @@ public final class ConvFastCheck {
                 maxAbs = maxAbs(val, batch, a.leaky() ? 1 + 4 * u : 1);
                 exact = !a.leaky();
             } else if (st instanceof PoolStep ps) {
-                poolIn[si] = val;
+                poolInput[si] = maps.get(maps.size() - 1);
                 Window2d win = ps.win();
                 int plane = win.plane(), positions = win.positions();
-                double[] out = new double[batch * c * positions];
-                byte[] oc = new byte[out.length];
-                int[] winner = ps.max() ? new int[out.length] : null;
+                double[] out = doubles(si, batch * c * positions);
+                byte[] oc = bytes(si, out.length);
+                int[] winner = ps.max() ? ints(si, out.length) : null;
                 int input = maps.size() - 1;
-                for (int nc = 0; nc < batch * c; nc++) {
+                if (ps.max() && win.kh == 2 && win.kw == 2 && isPair2(ps)) {
+                    String fail = maxPool2x2(val, cls, out, oc, winner, c, win, maps, input, memo, n, si);
+                    if (fail != null) return n.fail(fail);
+                }
+                for (int nc = 0; nc < batch * c && !(ps.max() && win.kh == 2 && win.kw == 2 && isPair2(ps)); nc++) {
                     int base = nc * plane, ob = nc * positions;
                     for (int pos = 0; pos < positions; pos++) {
                         int[] cells = win.inside(pos);
@@ -430,9 +477,9 @@ public final class ConvFastCheck {
                         int base = (s * ps.c() + ch) * plane;
                         for (int pos = 0; pos < win.positions(); pos++) {
                             int[] cells = win.inside(pos);
-                            double m = poolIn[si][base + cells[0]];
+                            double m = poolInput[si].value(base + cells[0]);
                             for (int k = 1; k < cells.length; k++) {
-                                double e = poolIn[si][base + cells[k]];
+                                double e = poolInput[si].value(base + cells[k]);
                                 int mine = m > e ? 1 : m < e ? -1 : 0;
                                 if (mine != anf.sigma[at])
                                     return n.fail(String.format(Locale.ROOT, "sample %d, %s, channel %d, output %d: the framework's pool "
@@ -468,7 +515,62 @@ public final class ConvFastCheck {
      * made: from map {@code input} by the window {@code win} (conv, pools), element-wise (act), and for a max pool the
      * input cell its fold ends on ({@code winner}).
      */
-    private record FMap(MapKind kind, double[] values, byte[] cls, int c, int h, int w, Window2d win, int input, int[] winner) {}
+    private static class FMap {
+        final MapKind kind;
+        final double[] values;
+        final byte[] cls;
+        final int c, h, w, input;
+        final Window2d win;
+        final int[] winner;
+
+        FMap(MapKind kind, double[] values, byte[] cls, int c, int h, int w, Window2d win, int input, int[] winner) {
+            this.kind = kind;
+            this.values = values;
+            this.cls = cls;
+            this.c = c;
+            this.h = h;
+            this.w = w;
+            this.win = win;
+            this.input = input;
+            this.winner = winner;
+        }
+
+        double value(int i) { return values[i]; }
+
+        byte cls(int i) { return cls[i]; }
+    }
+
+    /** A conv's pre-activations whose classes are those of their receptive fields: BACKGROUND or OTHER per sample and position. */
+    private static final class ConvMap extends FMap {
+        final byte[] patch;             // [N, positions]
+
+        ConvMap(double[] z, byte[] patch, int c, int h, int w, Window2d win, int input) {
+            super(MapKind.CONV, z, null, c, h, w, win, input, null);
+            this.patch = patch;
+        }
+
+        @Override byte cls(int i) {
+            int positions = h * w;
+            return patch[i / (c * positions) * positions + i % positions];
+        }
+    }
+
+    /** relu of a {@link ConvMap}, not stored: relu(z), ZERO where z &lt; 0, else the conv's class. */
+    private static final class ReluMap extends FMap {
+        final ConvMap z;
+
+        ReluMap(ConvMap z, int input) {
+            super(MapKind.ACT, null, null, z.c, z.h, z.w, null, input, null);
+            this.z = z;
+        }
+
+        @Override double value(int i) {
+            double v = z.values[i];
+            return v > 0 ? v : 0;
+        }
+
+        @Override byte cls(int i) { return z.values[i] < 0 ? ZERO : z.cls(i); }
+    }
 
     /**
      * Whether cells i and j of map t are the same function of the parameters near the point, by structure: equal
@@ -480,18 +582,18 @@ public final class ConvFastCheck {
     private static boolean same(List<FMap> maps, int t, int i, int j, java.util.Map<Long, Boolean> memo) {
         if (i == j) return true;
         FMap m = maps.get(t);
-        if (m.values()[i] != m.values()[j]) return false;
-        if (m.kind() == MapKind.DATA) return true;                       // equal constants
-        int plane = m.h() * m.w();
-        if ((i / plane) % m.c() != (j / plane) % m.c()) return false;      // another channel: another weight and bias
-        byte a = m.cls()[i], b = m.cls()[j];
+        if (m.value(i) != m.value(j)) return false;
+        if (m.kind == MapKind.DATA) return true;                         // equal constants
+        int plane = m.h * m.w;
+        if ((i / plane) % m.c != (j / plane) % m.c) return false;          // another channel: another weight and bias
+        byte a = m.cls(i), b = m.cls(j);
         if (a == b && a != OTHER) return true;
         long key = ((long) t << 48) | ((long) Math.min(i, j) << 24) | Math.max(i, j);
         Boolean known = memo.get(key);
         if (known != null) return known;
-        boolean r = switch (m.kind()) {
-            case ACT -> same(maps, m.input(), i, j, memo);
-            case MAX_POOL -> same(maps, m.input(), m.winner()[i], m.winner()[j], memo);
+        boolean r = switch (m.kind) {
+            case ACT -> same(maps, m.input, i, j, memo);
+            case MAX_POOL -> same(maps, m.input, m.winner[i], m.winner[j], memo);
             case CONV, AVG_POOL -> sameWindows(maps, m, i, j, memo);
             case DATA -> true;
         };
@@ -501,24 +603,24 @@ public final class ConvFastCheck {
 
     /** Conv or average-pool outputs i, j of one channel: every tap reads cells that are the same function. */
     private static boolean sameWindows(List<FMap> maps, FMap m, int i, int j, java.util.Map<Long, Boolean> memo) {
-        FMap in = maps.get(m.input());
-        int positions = m.h() * m.w(), inPlane = in.h() * in.w();
-        int pi = i % positions, pj = j % positions, si = i / (m.c() * positions), sj = j / (m.c() * positions);
-        Window2d win = m.win();
+        FMap in = maps.get(m.input);
+        int positions = m.h * m.w, inPlane = in.h * in.w;
+        int pi = i % positions, pj = j % positions, si = i / (m.c * positions), sj = j / (m.c * positions);
+        Window2d win = m.win;
         int taps = win.taps();
         // a conv reads every input channel; an average pool its own
-        int c0 = m.kind() == MapKind.CONV ? 0 : (i / positions) % m.c(), c1 = m.kind() == MapKind.CONV ? in.c() : c0 + 1;
+        int c0 = m.kind == MapKind.CONV ? 0 : (i / positions) % m.c, c1 = m.kind == MapKind.CONV ? in.c : c0 + 1;
         for (int ch = c0; ch < c1; ch++) {
-            int bi = (si * in.c() + ch) * inPlane, bj = (sj * in.c() + ch) * inPlane;
+            int bi = (si * in.c + ch) * inPlane, bj = (sj * in.c + ch) * inPlane;
             for (int t = 0; t < taps; t++) {
                 int ci = win.cell(pi, t), cj = win.cell(pj, t);
                 if (ci < 0 && cj < 0) continue;
                 // a padded tap reads 0: it matches only the constant zero
                 if (ci < 0 || cj < 0) {
-                    if (in.cls()[ci < 0 ? bj + cj : bi + ci] != ZERO) return false;
+                    if (in.cls(ci < 0 ? bj + cj : bi + ci) != ZERO) return false;
                     continue;
                 }
-                if (!same(maps, m.input(), bi + ci, bj + cj, memo)) return false;
+                if (!same(maps, m.input, bi + ci, bj + cj, memo)) return false;
             }
         }
         return true;
@@ -528,8 +630,8 @@ public final class ConvFastCheck {
     private final class Counts {
         long zeros, switches, poolSwitches, zeroTies, backgroundTies, equalTies;
         int alone, recomputed;
-        double[] z;
-        byte[] zCls;
+        double[] z, out, maxAbs;
+        byte[] zCls, outCls, patch;
 
         Outcome fail(String why) {
             return new Outcome(new DenseFastCheck.Outcome(false, (int) Math.min(Integer.MAX_VALUE, zeros + zeroTies + backgroundTies + equalTies),
@@ -541,8 +643,8 @@ public final class ConvFastCheck {
      * Conv layer: checks the signs of its pre-activations and gives them their classes ({@code n.z}, {@code n.zCls});
      * returns why the step fails, or null.
      */
-    private String conv(ConvStep cs, StepValues v, double[] val, byte[] cls, double[] maxAbs, boolean exact, boolean[] open, Counts n,
-                        double u) {
+    private String conv(ConvStep cs, ActStep act, int si, StepValues v, double[] val, byte[] cls, double[] maxAbs, boolean exact,
+                        boolean[] open, Counts n, double u) {
         int k = cs.hidden();
         Hidden hd = hidden.get(k);
         Window2d win = cs.win();
@@ -565,7 +667,11 @@ public final class ConvFastCheck {
         int[] nz = new int[(h + 1) * stride], nb = new int[(h + 1) * stride];
         boolean[] anyNz = new boolean[plane], anyNb = new boolean[plane], refBg = new boolean[c];
         boolean[] zeroPatch = new boolean[positions], bgPatch = new boolean[positions];
-        byte[] zc = new byte[z.length];
+        byte[] zc = bytes(-2 - si, z.length), oc = bytes(si + 1, z.length), bgByte = new byte[positions];
+        int[] slowBuf = new int[16];
+        double[] out = doubles(si + 1, z.length), outMax = new double[batch];
+        boolean leaky = act.leaky();
+        double alpha = act.alpha();
         int sh = cs.stride()[0], sw = cs.stride()[1], ph = cs.padding()[0], pw = cs.padding()[1];
         int dh = cs.dilation()[0], dw = cs.dilation()[1], ow = win.outWidth;
         for (int s = 0; s < batch; s++) {
@@ -608,16 +714,47 @@ public final class ConvFastCheck {
                 bgPatch[pos] = sb == 0 && (!pad || padOk);
             }
             double m = maxAbs[s];
+            for (int pos = 0; pos < positions; pos++) bgByte[pos] = bgPatch[pos] ? BACKGROUND : OTHER;
             for (int o = 0; o < outs; o++) {
                 double bo = b[o];
                 double bound = gamma * (l1[o] * m + Math.abs(bo)) * (1 + 0x1p-48);
                 int base = (s * outs + o) * positions;
-                for (int pos = 0; pos < positions; pos++) {
+                // one tight pass: outputs, classes, and the few switches within the bound (every exact zero among them)
+                int slow = 0;
+                double mx = 0;
+                if (leaky) {
+                    for (int pos = 0; pos < positions; pos++) {
+                        int i = base + pos;
+                        double zi = z[i];
+                        byte q = bgByte[pos];
+                        zc[i] = q;
+                        oc[i] = q;                                // leaky relu keeps BACKGROUND, the rest is OTHER, never ZERO
+                        double hi = zi > 0 ? zi : alpha * zi;
+                        out[i] = hi;
+                        double a = Math.abs(hi);
+                        if (a > mx) mx = a;
+                        if (!(Math.abs(zi) > bound) || Math.abs(zi) > Double.MAX_VALUE) slowBuf = push(slowBuf, slow++, pos);
+                    }
+                } else {
+                    for (int pos = 0; pos < positions; pos++) {
+                        int i = base + pos;
+                        double zi = z[i];
+                        byte q = bgByte[pos];
+                        zc[i] = q;
+                        oc[i] = zi < 0 ? ZERO : q;
+                        double hi = zi > 0 ? zi : 0;
+                        out[i] = hi;
+                        if (hi > mx) mx = hi;
+                        if (!(Math.abs(zi) > bound) || Math.abs(zi) > Double.MAX_VALUE) slowBuf = push(slowBuf, slow++, pos);
+                    }
+                }
+                if (mx > outMax[s]) outMax[s] = mx;
+                for (int k2 = 0; k2 < slow; k2++) {
+                    int pos = slowBuf[k2];
                     double zi = z[base + pos];
-                    zc[base + pos] = bgPatch[pos] ? BACKGROUND : OTHER;
+                    if (zi == 0) n.zeros++;
                     if (!(Math.abs(zi) <= Double.MAX_VALUE))
                         return "sample " + s + ", " + where(hd, o, pos) + ": the framework's pre-activation is " + zi;
-                    if (Math.abs(zi) > bound) continue;
                     int exactSign;
                     if (wZero[o] || zeroPatch[pos]) exactSign = sign(bo);             // the sum is b exactly
                     else if (!exact) {
@@ -649,9 +786,330 @@ public final class ConvFastCheck {
                 }
             }
         }
+        // a leaky ReLU's outputs are the framework's rounding of α·z (α perhaps rounded to float): not exact
+        if (leaky) for (int s = 0; s < batch; s++) outMax[s] = outMax[s] * (1 + 4 * u) * (1 + 0x1p-50);
         n.z = z;
         n.zCls = zc;
+        n.out = out;
+        n.outCls = oc;
+        n.maxAbs = outMax;
         return null;
+    }
+
+    /** Whether steps si, si+1, si+2 are conv → relu (not leaky) → a 2×2, stride-2, unpadded max pool. */
+    private boolean fusable(int si) {
+        return si + 2 < steps.size() && steps.get(si) instanceof ConvStep && steps.get(si + 1) instanceof ActStep a && !a.leaky()
+                && steps.get(si + 2) instanceof PoolStep p && p.max() && p.win().kh == 2 && p.win().kw == 2 && isPair2(p);
+    }
+
+    /**
+     * Conv layer, not materialising its activation: checks the signs of its pre-activations ({@code n.z}) and gives
+     * the receptive fields' classes per sample and position ({@code n.patch}); returns why the step fails, or null.
+     */
+    private String convBounds(ConvStep cs, int si, StepValues v, double[] val, byte[] cls, double[] maxAbs, boolean exact,
+                              boolean[] open, Counts n, double u) {
+        int k = cs.hidden();
+        Hidden hd = hidden.get(k);
+        Window2d win = cs.win();
+        int c = cs.c(), outs = cs.out(), positions = win.positions(), fan = hd.fanIn();
+        double[] z = v.preActivations(k), b = v.bias(k), wt = v.weights(k);
+        if (z.length != (long) batch * outs * positions || b.length != outs || wt.length != (long) outs * fan)
+            throw new IllegalArgumentException("hidden layer " + k + ": arrays do not fit " + batch + " x " + outs + " x " + positions);
+        double[] l1 = new double[outs];
+        boolean[] wZero = new boolean[outs];
+        norms(wt, fan, l1, wZero);
+        double gamma = gamma(fan + 2, u);
+        byte[] patch = bytes(-100 - si, batch * positions);
+        boolean[] zeroPatch = new boolean[batch * positions];
+        patches(cs, val, cls, patch, zeroPatch);
+        int[] slow = new int[16];
+        for (int s = 0; s < batch; s++) {
+            double m = maxAbs[s];
+            for (int o = 0; o < outs; o++) {
+                double bound = gamma * (l1[o] * m + Math.abs(b[o])) * (1 + 0x1p-48);
+                int base = (s * outs + o) * positions, count = 0;
+                for (int pos = 0; pos < positions; pos++) {
+                    double a = Math.abs(z[base + pos]);
+                    if (!(a > bound) || a > Double.MAX_VALUE) slow = push(slow, count++, pos);
+                }
+                for (int q = 0; q < count; q++) {
+                    String fail = settle(cs, hd, s, o, slow[q], z, b, wt, val, wZero[o], zeroPatch[s * positions + slow[q]], exact, open, n, u);
+                    if (fail != null) return fail;
+                }
+            }
+        }
+        n.z = z;
+        n.patch = patch;
+        return null;
+    }
+
+    /** l1[o]: ‖w_o‖₁ rounded up; wZero[o]: all of w_o is 0. */
+    private static void norms(double[] wt, int fan, double[] l1, boolean[] wZero) {
+        double upFan = up(fan);
+        for (int o = 0; o < l1.length; o++) {
+            double s = 0;
+            for (int j = o * fan, e = j + fan; j < e; j++) s += Math.abs(wt[j]);
+            l1[o] = s * upFan;
+            wZero[o] = s == 0;
+        }
+    }
+
+    /**
+     * Per sample and output position of a conv: {@code patch} BACKGROUND when the receptive field reads only each
+     * channel's reference function (see the class comment), else OTHER; {@code zeroPatch} when it reads only exact
+     * zeros. 2-D prefix sums of the cells outside, one pass over the input.
+     */
+    private void patches(ConvStep cs, double[] val, byte[] cls, byte[] patch, boolean[] zeroPatch) {
+        Window2d win = cs.win();
+        int c = cs.c(), h = cs.h(), w = cs.w(), positions = win.positions(), plane = h * w, stride = w + 1;
+        int[] nz = new int[(h + 1) * stride], nb = new int[(h + 1) * stride];
+        boolean[] anyNz = new boolean[plane], anyNb = new boolean[plane];
+        int sh = cs.stride()[0], sw = cs.stride()[1], ph = cs.padding()[0], pw = cs.padding()[1];
+        int dh = cs.dilation()[0], dw = cs.dilation()[1], ow = win.outWidth;
+        for (int s = 0; s < batch; s++) {
+            boolean padOk = true;
+            java.util.Arrays.fill(anyNz, false);
+            java.util.Arrays.fill(anyNb, false);
+            for (int ch = 0; ch < c; ch++) {
+                int base = (s * c + ch) * plane;
+                boolean bg = false;
+                for (int i = 0; i < plane && !bg; i++) bg = cls[base + i] == BACKGROUND;
+                padOk &= !bg;
+                byte ref = bg ? BACKGROUND : ZERO;
+                for (int i = 0; i < plane; i++) {
+                    anyNz[i] |= val[base + i] != 0;
+                    anyNb[i] |= cls[base + i] != ref;
+                }
+            }
+            for (int y = 0; y < h; y++) {
+                int rz = 0, rb = 0;
+                for (int x = 0; x < w; x++) {
+                    if (anyNz[y * w + x]) rz++;
+                    if (anyNb[y * w + x]) rb++;
+                    nz[(y + 1) * stride + x + 1] = nz[y * stride + x + 1] + rz;
+                    nb[(y + 1) * stride + x + 1] = nb[y * stride + x + 1] + rb;
+                }
+            }
+            int oh = win.outHeight, kh = dh * (cs.kh() - 1), kw = dw * (cs.kw() - 1);
+            for (int oy = 0, pos = s * positions; oy < oh; oy++) {
+                int y0 = oy * sh - ph, y1 = y0 + kh, cy0 = Math.max(y0, 0), cy1 = Math.min(y1, h - 1);
+                boolean padY = y0 < 0 || y1 >= h;
+                for (int ox = 0; ox < ow; ox++, pos++) {
+                    int x0 = ox * sw - pw, x1 = x0 + kw, cx0 = Math.max(x0, 0), cx1 = Math.min(x1, w - 1);
+                    boolean pad = padY || x0 < 0 || x1 >= w;
+                    int sz = 0, sb = 0;
+                    if (cy0 <= cy1 && cx0 <= cx1) {
+                        sz = rect(nz, stride, cy0, cy1, cx0, cx1);
+                        sb = rect(nb, stride, cy0, cy1, cx0, cx1);
+                    }
+                    zeroPatch[pos] = sz == 0;
+                    patch[pos] = sb == 0 && (!pad || padOk) ? BACKGROUND : OTHER;
+                }
+            }
+        }
+    }
+
+    /**
+     * One conv switch within its rounding bound: its exact sign by an exact zero patch or zero weights (z = b), or by
+     * re-evaluation alone when the inputs are exact; else its sample is open. Returns why the step fails, or null.
+     */
+    private String settle(ConvStep cs, Hidden hd, int s, int o, int pos, double[] z, double[] b, double[] wt, double[] val, boolean wZero,
+                          boolean zeroPatch, boolean exact, boolean[] open, Counts n, double u) {
+        Window2d win = cs.win();
+        int c = cs.c(), positions = win.positions(), taps = win.taps(), plane = cs.h() * cs.w();
+        double zi = z[(s * cs.out() + o) * positions + pos], bo = b[o];
+        if (zi == 0) n.zeros++;
+        if (!(Math.abs(zi) <= Double.MAX_VALUE)) return "sample " + s + ", " + where(hd, o, pos) + ": the framework's pre-activation is " + zi;
+        int exactSign;
+        if (wZero || zeroPatch) exactSign = sign(bo);                          // the sum is b exactly
+        else if (!exact) {
+            open[s] = true;
+            return null;
+        } else {
+            double y = 0, a = 0;
+            for (int ch = 0; ch < c; ch++) {
+                int vb = (s * c + ch) * plane, wb = (o * c + ch) * taps;
+                for (int t = 0; t < taps; t++) {
+                    int cell = win.cell(pos, t);
+                    if (cell < 0) continue;
+                    double p = wt[wb + t] * val[vb + cell];
+                    y += p;
+                    a += Math.abs(p);
+                }
+            }
+            y += bo;
+            double r = gamma(hd.fanIn() + 2, 0x1p-53) * (a + Math.abs(bo)) * (1 + 0x1p-48);
+            n.alone++;
+            exactSign = Math.abs(y) > r ? (y > 0 ? 1 : -1) : (y == 0 && r == 0 ? 0 : 2);
+        }
+        if (exactSign == 2) {
+            open[s] = true;
+            return null;
+        }
+        int mine = sign(zi);
+        return exactSign == mine ? null : mismatch(s, hd, o * positions + pos, zi, exactSign, mine);
+    }
+
+    /**
+     * The fold of a 2×2, stride-2, unpadded max pool over relu(z), computed on the fly with its classes (ZERO where
+     * z &lt; 0, else the receptive field's), as {@link #maxPool2x2} does over stored values; {@code outMax} receives
+     * each sample's largest output.
+     */
+    private String reluMaxPool2x2(double[] z, ConvMap zm, double[] out, byte[] oc, int[] winner, double[] outMax, int c, Window2d win,
+                                  List<FMap> maps, int input, java.util.Map<Long, Boolean> memo, Counts n, int si) {
+        int h = win.height, w = win.width, oh = win.outHeight, ow = win.outWidth, plane = h * w, positions = oh * ow;
+        byte[] patch = zm.patch;
+        for (int nc = 0; nc < batch * c; nc++) {
+            int base = nc * plane, ob = nc * positions, pb = nc / c * plane;
+            double mx = 0;
+            for (int oy = 0; oy < oh; oy++) {
+                int row = 2 * oy * w, o = ob + oy * ow;
+                for (int ox = 0; ox < ow; ox++, o++) {
+                    int r0 = row + 2 * ox, i0 = base + r0;
+                    double z0 = z[i0], z1 = z[i0 + 1], z2 = z[i0 + w], z3 = z[i0 + w + 1];
+                    double h0 = z0 > 0 ? z0 : 0, h1 = z1 > 0 ? z1 : 0, h2 = z2 > 0 ? z2 : 0, h3 = z3 > 0 ? z3 : 0;
+                    double m1 = h1 > h0 ? h1 : h0, m2 = h2 > m1 ? h2 : m1, m3 = h3 > m2 ? h3 : m2;
+                    if (h1 != h0 && h2 != m1 && h3 != m2) {
+                        // no zero switch in the fold: the winner is the last strict increase
+                        int r = h3 > m2 ? r0 + w + 1 : h2 > m1 ? r0 + w : h1 > h0 ? r0 + 1 : r0;
+                        out[o] = m3;
+                        oc[o] = z[base + r] < 0 ? ZERO : patch[pb + r];
+                        winner[o] = base + r;
+                    } else if (z0 < 0 && z1 < 0 && z2 < 0 && z3 < 0) {
+                        // a dead window: three ties within ZERO
+                        n.zeroTies += 3;
+                        out[o] = 0;
+                        oc[o] = ZERO;
+                        winner[o] = i0;
+                    } else if (h0 == h1 && h0 == h2 && h0 == h3 && z0 >= 0 && z1 >= 0 && z2 >= 0 && z3 >= 0 && patch[pb + r0] == BACKGROUND
+                            && patch[pb + r0 + 1] == BACKGROUND && patch[pb + r0 + w] == BACKGROUND && patch[pb + r0 + w + 1] == BACKGROUND) {
+                        // a background window: three ties within BACKGROUND
+                        n.backgroundTies += 3;
+                        out[o] = h0;
+                        oc[o] = BACKGROUND;
+                        winner[o] = i0;
+                    } else {
+                        String fail = fold4(z, patch, base, pb, r0, w, out, oc, winner, o, maps, input, memo, n, si, nc, c, oy * ow + ox);
+                        if (fail != null) return fail;
+                    }
+                    if (m3 > mx) mx = m3;
+                }
+            }
+            if (mx > outMax[nc / c]) outMax[nc / c] = mx;
+        }
+        n.poolSwitches += 3L * batch * c * positions;
+        return null;
+    }
+
+    /** The fold of one 2×2 window over relu(z) with a zero switch: each tie must be between cells of one function. */
+    private String fold4(double[] z, byte[] patch, int base, int pb, int r0, int w, double[] out, byte[] oc, int[] winner, int o,
+                         List<FMap> maps, int input, java.util.Map<Long, Boolean> memo, Counts n, int si, int nc, int c, int pos) {
+        int mr = r0;
+        double zr = z[base + r0];
+        double m = zr > 0 ? zr : 0;
+        byte q = zr < 0 ? ZERO : patch[pb + r0];
+        for (int k = 1; k < 4; k++) {
+            int r = r0 + (k == 1 ? 1 : k == 2 ? w : w + 1);
+            double ze = z[base + r];
+            double e = ze > 0 ? ze : 0;
+            if (e == m) {
+                byte qe = ze < 0 ? ZERO : patch[pb + r];
+                if (q == qe && q == ZERO) n.zeroTies++;
+                else if (q == qe && q == BACKGROUND) n.backgroundTies++;
+                else if (same(maps, input, base + mr, base + r, memo)) n.equalTies++;
+                else return String.format(Locale.ROOT, "sample %d, %s, channel %d, output %d: a pooling tie at %s between "
+                        + "cells that are not provably the same function of the parameters (%s and %s)",
+                        nc / c, ordinal(si, "pool"), nc % c, pos, Double.toString(m), name(q), name(qe));
+            } else if (e > m) {
+                m = e;
+                q = ze < 0 ? ZERO : patch[pb + r];
+                mr = r;
+            }
+        }
+        out[o] = m;
+        oc[o] = q;
+        winner[o] = base + mr;
+        return null;
+    }
+
+    /** {@code buf} with {@code buf[at] = value}, grown when full. */
+    private static int[] push(int[] buf, int at, int value) {
+        if (at == buf.length) buf = java.util.Arrays.copyOf(buf, 2 * buf.length);
+        buf[at] = value;
+        return buf;
+    }
+
+    /** Whether a pool's stride is its 2×2 kernel and it has no padding (LeNet's pools). */
+    private static boolean isPair2(PoolStep ps) {
+        Window2d win = ps.win();
+        return win.outHeight == win.height / 2 && win.outWidth == win.width / 2 && win.cell(0, 0) == 0 && win.cell(0, 3) == win.width + 1
+                && (win.positions() < 2 || win.cell(1, 0) == 2) && (win.outHeight < 2 || win.cell(win.outWidth, 0) == 2 * win.width);
+    }
+
+    /**
+     * The fold of a 2×2, stride-2, unpadded max pool (cells in row-major window order: (0,0), (0,1), (1,0), (1,1)),
+     * as the general loop does it, without the window tables.
+     */
+    private String maxPool2x2(double[] val, byte[] cls, double[] out, byte[] oc, int[] winner, int c, Window2d win, List<FMap> maps,
+                              int input, java.util.Map<Long, Boolean> memo, Counts n, int si) {
+        int h = win.height, w = win.width, oh = win.outHeight, ow = win.outWidth, plane = h * w, positions = oh * ow;
+        int[] d = {1, w, w + 1};
+        for (int nc = 0; nc < batch * c; nc++) {
+            int base = nc * plane, ob = nc * positions;
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    int i0 = base + 2 * oy * w + 2 * ox, mi = i0;
+                    double m = val[i0];
+                    byte q = cls[i0];
+                    for (int k = 0; k < 3; k++) {
+                        int ei = i0 + d[k];
+                        double e = val[ei];
+                        if (e == m) {
+                            byte qe = cls[ei];
+                            if (q == qe && q == ZERO) n.zeroTies++;
+                            else if (q == qe && q == BACKGROUND) n.backgroundTies++;
+                            else if (same(maps, input, mi, ei, memo)) n.equalTies++;
+                            else return String.format(Locale.ROOT, "sample %d, %s, channel %d, output %d: a pooling tie at %s between "
+                                            + "cells that are not provably the same function of the parameters (%s and %s)",
+                                    nc / c, ordinal(si, "pool"), nc % c, oy * ow + ox, Double.toString(m), name(q), name(qe));
+                        } else if (e > m) {
+                            m = e;
+                            q = cls[ei];
+                            mi = ei;
+                        }
+                    }
+                    int o = ob + oy * ow + ox;
+                    out[o] = m;
+                    oc[o] = q;
+                    winner[o] = mi;
+                }
+            }
+        }
+        n.poolSwitches += 3L * batch * c * positions;
+        return null;
+    }
+
+    // per-step work arrays, reused from one step to the next (a check judges one step at a time)
+    private final java.util.Map<Integer, double[]> doubleBuffers = new java.util.HashMap<>();
+    private final java.util.Map<Integer, byte[]> byteBuffers = new java.util.HashMap<>();
+    private final java.util.Map<Integer, int[]> intBuffers = new java.util.HashMap<>();
+
+    private double[] doubles(int key, int length) {
+        double[] a = doubleBuffers.get(key);
+        if (a == null || a.length != length) doubleBuffers.put(key, a = new double[length]);
+        return a;
+    }
+
+    private byte[] bytes(int key, int length) {
+        byte[] a = byteBuffers.get(key);
+        if (a == null || a.length != length) byteBuffers.put(key, a = new byte[length]);
+        return a;
+    }
+
+    private int[] ints(int key, int length) {
+        int[] a = intBuffers.get(key);
+        if (a == null || a.length != length) intBuffers.put(key, a = new int[length]);
+        return a;
     }
 
     /** Dense layer: checks the signs of its pre-activations ({@code n.z}); returns why the step fails, or null. */
