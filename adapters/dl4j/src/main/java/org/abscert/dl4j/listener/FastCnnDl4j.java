@@ -59,7 +59,7 @@ final class FastCnnDl4j {
     private final Map<Integer, Recorder> recorders = new LinkedHashMap<>();
     private final List<Integer> layers = new ArrayList<>();       // DL4J layer of hidden layer k
     private final Map<Integer, ConvFastCheck> checks = new HashMap<>();
-    private final Map<Integer, Procedure> samples = new HashMap<>();
+    private final Map<String, Procedure> samples = new HashMap<>();
     private List<ConvFastCheck.Hidden> hidden = List.of();
     private final String refusal;
 
@@ -147,7 +147,7 @@ final class FastCnnDl4j {
     private Procedure sample(INDArray features) {
         long[] shape = features.shape().clone();
         shape[0] = 1;
-        int key = java.util.Arrays.hashCode(shape);
+        String key = java.util.Arrays.toString(shape);
         return samples.computeIfAbsent(key, k -> imported.procedureFor(Nd4j.create(features.dataType(), shape)));
     }
 
