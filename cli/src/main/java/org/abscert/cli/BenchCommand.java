@@ -82,7 +82,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--listeners", description = "Measure the DL4J and DJL training listeners instead: listener time per step as a ratio "
             + "to the framework's own training step (784-256-256-10 ReLU MLP on Fashion-MNIST when installed, else 64-256-256-10 "
-            + "on the digits; batch 128, float32), mode FAST without and with exact kinks (targets <= 0.05 and <= 0.5), "
+            + "on the digits; batch 128, float32) and a LeNet CNN (batch 64; --model picks mlp, cnn or all), mode FAST without and "
+            + "with exact kinks (targets <= 0.05 and <= 0.5), "
             + "mode FULL for reference. Run with OMP_NUM_THREADS=1 for one native thread.")
     boolean listeners;
 
@@ -201,14 +202,16 @@ final class BenchCommand implements Callable<Integer> {
         ListenerBench.Data data = ListenerBench.data(4096);
         List<ListenerBench.Line> lines;
         try {
-            lines = ListenerBench.measure(data, warm, reps, seed);
+            lines = ListenerBench.measure(data, warm, reps, seed, model.equals("all") ? "all" : model);
         } catch (BackendException e) {
             throw e;
         } catch (Exception e) {
             throw new BackendException("listener benchmark failed: " + e);
         }
-        String model = "mlp " + data.features() + "-256-256-10 relu, softmax cross-entropy, batch " + ListenerBench.BATCH
-                + ", float32, SGD, " + data.name() + ", seed " + seed;
+        String model = (this.model.equals("cnn") ? "" : "mlp " + data.features() + "-256-256-10 relu, batch " + ListenerBench.BATCH)
+                + (this.model.equals("all") ? "; " : "")
+                + (this.model.equals("mlp") ? "" : "lenet (conv·6, pool, conv·16, pool, 120, 10), batch " + ListenerBench.CNN_BATCH)
+                + "; softmax cross-entropy, float32, SGD, " + data.name() + ", seed " + seed;
         format.print(() -> {
             ObjectNode root = Output.object();
             root.put("model", model);

@@ -8,9 +8,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Blocks;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
@@ -35,8 +38,11 @@ import org.abscert.spi.data.Dataset;
 import org.abscert.spi.data.Digits;
 import org.abscert.spi.data.FashionMnist;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -58,9 +64,14 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * their pre-activations are exactly 0 for every sample: 2·{@value #DEAD}·128 exact kinks per step, which
  * relu′(0) = 0 keeps), and mode FULL without kinks for reference. The first checked step of a FAST listener is
  * its FULL audit; it falls in the warm-up.
+ *
+ * <p>The same configurations on a LeNet CNN ({@code --model cnn}; both with {@code all}): conv 5×5 (padding 2) ·6 →
+ * relu → max pool 2 → conv 5×5 ·16 → relu → max pool 2 → dense 120 relu → 10, batch {@value #CNN_BATCH}, on
+ * 28×28 Fashion-MNIST (3×3 kernels on the 8×8 digits); kinks are forced in the dense hidden layer after the flatten
+ * ({@value #DEAD}·{@value #CNN_BATCH} exact kinks per step). Its FULL reference runs fewer steps (it is slow).
  */
 final class ListenerBench {
-    static final int BATCH = 128, HIDDEN = 256, CLASSES = 10, DEAD = 4;
+    static final int BATCH = 128, HIDDEN = 256, CLASSES = 10, DEAD = 4, CNN_BATCH = 64, CNN_HIDDEN = 120;
 
     /** One configuration measured on one framework. */
     record Line(String framework, String config, double stepMillis, double listenerMillis, double checkedStepMillis, String target,
@@ -92,31 +103,44 @@ final class ListenerBench {
         return new Data(d.name(), f, x, y);
     }
 
-    /** Rows {@code [b·BATCH, (b+1)·BATCH)} modulo the data size. */
-    private static float[][][] batch(Data d, int b) {
-        float[][] x = new float[BATCH][], y = new float[BATCH][];
-        for (int i = 0; i < BATCH; i++) {
-            int r = (b * BATCH + i) % d.x().length;
+    /** Rows {@code [b·n, (b+1)·n)} modulo the data size. */
+    private static float[][][] batch(Data d, int b, int n) {
+        float[][] x = new float[n][], y = new float[n][];
+        for (int i = 0; i < n; i++) {
+            int r = (b * n + i) % d.x().length;
             x[i] = d.x()[r];
             y[i] = d.y()[r];
         }
         return new float[][][] {x, y};
     }
 
-    static List<Line> measure(Data data, int warm, int reps, long seed) throws Exception {
+    static List<Line> measure(Data data, int warm, int reps, long seed) throws Exception { return measure(data, warm, reps, seed, "mlp"); }
+
+    /** @param model mlp, cnn or all */
+    static List<Line> measure(Data data, int warm, int reps, long seed, String model) throws Exception {
         List<Line> lines = new ArrayList<>();
-        lines.add(dl4j(data, warm, reps, seed, Mode.FAST, false));
-        lines.add(dl4j(data, warm, reps, seed, Mode.FAST, true));
-        lines.add(dl4j(data, Math.min(warm, 2), Math.min(reps, 5), seed, Mode.FULL, false));
-        lines.add(djl(data, warm, reps, seed, Mode.FAST, false));
-        lines.add(djl(data, warm, reps, seed, Mode.FAST, true));
-        lines.add(djl(data, Math.min(warm, 2), Math.min(reps, 5), seed, Mode.FULL, false));
+        for (boolean cnn : new boolean[] {false, true}) {
+            if (!model.equals("all") && model.equals("cnn") != cnn) continue;
+            int fullWarm = Math.min(warm, cnn ? 1 : 2), fullReps = Math.min(reps, cnn ? 3 : 5);
+            lines.add(dl4j(data, warm, reps, seed, Mode.FAST, false, cnn));
+            lines.add(dl4j(data, warm, reps, seed, Mode.FAST, true, cnn));
+            lines.add(dl4j(data, fullWarm, fullReps, seed, Mode.FULL, false, cnn));
+            lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn));
+            lines.add(djl(data, warm, reps, seed, Mode.FAST, true, cnn));
+            lines.add(djl(data, fullWarm, fullReps, seed, Mode.FULL, false, cnn));
+        }
         return lines;
     }
 
-    private static String config(Mode mode, boolean kinks) {
-        return "listener " + mode + (kinks ? ", " + (2 * DEAD * BATCH) + " exact kinks per step" : ", no kinks");
+    private static String config(Mode mode, boolean kinks, boolean cnn) {
+        return (cnn ? "lenet, batch " + CNN_BATCH + ": " : "") + "listener " + mode
+                + (kinks ? ", " + ((cnn ? 1 : 2) * DEAD * (cnn ? CNN_BATCH : BATCH)) + " exact kinks per step" : ", no kinks");
     }
+
+    /** The image side of the data (28 for Fashion-MNIST, 8 for the digits) and the LeNet kernel for it. */
+    private static int side(Data d) { return (int) Math.round(Math.sqrt(d.features())); }
+
+    private static int kernel(Data d) { return side(d) >= 28 ? 5 : 3; }
 
     private static String target(Mode mode, boolean kinks) {
         return mode == Mode.FULL ? "" : kinks ? "<= 0.5" : "<= 0.05";
@@ -136,8 +160,26 @@ final class ListenerBench {
         return net;
     }
 
-    private static void killDl4j(MultiLayerNetwork net) {
-        for (int l = 0; l < 2; l++) {
+    private static MultiLayerNetwork dl4jLenet(Data d, long seed) {
+        int k = kernel(d);
+        var relu = org.nd4j.linalg.activations.Activation.RELU;
+        var conf = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).seed(seed).updater(new Sgd(0.01)).list()
+                .layer(new ConvolutionLayer.Builder(k, k).padding(k / 2, k / 2).nOut(6).activation(relu).build())
+                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+                .layer(new ConvolutionLayer.Builder(k, k).nOut(16).activation(relu).build())
+                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+                .layer(new DenseLayer.Builder().nOut(CNN_HIDDEN).activation(relu).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(CLASSES)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutionalFlat(side(d), side(d), 1)).build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    /** The first {@value #DEAD} units of the hidden dense layers get zero weights and bias: z = 0 for every sample. */
+    private static void killDl4j(MultiLayerNetwork net, boolean cnn) {
+        for (int l : cnn ? new int[] {4} : new int[] {0, 1}) {
             INDArray w = net.getLayer(l).getParam("W"), b = net.getLayer(l).getParam("b");
             for (int i = 0; i < DEAD; i++) {
                 for (int j = 0; j < w.size(0); j++) w.putScalar(j, i, 0f);
@@ -146,17 +188,18 @@ final class ListenerBench {
         }
     }
 
-    private static Line dl4j(Data data, int warm, int reps, long seed, Mode mode, boolean kinks) {
-        MultiLayerNetwork plain = dl4jNet(data.features(), seed), checked = dl4jNet(data.features(), seed);
+    private static Line dl4j(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn) {
+        MultiLayerNetwork plain = cnn ? dl4jLenet(data, seed) : dl4jNet(data.features(), seed);
+        MultiLayerNetwork checked = cnn ? dl4jLenet(data, seed) : dl4jNet(data.features(), seed);
         if (kinks) {
-            killDl4j(plain);
-            killDl4j(checked);
+            killDl4j(plain, cnn);
+            killDl4j(checked, cnn);
         }
         ClarkeListener listener = ClarkeListener.builder().policy(Policy.OBSERVE).mode(mode).build();
         checked.addListeners(listener);
         double[] step = new double[reps], spent = new double[reps], wall = new double[reps];
         for (int i = 0; i < warm + reps; i++) {
-            float[][][] b = batch(data, i);
+            float[][][] b = batch(data, i, cnn ? CNN_BATCH : BATCH);
             DataSet ds = new DataSet(Nd4j.createFromArray(b[0]), Nd4j.createFromArray(b[1]));
             long t0 = System.nanoTime();
             plain.fit(ds);
@@ -171,30 +214,44 @@ final class ListenerBench {
             }
         }
         listener.close();
-        return new Line("DL4J", config(mode, kinks), median(step), median(spent), median(wall), target(mode, kinks), listener.statistics());
+        return new Line("DL4J", config(mode, kinks, cnn), median(step), median(spent), median(wall), target(mode, kinks), listener.statistics());
     }
 
     // ---------------------------------------------------------------- DJL
 
     private static final class DjlNet implements AutoCloseable {
         final Model model = Model.newInstance("bench", PyTorchEngine.ENGINE_NAME);
-        final SequentialBlock block = new SequentialBlock()
-                .add(Linear.builder().setUnits(HIDDEN).build()).add(Activation.reluBlock())
-                .add(Linear.builder().setUnits(HIDDEN).build()).add(Activation.reluBlock())
-                .add(Linear.builder().setUnits(CLASSES).build());
+        final SequentialBlock block;
         final Trainer trainer;
+        final boolean cnn;
+        final int side;
 
-        DjlNet(int in, ClarkeTrainingListener listener) {
+        DjlNet(Data d, boolean cnn, ClarkeTrainingListener listener) {
+            this.cnn = cnn;
+            this.side = side(d);
+            int k = kernel(d), in = d.features();
+            block = cnn ? new SequentialBlock()
+                    .add(Conv2d.builder().setKernelShape(new Shape(k, k)).optPadding(new Shape(k / 2, k / 2)).setFilters(6).build())
+                    .add(Activation.reluBlock()).add(Pool.maxPool2dBlock(new Shape(2, 2)))
+                    .add(Conv2d.builder().setKernelShape(new Shape(k, k)).setFilters(16).build())
+                    .add(Activation.reluBlock()).add(Pool.maxPool2dBlock(new Shape(2, 2)))
+                    .add(Blocks.batchFlattenBlock())
+                    .add(Linear.builder().setUnits(CNN_HIDDEN).build()).add(Activation.reluBlock())
+                    .add(Linear.builder().setUnits(CLASSES).build())
+                    : new SequentialBlock()
+                    .add(Linear.builder().setUnits(HIDDEN).build()).add(Activation.reluBlock())
+                    .add(Linear.builder().setUnits(HIDDEN).build()).add(Activation.reluBlock())
+                    .add(Linear.builder().setUnits(CLASSES).build());
             model.setBlock(block);
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                     .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.01f)).build());
             if (listener != null) config.addTrainingListeners(listener);
             trainer = model.newTrainer(config);
-            trainer.initialize(new Shape(BATCH, in));
+            trainer.initialize(cnn ? new Shape(CNN_BATCH, 1, side, side) : new Shape(BATCH, in));
         }
 
         void kill() {
-            for (int child : new int[] {0, 2}) {
+            for (int child : cnn ? new int[] {7} : new int[] {0, 2}) {
                 var params = block.getChildren().get(child).getValue().getParameters();
                 Parameter w = params.get("weight"), b = params.get("bias");
                 NDArray wa = w.getArray(), ba = b.getArray();
@@ -220,7 +277,8 @@ final class ListenerBench {
                 for (int c = 0; c < CLASSES; c++) if (b[1][i][c] == 1) y[i] = c;
             }
             try (NDManager sub = m.newSubManager()) {
-                Batch batch = new Batch(sub, new NDList(sub.create(x, new Shape(n, b[0][0].length))), new NDList(sub.create(y, new Shape(n))),
+                Shape shape = cnn ? new Shape(n, 1, side, side) : new Shape(n, b[0][0].length);
+                Batch batch = new Batch(sub, new NDList(sub.create(x, shape)), new NDList(sub.create(y, new Shape(n))),
                         n, Batchifier.STACK, Batchifier.STACK, index, Long.MAX_VALUE);
                 EasyTrain.trainBatch(trainer, batch);
                 trainer.step();
@@ -234,20 +292,20 @@ final class ListenerBench {
         }
     }
 
-    private static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks) throws Exception {
+    private static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn) throws Exception {
         Engine engine = PyTorchEngine.get();
         engine.setRandomSeed((int) seed);
         ClarkeTrainingListener listener = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(mode).build();
         double[] step = new double[reps], spent = new double[reps], wall = new double[reps];
-        try (NDManager m = engine.newBaseManager(); DjlNet plain = new DjlNet(data.features(), null);
-             DjlNet checked = new DjlNet(data.features(), listener)) {
+        try (NDManager m = engine.newBaseManager(); DjlNet plain = new DjlNet(data, cnn, null);
+             DjlNet checked = new DjlNet(data, cnn, listener)) {
             checked.copyFrom(plain);
             if (kinks) {
                 plain.kill();
                 checked.kill();
             }
             for (int i = 0; i < warm + reps; i++) {
-                float[][][] b = batch(data, i);
+                float[][][] b = batch(data, i, cnn ? CNN_BATCH : BATCH);
                 long t0 = System.nanoTime();
                 plain.step(m, b, i);
                 long t1 = System.nanoTime();
@@ -261,7 +319,7 @@ final class ListenerBench {
                 }
             }
         }
-        return new Line("DJL", config(mode, kinks), median(step), median(spent), median(wall), target(mode, kinks), listener.statistics());
+        return new Line("DJL", config(mode, kinks, cnn), median(step), median(spent), median(wall), target(mode, kinks), listener.statistics());
     }
 
     static double median(double[] v) {

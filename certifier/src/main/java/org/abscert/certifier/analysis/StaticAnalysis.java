@@ -84,6 +84,6 @@ public final class StaticAnalysis {
         findings.add(c1 ? "C1 (LIKQ) holds at every point: any slopes in [-1,1], even chosen per switch, give a Clarke gradient"
                 : c2 ? "C2 holds at every point: a deterministic, agnostic backend (one slope per group, in [-1,1]) gives a Clarke gradient"
                 : "no model-level certificate: points are judged individually (LIKQ, grouping or enumeration)");
-        return new StaticCertificate(c1, c2, List.copyOf(findings));
+        return new StaticCertificate(c1, c2, c2 || c2ButPools, List.copyOf(findings));
     }
 }

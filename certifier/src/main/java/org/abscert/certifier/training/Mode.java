@@ -6,12 +6,14 @@ package org.abscert.certifier.training;
  * <ul>
  *   <li>{@link #FAST}: the switch values come from the framework's own evaluation of the step (recorded by
  *       instrumented activation layers or blocks), their signs are checked rigorously against the exact ones at
- *       a cost proportional to the switches ({@link DenseFastCheck}), and with the model's static certificate
+ *       a cost proportional to the switches ({@link DenseFastCheck}; {@link ConvFastCheck} for conv → ReLU → pool
+ *       chains, whose pooling ties it settles only between cells that are the same function of the parameters),
+ *       and with the model's static certificate
  *       and the framework's abs-consistent fixed kink rules the step is CERTIFIED with reason
  *       {@code TRUSTED_ARITHMETIC}: the framework's smooth arithmetic (matrix products, loss, backward pass) is
  *       trusted, not recomputed. A step the check cannot settle (a spurious kink, a flipped sign, a sign the
- *       certifier cannot decide) falls back to {@link #FULL}. Models the check does not cover (convolutional
- *       and residual ones, smooth or hardtanh activations) take {@link #FULL} at every step; the listener logs
+ *       certifier cannot decide) falls back to {@link #FULL}. Models the checks do not cover (batch norm,
+ *       dropout, residual ones, smooth or hardtanh activations) take {@link #FULL} at every step; the listener logs
  *       why once.</li>
  *   <li>{@link #FULL}: the certifier recomputes the evaluation and the gradient in its own arithmetic and
  *       decides the verdict (theorems with exactly decided conditions, or the enumeration): nothing of the

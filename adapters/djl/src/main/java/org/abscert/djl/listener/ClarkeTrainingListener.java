@@ -74,6 +74,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
 
     private final int every;
     private FastDjl fast;
+    private FastCnnDjl fastCnn;
     private boolean fastTried;
 
     private ClarkeTrainingListener(Builder b, StepCertifier steps) {
@@ -96,13 +97,14 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
         long start = System.nanoTime();
         long step = steps.beginStep();
-        double[][] recorded = fast == null ? null : fast.take();
+        double[][] recorded = fast != null ? fast.take() : fastCnn != null ? fastCnn.take() : null;
         try {
             if ((step - 1) % every != 0) return;
             check(trainer, batchData, step, recorded);
         } finally {
             // the recorders copy the activations' inputs only for a step that will be checked
             if (fast != null) fast.arm(steps.mode() == Mode.FAST && step % every == 0);
+            if (fastCnn != null) fastCnn.arm(steps.mode() == Mode.FAST && step % every == 0);
             steps.endStep(start);
         }
     }
@@ -127,9 +129,11 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             steps.error(step, e.getMessage(), null);
             return;
         }
-        if (mode == Mode.FAST && fast != null && recorded != null) {
-            DenseFastCheck.Outcome o = fast.check(model, model(trainer, 1), DjlBackend.KINK_RULES,
-                    batch.getData().singletonOrThrow(), y, recorded, steps::fastRefused);
+        if (mode == Mode.FAST && (fast != null || fastCnn != null) && recorded != null) {
+            DenseFastCheck.Outcome notFinite = FastDjl.notFinite(model);
+            DenseFastCheck.Outcome o = notFinite != null ? notFinite : fast != null ? fast.check(model, model(trainer, 1), DjlBackend.KINK_RULES,
+                    batch.getData().singletonOrThrow(), y, recorded, steps::fastRefused)
+                    : fastCnn.check(model, model(trainer, 1), batch.getData().singletonOrThrow(), y, recorded, steps::fastRefused);
             boolean settled = o != null && steps.judgeFast(o).isPresent();
             long t1 = System.nanoTime();
             steps.checked(Mode.FAST, t1 - t, !settled);
@@ -151,6 +155,18 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     private void attachFast(Trainer trainer, ImportedModel model) {
         fastTried = true;
         if (steps.mode() != Mode.FAST) return;
+        if (model.steps().stream().anyMatch(s -> s instanceof org.abscert.djl.importer.Step.Conv)) {
+            // imported first, before the recorders are armed, so that the import's own forward passes record nothing
+            ImportedModel one = model(trainer, 1);
+            if (one == null) {
+                steps.fastRefused("the model cannot be imported for one example");
+                return;
+            }
+            FastCnnDjl c = FastCnnDjl.attach(model, one, DjlBackend.KINK_RULES);
+            if (c.refusal() != null) steps.fastRefused(c.refusal());
+            else fastCnn = c;
+            return;
+        }
         FastDjl f = FastDjl.attach(model);
         if (f.refusal() != null) {
             steps.fastRefused(f.refusal());
@@ -188,7 +204,9 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     @Override
     public void onTrainingEnd(Trainer trainer) {
         if (fast != null) fast.restore();
+        if (fastCnn != null) fastCnn.restore();
         fast = null;
+        fastCnn = null;
         fastTried = false;
         TrainingStatistics stats = statistics();
         if (stats.steps() > 0) LOG.info("Clarke certification ({}): {}", policy(), stats.summary());

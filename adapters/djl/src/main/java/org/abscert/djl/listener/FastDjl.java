@@ -152,10 +152,6 @@ final class FastDjl {
         }
         for (int k = 0; k < layers.size(); k++)
             if (z[k] == null || z[k].length != (long) batch * layers.get(k).out()) return null;
-        // FAST reads the switches, not the gradient: a gradient that is not finite is left to FULL, which refutes it
-        for (org.abscert.djl.importer.ParameterBinding b : model.bindings())
-            if (!b.gradientFinite())
-                return new DenseFastCheck.Outcome(false, 0, 0, 0, "the framework's gradient of " + b.name() + " is not finite");
         int in = model.inputWidth(), out = model.outputWidth();
         try (NDArray x = data.reshape(batch, in)) {
             return check(model, single, y, z, x, out);
@@ -211,6 +207,17 @@ final class FastDjl {
                 return x[0];
             }
         });
+    }
+
+    /**
+     * Null when PyTorch's gradient of every parameter is finite; else the outcome that leaves the step to FULL (FAST
+     * judges the switches, not the gradient; FULL refutes a gradient that is not finite).
+     */
+    static DenseFastCheck.Outcome notFinite(ImportedModel model) {
+        for (org.abscert.djl.importer.ParameterBinding b : model.bindings())
+            if (!b.gradientFinite())
+                return new DenseFastCheck.Outcome(false, 0, 0, 0, "the framework's gradient of " + b.name() + " is not finite");
+        return null;
     }
 
     /** Rows of a matrix, gathered by PyTorch in one call (a few rows of a large array: copying it all costs more). */

@@ -15,6 +15,7 @@ import org.abscert.certifier.training.StepCertifier;
 import org.abscert.certifier.training.TrainingStatistics;
 import org.abscert.dl4j.Dl4jKinkRules;
 import org.abscert.dl4j.model.DropoutMasks;
+import org.abscert.dl4j.model.ImportedCnn;
 import org.abscert.dl4j.model.ImportedGraph;
 import org.abscert.dl4j.model.ImportedNetwork;
 import org.abscert.dl4j.model.NetworkImport;
@@ -79,6 +80,7 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
 
     private NetworkImport imported;
     private FastDl4j fast;
+    private FastCnnDl4j fastCnn;
     private ImportedGraph importedGraph;
     private ComputationGraph graphFrom;
     private MultiLayerNetwork importedFrom;
@@ -162,13 +164,15 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
                     unsupported(e.getMessage());
                     return;
                 }
-                attachFast(network);
+                attachFast(network, network.getInput());
             }
             Mode mode = steps.nextCheck();
             long t = System.nanoTime();
-            if (mode == Mode.FAST && fast != null) {
+            if (mode == Mode.FAST && (fast != null || fastCnn != null)) {
                 DenseFastCheck.Outcome o = network.getInput() == null || network.getLabels() == null ? null
-                        : fast.check(network.getInput(), network.getLabels(), steps::fastRefused);
+                        : !FastDl4j.finite(network.getGradientsViewArray()) ? FastDl4j.NOT_FINITE
+                        : fast != null ? fast.check(network.getInput(), network.getLabels(), steps::fastRefused)
+                        : fastCnn.check(network.getInput(), network.getLabels(), steps::fastRefused);
                 boolean settled = o != null && steps.judgeFast(o).isPresent();
                 long t1 = System.nanoTime();
                 steps.checked(Mode.FAST, t1 - t, !settled);
@@ -180,17 +184,26 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
         } finally {
             // the recorders copy the pre-activations only for a step that will be checked
             if (fast != null) fast.arm(steps.mode() == Mode.FAST && step % every == 0);
+            if (fastCnn != null) fastCnn.arm(steps.mode() == Mode.FAST && step % every == 0);
             steps.endStep(start);
         }
     }
 
-    /** Instruments a dense network for FAST, or records why FAST does not cover the model. */
-    private void attachFast(MultiLayerNetwork network) {
+    /** Instruments a dense or convolutional network for FAST, or records why FAST does not cover the model. */
+    private void attachFast(MultiLayerNetwork network, INDArray features) {
         if (fast != null) fast.restore();
+        if (fastCnn != null) fastCnn.restore();
         fast = null;
+        fastCnn = null;
         if (steps.mode() != Mode.FAST) return;
+        if (imported instanceof ImportedCnn cnn && features != null) {
+            FastCnnDl4j f = FastCnnDl4j.attach(network, cnn, rules, features);
+            if (f.refusal() != null) steps.fastRefused(f.refusal());
+            else fastCnn = f;
+            return;
+        }
         if (!(imported instanceof ImportedNetwork dense)) {
-            steps.fastRefused("a convolutional network (FAST covers dense ReLU networks)");
+            steps.fastRefused("a convolutional network whose input is not known yet");
             return;
         }
         FastDl4j f = FastDl4j.attach(network, dense, rules);
@@ -261,7 +274,9 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
     @Override
     public void close() {
         if (fast != null) fast.restore();
+        if (fastCnn != null) fastCnn.restore();
         fast = null;
+        fastCnn = null;
         importedFrom = null;
         LOG.info("ClarkeListener: {}", statistics().summary());
     }

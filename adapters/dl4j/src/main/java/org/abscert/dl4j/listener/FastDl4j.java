@@ -136,10 +136,6 @@ final class FastDl4j {
             refused.accept(check.refusal().get());
             return null;
         }
-        // FAST reads the switches, not the gradient: a gradient that is not finite (an overflow in the loss, say) is
-        // left to FULL, which refutes it
-        if (!finite(network.getGradientsViewArray()))
-            return new DenseFastCheck.Outcome(false, 0, 0, 0, "the framework's gradient is not finite");
         double[][] z = new double[hidden.size()][];
         for (int k = 0; k < hidden.size(); k++) {
             z[k] = recorders.get(k).values;
@@ -276,6 +272,12 @@ final class FastDl4j {
         }
         return null;
     }
+
+    /**
+     * The outcome of a step whose gradient is not finite: FAST judges the switches, not the gradient, and leaves such
+     * a step (an overflow in the loss, say) to FULL, which refutes it.
+     */
+    static final DenseFastCheck.Outcome NOT_FINITE = new DenseFastCheck.Outcome(false, 0, 0, 0, "the framework's gradient is not finite");
 
     /** Whether a contiguous float or double array's values are all finite (read from its buffer); true for null. */
     static boolean finite(INDArray a) {

@@ -1,0 +1,204 @@
+package org.abscert.djl.listener;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.LambdaBlock;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.abscert.certifier.probe.KinkRules;
+import org.abscert.certifier.probe.PoolTieProbe;
+import org.abscert.certifier.training.ConvFastCheck;
+import org.abscert.certifier.training.DenseFastCheck;
+import org.abscert.djl.NdArrays;
+import org.abscert.djl.importer.ImportedModel;
+import org.abscert.djl.importer.ParameterBinding;
+import org.abscert.djl.importer.Step;
+import org.abscert.spi.ir.Point;
+
+/**
+ * {@code Mode.FAST} for a DJL {@code SequentialBlock} CNN ({@code Conv2d} → ReLU → {@code Pool.maxPool2dBlock} or
+ * {@code avgPool2dBlock} stages, {@code Blocks.batchFlattenBlock()}, {@code Linear} layers with ReLU or leaky ReLU):
+ * records the input of each activation block in the training forward pass — the conv's or Linear layer's output,
+ * the array PyTorch's backward differentiates at — and hands it to {@link ConvFastCheck}.
+ *
+ * <p><b>Instrumentation.</b> As {@link FastDjl}: the function each activation {@link LambdaBlock} holds is wrapped
+ * (through reflection on its private field) by one that copies the block's input when armed, then applies the
+ * original unchanged; {@link #restore} puts the originals back. The k-th activation block with a switch is the k-th
+ * activation node of the imported procedure ({@link org.abscert.djl.importer.SequentialImport} adds one node per
+ * such block, in order); weights and biases are read through the import's parameter bindings.
+ */
+final class FastCnnDjl {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FastCnnDjl.class);
+
+    /**
+     * PyTorch's max_pool2d tie rule: the first maximal cell in the window's scan order takes the gradient, as
+     * {@code PoolTieProbe} measures on the {@code djl} backend (CnnOpsTest and FastCnnModeTest re-measure it);
+     * abs-consistent (slope +1 at every zero switch of the fold) and deterministic.
+     */
+    static final PoolTieProbe.PoolTies POOL_TIES = new PoolTieProbe.PoolTies("first cell", true, true,
+            List.of("PyTorch 2.7.1 max_pool2d through DJL 0.36.0, measured by PoolTieProbe"));
+
+    private static final Field LAMBDA;
+
+    static {
+        Field f;
+        try {
+            f = LambdaBlock.class.getDeclaredField("lambda");
+            f.setAccessible(true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            f = null;
+        }
+        LAMBDA = f;
+    }
+
+    private final KinkRules rules;
+    private final List<LambdaBlock> blocks = new ArrayList<>();
+    private final List<Function<NDList, NDList>> originals = new ArrayList<>();
+    private final List<Recorder> recorders = new ArrayList<>();
+    private final Map<Integer, ConvFastCheck> checks = new HashMap<>();
+    private List<ConvFastCheck.Hidden> hidden = List.of();
+    private final String refusal;
+
+    @SuppressWarnings("unchecked")
+    private FastCnnDjl(ImportedModel model, ImportedModel single, KinkRules rules) {
+        this.rules = rules;
+        String why = LAMBDA == null ? "DJL's LambdaBlock cannot be instrumented in this version" : null;
+        ConvFastCheck check = why != null ? null : ConvFastCheck.of(model.procedure(), single.procedure(), model.precision(), rules, POOL_TIES);
+        if (why == null) why = check.refusal().orElse(null);
+        if (why == null) {
+            hidden = check.hidden();
+            checks.put(model.batch(), check);
+            List<Step.Activation> acts = new ArrayList<>();
+            for (Step s : model.steps()) if (s instanceof Step.Activation a && a.op().isPresent()) acts.add(a);
+            if (acts.size() != hidden.size()) why = acts.size() + " activation blocks for " + hidden.size() + " activation nodes";
+            for (int k = 0; why == null && k < acts.size(); k++) {
+                if (!(acts.get(k).block() instanceof LambdaBlock lb)) why = "activation " + acts.get(k).where() + " is not a LambdaBlock";
+                else blocks.add(lb);
+            }
+        }
+        this.refusal = why;
+        if (why != null) return;
+        try {
+            for (LambdaBlock b : blocks) {
+                Function<NDList, NDList> original = (Function<NDList, NDList>) LAMBDA.get(b);
+                Recorder r = new Recorder(original);
+                LAMBDA.set(b, r);
+                originals.add(original);
+                recorders.add(r);
+            }
+        } catch (IllegalAccessException e) {
+            restore();
+            throw new IllegalStateException("cannot instrument DJL's activation blocks: " + e, e);
+        }
+    }
+
+    /**
+     * Instruments the model's activation blocks, or explains in {@link #refusal()} why FAST does not cover it.
+     *
+     * @param model  the imported model of the current batch size
+     * @param single the imported model of one example
+     */
+    static FastCnnDjl attach(ImportedModel model, ImportedModel single, KinkRules rules) { return new FastCnnDjl(model, single, rules); }
+
+    /** Why FAST does not cover the model, or null. */
+    String refusal() { return refusal; }
+
+    /** Puts the original activation functions back. */
+    void restore() {
+        for (int i = 0; i < recorders.size(); i++) {
+            try {
+                LAMBDA.set(blocks.get(i), originals.get(i));
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        recorders.clear();
+        originals.clear();
+    }
+
+    /** Whether the recorders copy the activations' inputs of the next forward pass. */
+    void arm(boolean on) {
+        for (Recorder r : recorders) {
+            r.armed = on;
+            if (on) r.values = null;
+        }
+    }
+
+    /** What the recorders copied in the step's forward pass, per hidden layer; disarms them (as {@link FastDjl#take}). */
+    double[][] take() {
+        double[][] z = new double[recorders.size()][];
+        for (int k = 0; k < z.length; k++) {
+            Recorder r = recorders.get(k);
+            r.armed = false;
+            z[k] = r.values;
+            r.values = null;
+        }
+        return z;
+    }
+
+    /**
+     * The FAST outcome of the step just computed, or null when it cannot be given (nothing recorded for this batch,
+     * or FAST refused at this batch size: {@code refused} receives why).
+     *
+     * @param model  the imported model of this batch size
+     * @param single the imported model of one example
+     * @param data   the batch's data array [N, C, H, W]
+     * @param y      the batch's targets as the procedure's Y, row-major
+     * @param z      what {@link #take} returned
+     */
+    DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, NDArray data, double[] y, double[][] z, Consumer<String> refused) {
+        int batch = model.batch();
+        ConvFastCheck check = checks.computeIfAbsent(batch, b -> ConvFastCheck.of(model.procedure(), single.procedure(), model.precision(),
+                rules, POOL_TIES));
+        if (check.refusal().isPresent()) {
+            refused.accept(check.refusal().get());
+            return null;
+        }
+        for (int k = 0; k < hidden.size(); k++)
+            if (z[k] == null || z[k].length != (long) batch * hidden.get(k).switches()) return null;
+        double[] x = NdArrays.doubles(data);
+        if (x.length != (long) batch * model.inputWidth()) return null;
+        Map<String, ParameterBinding> bindings = new HashMap<>();
+        for (ParameterBinding b : model.bindings()) bindings.put(b.name(), b);
+        int in = model.inputWidth(), out = model.outputWidth();
+        DenseFastCheck.Outcome o = check.check(new ConvFastCheck.StepValues() {
+            @Override public double[] input() { return x; }
+
+            @Override public double[] preActivations(int k) { return z[k]; }
+
+            @Override public double[] bias(int k) { return NdArrays.doubles(bindings.get(hidden.get(k).bias()).parameter().getArray()); }
+
+            // PyTorch's conv weight [O, C, kh, kw] and Linear weight [out, in] are both output-major as they are
+            @Override public double[] weights(int k) { return NdArrays.doubles(bindings.get(hidden.get(k).weight()).parameter().getArray()); }
+
+            @Override public Point samplePoint(int s) {
+                double[] xs = new double[in], ys = new double[out];
+                System.arraycopy(x, s * in, xs, 0, in);
+                System.arraycopy(y, s * out, ys, 0, out);
+                return single.at(xs, ys);
+            }
+        }).step();
+        if (!o.certified()) LOG.debug("FAST leaves the step to the full certification: {}", o.detail());
+        return o;
+    }
+
+    /** The activation's function, copying its input when armed. */
+    private static final class Recorder implements Function<NDList, NDList> {
+        final Function<NDList, NDList> delegate;
+        volatile boolean armed;
+        volatile double[] values;
+
+        Recorder(Function<NDList, NDList> delegate) { this.delegate = delegate; }
+
+        @Override
+        public NDList apply(NDList in) {
+            if (armed) values = NdArrays.doubles(in.singletonOrThrow());
+            return delegate.apply(in);
+        }
+    }
+}
