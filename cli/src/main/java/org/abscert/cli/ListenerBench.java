@@ -134,7 +134,7 @@ final class ListenerBench {
 
     private static String config(Mode mode, boolean kinks, boolean cnn) {
         return (cnn ? "lenet, batch " + CNN_BATCH + ": " : "") + "listener " + mode
-                + (kinks ? ", " + ((cnn ? 1 : 2) * DEAD * (cnn ? CNN_BATCH : BATCH)) + " exact kinks per step" : ", no kinks");
+                + (kinks ? ", " + ((cnn ? 1 : 2) * DEAD * (cnn ? CNN_BATCH : BATCH)) + " exact kinks per step" : ", no forced kinks");
     }
 
     /** The image side of the data (28 for Fashion-MNIST, 8 for the digits) and the LeNet kernel for it. */
