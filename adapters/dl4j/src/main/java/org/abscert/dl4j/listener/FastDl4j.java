@@ -282,8 +282,10 @@ final class FastDl4j {
     /** Whether a contiguous float or double array's values are all finite (read from its buffer); true for null. */
     static boolean finite(INDArray a) {
         if (a == null) return true;
-        if (a.isView() && !contiguous(a) || a.dataType() != DataType.FLOAT && a.dataType() != DataType.DOUBLE)
-            return a.isNaN().sumNumber().intValue() == 0 && a.isInfinite().sumNumber().intValue() == 0;
+        if (a.isView() && !contiguous(a) || a.dataType() != DataType.FLOAT && a.dataType() != DataType.DOUBLE) {
+            for (double v : NdArrays.values(a)) if (!Double.isFinite(v)) return false;     // 16-bit, or a strided view
+            return true;
+        }
         int size = a.dataType() == DataType.FLOAT ? 4 : 8;
         java.nio.ByteBuffer b = a.data().asNio().duplicate();
         b.position((int) (a.offset() * size));
