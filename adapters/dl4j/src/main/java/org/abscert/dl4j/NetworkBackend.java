@@ -20,6 +20,7 @@ import org.abscert.spi.ir.Op;
 import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
 import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -35,6 +36,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       ConvolutionLayer, SubsamplingLayer MAX/AVG, GlobalPoolingLayer AVG, BatchNormalization, ActivationLayer,
  *       CnnToFeedForward preprocessing, DenseLayers and an OutputLayer or LossLayer, or a {@code sum} head.</li>
  * </ul>
+ * A procedure whose only non-sequential structure is {@code add(a, b)} of two activations of equal shape (a residual
+ * block, dense or convolutional; {@link ConvNet#recogniseResidual}) runs as a DL4J {@code ComputationGraph} of the same
+ * layers, as LayerVertices, with an {@code ElementWiseVertex} Add per {@code add} and the same loss head; any other
+ * join is declared by {@link #unsupported}.
  * Value and gradient come from the network's {@code computeGradientAndScore()}; the score is DL4J's
  * minibatch-averaged loss, and the network's gradient — that of the summed loss, DL4J divides by the
  * minibatch size only in its updater — is divided by the batch size here, in the network's data type. A
@@ -59,7 +64,7 @@ public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
      * A procedure as a DL4J network: a layered net with the map between the two parameter layouts, or a
      * convolutional one (then {@code net} and {@code layout} are null).
      */
-    record Built(LayeredNet net, ConvNet conv, MultiLayerNetwork network, ParameterLayout layout) {}
+    record Built(LayeredNet net, ConvNet conv, MultiLayerNetwork network, ComputationGraph graph, ParameterLayout layout) {}
 
     NetworkBackend() throws BackendException {
         super(NAME, CACHE);
@@ -73,7 +78,7 @@ public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
 
     @Override public String description() {
         return "Deeplearning4j MultiLayerNetwork (Dense, Convolution, Subsampling, GlobalPooling, BatchNormalization, Activation, "
-                + "Output/Loss layers), its own backprop";
+                + "Output/Loss layers), or a ComputationGraph of them with ElementWiseVertex Add for residual joins, its own backprop";
     }
 
     @Override
@@ -89,6 +94,13 @@ public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
         try {
             return ConvNet.recognise(procedure).unsupported().map(w -> "backend " + NAME + ": " + w);
         } catch (LayeredNet.NotLayeredException e) {
+            if (ConvNet.branches(procedure)) {
+                try {
+                    return ConvNet.recogniseResidual(procedure).unsupported().map(w -> "backend " + NAME + ": " + w);
+                } catch (LayeredNet.NotLayeredException r) {
+                    return Optional.of("backend " + NAME + " needs a sequential or residual network: " + r.getMessage());
+                }
+            }
             // an image input was meant as a convolutional network, anything else as a dense one: say why it is not that
             boolean image = !procedure.nodes().isEmpty() && !procedure.node(0).args().isEmpty()
                     && procedure.shape(procedure.node(0).arg(0)).rank() == 4;
@@ -100,13 +112,19 @@ public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
     Built build(Procedure procedure, Precision precision) throws BackendException {
         try {
             LayeredNet net = LayeredNet.recognise(procedure);
-            return new Built(net, null, Networks.build(net, NdArrays.dataType(precision)), ParameterLayout.of(net, procedure));
+            return new Built(net, null, Networks.build(net, NdArrays.dataType(precision)), null, ParameterLayout.of(net, procedure));
         } catch (LayeredNet.NotLayeredException e) {
             try {
                 ConvNet conv = ConvNet.recognise(procedure);
-                return new Built(null, conv, conv.build(NdArrays.dataType(precision)), null);
+                return new Built(null, conv, conv.build(NdArrays.dataType(precision)), null, null);
             } catch (LayeredNet.NotLayeredException c) {
-                throw new BackendException(c.getMessage(), c);
+                if (!ConvNet.branches(procedure)) throw new BackendException(c.getMessage(), c);
+                try {
+                    ConvNet conv = ConvNet.recogniseResidual(procedure);
+                    return new Built(null, conv, null, conv.buildGraph(NdArrays.dataType(precision)), null);
+                } catch (LayeredNet.NotLayeredException r) {
+                    throw new BackendException(r.getMessage(), r);
+                }
             }
         }
     }
@@ -114,6 +132,7 @@ public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
     /** @throws IllegalArgumentException for hinge labels other than ±1 (reported as a BackendException) */
     @Override
     Evaluation run(Built b, Procedure procedure, Point point, Precision precision) {
+        if (b.graph() != null) return runGraph(b.conv(), b.graph(), procedure, point, precision);
         if (b.conv() != null) return runConv(b.conv(), b.network(), procedure, point, precision);
         DataType type = NdArrays.dataType(precision);
         MultiLayerNetwork network = b.network();
@@ -176,6 +195,30 @@ public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
         }
         if (c.inputIsParameter()) copy(inputGradient, gradient, procedure.parameterOffset(c.input()), c.input());
         double[] switches = c.switchValues(network, x, y, precision, procedure.switchCount());
+        return new Evaluation(NAME, precision, value, gradient, MaxPoolSwitches.trace(procedure, switches));
+    }
+
+    /** A residual network as a ComputationGraph: DL4J's score, its summed-loss gradient divided by the batch size. */
+    private static Evaluation runGraph(ConvNet c, ComputationGraph graph, Procedure procedure, Point point, Precision precision) {
+        DataType type = NdArrays.dataType(precision);
+        Map<String, double[]> values = new HashMap<>();
+        for (ImportedCnn.Binding bd : c.bindings()) values.put(bd.name(), point.value(bd.name()).values());
+        c.writeParameters(graph, values);
+        INDArray x = NdArrays.array(point.value(c.input()).values(), procedure.shape(c.input()), type);
+        INDArray y = NdArrays.array(point.value(c.labels()).values(), procedure.shape(c.labels()), type);
+        graph.setInputs(x);
+        graph.setLabels(y);
+        graph.computeGradientAndScore();
+        double value = graph.score();
+        int batch = (int) x.size(0);
+        Gradient g = graph.gradient();
+        double[] gradient = new double[procedure.parameterSize()];
+        for (ImportedCnn.Binding bd : c.bindings()) {
+            INDArray part = g.getGradientFor(bd.key());
+            if (part == null) throw new IllegalStateException("DL4J returned no gradient for " + bd.key());
+            copy(part.dup().divi(batch), gradient, procedure.parameterOffset(bd.name()), bd.name());
+        }
+        double[] switches = c.switchValues(graph, x, y, precision, procedure.switchCount());
         return new Evaluation(NAME, precision, value, gradient, MaxPoolSwitches.trace(procedure, switches));
     }
 

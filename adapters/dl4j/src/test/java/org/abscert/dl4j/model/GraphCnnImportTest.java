@@ -22,7 +22,6 @@ import org.abscert.dl4j.Dl4jKinkRules;
 import org.abscert.dl4j.listener.ClarkeListener;
 import org.abscert.dl4j.listener.ClarkeViolationException;
 import org.abscert.spi.Backend;
-import org.abscert.spi.BackendException;
 import org.abscert.spi.Backends;
 import org.abscert.spi.Evaluation;
 import org.abscert.spi.InvalidInputException;
@@ -314,28 +313,32 @@ class GraphCnnImportTest {
     }
 
     /**
-     * A residual procedure is not a MultiLayerNetwork: the dl4j backend says so instead of computing something else;
-     * the dl4j-samediff backend, a graph itself, gives DL4J's value and gradient.
+     * A residual procedure runs on the dl4j backend as a ComputationGraph of its own: value and gradient are those of
+     * the imported graph's step, as are the dl4j-samediff backend's; the sequential reading names the join.
      */
     @Test
-    void residualProceduresAreUnsupportedByTheDl4jBackendAndRunOnSameDiff() throws Exception {
+    void residualProceduresRunOnTheDl4jBackendAsAGraphAndOnSameDiff() throws Exception {
         ComputationGraph graph = resnet(DataType.DOUBLE, true, false);
         DataSet d = batch(DataType.DOUBLE, false, 1);
         ImportedGraph imported = ImportedGraph.of(graph);
         Procedure p = imported.procedureFor(d.getFeatures());
         Point pt = imported.point(p, graph, d.getFeatures(), d.getLabels());
         Backend dl4j = Backends.get("dl4j");
-        Optional<String> why = dl4j.unsupported(p);
-        assertTrue(why.isPresent(), "the residual add was accepted");
-        assertTrue(why.get().startsWith("backend dl4j needs a layered network: ") && why.get().contains("'h_stem' is read by 2 nodes: a branch or "
-                + "residual join, which a MultiLayerNetwork cannot express"), why.get());
-        BackendException e = assertThrows(BackendException.class, () -> dl4j.evaluate(p, pt, Precision.FLOAT64));
-        assertEquals(why.get(), e.getMessage());
+        assertEquals(Optional.empty(), dl4j.unsupported(p), "the residual add is a ComputationGraph's ElementWiseVertex");
+        LayeredNet.NotLayeredException seq = assertThrows(LayeredNet.NotLayeredException.class, () -> ConvNet.recognise(p));
+        assertTrue(seq.getMessage().contains("'h_stem' is read by 2 nodes: a branch or residual join, which a MultiLayerNetwork cannot express"),
+                seq.getMessage());
 
         Step s = step(graph, d);
+        Evaluation dl = dl4j.evaluate(p, pt, Precision.FLOAT64);
+        assertClose(s.score(), dl.value(), 1e-9, "the dl4j backend's value is DL4J's score");
+        for (int i = 0; i < s.gradient().length; i++) assertClose(s.gradient()[i], dl.gradient()[i], 1e-9, "dl4j gradient[" + i + "]");
         Evaluation sd = Backends.get("dl4j-samediff").evaluate(p, pt, Precision.FLOAT64);
         assertClose(s.score(), sd.value(), 1e-9, "SameDiff's value is DL4J's score");
         for (int i = 0; i < s.gradient().length; i++) assertClose(s.gradient()[i], sd.gradient()[i], 1e-9, "gradient[" + i + "]");
+        assertEquals(dl.switches().size(), p.switchCount(), "trace length");
+        for (int k = 0; k < p.switchCount(); k++)
+            assertClose(imported.trace(graph, d.getFeatures()).values()[k], dl.switches().values()[k], 1e-9, "switch " + k);
     }
 
     /** Vertices and properties without a procedure counterpart: one line naming the vertex and the property. */
