@@ -969,15 +969,18 @@ public final class ConvFastCheck {
                     double z0 = z[i0], z1 = z[i0 + 1], z2 = z[i0 + w], z3 = z[i0 + w + 1];
                     double h0 = z0 > 0 ? z0 : 0, h1 = z1 > 0 ? z1 : 0, h2 = z2 > 0 ? z2 : 0, h3 = z3 > 0 ? z3 : 0;
                     double m1 = h1 > h0 ? h1 : h0, m2 = h2 > m1 ? h2 : m1, m3 = h3 > m2 ? h3 : m2;
-                    if (z0 != 0 && z1 != 0 && z2 != 0 && z3 != 0 && !(h1 == h0 && h0 > 0) && !(h2 == m1 && m1 > 0) && !(h3 == m2 && m2 > 0)) {
-                        // no z exactly 0 and no tie at a positive value: every zero switch of the fold compares a
-                        // running maximum of 0 (cells with z < 0 only) with a cell with z < 0, a tie within ZERO; the
-                        // winner is the last strict increase (the first cell when there is none, then ZERO)
-                        n.zeroTies += (h1 == h0 ? 1 : 0) + (h2 == m1 ? 1 : 0) + (h3 == m2 ? 1 : 0);
+                    if (h1 != h0 && h2 != m1 && h3 != m2) {
+                        // no zero switch in the fold: the winner is the last strict increase
                         int r = h3 > m2 ? r0 + w + 1 : h2 > m1 ? r0 + w : h1 > h0 ? r0 + 1 : r0;
                         out[o] = m3;
                         oc[o] = z[base + r] < 0 ? ZERO : patch[pb + r];
                         winner[o] = base + r;
+                    } else if (z0 < 0 && z1 < 0 && z2 < 0 && z3 < 0) {
+                        // a dead window: three ties within ZERO
+                        n.zeroTies += 3;
+                        out[o] = 0;
+                        oc[o] = ZERO;
+                        winner[o] = i0;
                     } else if (h0 == h1 && h0 == h2 && h0 == h3 && z0 >= 0 && z1 >= 0 && z2 >= 0 && z3 >= 0 && patch[pb + r0] == BACKGROUND
                             && patch[pb + r0 + 1] == BACKGROUND && patch[pb + r0 + w] == BACKGROUND && patch[pb + r0 + w + 1] == BACKGROUND) {
                         // a background window: three ties within BACKGROUND
