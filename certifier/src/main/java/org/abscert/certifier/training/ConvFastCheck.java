@@ -76,10 +76,11 @@ import org.abscert.spi.ir.Window2d;
  * within γ_{n+2}·(‖w_o‖₁·max|x| + |b_o|) of its exact value over the framework's inputs x (any summation order,
  * with or without fused multiply-adds: a direct or im2col/GEMM convolution, not a Winograd or FFT one), with
  * max|x| over the sample's input of the layer and ‖w_o‖₁ summed in double and rounded up; a dense switch within
- * γ_{in+2}·(min(‖w‖₁·max|h|, ‖w‖₂‖h‖₂) + |b|). A value beyond its bound has the exact sign. Within the bound:
+ * γ_{in+2}·(min(‖w‖₁·max|h|, ‖w‖₂‖h‖₂) + |b|); each plus (2n+1) times the format's least normal number for
+ * results that underflow ({@code RoundingBounds}). A finite value beyond its bound has the exact sign. Within the bound:
  * a switch whose patch reads only exact zeros, or whose channel's weights are all zero, is exactly b; a switch
  * whose inputs are exact (the data, relu outputs, max pools of those) is re-evaluated alone in double, off the
- * exact sum by at most γ_{n+2}(double)·Σ|w x|; otherwise its sample is open and re-evaluated by the certifier's
+ * exact sum by at most γ_{n+2}(double)·Σ|w x| plus 2⁻¹⁰⁷⁴ per product that underflows; otherwise its sample is open and re-evaluated by the certifier's
  * own forward pass with exact sign decisions ({@link AbsNormalForm} of the one-sample procedure), which is
  * compared switch by switch, max-pool switches included. Any difference, or a sign the certifier cannot decide,
  * makes the step fall back.
@@ -662,7 +663,7 @@ public final class ConvFastCheck {
             l1[o] = s * upFan;
             wZero[o] = s == 0;
         }
-        double gamma = gamma(fan + 2, u), gammaDouble = gamma(fan + 2, 0x1p-53);
+        double gamma = gamma(fan + 2, u), tiny = RoundingBounds.underflow(fan, precision);
         int stride = w + 1;
         int[] nz = new int[(h + 1) * stride], nb = new int[(h + 1) * stride];
         boolean[] anyNz = new boolean[plane], anyNb = new boolean[plane], refBg = new boolean[c];
@@ -717,7 +718,7 @@ public final class ConvFastCheck {
             for (int pos = 0; pos < positions; pos++) bgByte[pos] = bgPatch[pos] ? BACKGROUND : OTHER;
             for (int o = 0; o < outs; o++) {
                 double bo = b[o];
-                double bound = gamma * (l1[o] * m + Math.abs(bo)) * (1 + 0x1p-48);
+                double bound = gamma * (l1[o] * m + Math.abs(bo)) * (1 + 0x1p-48) + tiny;
                 int base = (s * outs + o) * positions;
                 // one tight pass: outputs, classes, and the few switches within the bound (every exact zero among them)
                 int slow = 0;
@@ -761,21 +762,8 @@ public final class ConvFastCheck {
                         open[s] = true;
                         continue;
                     } else {
-                        double y = 0, a = 0;
-                        for (int ch = 0; ch < c; ch++) {
-                            int vb = (s * c + ch) * plane, wb = (o * c + ch) * taps;
-                            for (int t = 0; t < taps; t++) {
-                                int cell = win.cell(pos, t);
-                                if (cell < 0) continue;
-                                double p = wt[wb + t] * val[vb + cell];
-                                y += p;
-                                a += Math.abs(p);
-                            }
-                        }
-                        y += bo;
-                        double r = gammaDouble * (a + Math.abs(bo)) * (1 + 0x1p-48);
+                        exactSign = reEvaluate(win, c, plane, taps, s, o, pos, wt, val, bo, fan);
                         n.alone++;
-                        exactSign = Math.abs(y) > r ? (y > 0 ? 1 : -1) : (y == 0 && r == 0 ? 0 : 2);
                     }
                     if (exactSign == 2) {
                         open[s] = true;
@@ -818,7 +806,7 @@ public final class ConvFastCheck {
         double[] l1 = new double[outs];
         boolean[] wZero = new boolean[outs];
         norms(wt, fan, l1, wZero);
-        double gamma = gamma(fan + 2, u);
+        double gamma = gamma(fan + 2, u), tiny = RoundingBounds.underflow(fan, precision);
         byte[] patch = bytes(-100 - si, batch * positions);
         boolean[] zeroPatch = new boolean[batch * positions];
         patches(cs, val, cls, patch, zeroPatch);
@@ -826,7 +814,7 @@ public final class ConvFastCheck {
         for (int s = 0; s < batch; s++) {
             double m = maxAbs[s];
             for (int o = 0; o < outs; o++) {
-                double bound = gamma * (l1[o] * m + Math.abs(b[o])) * (1 + 0x1p-48);
+                double bound = gamma * (l1[o] * m + Math.abs(b[o])) * (1 + 0x1p-48) + tiny;
                 int base = (s * outs + o) * positions, count = 0;
                 for (int pos = 0; pos < positions; pos++) {
                     double a = Math.abs(z[base + pos]);
@@ -926,21 +914,8 @@ public final class ConvFastCheck {
             open[s] = true;
             return null;
         } else {
-            double y = 0, a = 0;
-            for (int ch = 0; ch < c; ch++) {
-                int vb = (s * c + ch) * plane, wb = (o * c + ch) * taps;
-                for (int t = 0; t < taps; t++) {
-                    int cell = win.cell(pos, t);
-                    if (cell < 0) continue;
-                    double p = wt[wb + t] * val[vb + cell];
-                    y += p;
-                    a += Math.abs(p);
-                }
-            }
-            y += bo;
-            double r = gamma(hd.fanIn() + 2, 0x1p-53) * (a + Math.abs(bo)) * (1 + 0x1p-48);
+            exactSign = reEvaluate(win, c, plane, taps, s, o, pos, wt, val, bo, hd.fanIn());
             n.alone++;
-            exactSign = Math.abs(y) > r ? (y > 0 ? 1 : -1) : (y == 0 && r == 0 ? 0 : 2);
         }
         if (exactSign == 2) {
             open[s] = true;
@@ -1129,10 +1104,10 @@ public final class ConvFastCheck {
                 s2 += wt[j] * wt[j];
             }
             l1[i] = s1 * upIn;
-            l2[i] = Math.sqrt(s2 * upIn) * upIn;
+            l2[i] = Math.sqrt((s2 + in * Double.MIN_VALUE) * upIn) * upIn;     // squares that underflow lose < 2⁻¹⁰⁷⁴ each
             wZero[i] = s1 == 0;
         }
-        double gamma = gamma(in + 2, u), gammaDouble = gamma(in + 2, 0x1p-53);
+        double gamma = gamma(in + 2, u), tiny = RoundingBounds.underflow(in, precision);
         for (int s = 0; s < batch; s++) {
             double q = 0;
             boolean zero = true;
@@ -1141,7 +1116,7 @@ public final class ConvFastCheck {
                 zero &= val[j] == 0;
             }
             // ‖h‖₂ bounds the framework's inputs only when they are the values here (exact); else max|h| alone
-            double h2 = exact ? Math.sqrt(q * upIn) * upIn : Double.POSITIVE_INFINITY;
+            double h2 = exact ? Math.sqrt((q + in * Double.MIN_VALUE) * upIn) * upIn : Double.POSITIVE_INFINITY;
             double m = maxAbs[s];
             for (int i = 0; i < out; i++) {
                 double zi = z[s * out + i], bi = b[i];
@@ -1149,7 +1124,7 @@ public final class ConvFastCheck {
                     return "sample " + s + ", " + where(hd, i, 0) + ": the framework's pre-activation is " + zi;
                 double t = l1[i] * m;
                 if (exact) t = Math.min(t, l2[i] * h2);
-                double bound = gamma * (t + Math.abs(bi)) * (1 + 0x1p-48);
+                double bound = gamma * (t + Math.abs(bi)) * (1 + 0x1p-48) + tiny;
                 if (Math.abs(zi) > bound) continue;
                 int exactSign;
                 if (wZero[i] || zero) exactSign = sign(bi);
@@ -1158,15 +1133,15 @@ public final class ConvFastCheck {
                     continue;
                 } else {
                     double y = 0, a = 0;
+                    int underflows = 0;
                     for (int j = 0, wb = i * in, vb = s * in; j < in; j++) {
                         double p = wt[wb + j] * val[vb + j];
                         y += p;
                         a += Math.abs(p);
+                        if (RoundingBounds.underflowed(p, wt[wb + j], val[vb + j])) underflows++;
                     }
-                    y += bi;
-                    double r = gammaDouble * (a + Math.abs(bi)) * (1 + 0x1p-48);
                     n.alone++;
-                    exactSign = Math.abs(y) > r ? (y > 0 ? 1 : -1) : (y == 0 && r == 0 ? 0 : 2);
+                    exactSign = RoundingBounds.exactSign(y + bi, a + Math.abs(bi), in, underflows);
                 }
                 if (exactSign == 2) {
                     open[s] = true;
@@ -1198,13 +1173,30 @@ public final class ConvFastCheck {
     }
 
     /** γ_n = n·u/(1 − n·u), rounded up; infinite when n·u ≥ ½. */
-    private static double gamma(long n, double u) {
-        double ku = n * u;
-        return ku < 0.5 ? ku / (1 - ku) * (1 + 0x1p-50) : Double.POSITIVE_INFINITY;
-    }
+    private static double gamma(long n, double u) { return RoundingBounds.gamma(n, u); }
 
-    /** A factor ≥ 1 that covers the relative rounding of a double sum of n non-negative terms (and a square root). */
-    private static double up(long n) { return 1 + (n + 4) * 0x1p-52; }
+    private static double up(long n) { return RoundingBounds.up(n); }
+
+    /**
+     * The exact sign of conv switch (s, o, pos) by re-evaluating its sum alone in double over exact inputs
+     * ({@link RoundingBounds#exactSign}: 1, −1, 0, or 2 when undecided).
+     */
+    private static int reEvaluate(Window2d win, int c, int plane, int taps, int s, int o, int pos, double[] wt, double[] val, double bo, int fan) {
+        double y = 0, a = 0;
+        int underflows = 0;
+        for (int ch = 0; ch < c; ch++) {
+            int vb = (s * c + ch) * plane, wb = (o * c + ch) * taps;
+            for (int t = 0; t < taps; t++) {
+                int cell = win.cell(pos, t);
+                if (cell < 0) continue;
+                double p = wt[wb + t] * val[vb + cell];
+                y += p;
+                a += Math.abs(p);
+                if (RoundingBounds.underflowed(p, wt[wb + t], val[vb + cell])) underflows++;
+            }
+        }
+        return RoundingBounds.exactSign(y + bo, a + Math.abs(bo), fan, underflows);
+    }
 
     private static int sign(double x) { return x > 0 ? 1 : x < 0 ? -1 : 0; }
 

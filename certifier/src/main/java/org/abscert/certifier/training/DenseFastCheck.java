@@ -214,8 +214,7 @@ public final class DenseFastCheck {
         return n;
     }
 
-    /** A factor ≥ 1 that covers the relative rounding of a double sum of n non-negative terms (and a square root). */
-    private static double up(long n) { return 1 + (n + 4) * 0x1p-52; }
+    private static double up(long n) { return RoundingBounds.up(n); }
 
     /**
      * What the check reads of one step, most of it on demand: everything but the pre-activations, the biases and
@@ -310,9 +309,7 @@ public final class DenseFastCheck {
             boolean leaky = layer.activation() == Activation.LEAKY_RELU;
             // re-evaluating a switch alone needs the framework's inputs exactly: the data, or a ReLU layer's outputs
             boolean reEvaluable = l == 0 || layers.get(l - 1).activation() == Activation.RELU;
-            double ku = (in + 2) * u;
-            double gamma = ku < 0.5 ? ku / (1 - ku) * (1 + 0x1p-50) : Double.POSITIVE_INFINITY;
-            double gammaDouble = (in + 2) * 0x1p-53 / (1 - (in + 2) * 0x1p-53) * (1 + 0x1p-50);
+            double gamma = RoundingBounds.gamma(in + 2, u);
             double alpha = leaky ? layer.alpha() : 0, alpha2 = alpha * alpha;
             double upOut = up(out);
             // the framework's rounding of unit i's sum for sample s is at most c_i·‖h_s‖ + d_i: γ·‖w_i‖ and γ·|b_i|
@@ -320,7 +317,7 @@ public final class DenseFastCheck {
             // (2·in+1) times the format's least normal number: underflow is no relative error, each of the in products
             // and in+1 sums below that number is off by less than it (gradual underflow, or results flushed to zero)
             double[] c = new double[out], d = new double[out];
-            double tiny = (2.0 * in + 1) * precision.minNormal();
+            double tiny = RoundingBounds.underflow(in, precision);
             boolean[] deadUnit = new boolean[out];
             int candidates = 0;
             for (int i = 0; i < out; i++) {
@@ -388,16 +385,9 @@ public final class DenseFastCheck {
                     // a product below the normal range is off by up to 2⁻¹⁰⁷⁴; products of float32 (or 16-bit) values never
                     // are (they exceed 2⁻²⁹⁸)
                     if (precision == Precision.FLOAT64)
-                        for (int j = 0; j < in; j++) {
-                            double t = w[j] * h[j];
-                            if (t == 0 ? w[j] != 0 && h[j] != 0 : Math.abs(t) < Double.MIN_NORMAL) underflows++;
-                        }
-                    y += bl[i];
-                    double sum = a + Math.abs(bl[i]);
-                    // r = 0 only when every term is exactly 0: then y = 0 is an exact zero
-                    double r = gammaDouble * sum * (1 + 0x1p-48) + (underflows + (sum > 0 ? 1 : 0)) * Double.MIN_VALUE;
+                        for (int j = 0; j < in; j++) if (RoundingBounds.underflowed(w[j] * h[j], w[j], h[j])) underflows++;
                     alone++;
-                    int exactSign = Math.abs(y) > r ? (y > 0 ? 1 : -1) : (y == 0 && r == 0 ? 0 : 2);
+                    int exactSign = RoundingBounds.exactSign(y + bl[i], a + Math.abs(bl[i]), in, underflows);
                     int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
                     if (exactSign == 2) open[s] = true;
                     else if (exactSign != mine) return new Outcome(false, zeros, switches, 0, mismatch(s, l, i, zi, exactSign, mine));

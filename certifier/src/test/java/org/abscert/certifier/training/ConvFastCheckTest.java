@@ -372,6 +372,39 @@ class ConvFastCheckTest {
     }
 
     /**
+     * Underflow is no relative rounding: a dense switch whose only term is w·h ≈ −2⁻¹⁵² (exactly negative) may come out
+     * of a float32 framework as +2⁻¹⁴⁹, far beyond γ·Σ|w h|; the bound's absolute underflow term keeps it open, and its
+     * re-evaluation finds the flipped sign.
+     */
+    @Test
+    void aSignFlippedByUnderflowIsNotTakenFromTheBound() throws Exception {
+        Net net = new Net(false, "max");
+        Random r = new Random(5);
+        Map<String, double[]> p = randomParameters(net, r);
+        double[] k1 = p.get("K1");
+        for (int i = 0; i < k1.length; i++) k1[i] = Math.abs(k1[i]) + 0.125;      // no tie of a bright patch with the background
+        double[] x = images(r);
+        double[][] f0 = net.forward(p, x);
+        int in = net.flat(), s = 0, j0 = -1, unit = 1;
+        for (int j = 0; j < in && j0 < 0; j++) if (f0[5][s * in + j] > 0) j0 = j;
+        assertTrue(j0 >= 0, "sample 0 has a positive input of the dense layer");
+        double[] w3 = p.get("W3");
+        for (int j = 0; j < in; j++) w3[j * HIDDEN + unit] = 0;
+        w3[j0 * HIDDEN + unit] = -0x1p-152 / f0[5][s * in + j0];
+        p.get("b3")[unit] = 0;
+        double[][] f = net.forward(p, x);
+        assertTrue(f[6][s * HIDDEN + unit] < 0 && f[6][s * HIDDEN + unit] > -0x1p-149, "the exact value is a tiny negative");
+        ConvFastCheck check = check(net);
+        double[][] g = f.clone();
+        g[6] = f[6].clone();
+        g[6][s * HIDDEN + unit] = 0x1p-149;                 // what float32 arithmetic with gradual underflow can return
+        ConvFastCheck.Outcome o = check.check(values(net, p, x, g));
+        assertFalse(o.certified(), o.detail());
+        assertTrue(o.detail().contains("a flipped sign"), o.detail());
+        assertTrue(check.check(values(net, p, x, f)).certified(), "the exact values are certified");
+    }
+
+    /**
      * After a leaky ReLU the next layer's inputs are rounded values: a switch of conv 2 at exactly 0 cannot be
      * re-evaluated alone; its sample is re-evaluated by the certifier (exact), which confirms the kink.
      */
