@@ -343,7 +343,7 @@ public final class DenseFastCheck {
                 int before = nOpen;
                 nOpen = unsettled(zl, o, out, c, d, hNorm[s], openAt, nOpen);
                 // the next layer's input norm: the squares of the activations, the negative ones scaled by α²
-                double q = positiveSquares(zl, o, out) + (leaky ? alpha2 * negativeSquares(zl, o, out) : 0);
+                double q = squares(zl, o, out, 1) + (leaky ? alpha2 * squares(zl, o, out, -1) : 0);
                 // squares below 2⁻¹⁰²² lose up to 2⁻¹⁰⁷⁵ each (an activation below 2⁻⁵³⁷ squares to 0)
                 hNorm[s] = Math.sqrt((q + out * Double.MIN_VALUE) * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
                 int kept = before;
@@ -439,37 +439,23 @@ public final class DenseFastCheck {
         return n;
     }
 
-    /** Σ max(z, 0)² over z[o, o+out), in four independent sums (the order of non-negative terms does not matter). */
-    private static double positiveSquares(double[] z, int o, int out) {
+    /**
+     * Σ max(σ·z, 0)² over z[o, o+out) for σ = ±1 (the squares of the positive, or of the negative, values: σ·z is
+     * exact), in four independent sums (the order of non-negative terms does not matter).
+     */
+    private static double squares(double[] z, int o, int out, double sigma) {
         double a = 0, b = 0, c = 0, d = 0;
         int i = 0;
         for (; i + 3 < out; i += 4) {
-            double p = Math.max(z[o + i], 0), q = Math.max(z[o + i + 1], 0), r = Math.max(z[o + i + 2], 0), t = Math.max(z[o + i + 3], 0);
+            double p = Math.max(sigma * z[o + i], 0), q = Math.max(sigma * z[o + i + 1], 0);
+            double r = Math.max(sigma * z[o + i + 2], 0), t = Math.max(sigma * z[o + i + 3], 0);
             a += p * p;
             b += q * q;
             c += r * r;
             d += t * t;
         }
         for (; i < out; i++) {
-            double p = Math.max(z[o + i], 0);
-            a += p * p;
-        }
-        return (a + b) + (c + d);
-    }
-
-    /** Σ min(z, 0)² over z[o, o+out), as {@link #positiveSquares}. */
-    private static double negativeSquares(double[] z, int o, int out) {
-        double a = 0, b = 0, c = 0, d = 0;
-        int i = 0;
-        for (; i + 3 < out; i += 4) {
-            double p = Math.min(z[o + i], 0), q = Math.min(z[o + i + 1], 0), r = Math.min(z[o + i + 2], 0), t = Math.min(z[o + i + 3], 0);
-            a += p * p;
-            b += q * q;
-            c += r * r;
-            d += t * t;
-        }
-        for (; i < out; i++) {
-            double p = Math.min(z[o + i], 0);
+            double p = Math.max(sigma * z[o + i], 0);
             a += p * p;
         }
         return (a + b) + (c + d);

@@ -1,15 +1,12 @@
 package org.abscert.djl.listener;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.nn.LambdaBlock;
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.certifier.probe.PoolTieProbe;
 import org.abscert.certifier.training.ConvFastCheck;
@@ -26,15 +23,12 @@ import org.abscert.spi.ir.Point;
  * records the input of each activation block in the training forward pass — the conv's or Linear layer's output,
  * the array PyTorch's backward differentiates at — and hands it to {@link ConvFastCheck}.
  *
- * <p><b>Instrumentation.</b> As {@link FastDjl}: the function each activation {@link LambdaBlock} holds is wrapped
- * (through reflection on its private field) by one that copies the block's input when armed, then applies the
- * original unchanged; {@link #restore} puts the originals back. The k-th activation block with a switch is the k-th
+ * <p><b>Instrumentation.</b> As {@link FastDjl}, by {@link ActivationRecorders}; {@link #restore} puts the
+ * original functions back. The k-th activation block with a switch is the k-th
  * activation node of the imported procedure ({@link org.abscert.djl.importer.SequentialImport} adds one node per
  * such block, in order); weights and biases are read through the import's parameter bindings.
  */
 final class FastCnnDjl {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FastCnnDjl.class);
-
     /**
      * PyTorch's max_pool2d tie rule: the first maximal cell in the window's scan order takes the gradient, as
      * {@code PoolTieProbe} measures on the {@code djl} backend (CnnOpsTest and FastCnnModeTest re-measure it);
@@ -43,31 +37,16 @@ final class FastCnnDjl {
     static final PoolTieProbe.PoolTies POOL_TIES = new PoolTieProbe.PoolTies("first cell", true, true,
             List.of("PyTorch 2.7.1 max_pool2d through DJL 0.36.0, measured by PoolTieProbe"));
 
-    private static final Field LAMBDA;
-
-    static {
-        Field f;
-        try {
-            f = LambdaBlock.class.getDeclaredField("lambda");
-            f.setAccessible(true);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            f = null;
-        }
-        LAMBDA = f;
-    }
-
     private final KinkRules rules;
     private final List<LambdaBlock> blocks = new ArrayList<>();
-    private final List<Function<NDList, NDList>> originals = new ArrayList<>();
-    private final List<Recorder> recorders = new ArrayList<>();
+    private ActivationRecorders recorders;
     private final Map<Integer, ConvFastCheck> checks = new HashMap<>();
     private List<ConvFastCheck.Hidden> hidden = List.of();
     private final String refusal;
 
-    @SuppressWarnings("unchecked")
     private FastCnnDjl(ImportedModel model, ImportedModel single, KinkRules rules) {
         this.rules = rules;
-        String why = LAMBDA == null ? "DJL's LambdaBlock cannot be instrumented in this version" : null;
+        String why = ActivationRecorders.unavailable();
         ConvFastCheck check = why != null ? null : ConvFastCheck.of(model.procedure(), single.procedure(), model.precision(), rules, POOL_TIES);
         if (why == null) why = check.refusal().orElse(null);
         if (why == null) {
@@ -83,18 +62,7 @@ final class FastCnnDjl {
         }
         this.refusal = why;
         if (why != null) return;
-        try {
-            for (LambdaBlock b : blocks) {
-                Function<NDList, NDList> original = (Function<NDList, NDList>) LAMBDA.get(b);
-                Recorder r = new Recorder(original);
-                LAMBDA.set(b, r);
-                originals.add(original);
-                recorders.add(r);
-            }
-        } catch (IllegalAccessException e) {
-            restore();
-            throw new IllegalStateException("cannot instrument DJL's activation blocks: " + e, e);
-        }
+        recorders = ActivationRecorders.install(blocks);
     }
 
     /**
@@ -110,36 +78,16 @@ final class FastCnnDjl {
 
     /** Puts the original activation functions back. */
     void restore() {
-        for (int i = 0; i < recorders.size(); i++) {
-            try {
-                LAMBDA.set(blocks.get(i), originals.get(i));
-            } catch (IllegalAccessException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        recorders.clear();
-        originals.clear();
+        if (recorders != null) recorders.restore();
     }
 
     /** Whether the recorders copy the activations' inputs of the next forward pass. */
     void arm(boolean on) {
-        for (Recorder r : recorders) {
-            r.armed = on;
-            if (on) r.values = null;
-        }
+        if (recorders != null) recorders.arm(on);
     }
 
-    /** What the recorders copied in the step's forward pass, per hidden layer; disarms them (as {@link FastDjl#take}). */
-    double[][] take() {
-        double[][] z = new double[recorders.size()][];
-        for (int k = 0; k < z.length; k++) {
-            Recorder r = recorders.get(k);
-            r.armed = false;
-            z[k] = r.values;
-            r.values = null;
-        }
-        return z;
-    }
+    /** What the recorders copied in the step's forward pass, per hidden layer ({@link ActivationRecorders#take}). */
+    double[][] take() { return recorders == null ? new double[0][] : recorders.take(); }
 
     /**
      * The FAST outcome of the step just computed, or null when it cannot be given (nothing recorded for this batch,
@@ -166,7 +114,7 @@ final class FastCnnDjl {
         Map<String, ParameterBinding> bindings = new HashMap<>();
         for (ParameterBinding b : model.bindings()) bindings.put(b.name(), b);
         int in = model.inputWidth(), out = model.outputWidth();
-        DenseFastCheck.Outcome o = check.check(new ConvFastCheck.StepValues() {
+        return check.check(new ConvFastCheck.StepValues() {
             @Override public double[] input() { return x; }
 
             @Override public double[] preActivations(int k) { return z[k]; }
@@ -183,22 +131,5 @@ final class FastCnnDjl {
                 return single.at(xs, ys);
             }
         }).step();
-        if (!o.certified()) LOG.debug("FAST leaves the step to the full certification: {}", o.detail());
-        return o;
-    }
-
-    /** The activation's function, copying its input when armed. */
-    private static final class Recorder implements Function<NDList, NDList> {
-        final Function<NDList, NDList> delegate;
-        volatile boolean armed;
-        volatile double[] values;
-
-        Recorder(Function<NDList, NDList> delegate) { this.delegate = delegate; }
-
-        @Override
-        public NDList apply(NDList in) {
-            if (armed) values = NdArrays.doubles(in.singletonOrThrow());
-            return delegate.apply(in);
-        }
     }
 }

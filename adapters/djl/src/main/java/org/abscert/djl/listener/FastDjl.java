@@ -1,14 +1,11 @@
 package org.abscert.djl.listener;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.LambdaBlock;
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.certifier.training.DenseFastCheck;
 import org.abscert.djl.NdArrays;
@@ -23,37 +20,19 @@ import org.abscert.spi.ir.Op;
  * backward differentiates at, so trace and gradient come from one evaluation — and hands it to
  * {@link DenseFastCheck}.
  *
- * <p><b>Instrumentation.</b> DJL's activation blocks are {@link LambdaBlock}s; the function each holds is
- * wrapped (through reflection on its private field) by one that copies the block's input when armed and then
- * applies the original function unchanged. The block objects, their names and the model's parameters stay as
- * they are (a LambdaBlock has no parameters, so saving the model is unaffected); {@link #restore} puts the
- * original functions back.
+ * <p><b>Instrumentation.</b> {@link ActivationRecorders}: the function each activation {@link LambdaBlock} holds
+ * is wrapped by one that copies the block's input when armed; {@link #restore} puts the original functions back.
  */
 final class FastDjl {
-    private static final Field LAMBDA;
-
-    static {
-        Field f = null;
-        try {
-            f = LambdaBlock.class.getDeclaredField("lambda");
-            f.setAccessible(true);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            f = null;
-        }
-        LAMBDA = f;
-    }
-
     private final List<Step.Dense> dense = new ArrayList<>();
     private final List<DenseFastCheck.Layer> layers = new ArrayList<>();
-    private final List<Recorder> recorders = new ArrayList<>();
     private final List<LambdaBlock> blocks = new ArrayList<>();
-    private final List<Function<NDList, NDList>> originals = new ArrayList<>();
+    private ActivationRecorders recorders;
     private final String refusal;
     private DenseFastCheck check;
 
-    @SuppressWarnings("unchecked")
     private FastDjl(ImportedModel model) {
-        String why = LAMBDA == null ? "DJL's LambdaBlock cannot be instrumented in this version" : null;
+        String why = ActivationRecorders.unavailable();
         List<Step> steps = model.steps();
         int k = 0;
         while (why == null && k < steps.size()) {
@@ -75,18 +54,7 @@ final class FastDjl {
         if (why == null && dense.isEmpty()) why = "the network has no hidden layer";
         this.refusal = why;
         if (why != null) return;
-        try {
-            for (LambdaBlock b : blocks) {
-                Function<NDList, NDList> original = (Function<NDList, NDList>) LAMBDA.get(b);
-                Recorder r = new Recorder(original);
-                LAMBDA.set(b, r);
-                originals.add(original);
-                recorders.add(r);
-            }
-        } catch (IllegalAccessException e) {
-            restore();
-            throw new IllegalStateException("cannot instrument DJL's activation blocks: " + e, e);
-        }
+        recorders = ActivationRecorders.install(blocks);
     }
 
     /** Instruments the model's activation blocks, or explains in {@link #refusal()} why FAST does not cover it. */
@@ -97,39 +65,16 @@ final class FastDjl {
 
     /** Puts the original activation functions back. */
     void restore() {
-        for (int i = 0; i < recorders.size(); i++) {
-            try {
-                LAMBDA.set(blocks.get(i), originals.get(i));
-            } catch (IllegalAccessException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        recorders.clear();
-        originals.clear();
+        if (recorders != null) recorders.restore();
     }
 
     /** Whether the recorders copy the activations' inputs of the next forward pass. */
     void arm(boolean on) {
-        for (Recorder r : recorders) {
-            r.armed = on;
-            if (on) r.values = null;
-        }
+        if (recorders != null) recorders.arm(on);
     }
 
-    /**
-     * What the recorders copied in the step's forward pass, per hidden layer (null entries where nothing was
-     * recorded); disarms them, so that forward passes of the listener itself (imports, FULL) do not overwrite it.
-     */
-    double[][] take() {
-        double[][] z = new double[recorders.size()][];
-        for (int k = 0; k < z.length; k++) {
-            Recorder r = recorders.get(k);
-            r.armed = false;
-            z[k] = r.values;
-            r.values = null;
-        }
-        return z;
-    }
+    /** What the recorders copied in the step's forward pass, per hidden layer ({@link ActivationRecorders#take}). */
+    double[][] take() { return recorders == null ? new double[0][] : recorders.take(); }
 
     /**
      * The FAST outcome of the step just computed, or null when it cannot be given (nothing recorded for this batch,
@@ -247,19 +192,4 @@ final class FastDjl {
     }
 
     private NDArray weight(int layer) { return dense.get(layer).weight().parameter().getArray(); }
-
-    /** The activation's function, copying its input when armed. */
-    private static final class Recorder implements Function<NDList, NDList> {
-        final Function<NDList, NDList> delegate;
-        volatile boolean armed;
-        volatile double[] values;
-
-        Recorder(Function<NDList, NDList> delegate) { this.delegate = delegate; }
-
-        @Override
-        public NDList apply(NDList in) {
-            if (armed) values = NdArrays.doubles(in.singletonOrThrow());
-            return delegate.apply(in);
-        }
-    }
 }

@@ -1,0 +1,110 @@
+package org.abscert.djl.listener;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.LambdaBlock;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.abscert.djl.NdArrays;
+
+/**
+ * The instrumentation of {@code Mode.FAST} in DJL: the function each activation {@link LambdaBlock} holds is
+ * wrapped (through reflection on its private field) by one that copies the block's input when armed — the array
+ * PyTorch's backward differentiates at — and then applies the original function unchanged. The block objects,
+ * their names and the model's parameters stay as they are (a LambdaBlock has no parameters, so saving the model is
+ * unaffected); {@link #restore} puts the original functions back.
+ */
+final class ActivationRecorders {
+    private static final Field LAMBDA;
+
+    static {
+        Field f;
+        try {
+            f = LambdaBlock.class.getDeclaredField("lambda");
+            f.setAccessible(true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            f = null;
+        }
+        LAMBDA = f;
+    }
+
+    private final List<LambdaBlock> blocks = new ArrayList<>();
+    private final List<Function<NDList, NDList>> originals = new ArrayList<>();
+    private final List<Recorder> recorders = new ArrayList<>();
+
+    /** Why this DJL's activation blocks cannot be instrumented, or null when they can. */
+    static String unavailable() { return LAMBDA == null ? "DJL's LambdaBlock cannot be instrumented in this version" : null; }
+
+    /** Wraps the given blocks' functions, in order (the k-th recorder is the k-th block). */
+    @SuppressWarnings("unchecked")
+    static ActivationRecorders install(List<LambdaBlock> blocks) {
+        ActivationRecorders r = new ActivationRecorders();
+        try {
+            for (LambdaBlock b : blocks) {
+                Function<NDList, NDList> original = (Function<NDList, NDList>) LAMBDA.get(b);
+                Recorder rec = new Recorder(original);
+                LAMBDA.set(b, rec);
+                r.blocks.add(b);
+                r.originals.add(original);
+                r.recorders.add(rec);
+            }
+        } catch (IllegalAccessException e) {
+            r.restore();
+            throw new IllegalStateException("cannot instrument DJL's activation blocks: " + e, e);
+        }
+        return r;
+    }
+
+    /** Puts the original activation functions back. */
+    void restore() {
+        for (int i = 0; i < recorders.size(); i++) {
+            try {
+                LAMBDA.set(blocks.get(i), originals.get(i));
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        blocks.clear();
+        recorders.clear();
+        originals.clear();
+    }
+
+    /** Whether the recorders copy the activations' inputs of the next forward pass. */
+    void arm(boolean on) {
+        for (Recorder r : recorders) {
+            r.armed = on;
+            if (on) r.values = null;
+        }
+    }
+
+    /**
+     * What the recorders copied in the step's forward pass, per block (null entries where nothing was recorded);
+     * disarms them, so that forward passes of the listener itself (imports, FULL) do not overwrite it.
+     */
+    double[][] take() {
+        double[][] z = new double[recorders.size()][];
+        for (int k = 0; k < z.length; k++) {
+            Recorder r = recorders.get(k);
+            r.armed = false;
+            z[k] = r.values;
+            r.values = null;
+        }
+        return z;
+    }
+
+    /** The activation's function, copying its input when armed. */
+    private static final class Recorder implements Function<NDList, NDList> {
+        final Function<NDList, NDList> delegate;
+        volatile boolean armed;
+        volatile double[] values;
+
+        Recorder(Function<NDList, NDList> delegate) { this.delegate = delegate; }
+
+        @Override
+        public NDList apply(NDList in) {
+            if (armed) values = NdArrays.doubles(in.singletonOrThrow());
+            return delegate.apply(in);
+        }
+    }
+}
