@@ -664,58 +664,16 @@ public final class ConvFastCheck {
             wZero[o] = s == 0;
         }
         double gamma = gamma(fan + 2, u), tiny = RoundingBounds.underflow(fan, precision);
-        int stride = w + 1;
-        int[] nz = new int[(h + 1) * stride], nb = new int[(h + 1) * stride];
-        boolean[] anyNz = new boolean[plane], anyNb = new boolean[plane], refBg = new boolean[c];
-        boolean[] zeroPatch = new boolean[positions], bgPatch = new boolean[positions];
+        PatchCounts counts = new PatchCounts(cs);
+        boolean[] zeroPatch = new boolean[positions];
         byte[] zc = bytes(-2 - si, z.length), oc = bytes(si + 1, z.length), bgByte = new byte[positions];
         int[] slowBuf = new int[16];
         double[] out = doubles(si + 1, z.length), outMax = new double[batch];
         boolean leaky = act.leaky();
         double alpha = act.alpha();
-        int sh = cs.stride()[0], sw = cs.stride()[1], ph = cs.padding()[0], pw = cs.padding()[1];
-        int dh = cs.dilation()[0], dw = cs.dilation()[1], ow = win.outWidth;
         for (int s = 0; s < batch; s++) {
-            // each channel's reference function in this sample: its BACKGROUND when the plane has one, else ZERO
-            boolean padOk = true;
-            java.util.Arrays.fill(anyNz, false);
-            java.util.Arrays.fill(anyNb, false);
-            for (int ch = 0; ch < c; ch++) {
-                int base = (s * c + ch) * plane;
-                boolean bg = false;
-                for (int i = 0; i < plane && !bg; i++) bg = cls[base + i] == BACKGROUND;
-                refBg[ch] = bg;
-                padOk &= !bg;
-                byte ref = bg ? BACKGROUND : ZERO;
-                for (int i = 0; i < plane; i++) {
-                    anyNz[i] |= val[base + i] != 0;
-                    anyNb[i] |= cls[base + i] != ref;
-                }
-            }
-            for (int y = 0; y < h; y++) {
-                int rz = 0, rb = 0;
-                for (int x = 0; x < w; x++) {
-                    if (anyNz[y * w + x]) rz++;
-                    if (anyNb[y * w + x]) rb++;
-                    nz[(y + 1) * stride + x + 1] = nz[y * stride + x + 1] + rz;
-                    nb[(y + 1) * stride + x + 1] = nb[y * stride + x + 1] + rb;
-                }
-            }
-            for (int pos = 0; pos < positions; pos++) {
-                int oy = pos / ow, ox = pos % ow;
-                int y0 = oy * sh - ph, y1 = y0 + dh * (cs.kh() - 1), x0 = ox * sw - pw, x1 = x0 + dw * (cs.kw() - 1);
-                boolean pad = y0 < 0 || x0 < 0 || y1 >= h || x1 >= w;
-                int cy0 = Math.max(y0, 0), cy1 = Math.min(y1, h - 1), cx0 = Math.max(x0, 0), cx1 = Math.min(x1, w - 1);
-                int sz = 0, sb = 0;
-                if (cy0 <= cy1 && cx0 <= cx1) {
-                    sz = rect(nz, stride, cy0, cy1, cx0, cx1);
-                    sb = rect(nb, stride, cy0, cy1, cx0, cx1);
-                }
-                zeroPatch[pos] = sz == 0;
-                bgPatch[pos] = sb == 0 && (!pad || padOk);
-            }
+            counts.fill(s, val, cls, bgByte, zeroPatch, 0);
             double m = maxAbs[s];
-            for (int pos = 0; pos < positions; pos++) bgByte[pos] = bgPatch[pos] ? BACKGROUND : OTHER;
             for (int o = 0; o < outs; o++) {
                 double bo = b[o];
                 double bound = gamma * (l1[o] * m + Math.abs(bo)) * (1 + 0x1p-48) + tiny;
@@ -848,13 +806,32 @@ public final class ConvFastCheck {
      * zeros. 2-D prefix sums of the cells outside, one pass over the input.
      */
     private void patches(ConvStep cs, double[] val, byte[] cls, byte[] patch, boolean[] zeroPatch) {
-        Window2d win = cs.win();
-        int c = cs.c(), h = cs.h(), w = cs.w(), positions = win.positions(), plane = h * w, stride = w + 1;
-        int[] nz = new int[(h + 1) * stride], nb = new int[(h + 1) * stride];
-        boolean[] anyNz = new boolean[plane], anyNb = new boolean[plane];
-        int sh = cs.stride()[0], sw = cs.stride()[1], ph = cs.padding()[0], pw = cs.padding()[1];
-        int dh = cs.dilation()[0], dw = cs.dilation()[1], ow = win.outWidth;
-        for (int s = 0; s < batch; s++) {
+        PatchCounts counts = new PatchCounts(cs);
+        for (int s = 0; s < batch; s++) counts.fill(s, val, cls, patch, zeroPatch, s * cs.win().positions());
+    }
+
+    /** The 2-D prefix sums behind {@link #patches}, for one sample at a time (work arrays kept from sample to sample). */
+    private static final class PatchCounts {
+        final ConvStep cs;
+        final int[] nz, nb;
+        final boolean[] anyNz, anyNb;
+
+        PatchCounts(ConvStep cs) {
+            this.cs = cs;
+            int stride = cs.w() + 1, plane = cs.h() * cs.w();
+            nz = new int[(cs.h() + 1) * stride];
+            nb = new int[(cs.h() + 1) * stride];
+            anyNz = new boolean[plane];
+            anyNb = new boolean[plane];
+        }
+
+        /** Sample s's patch classes at {@code patch[at + pos]} and exact zero patches at {@code zeroPatch[at + pos]}. */
+        void fill(int s, double[] val, byte[] cls, byte[] patch, boolean[] zeroPatch, int at) {
+            Window2d win = cs.win();
+            int c = cs.c(), h = cs.h(), w = cs.w(), plane = h * w, stride = w + 1;
+            int sh = cs.stride()[0], sw = cs.stride()[1], ph = cs.padding()[0], pw = cs.padding()[1];
+            int dh = cs.dilation()[0], dw = cs.dilation()[1], ow = win.outWidth;
+            // each channel's reference function in this sample: its BACKGROUND when the plane has one, else ZERO
             boolean padOk = true;
             java.util.Arrays.fill(anyNz, false);
             java.util.Arrays.fill(anyNb, false);
@@ -879,7 +856,7 @@ public final class ConvFastCheck {
                 }
             }
             int oh = win.outHeight, kh = dh * (cs.kh() - 1), kw = dw * (cs.kw() - 1);
-            for (int oy = 0, pos = s * positions; oy < oh; oy++) {
+            for (int oy = 0, pos = at; oy < oh; oy++) {
                 int y0 = oy * sh - ph, y1 = y0 + kh, cy0 = Math.max(y0, 0), cy1 = Math.min(y1, h - 1);
                 boolean padY = y0 < 0 || y1 >= h;
                 for (int ox = 0; ox < ow; ox++, pos++) {
