@@ -160,9 +160,7 @@ public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
 
     private static Evaluation runConv(ConvNet c, MultiLayerNetwork network, Procedure procedure, Point point, Precision precision) {
         DataType type = NdArrays.dataType(precision);
-        Map<String, double[]> values = new HashMap<>();
-        for (ImportedCnn.Binding bd : c.bindings()) values.put(bd.name(), point.value(bd.name()).values());
-        c.writeParameters(network, values);
+        c.writeParameters(network, parameterValues(c, point));
         INDArray x = NdArrays.array(point.value(c.input()).values(), procedure.shape(c.input()), type);
         INDArray y = c.labels() == null ? null : NdArrays.array(point.value(c.labels()).values(), procedure.shape(c.labels()), type);
         double value;
@@ -187,12 +185,7 @@ public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
             g = network.gradient();
             scale = batch;
         }
-        double[] gradient = new double[procedure.parameterSize()];
-        for (ImportedCnn.Binding bd : c.bindings()) {
-            INDArray part = g.getGradientFor(bd.key());
-            if (part == null) throw new IllegalStateException("DL4J returned no gradient for " + bd.key());
-            copy(scale == 1 ? part : part.dup().divi(scale), gradient, procedure.parameterOffset(bd.name()), bd.name());
-        }
+        double[] gradient = gradient(c, g, scale, procedure);
         if (c.inputIsParameter()) copy(inputGradient, gradient, procedure.parameterOffset(c.input()), c.input());
         double[] switches = c.switchValues(network, x, y, precision, procedure.switchCount());
         return new Evaluation(NAME, precision, value, gradient, MaxPoolSwitches.trace(procedure, switches));
@@ -201,9 +194,7 @@ public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
     /** A residual network as a ComputationGraph: DL4J's score, its summed-loss gradient divided by the batch size. */
     private static Evaluation runGraph(ConvNet c, ComputationGraph graph, Procedure procedure, Point point, Precision precision) {
         DataType type = NdArrays.dataType(precision);
-        Map<String, double[]> values = new HashMap<>();
-        for (ImportedCnn.Binding bd : c.bindings()) values.put(bd.name(), point.value(bd.name()).values());
-        c.writeParameters(graph, values);
+        c.writeParameters(graph, parameterValues(c, point));
         INDArray x = NdArrays.array(point.value(c.input()).values(), procedure.shape(c.input()), type);
         INDArray y = NdArrays.array(point.value(c.labels()).values(), procedure.shape(c.labels()), type);
         graph.setInputs(x);
@@ -212,14 +203,27 @@ public final class NetworkBackend extends Dl4jBackend<NetworkBackend.Built> {
         double value = graph.score();
         int batch = (int) x.size(0);
         Gradient g = graph.gradient();
+        double[] gradient = gradient(c, g, batch, procedure);
+        double[] switches = c.switchValues(graph, x, y, precision, procedure.switchCount());
+        return new Evaluation(NAME, precision, value, gradient, MaxPoolSwitches.trace(procedure, switches));
+    }
+
+    /** The point's values of the network's parameters, by procedure name. */
+    private static Map<String, double[]> parameterValues(ConvNet c, Point point) {
+        Map<String, double[]> values = new HashMap<>();
+        for (ImportedCnn.Binding bd : c.bindings()) values.put(bd.name(), point.value(bd.name()).values());
+        return values;
+    }
+
+    /** DL4J's gradient of every binding, divided by {@code scale}, in the procedure's parameter layout. */
+    private static double[] gradient(ConvNet c, Gradient g, double scale, Procedure procedure) {
         double[] gradient = new double[procedure.parameterSize()];
         for (ImportedCnn.Binding bd : c.bindings()) {
             INDArray part = g.getGradientFor(bd.key());
             if (part == null) throw new IllegalStateException("DL4J returned no gradient for " + bd.key());
-            copy(part.dup().divi(batch), gradient, procedure.parameterOffset(bd.name()), bd.name());
+            copy(scale == 1 ? part : part.dup().divi(scale), gradient, procedure.parameterOffset(bd.name()), bd.name());
         }
-        double[] switches = c.switchValues(graph, x, y, precision, procedure.switchCount());
-        return new Evaluation(NAME, precision, value, gradient, MaxPoolSwitches.trace(procedure, switches));
+        return gradient;
     }
 
     private static void copy(INDArray part, double[] gradient, int offset, String name) {
