@@ -329,21 +329,14 @@ public final class Bifurcation {
                     skip(progress, label, units - (long) init * perEpoch - step - 1);
                     break outer;
                 }
-                int entries = 0;
-                double maxAbs = 0;
-                double[] g0 = e0.gradient(), g1 = e1.gradient();
-                for (int i = 0; i < w1; i++)
-                    if (g0[i] != g1[i] && !(Double.isNaN(g0[i]) && Double.isNaN(g1[i]))) {
-                        entries++;
-                        maxAbs = Math.max(maxAbs, Math.abs(g0[i] - g1[i]));
-                    }
-                if (entries == 0) continue;
+                Difference d = Difference.of(e0.gradient(), e1.gradient(), w1);
+                if (d.entries() == 0) continue;
                 batchesDiffering++;
                 differs = true;
                 if (rowCertified < config.certifyLimit()) {
                     rowCertified++;
                     certified[0]++;
-                    differing.add(judge(n, zero.name(), p, init, step, p0, point, e0, e1, rules, entries, maxAbs));
+                    differing.add(judge(n, zero.name(), p, init, step, p0, point, e0, e1, rules, d.entries(), d.maxAbs()));
                 }
             }
             inits++;
@@ -563,17 +556,10 @@ public final class Bifurcation {
                 error = "initialisation " + u.init() + ", mini-batch " + step + ": " + e.getMessage();
                 break;
             }
-            int entries = 0;
-            double maxAbs = 0;
-            double[] g0 = e0.gradient(), g1 = e1.gradient();
-            for (int i = 0; i < w1; i++)
-                if (g0[i] != g1[i] && !(Double.isNaN(g0[i]) && Double.isNaN(g1[i]))) {
-                    entries++;
-                    maxAbs = Math.max(maxAbs, Math.abs(g0[i] - g1[i]));
-                }
-            if (entries == 0) continue;
+            Difference d = Difference.of(e0.gradient(), e1.gradient(), w1);
+            if (d.entries() == 0) continue;
             batchesDiffering++;
-            differing.add(new Judgement(u, step, entries, maxAbs));
+            differing.add(new Judgement(u, step, d.entries(), d.maxAbs()));
         }
         return new UnitResult(u, "", error.isEmpty(), !differing.isEmpty(), batches, withZeros, batchesDiffering, zeros,
                 evaluations, (System.nanoTime() - t0) / 1_000_000, error, differing);
@@ -755,5 +741,19 @@ public final class Bifurcation {
 
     private static Optional<String> refusal(List<UnitResult> row) {
         return row.stream().map(UnitResult::refused).filter(s -> !s.isEmpty()).findFirst();
+    }
+
+    /** Where two gradients differ in their first n entries (NaN equal to NaN): how many entries, and the largest |Δ|. */
+    record Difference(int entries, double maxAbs) {
+        static Difference of(double[] g0, double[] g1, int n) {
+            int entries = 0;
+            double maxAbs = 0;
+            for (int i = 0; i < n; i++)
+                if (g0[i] != g1[i] && !(Double.isNaN(g0[i]) && Double.isNaN(g1[i]))) {
+                    entries++;
+                    maxAbs = Math.max(maxAbs, Math.abs(g0[i] - g1[i]));
+                }
+            return new Difference(entries, maxAbs);
+        }
     }
 }
