@@ -187,32 +187,12 @@ public final class DenseFastCheck {
 
     /**
      * The Euclidean norms of {@code out} vectors of {@code in} float32 values stored one after another, computed
-     * in float32 as a framework would: eight partial sums of the squares in float32, added in double. The result
-     * is what {@link StepValues#weightNorms} asks for — a float32 computation of the norm, whose rounding (relative
-     * at most (in+3)·2⁻²⁴: a sum of in non-negative rounded squares in any order; absolute √in·2⁻⁶² for squares
-     * that underflow) {@link #check} adds — not yet an upper bound.
+     * in float32 as a framework would ({@link Kernels#rowNorms(float[], int, int)}). The result is what
+     * {@link StepValues#weightNorms} asks for — a float32 computation of the norm, whose rounding (relative at most
+     * (in+3)·2⁻²⁴: a sum of in non-negative rounded squares in any order; absolute √in·2⁻⁶² for squares that
+     * underflow) {@link #check} adds — not yet an upper bound.
      */
-    public static double[] rowNorms(float[] w, int in, int out) {
-        if (w.length != (long) in * out) throw new IllegalArgumentException(w.length + " values for " + in + " x " + out);
-        double[] n = new double[out];
-        for (int i = 0; i < out; i++) {
-            int o = i * in, j = 0;
-            float a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0;
-            for (; j + 7 < in; j += 8) {
-                a += w[o + j] * w[o + j];
-                b += w[o + j + 1] * w[o + j + 1];
-                c += w[o + j + 2] * w[o + j + 2];
-                d += w[o + j + 3] * w[o + j + 3];
-                e += w[o + j + 4] * w[o + j + 4];
-                f += w[o + j + 5] * w[o + j + 5];
-                g += w[o + j + 6] * w[o + j + 6];
-                h += w[o + j + 7] * w[o + j + 7];
-            }
-            for (; j < in; j++) a += w[o + j] * w[o + j];
-            n[i] = Math.sqrt(((double) a + b + c + d) + ((double) e + f + g + h));
-        }
-        return n;
-    }
+    public static double[] rowNorms(float[] w, int in, int out) { return Kernels.rowNorms(w, in, out); }
 
     private static double up(long n) { return RoundingBounds.up(n); }
 
@@ -221,8 +201,23 @@ public final class DenseFastCheck {
      * the norms is read only for the few switches and samples the bounds leave open.
      */
     public interface StepValues {
-        /** Hidden layer l's pre-activations of this step's evaluation, {@code batch × out} row-major. */
-        double[] preActivations(int layer);
+        /**
+         * Hidden layer l's pre-activations of this step's evaluation, {@code batch × out} row-major. By default
+         * {@link #preActivationsFloat} widened; a StepValues gives one of the two.
+         */
+        default double[] preActivations(int layer) {
+            float[] f = preActivationsFloat(layer);
+            if (f == null) throw new IllegalStateException("no pre-activations of hidden layer " + layer);
+            double[] d = new double[f.length];
+            for (int k = 0; k < f.length; k++) d[k] = f[k];
+            return d;
+        }
+
+        /**
+         * The same values as float32 when the framework computed them in float32, or null (the default): the check
+         * then reads them as they are, half the memory of doubles, with the SIMD {@link Kernels} when available.
+         */
+        default float[] preActivationsFloat(int layer) { return null; }
 
         /** Hidden layer l's biases. */
         double[] bias(int layer);
@@ -249,6 +244,15 @@ public final class DenseFastCheck {
             for (int k = 0; k < units.length; k++) r[k] = weights(layer, units[k]);
             return r;
         }
+
+        /**
+         * The weights of several units as float32 values when the framework holds them in float32 (read instead of
+         * {@link #weights(int, int[])}: no widening), or null (the default).
+         */
+        default float[][] weightsFloat(int layer, int[] units) { return null; }
+
+        /** Several samples' data rows as float32 values when the framework holds them so, or null (the default). */
+        default float[][] inputsFloat(int[] samples) { return null; }
 
         /** Sample s's data row, as the framework holds it. */
         double[] input(int sample);
@@ -297,12 +301,14 @@ public final class DenseFastCheck {
         boolean[] open = new boolean[batch];
         int zeros = 0, alone = 0;
         long switches = 0;
-        double[] prevZ = null;
+        Z[] zs = new Z[layers.size()];
+        Z prevZ = null;
         for (int l = 0; l < layers.size(); l++) {
             Layer layer = layers.get(l);
             int out = layer.out(), in = layer.in();
-            double[] zl = v.preActivations(l), bl = v.bias(l), raw = v.weightNorms(l);
-            if (zl.length != (long) batch * out || bl.length != out || raw.length != out)
+            Z zl = zs[l] = Z.of(v, l);
+            double[] bl = v.bias(l), raw = v.weightNorms(l);
+            if (zl.length() != (long) batch * out || bl.length != out || raw.length != out)
                 throw new IllegalArgumentException("layer " + l + ": arrays do not fit " + batch + " x " + out);
             double[] nl = new double[out];
             for (int i = 0; i < out; i++) nl[i] = normUp(raw[i], in);
@@ -337,19 +343,28 @@ public final class DenseFastCheck {
             // the hot loops are small methods of their own: the JIT compiles them once and keeps them compiled
             int[] openAt = new int[Math.max(16, out)];
             int nOpen = 0;
+            float[] zf = zl.f;
+            Screen screen = zf == null ? null : new Screen(c, d, Kernels.IMPL.finite32(zf, 0, zf.length));
             for (int s = 0; s < batch; s++) {
                 int o = s * out;
                 if (nOpen + out > openAt.length) openAt = java.util.Arrays.copyOf(openAt, Math.max(2 * openAt.length, nOpen + out));
                 int before = nOpen;
-                nOpen = unsettled(zl, o, out, c, d, hNorm[s], openAt, nOpen);
-                // the next layer's input norm: the squares of the activations, the negative ones scaled by α²
-                double q = squares(zl, o, out, 1) + (leaky ? alpha2 * squares(zl, o, out, -1) : 0);
-                // squares below 2⁻¹⁰²² lose up to 2⁻¹⁰⁷⁵ each (an activation below 2⁻⁵³⁷ squares to 0)
-                hNorm[s] = Math.sqrt((q + out * Double.MIN_VALUE) * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
+                if (zf == null) {
+                    nOpen = unsettled(zl.d, o, out, c, d, hNorm[s], openAt, nOpen);
+                    // the next layer's input norm: the squares of the activations, the negative ones scaled by α²
+                    double q = squares(zl.d, o, out, 1) + (leaky ? alpha2 * squares(zl.d, o, out, -1) : 0);
+                    // squares below 2⁻¹⁰²² lose up to 2⁻¹⁰⁷⁵ each (an activation below 2⁻⁵³⁷ squares to 0)
+                    hNorm[s] = Math.sqrt((q + out * Double.MIN_VALUE) * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
+                } else {
+                    // the float32 screen settles a sample's switches at once; a sample it does not clear is read switch by switch
+                    if (!screen.clears(zf, o, out, hNorm[s])) nOpen = unsettled(zf, o, out, c, d, hNorm[s], openAt, nOpen);
+                    double q = Screen.squaresUp(zf, o, out, leaky, alpha2);
+                    hNorm[s] = Math.sqrt(q * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
+                }
                 int kept = before;
                 for (int k = before; k < nOpen; k++) {
                     int i = openAt[k] - o;
-                    double zi = zl[openAt[k]];
+                    double zi = zl.get(openAt[k]);
                     if (!Double.isFinite(zi))
                         return new Outcome(false, zeros, switches, 0, "sample " + s + ", hidden layer " + l + ", unit " + i
                                 + ": the framework's pre-activation is " + zi);
@@ -361,30 +376,36 @@ public final class DenseFastCheck {
             }
             if (nOpen > 0) {
                 int[] units = distinct(openAt, nOpen, out, true), samples = distinct(openAt, nOpen, out, false);
-                double[][] rows = v.weights(l, units), inputs = l == 0 ? v.inputs(samples) : null;
-                if (rows.length != units.length || inputs != null && inputs.length != samples.length)
-                    throw new IllegalArgumentException("layer " + l + ": " + rows.length + " weight rows for " + units.length + " units");
+                // float32 rows when the framework holds them so: their products are exact in double, none underflows
+                float[][] rowsF = v.weightsFloat(l, units), inputsF = l == 0 ? v.inputsFloat(samples) : null;
+                double[][] rows = rowsF == null ? v.weights(l, units) : null, inputs = l == 0 && inputsF == null ? v.inputs(samples) : null;
+                int nRows = rowsF != null ? rowsF.length : rows.length;
+                if (nRows != units.length || (l == 0 && (inputsF != null ? inputsF.length : inputs.length) != samples.length))
+                    throw new IllegalArgumentException("layer " + l + ": " + nRows + " weight rows for " + units.length + " units");
+                float[] hF = null;
                 double[] h = null;
                 int hOf = -1;
                 for (int k = 0; k < nOpen; k++) {
                     int s = openAt[k] / out, i = openAt[k] % out;
-                    double zi = zl[openAt[k]];
-                    double[] w = rows[java.util.Arrays.binarySearch(units, i)];
+                    double zi = zl.get(openAt[k]);
+                    int unit = java.util.Arrays.binarySearch(units, i);
+                    float[] wF = rowsF != null ? rowsF[unit] : null;
+                    double[] w = rowsF != null ? null : rows[unit];
                     if (s != hOf) {          // the open switches come sample by sample
                         hOf = s;
-                        if (inputs != null) h = inputs[java.util.Arrays.binarySearch(samples, s)];
-                        else {
-                            h = new double[in];
-                            for (int j = 0; j < in; j++) h[j] = Math.max(prevZ[s * in + j], 0);
-                        }
+                        int at = l == 0 ? java.util.Arrays.binarySearch(samples, s) : -1;
+                        hF = l == 0 ? (inputsF != null ? inputsF[at] : null) : prevZ.f != null ? relu(prevZ.f, s * in, in) : null;
+                        h = l == 0 ? (inputs != null ? inputs[at] : null) : prevZ.f != null ? null : relu(prevZ.d, s * in, in);
                     }
-                    if (w.length != in || h.length != in)
+                    if ((wF != null ? wF.length : w.length) != in || (hF != null ? hF.length : h.length) != in)
                         throw new IllegalArgumentException("unit " + i + " of layer " + l + " or its input in sample " + s + " has the wrong length");
-                    double y = dot(w, h, in), a = absDot(w, h, in);
+                    double[] ya = wF != null && hF != null ? dotAbs(wF, hF, in)
+                            : dotAbs(w != null ? w : widen(wF), h != null ? h : widen(hF), in);
+                    double y = ya[0], a = ya[1];
                     int underflows = 0;
                     // a product below the normal range is off by up to 2⁻¹⁰⁷⁴; products of float32 (or 16-bit) values never
                     // are (they exceed 2⁻²⁹⁸)
-                    if (precision == Precision.FLOAT64)
+                    if (precision == Precision.FLOAT64 && w != null && h != null)
                         for (int j = 0; j < in; j++) if (RoundingBounds.underflowed(w[j] * h[j], w[j], h[j])) underflows++;
                     alone++;
                     int exactSign = RoundingBounds.exactSign(y + bl[i], a + Math.abs(bl[i]), in, underflows);
@@ -406,9 +427,9 @@ public final class DenseFastCheck {
                 return new Outcome(false, zeros, switches, recomputed, "sample " + s + ": a switch sign the certifier could not decide exactly");
             for (int l = 0; l < layers.size(); l++) {
                 int out = layers.get(l).out();
-                double[] zl = v.preActivations(l);
+                Z zl = zs[l];
                 for (int i = 0; i < out; i++) {
-                    double zi = zl[s * out + i];
+                    double zi = zl.get(s * out + i);
                     int sigma = anf.sigma[switchOffsets[l] + i];
                     int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
                     if (Double.isNaN(zi))
@@ -461,18 +482,145 @@ public final class DenseFastCheck {
         return (a + b) + (c + d);
     }
 
-    /** Σ w_j h_j in double, in order. */
-    private static double dot(double[] w, double[] h, int n) {
-        double y = 0;
-        for (int j = 0; j < n; j++) y += w[j] * h[j];
-        return y;
+    /** {@link #unsettled(double[], int, int, double[], double[], double, int[], int)} of float32 values. */
+    private static int unsettled(float[] z, int o, int out, double[] c, double[] d, double h, int[] at, int n) {
+        for (int i = 0; i < out; i++) {
+            double a = Math.abs(z[o + i]);
+            if (a > c[i] * h + d[i] && a <= Double.MAX_VALUE) continue;
+            at[n++] = o + i;
+        }
+        return n;
     }
 
-    /** Σ |w_j h_j| in double, in order. */
-    private static double absDot(double[] w, double[] h, int n) {
-        double a = 0;
-        for (int j = 0; j < n; j++) a += Math.abs(w[j] * h[j]);
-        return a;
+    /** A layer's pre-activations as the framework gave them: float32 or float64 values. */
+    private record Z(float[] f, double[] d) {
+        static Z of(StepValues v, int layer) {
+            float[] f = v.preActivationsFloat(layer);
+            return f != null ? new Z(f, null) : new Z(null, v.preActivations(layer));
+        }
+
+        int length() { return f != null ? f.length : d.length; }
+
+        double get(int i) { return f != null ? f[i] : d[i]; }
+    }
+
+    /**
+     * The float32 screen of a layer: the bound c_i·h + d_i of each switch rounded up to float32 with a slack that
+     * covers the float32 arithmetic of {@link Kernels.Impl#clear}, so that a sample it clears has every |z| beyond
+     * the exact bound. A layer with a value that is not finite, or a sample whose bound does not fit in float32,
+     * is not screened.
+     */
+    static final class Screen {
+        /**
+         * c_i, d_i times 1 + 2⁻²⁰, rounded up to float32: fl(fl(c·h) + d) (or one fused rounding) is then at least
+         * (c·h·(1−2⁻²⁴) + d)(1−2⁻²⁴)(1 + 2⁻²⁰) ≥ c·h + d; a product that underflows is off by at most 2⁻¹⁵⁰, which the
+         * 2⁻¹⁴⁰ added to d covers.
+         */
+        final float[] c, d;
+        final boolean finite;
+
+        Screen(double[] c, double[] d, boolean finite) {
+            this.c = new float[c.length];
+            this.d = new float[d.length];
+            for (int i = 0; i < c.length; i++) {
+                this.c[i] = up(c[i] * (1 + 0x1p-20));
+                this.d[i] = up((d[i] + 0x1p-140) * (1 + 0x1p-20));
+            }
+            this.finite = finite;
+        }
+
+        /** Whether every |z| of the sample exceeds its bound at the sample's input norm h (its exact bound ≤ the float one). */
+        boolean clears(float[] z, int o, int n, double h) {
+            if (!finite || !(h <= Float.MAX_VALUE)) return false;
+            return Kernels.IMPL.clear(z, o, n, c, d, up(h));
+        }
+
+        /**
+         * A float32 ≥ x (x ≥ 0), at most a relative 2⁻²¹ above it in the normal range; +∞ beyond the float32 range. The
+         * nearest float32 to x·(1 + 2⁻²²) + 2⁻¹⁴⁹ is off from it by at most a relative 2⁻²⁴, or 2⁻¹⁵⁰ below the normal
+         * range, so it is not below x.
+         */
+        static float up(double x) { return (float) (x * (1 + 0x1p-22) + 0x1p-149); }
+
+        /**
+         * An upper bound of Σ max(z, 0)² + α²·Σ max(−z, 0)² over the sample's values, from float32 sums. A float32 sum
+         * Ŝ of n rounded squares in any order (with or without FMA) is at least S·(1 − γ_n) − n·2⁻¹⁵⁰·(1 + γ_n) (each
+         * square below the normal range is off by up to 2⁻¹⁵⁰ absolutely), so S ≤ (Ŝ + n·2⁻¹⁴⁹)·(1 + nu/(1 − 2nu)),
+         * and γ_{2n+2} ≥ nu/(1 − 2nu).
+         */
+        static double squaresUp(float[] z, int o, int n, boolean leaky, double alpha2) {
+            double pos = Kernels.IMPL.squares(z, o, n, 1f), neg = leaky ? Kernels.IMPL.squares(z, o, n, -1f) : 0;
+            double g = 1 + RoundingBounds.gamma(2L * n + 2, 0x1p-24);
+            return ((pos + n * 0x1p-149) * g + alpha2 * (neg + n * 0x1p-149) * g) * (1 + 0x1p-50);
+        }
+    }
+
+    /**
+     * {Σ w_j h_j, Σ |w_j h_j|} in double, each in four partial sums: the rounding bound of {@link RoundingBounds#exactSign}
+     * holds for a sum in any order.
+     */
+    private static double[] dotAbs(double[] w, double[] h, int n) {
+        double y0 = 0, y1 = 0, y2 = 0, y3 = 0, a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        int j = 0;
+        for (; j + 3 < n; j += 4) {
+            double p0 = w[j] * h[j], p1 = w[j + 1] * h[j + 1], p2 = w[j + 2] * h[j + 2], p3 = w[j + 3] * h[j + 3];
+            y0 += p0;
+            y1 += p1;
+            y2 += p2;
+            y3 += p3;
+            a0 += Math.abs(p0);
+            a1 += Math.abs(p1);
+            a2 += Math.abs(p2);
+            a3 += Math.abs(p3);
+        }
+        for (; j < n; j++) {
+            double p = w[j] * h[j];
+            y0 += p;
+            a0 += Math.abs(p);
+        }
+        return new double[] {(y0 + y1) + (y2 + y3), (a0 + a1) + (a2 + a3)};
+    }
+
+    /** {@link #dotAbs(double[], double[], int)} of float32 values: each product exact in double. */
+    private static double[] dotAbs(float[] w, float[] h, int n) {
+        double y0 = 0, y1 = 0, y2 = 0, y3 = 0, a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        int j = 0;
+        for (; j + 3 < n; j += 4) {
+            double p0 = (double) w[j] * h[j], p1 = (double) w[j + 1] * h[j + 1], p2 = (double) w[j + 2] * h[j + 2], p3 = (double) w[j + 3] * h[j + 3];
+            y0 += p0;
+            y1 += p1;
+            y2 += p2;
+            y3 += p3;
+            a0 += Math.abs(p0);
+            a1 += Math.abs(p1);
+            a2 += Math.abs(p2);
+            a3 += Math.abs(p3);
+        }
+        for (; j < n; j++) {
+            double p = (double) w[j] * h[j];
+            y0 += p;
+            a0 += Math.abs(p);
+        }
+        return new double[] {(y0 + y1) + (y2 + y3), (a0 + a1) + (a2 + a3)};
+    }
+
+    /** max(z, 0) of n values from o: a ReLU layer's outputs, exactly. */
+    private static float[] relu(float[] z, int o, int n) {
+        float[] h = new float[n];
+        for (int j = 0; j < n; j++) h[j] = Math.max(z[o + j], 0);
+        return h;
+    }
+
+    private static double[] relu(double[] z, int o, int n) {
+        double[] h = new double[n];
+        for (int j = 0; j < n; j++) h[j] = Math.max(z[o + j], 0);
+        return h;
+    }
+
+    private static double[] widen(float[] f) {
+        double[] d = new double[f.length];
+        for (int j = 0; j < f.length; j++) d[j] = f[j];
+        return d;
     }
 
     private static boolean allZero(double[] w) {
@@ -484,7 +632,10 @@ public final class DenseFastCheck {
     private static int[] distinct(int[] at, int n, int out, boolean units) {
         int[] v = new int[n];
         for (int k = 0; k < n; k++) v[k] = units ? at[k] % out : at[k] / out;
-        return java.util.Arrays.stream(v).sorted().distinct().toArray();
+        java.util.Arrays.sort(v);
+        int m = 0;
+        for (int k = 0; k < n; k++) if (m == 0 || v[k] != v[m - 1]) v[m++] = v[k];
+        return java.util.Arrays.copyOf(v, m);
     }
 
     private static String mismatch(int s, int l, int i, double zi, int exact, int mine) {

@@ -3,8 +3,10 @@ package org.abscert.certifier.training;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -239,7 +241,36 @@ class DenseFastCheckTest {
         }
     }
 
-    static Outcome check(Net net, double[][] z) { return net.check().check(new Values(net, z)); }
+    /**
+     * The check's outcome with the pre-activations given as doubles and, when they are all float32 values, again as
+     * float32 (the listeners' path for float32 networks, through {@link Kernels}' screen): both must reach the same
+     * verdict, and the float32 one is returned.
+     */
+    static Outcome check(Net net, double[][] z) {
+        Outcome wide = net.check().check(new Values(net, z));
+        float[][] f = narrow(z);
+        if (f == null) return wide;
+        Outcome narrow = net.check().check(new Values(net, z) {
+            @Override public double[] preActivations(int layer) { throw new AssertionError("read as float32"); }
+
+            @Override public float[] preActivationsFloat(int layer) { return f[layer]; }
+        });
+        assertEquals(wide.certified(), narrow.certified(), "float64: " + wide.detail() + "; float32: " + narrow.detail());
+        return narrow;
+    }
+
+    /** The values as float32 when each one is a float32 value (NaN and infinities included), else null. */
+    static float[][] narrow(double[][] z) {
+        float[][] f = new float[z.length][];
+        for (int l = 0; l < z.length; l++) {
+            f[l] = new float[z[l].length];
+            for (int k = 0; k < z[l].length; k++) {
+                f[l][k] = (float) z[l][k];
+                if (f[l][k] != z[l][k] && !Double.isNaN(z[l][k])) return null;
+            }
+        }
+        return f;
+    }
 
     static void assertNotCertifiedNaming(Outcome o, int sample, int layer, int unit, String what) {
         assertFalse(o.certified(), o.detail());
@@ -427,6 +458,103 @@ class DenseFastCheckTest {
         assertNotCertifiedNaming(check(net, new double[][] {{-below}}), 0, 0, 0, "a flipped sign");
     }
 
+    /**
+     * The float32 path ({@link DenseFastCheck.StepValues#preActivationsFloat}, screened by {@link Kernels}) settles
+     * nothing the float64 path's bound leaves open: on random networks, the smallest float32 |z| it settles without
+     * reading the unit's weights lies at or above the smallest double the float64 path settles (both found by
+     * bisection) — the screen's float32 arithmetic rounds its bound up, never below the exact one.
+     */
+    @Test
+    void theFloat32ScreenSettlesNothingTheBoundLeavesOpen() {
+        Random r = new Random(7);
+        for (int trial = 0; trial < 60; trial++) {
+            int in = 1 + r.nextInt(6);
+            Net net = new Net(Precision.FLOAT32, in, 1).relu(1);
+            for (int j = 0; j < in; j++) net.weight(0, j, 0, (float) r.nextGaussian()).data(0, j, (float) r.nextGaussian());
+            net.bias(0, 0, (float) r.nextGaussian());
+            java.util.function.LongPredicate wide = bits -> {
+                Values vals = new Values(net, new double[][] {{Double.longBitsToDouble(bits)}});
+                return net.check().check(vals).certified() && vals.weightReads == 0;
+            };
+            java.util.function.LongPredicate narrow = bits -> {
+                float v = Float.intBitsToFloat((int) bits);
+                Values vals = new Values(net, new double[][] {{v}}) {
+                    @Override public float[] preActivationsFloat(int layer) { return new float[] {v}; }
+                };
+                return net.check().check(vals).certified() && vals.weightReads == 0;
+            };
+            double threshold = Double.longBitsToDouble(smallestSettled(wide, Double.doubleToLongBits(0x1p-60), Double.doubleToLongBits(1e6)));
+            float screened = Float.intBitsToFloat((int) smallestSettled(narrow, Float.floatToIntBits(0x1p-60f), Float.floatToIntBits(1e6f)));
+            assertTrue(screened >= threshold, "trial " + trial + ": the float32 path settles " + screened + ", the bound only from " + threshold);
+        }
+    }
+
+    /**
+     * The float32 screen clears a value only beyond its exact bound c·h + d (BigDecimal): on random and adversarial
+     * c, d, h — magnitudes from 2⁻¹⁴⁰ to 2⁶⁰, bounds next to float32 values, products that underflow — the largest
+     * float32 at or below the bound is never cleared, and a value a relative 2⁻¹⁸ above it is (so the check is not vacuous).
+     */
+    @Test
+    void theFloat32ScreenClearsOnlyValuesBeyondTheExactBound() {
+        Random r = new Random(11);
+        int cleared = 0;
+        for (int trial = 0; trial < 20000; trial++) {
+            int n = 1 + r.nextInt(40);
+            double[] c = new double[n], d = new double[n];
+            for (int i = 0; i < n; i++) {
+                c[i] = r.nextDouble() * Math.scalb(1.0, -140 + r.nextInt(200));
+                d[i] = r.nextInt(4) == 0 ? 0 : r.nextDouble() * Math.scalb(1.0, -149 + r.nextInt(200));
+            }
+            double h = r.nextDouble() * Math.scalb(1.0, -60 + r.nextInt(120));
+            DenseFastCheck.Screen screen = new DenseFastCheck.Screen(c, d, true);
+            int at = r.nextInt(n);
+            float[] z = new float[n];
+            for (int i = 0; i < n; i++) z[i] = (r.nextBoolean() ? 1 : -1) * above(c[i], d[i], h, 0x1p-18);
+            float below = atOrBelow(c[at], d[at], h);
+            z[at] = r.nextBoolean() ? below : -below;
+            if (Float.isFinite(z[at]) && screen.clears(z, 0, n, h))
+                fail("trial " + trial + ": |z| = " + below + " cleared at its bound " + exactBound(c[at], d[at], h));
+            z[at] = above(c[at], d[at], h, 0x1p-18);
+            boolean all = true;
+            for (float v : z) all &= Float.isFinite(v);
+            if (all && screen.clears(z, 0, n, h)) cleared++;
+        }
+        assertTrue(cleared > 15000, cleared + " of 20000 samples cleared a relative 2^-18 above their bounds");
+    }
+
+    private static BigDecimal exactBound(double c, double d, double h) {
+        return new BigDecimal(c).multiply(new BigDecimal(h)).add(new BigDecimal(d));
+    }
+
+    /** The largest float32 ≤ c·h + d (exactly). */
+    private static float atOrBelow(double c, double d, double h) {
+        BigDecimal b = exactBound(c, d, h);
+        float f = b.floatValue();
+        while (new BigDecimal(f).compareTo(b) > 0) f = Math.nextDown(f);
+        while (Math.nextUp(f) != Float.POSITIVE_INFINITY && new BigDecimal(Math.nextUp(f)).compareTo(b) <= 0) f = Math.nextUp(f);
+        return f;
+    }
+
+    /** The least float32 ≥ (c·h + d)·(1 + rel) + 2⁻¹³⁰. */
+    private static float above(double c, double d, double h, double rel) {
+        BigDecimal b = exactBound(c, d, h).multiply(new BigDecimal(1 + rel)).add(new BigDecimal(0x1p-130));
+        float f = b.floatValue();
+        while (f != Float.POSITIVE_INFINITY && new BigDecimal(f).compareTo(b) < 0) f = Math.nextUp(f);
+        return f;
+    }
+
+    /** The least bit pattern in (lo, hi] whose value the predicate holds for, which holds from there on. */
+    private static long smallestSettled(java.util.function.LongPredicate settled, long lo, long hi) {
+        assertFalse(settled.test(lo));
+        assertTrue(settled.test(hi));
+        while (hi - lo > 1) {
+            long mid = (lo + hi) >>> 1;
+            if (settled.test(mid)) hi = mid;
+            else lo = mid;
+        }
+        return hi;
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // (f) leaky layers
 
@@ -576,6 +704,28 @@ class DenseFastCheckTest {
         double[][] z = net.framework();
         assertTrue(z[1][0] > 0 && z[1][0] < 0x1p-164, "float64 rounds the sum to about +0.1·2⁻¹⁶²: " + z[1][0]);
         assertEquals(-1, net.exact()[1][0].signum());
+        assertNotCertifiedNaming(check(net, z), 0, 1, 0, "a flipped sign");
+    }
+
+    /**
+     * Float32, the same in the float32 path: layer 1 reads outputs of size 2⁻⁸⁰ of layer 0 with weights ±2⁷⁰. Their
+     * float32 squares (2⁻¹⁶⁰) underflow to 0, so the float32 norm of the layer's inputs is 0. The framework's float32
+     * sum 2⁻¹⁰·(1 + 0.75·2⁻²³ − 1 − 0.9·2⁻²³) rounds to about +0.1·2⁻³³; the exact value is −0.15·2⁻³³.
+     */
+    @Test
+    void underflowInTheFloat32NormOfADeepLayersInputsIsNotTakenForABound() {
+        float[] t = {1, 0.75f * 0x1p-23f, 1, 0.9f * 0x1p-23f};
+        Net net = new Net(Precision.FLOAT32, 1, 1).relu(4).relu(1);
+        net.data(0, 0, 0x1p-40);
+        for (int i = 0; i < 4; i++) {
+            net.weight(0, 0, i, t[i] * 0x1p-40f);
+            net.weight(1, i, 0, i < 2 ? 0x1p70 : -0x1p70);
+        }
+        double[][] z = net.framework();
+        assertTrue(z[1][0] > 0 && z[1][0] < 0x1p-35, "float32 rounds the sum to about +0.1·2⁻³³: " + z[1][0]);
+        assertEquals(0f, (float) (z[0][0] * z[0][0]), "the squares underflow in float32");
+        assertEquals(-1, net.exact()[1][0].signum());
+        assertNotNull(narrow(z), "the values are float32: the float32 path is taken");
         assertNotCertifiedNaming(check(net, z), 0, 1, 0, "a flipped sign");
     }
 

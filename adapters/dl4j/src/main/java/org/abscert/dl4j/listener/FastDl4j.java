@@ -1,5 +1,7 @@
 package org.abscert.dl4j.listener;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -7,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.certifier.training.DenseFastCheck;
+import org.abscert.certifier.training.Kernels;
 import org.abscert.dl4j.model.ImportedNetwork;
 import org.abscert.dl4j.model.LayeredNet;
 import org.abscert.dl4j.model.NdArrays;
@@ -43,7 +46,6 @@ final class FastDl4j {
     private final Map<Integer, NeuralNetConfiguration> originals = new LinkedHashMap<>();
     private final List<Recorder> recorders = new ArrayList<>();
     private final Map<Integer, DenseFastCheck> checks = new HashMap<>();
-    private final List<float[]> scratch = new ArrayList<>();
     private final String refusal;
 
     private FastDl4j(MultiLayerNetwork network, ImportedNetwork imported, KinkRules rules) {
@@ -117,10 +119,7 @@ final class FastDl4j {
     void arm(boolean on) {
         for (Recorder r : recorders) {
             r.armed = on;
-            if (on) {
-                if (r.values != null) r.previous = r.values;
-                r.values = null;
-            }
+            if (on) r.clear();
         }
     }
 
@@ -136,22 +135,22 @@ final class FastDl4j {
             refused.accept(check.refusal().get());
             return null;
         }
-        double[][] z = new double[hidden.size()][];
+        Recorder[] z = new Recorder[hidden.size()];
         for (int k = 0; k < hidden.size(); k++) {
-            z[k] = recorders.get(k).values;
-            if (z[k] == null || z[k].length != (long) batch * layers.get(k).out()) return null;
+            z[k] = recorders.get(k);
+            if (z[k].length() != (long) batch * layers.get(k).out()) return null;
         }
         Procedure one = imported.procedure(1);
         double[][] params = new double[1][];
         int in0 = layers.get(0).in();
-        // one bulk copy per array, in float32 when the network is: a native call per row or a widening copy costs
-        // more than the whole check
-        Rows x = Rows.of(features, false, in0, batch, scratch(hidden.size(), in0 * batch));
+        // float32 arrays are read in place, from their native buffers: a copy of the weights costs as much as their norms
+        Rows x = Rows.of(features, false, in0, batch);
         Rows[] w = new Rows[hidden.size()];
-        for (int k = 0; k < hidden.size(); k++)
-            w[k] = Rows.of(weight(k), true, layers.get(k).in(), layers.get(k).out(), scratch(k, layers.get(k).in() * layers.get(k).out()));
+        for (int k = 0; k < hidden.size(); k++) w[k] = Rows.of(weight(k), true, layers.get(k).in(), layers.get(k).out());
         return check.check(new DenseFastCheck.StepValues() {
-            @Override public double[] preActivations(int layer) { return z[layer]; }
+            @Override public double[] preActivations(int layer) { return z[layer].values; }
+
+            @Override public float[] preActivationsFloat(int layer) { return z[layer].floats; }
 
             @Override public double[] bias(int layer) { return rowMajor(network.getLayer(hidden.get(layer)).getParam("b")); }
 
@@ -162,6 +161,14 @@ final class FastDl4j {
             @Override public double[] weights(int layer, int unit) { return w[layer].row(unit); }
 
             @Override public double[] input(int sample) { return x.row(sample); }
+
+            @Override public double[][] weights(int layer, int[] units) { return w[layer].rows(units); }
+
+            @Override public double[][] inputs(int[] samples) { return x.rows(samples); }
+
+            @Override public float[][] weightsFloat(int layer, int[] units) { return w[layer].floatRows(units); }
+
+            @Override public float[][] inputsFloat(int[] samples) { return x.floatRows(samples); }
 
             @Override public Point samplePoint(int s) {
                 if (params[0] == null) params[0] = imported.parameters(network);
@@ -174,39 +181,48 @@ final class FastDl4j {
         });
     }
 
-    /** A float buffer of n values kept from step to step (a fresh megabyte-sized array per step costs more than the check). */
-    private float[] scratch(int slot, int n) {
-        while (scratch.size() <= slot) scratch.add(null);
-        float[] f = scratch.get(slot);
-        if (f == null || f.length != n) scratch.set(slot, f = new float[n]);
-        return f;
-    }
-
     /**
-     * {@code count} vectors of {@code length} values one after another, as float32 when the array is (its buffer
-     * copied as is) or widened to double: a layer's weights unit by unit, or a batch's data row by row.
+     * {@code count} vectors of {@code length} values one after another: a float32 array's native buffer, read in
+     * place, or the values widened to double — a layer's weights unit by unit, or a batch's data row by row.
      */
-    record Rows(float[] f, double[] d, int length, int count) {
-        /**
-         * @param unitMajor whether a's rows are its columns (DL4J's [in, out] weights)
-         * @param buffer    where a float32 array's values go ({@code length·count} of them)
-         */
-        static Rows of(INDArray a, boolean unitMajor, int length, int count, float[] buffer) {
+    record Rows(ByteBuffer f, double[] d, int length, int count) {
+        /** @param unitMajor whether a's rows are its columns (DL4J's [in, out] weights) */
+        static Rows of(INDArray a, boolean unitMajor, int length, int count) {
             char order = unitMajor ? 'f' : 'c';
             if (a.dataType() == DataType.FLOAT && a.rank() == 2 && contiguous(a) && (a.ordering() == order || (unitMajor ? a.size(1) : a.size(0)) == 1)) {
-                float[] f = buffer;
-                a.data().asNioFloat().get((int) a.offset(), f, 0, f.length);
-                return new Rows(f, null, length, count);
+                ByteBuffer b = a.data().asNio().duplicate();
+                b.position((int) (a.offset() * 4));
+                return new Rows(b.slice().order(ByteOrder.nativeOrder()), null, length, count);
             }
             return new Rows(null, unitMajor ? unitMajor(a, length, count) : rowMajor(a), length, count);
         }
 
-        double[] norms() { return f != null ? DenseFastCheck.rowNorms(f, length, count) : DenseFastCheck.rowNorms(d, length, count); }
+        double[] norms() {
+            return f == null ? DenseFastCheck.rowNorms(d, length, count) : Kernels.rowNorms(f, length, count);
+        }
 
-        double[] row(int i) {
-            if (d != null) return java.util.Arrays.copyOfRange(d, i * length, (i + 1) * length);
-            double[] r = new double[length];
-            for (int j = 0, o = i * length; j < length; j++) r[j] = f[o + j];
+        double[] row(int i) { return rows(new int[] {i})[0]; }
+
+        /** Several rows, widened to double. */
+        double[][] rows(int[] which) {
+            double[][] r = new double[which.length][];
+            float[][] fr = floatRows(which);
+            for (int k = 0; k < which.length; k++) {
+                if (fr == null) r[k] = java.util.Arrays.copyOfRange(d, which[k] * length, (which[k] + 1) * length);
+                else {
+                    r[k] = new double[length];
+                    for (int j = 0; j < length; j++) r[k][j] = fr[k][j];
+                }
+            }
+            return r;
+        }
+
+        /** Several rows of a float32 buffer, as they are; null when the values are held as doubles. */
+        float[][] floatRows(int[] which) {
+            if (f == null) return null;
+            java.nio.FloatBuffer fb = f.asFloatBuffer();
+            float[][] r = new float[which.length][length];
+            for (int k = 0; k < which.length; k++) fb.get(which[k] * length, r[k], 0, length);
             return r;
         }
     }
@@ -298,24 +314,43 @@ final class FastDl4j {
 
     /**
      * An activation function that copies its input in {@code backprop} when armed, then delegates. DL4J calls
-     * {@code backprop(z, ε)} with the pre-activations of the step's backward pass.
+     * {@code backprop(z, ε)} with the pre-activations of the step's backward pass. A float32 array is copied as
+     * float32 ({@link #floats}), others widened to double ({@link #values}); the arrays are reused from step to step.
      */
     static final class Recorder implements IActivation {
         private static final long serialVersionUID = 1L;
         final IActivation delegate;
         transient volatile boolean armed;
+        /** The recorded values, row-major: one of the two, or neither before a recording. */
+        transient volatile float[] floats;
         transient volatile double[] values;
-        /** The array of the previous recording, reused when the next one has the same size. */
+        /** The arrays of the previous recording, reused when the next one has the same size. */
+        transient float[] previousFloats;
         transient double[] previous;
 
         Recorder(IActivation delegate) { this.delegate = delegate; }
+
+        /** Forgets the last recording (its arrays are kept for reuse). */
+        void clear() {
+            if (floats != null) previousFloats = floats;
+            if (values != null) previous = values;
+            floats = null;
+            values = null;
+        }
+
+        /** The number of values recorded; -1 when nothing was. */
+        long length() { return floats != null ? floats.length : values != null ? values.length : -1; }
 
         @Override
         public INDArray getActivation(INDArray in, boolean training) { return delegate.getActivation(in, training); }
 
         @Override
         public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
-            if (armed) values = rowMajor(in, values == null ? previous : values);
+            if (armed) {
+                float[] f = floatsRowMajor(in, floats != null ? floats : previousFloats);
+                if (f != null) floats = f;
+                else values = rowMajor(in, values == null ? previous : values);
+            }
             return delegate.backprop(in, epsilon);
         }
 
@@ -324,5 +359,24 @@ final class FastDl4j {
 
         @Override
         public String toString() { return delegate.toString(); }
+    }
+
+    /**
+     * A contiguous rank-2 float32 array's values in row-major order (a bulk copy of its buffer, reordered in Java when
+     * it is in 'f' order), into {@code reuse} when that has the right length; null for other arrays.
+     */
+    static float[] floatsRowMajor(INDArray a, float[] reuse) {
+        if (a.dataType() != DataType.FLOAT || a.rank() != 2 || !contiguous(a)) return null;
+        int rows = (int) a.size(0), cols = (int) a.size(1), n = rows * cols;
+        java.nio.FloatBuffer fb = a.data().asNioFloat();
+        if (a.ordering() == 'c' || rows == 1 || cols == 1) {
+            float[] f = reuse != null && reuse.length == n ? reuse : new float[n];
+            fb.get((int) a.offset(), f, 0, n);
+            return f;
+        }
+        float[] col = new float[n], f = reuse != null && reuse.length == n ? reuse : new float[n];
+        fb.get((int) a.offset(), col, 0, n);
+        for (int c = 0; c < cols; c++) for (int q = 0; q < rows; q++) f[q * cols + c] = col[c * rows + q];
+        return f;
     }
 }

@@ -1,0 +1,93 @@
+package org.abscert.certifier.training;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The bulk loops of the listeners' FAST mode — norms of weight rows and data rows, finiteness of a gradient, and the
+ * sign screen over a layer's pre-activations — with two implementations: SIMD through the JDK's vector API when
+ * the JVM runs with {@code --add-modules jdk.incubator.vector}, scalar Java otherwise (HotSpot does not vectorise
+ * the horizontal sums these loops are). Both compute the same quantities under the same rounding bounds: each
+ * result is specified as a float32 computation in some order, with or without fused multiply-adds, and the callers
+ * add the rounding of any such order. Setting the system property {@code abscert.simd=false} forces the scalar
+ * loops.
+ */
+public final class Kernels {
+    /** The operations, in one implementation or the other. */
+    interface Impl {
+        /** Σ_j w[o + i·in + j]² for each of {@code out} rows, in float32 (any order, with or without FMA), widened. */
+        double[] rowNorms2(float[] w, int in, int out);
+
+        /** As {@link #rowNorms2(float[], int, int)}, the float32 values read from b's position on (native order). */
+        double[] rowNorms2(ByteBuffer b, int in, int out);
+
+        /** Whether the n float32 values from b's position (native order) are all finite. */
+        boolean finite32(ByteBuffer b, int n);
+
+        /** Whether the n float64 values from b's position (native order) are all finite. */
+        boolean finite64(ByteBuffer b, int n);
+
+        /** Whether the n float32 values of z from o are all finite. */
+        boolean finite32(float[] z, int o, int n);
+
+        /**
+         * Whether fl(|z[o+i]|) − fl(c[i]·h + d[i]) &gt; 0 for every i &lt; n, the bound computed in float32 with or
+         * without FMA; false when any value is NaN.
+         */
+        boolean clear(float[] z, int o, int n, float[] c, float[] d, float h);
+
+        /** Σ_i max(σ·z[o+i], 0)² in float32 (any order, with or without FMA), σ = ±1. */
+        float squares(float[] z, int o, int n, float sigma);
+    }
+
+    static final Impl IMPL = choose();
+
+    private Kernels() {}
+
+    private static Impl choose() {
+        if (!"false".equals(System.getProperty("abscert.simd"))
+                && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            try {
+                return (Impl) Class.forName("org.abscert.certifier.training.VectorKernels").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                // a JVM whose vector API does not link: the scalar loops compute the same bounds
+            }
+        }
+        return new ScalarKernels();
+    }
+
+    /**
+     * Which loops are in use: "SIMD (jdk.incubator.vector, N-bit)" or "scalar (…)", with how to change it — the
+     * benchmark prints it beside its figures.
+     */
+    public static String description() {
+        return IMPL instanceof ScalarKernels ? "scalar Java loops (run the JVM with --add-modules jdk.incubator.vector for SIMD)"
+                : "SIMD (jdk.incubator.vector, " + IMPL + ")";
+    }
+
+    /** Whether the SIMD loops are in use. */
+    public static boolean simd() { return !(IMPL instanceof ScalarKernels); }
+
+    /**
+     * The Euclidean norms of {@code out} rows of {@code in} float32 values stored one after another from the buffer's
+     * position (native byte order: a framework's direct buffer, read in place) as a framework computes them: the
+     * float32 sum of the squares in some order, its square root in double. What {@link DenseFastCheck.StepValues#weightNorms}
+     * asks for; not yet an upper bound.
+     */
+    public static double[] rowNorms(ByteBuffer float32, int in, int out) {
+        ByteBuffer b = float32.duplicate().order(ByteOrder.nativeOrder());
+        if (b.remaining() / 4 < (long) in * out) throw new IllegalArgumentException((long) in * out + " values asked of a buffer of " + b.remaining() / 4);
+        return sqrt(IMPL.rowNorms2(b, in, out));
+    }
+
+    /** {@link #rowNorms(ByteBuffer, int, int)} of an array. */
+    public static double[] rowNorms(float[] w, int in, int out) {
+        if (w.length != (long) in * out) throw new IllegalArgumentException(w.length + " values for " + in + " x " + out);
+        return sqrt(IMPL.rowNorms2(w, in, out));
+    }
+
+    private static double[] sqrt(double[] q) {
+        for (int i = 0; i < q.length; i++) q[i] = Math.sqrt(q[i]);
+        return q;
+    }
+}

@@ -1,0 +1,114 @@
+package org.abscert.certifier.training;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+
+/** {@link Kernels} in scalar Java: independent partial sums, which HotSpot keeps in registers. */
+final class ScalarKernels implements Kernels.Impl {
+    @Override
+    public double[] rowNorms2(float[] w, int in, int out) {
+        double[] n = new double[out];
+        for (int i = 0; i < out; i++) n[i] = sumSquares(w, i * in, in);
+        return n;
+    }
+
+    @Override
+    public double[] rowNorms2(ByteBuffer b, int in, int out) {
+        b = b.duplicate().order(ByteOrder.nativeOrder());
+        FloatBuffer f = b.asFloatBuffer();
+        // rows copied in blocks (a memcpy per block; the loops then read an array)
+        int block = Math.max(1, Math.min(out, 16384 / in));
+        float[] rows = new float[block * in];
+        double[] n = new double[out];
+        for (int i = 0; i < out; i += block) {
+            int k = Math.min(block, out - i);
+            f.get(i * in, rows, 0, k * in);
+            for (int r = 0; r < k; r++) n[i + r] = sumSquares(rows, r * in, in);
+        }
+        return n;
+    }
+
+    /** Eight partial sums of the squares in float32. */
+    private static float sumSquares(float[] w, int o, int in) {
+        float a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0;
+        int j = 0;
+        for (; j + 7 < in; j += 8) {
+            a += w[o + j] * w[o + j];
+            b += w[o + j + 1] * w[o + j + 1];
+            c += w[o + j + 2] * w[o + j + 2];
+            d += w[o + j + 3] * w[o + j + 3];
+            e += w[o + j + 4] * w[o + j + 4];
+            f += w[o + j + 5] * w[o + j + 5];
+            g += w[o + j + 6] * w[o + j + 6];
+            h += w[o + j + 7] * w[o + j + 7];
+        }
+        for (; j < in; j++) a += w[o + j] * w[o + j];
+        return ((a + b) + (c + d)) + ((e + f) + (g + h));
+    }
+
+    // A value is not finite exactly when its exponent field is all ones: adding one unit of the exponent field then
+    // carries into the sign bit, and an OR over the values collects that bit (two float32 values per long).
+
+    @Override
+    public boolean finite32(ByteBuffer b, int n) {
+        b = b.duplicate().order(ByteOrder.nativeOrder());
+        LongBuffer l = b.asLongBuffer();
+        long m = 0;
+        int pairs = n / 2;
+        for (int i = 0; i < pairs; i++) m |= (l.get(i) & 0x7f8000007f800000L) + 0x0080000000800000L;
+        if ((m & 0x8000000080000000L) != 0) return false;
+        if (n % 2 == 1) {
+            IntBuffer t = b.asIntBuffer();
+            return ((t.get(n - 1) & 0x7f800000) + 0x00800000) >= 0;
+        }
+        return true;
+    }
+
+    @Override
+    public boolean finite64(ByteBuffer b, int n) {
+        b = b.duplicate().order(ByteOrder.nativeOrder());
+        LongBuffer l = b.asLongBuffer();
+        long m = 0;
+        for (int i = 0; i < n; i++) m |= (l.get(i) & 0x7ff0000000000000L) + 0x0010000000000000L;
+        return m >= 0;
+    }
+
+    @Override
+    public boolean finite32(float[] z, int o, int n) {
+        int m = 0;
+        for (int i = 0; i < n; i++) m |= (Float.floatToRawIntBits(z[o + i]) & 0x7f800000) + 0x00800000;
+        return m >= 0;
+    }
+
+    @Override
+    public boolean clear(float[] z, int o, int n, float[] c, float[] d, float h) {
+        float m = Float.POSITIVE_INFINITY;
+        for (int i = 0; i < n; i++) m = Math.min(m, Math.abs(z[o + i]) - (c[i] * h + d[i]));
+        return m > 0;
+    }
+
+    @Override
+    public float squares(float[] z, int o, int n, float sigma) {
+        float a = 0, b = 0, c = 0, d = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            float p = Math.max(sigma * z[o + i], 0), q = Math.max(sigma * z[o + i + 1], 0);
+            float r = Math.max(sigma * z[o + i + 2], 0), t = Math.max(sigma * z[o + i + 3], 0);
+            a += p * p;
+            b += q * q;
+            c += r * r;
+            d += t * t;
+        }
+        for (; i < n; i++) {
+            float p = Math.max(sigma * z[o + i], 0);
+            a += p * p;
+        }
+        return (a + b) + (c + d);
+    }
+
+    @Override
+    public String toString() { return "scalar"; }
+}
