@@ -217,6 +217,7 @@ final class BenchCommand implements Callable<Integer> {
             root.put("model", model);
             root.put("warmup", warm);
             root.put("repetitions", reps);
+            root.put("fastKernels", org.abscert.certifier.training.Kernels.description());
             ArrayNode arr = root.putArray("rows");
             for (ListenerBench.Line l : lines) {
                 ObjectNode o = arr.addObject();
@@ -236,7 +237,8 @@ final class BenchCommand implements Callable<Integer> {
             for (ListenerBench.Line l : lines)
                 table.add(List.of(l.framework(), l.config(), String.format("%.3f", l.stepMillis()), String.format("%.3f", l.listenerMillis()),
                         String.format("%.4f", l.ratio()), String.format("%+.3f", l.wallRatio()), l.target(), ListenerBench.outcome(l.stats())));
-            return "bench --listeners: " + model + "; median of " + reps + " interleaved steps after " + warm + " warm-up\n"
+            return "bench --listeners: " + model + "; median of " + reps + " interleaved steps after " + warm + " warm-up; FAST loops: "
+                    + org.abscert.certifier.training.Kernels.description() + "\n"
                     + Output.table(List.of("framework", "configuration", "step ms", "listener ms", "ratio", "wall", "target", "verdicts"), table);
         });
         return Main.EXIT_CERTIFIED;

@@ -292,75 +292,63 @@ public final class DenseFastCheck {
      */
     public Outcome check(StepValues v) {
         if (refusal != null) throw new IllegalStateException("FAST does not apply: " + refusal);
-        int in0 = layers.get(0).in();
-        double u = precision.unitRoundoff();
-        double[] xn = v.inputNorms();
-        if (xn.length != batch) throw new IllegalArgumentException(xn.length + " input norms for a batch of " + batch);
-        double[] hNorm = new double[batch];
-        for (int s = 0; s < batch; s++) hNorm[s] = normUp(xn[s], in0);
-        boolean[] open = new boolean[batch];
-        int zeros = 0, alone = 0;
-        long switches = 0;
-        Z[] zs = new Z[layers.size()];
-        Z prevZ = null;
+        // the work is split into small methods, each with a loop of its own: the JIT compiles them once and keeps them
+        // compiled (one large method was deoptimised again and again by its rarely taken branches)
+        Pass pass = new Pass(v);
         for (int l = 0; l < layers.size(); l++) {
+            Outcome failed = pass.layer(l);
+            if (failed != null) return failed;
+        }
+        return pass.finish();
+    }
+
+    /** One step's check: the state carried from layer to layer. */
+    private final class Pass {
+        final StepValues v;
+        final double u = precision.unitRoundoff();
+        /** Upper bounds of the norms of each sample's inputs of the current layer. */
+        final double[] hNorm = new double[batch];
+        /** Samples the certifier re-evaluates. */
+        final boolean[] open = new boolean[batch];
+        final Z[] zs = new Z[layers.size()];
+        int zeros, alone;
+        long switches;
+
+        Pass(StepValues v) {
+            this.v = v;
+            int in0 = layers.get(0).in();
+            double[] xn = v.inputNorms();
+            if (xn.length != batch) throw new IllegalArgumentException(xn.length + " input norms for a batch of " + batch);
+            for (int s = 0; s < batch; s++) hNorm[s] = normUp(xn[s], in0);
+        }
+
+        /** Hidden layer l: its switches settled, re-evaluated or marked for the certifier; a failed outcome, or null. */
+        Outcome layer(int l) {
             Layer layer = layers.get(l);
             int out = layer.out(), in = layer.in();
             Z zl = zs[l] = Z.of(v, l);
             double[] bl = v.bias(l), raw = v.weightNorms(l);
             if (zl.length() != (long) batch * out || bl.length != out || raw.length != out)
                 throw new IllegalArgumentException("layer " + l + ": arrays do not fit " + batch + " x " + out);
-            double[] nl = new double[out];
-            for (int i = 0; i < out; i++) nl[i] = normUp(raw[i], in);
-            boolean leaky = layer.activation() == Activation.LEAKY_RELU;
-            // re-evaluating a switch alone needs the framework's inputs exactly: the data, or a ReLU layer's outputs
-            boolean reEvaluable = l == 0 || layers.get(l - 1).activation() == Activation.RELU;
-            double gamma = RoundingBounds.gamma(in + 2, u);
-            double alpha = leaky ? layer.alpha() : 0, alpha2 = alpha * alpha;
-            double upOut = up(out);
             // the framework's rounding of unit i's sum for sample s is at most c_i·‖h_s‖ + d_i: γ·‖w_i‖ and γ·|b_i|
             // with a relative slack of 2⁻⁴⁶ that covers the double roundings of c_i, d_i and the bound itself, and
             // (2·in+1) times the format's least normal number: underflow is no relative error, each of the in products
             // and in+1 sums below that number is off by less than it (gradual underflow, or results flushed to zero)
             double[] c = new double[out], d = new double[out];
-            double tiny = RoundingBounds.underflow(in, precision);
-            boolean[] deadUnit = new boolean[out];
-            int candidates = 0;
-            for (int i = 0; i < out; i++) {
-                c[i] = gamma * nl[i] * (1 + 0x1p-46);
-                d[i] = gamma * Math.abs(bl[i]) * (1 + 0x1p-46) + tiny;
-                if (raw[i] == 0 && bl[i] == 0) candidates++;
-            }
-            if (candidates > 0) {
-                // a unit whose computed weight norm and bias are 0 may still have weights that underflow when squared:
-                // it is dead only when its weights, read together, are all exactly zero
-                int[] units = new int[candidates];
-                for (int i = 0, k = 0; i < out; i++) if (raw[i] == 0 && bl[i] == 0) units[k++] = i;
-                double[][] rows = v.weights(l, units);
-                for (int k = 0; k < candidates; k++) deadUnit[units[k]] = allZero(rows[k]);
-            }
-            // the bounds, switch by switch; the switches they leave open are gathered, and read per unit and sample
-            // the hot loops are small methods of their own: the JIT compiles them once and keeps them compiled
+            bounds(raw, bl, in, RoundingBounds.gamma(in + 2, u), RoundingBounds.underflow(in, precision), c, d);
+            boolean[] deadUnit = deadUnits(l, raw, bl);
+            // re-evaluating a switch alone needs the framework's inputs exactly: the data, or a ReLU layer's outputs
+            boolean reEvaluable = l == 0 || layers.get(l - 1).activation() == Activation.RELU;
+            // float32 values: the whole layer screened in one call, which clears most samples at once
+            boolean leaky = layer.activation() == Activation.LEAKY_RELU;
+            Screen.Result screened = zl.f == null ? null : new Screen(c, d).run(zl.f, batch, out, hNorm, leaky);
             int[] openAt = new int[Math.max(16, out)];
             int nOpen = 0;
-            float[] zf = zl.f;
-            Screen screen = zf == null ? null : new Screen(c, d, Kernels.IMPL.finite32(zf, 0, zf.length));
             for (int s = 0; s < batch; s++) {
                 int o = s * out;
                 if (nOpen + out > openAt.length) openAt = java.util.Arrays.copyOf(openAt, Math.max(2 * openAt.length, nOpen + out));
                 int before = nOpen;
-                if (zf == null) {
-                    nOpen = unsettled(zl.d, o, out, c, d, hNorm[s], openAt, nOpen);
-                    // the next layer's input norm: the squares of the activations, the negative ones scaled by α²
-                    double q = squares(zl.d, o, out, 1) + (leaky ? alpha2 * squares(zl.d, o, out, -1) : 0);
-                    // squares below 2⁻¹⁰²² lose up to 2⁻¹⁰⁷⁵ each (an activation below 2⁻⁵³⁷ squares to 0)
-                    hNorm[s] = Math.sqrt((q + out * Double.MIN_VALUE) * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
-                } else {
-                    // the float32 screen settles a sample's switches at once; a sample it does not clear is read switch by switch
-                    if (!screen.clears(zf, o, out, hNorm[s])) nOpen = unsettled(zf, o, out, c, d, hNorm[s], openAt, nOpen);
-                    double q = Screen.squaresUp(zf, o, out, leaky, alpha2);
-                    hNorm[s] = Math.sqrt(q * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
-                }
+                nOpen = screen(layer, zl, screened, s, c, d, openAt, nOpen);
                 int kept = before;
                 for (int k = before; k < nOpen; k++) {
                     int i = openAt[k] - o;
@@ -374,77 +362,143 @@ public final class DenseFastCheck {
                 }
                 nOpen = kept;
             }
-            if (nOpen > 0) {
-                int[] units = distinct(openAt, nOpen, out, true), samples = distinct(openAt, nOpen, out, false);
-                // float32 rows when the framework holds them so: their products are exact in double, none underflows
-                float[][] rowsF = v.weightsFloat(l, units), inputsF = l == 0 ? v.inputsFloat(samples) : null;
-                double[][] rows = rowsF == null ? v.weights(l, units) : null, inputs = l == 0 && inputsF == null ? v.inputs(samples) : null;
-                int nRows = rowsF != null ? rowsF.length : rows.length;
-                if (nRows != units.length || (l == 0 && (inputsF != null ? inputsF.length : inputs.length) != samples.length))
-                    throw new IllegalArgumentException("layer " + l + ": " + nRows + " weight rows for " + units.length + " units");
-                float[] hF = null;
-                double[] h = null;
-                int hOf = -1;
-                for (int k = 0; k < nOpen; k++) {
-                    int s = openAt[k] / out, i = openAt[k] % out;
-                    double zi = zl.get(openAt[k]);
-                    int unit = java.util.Arrays.binarySearch(units, i);
-                    float[] wF = rowsF != null ? rowsF[unit] : null;
-                    double[] w = rowsF != null ? null : rows[unit];
-                    if (s != hOf) {          // the open switches come sample by sample
-                        hOf = s;
-                        int at = l == 0 ? java.util.Arrays.binarySearch(samples, s) : -1;
-                        hF = l == 0 ? (inputsF != null ? inputsF[at] : null) : prevZ.f != null ? relu(prevZ.f, s * in, in) : null;
-                        h = l == 0 ? (inputs != null ? inputs[at] : null) : prevZ.f != null ? null : relu(prevZ.d, s * in, in);
-                    }
-                    if ((wF != null ? wF.length : w.length) != in || (hF != null ? hF.length : h.length) != in)
-                        throw new IllegalArgumentException("unit " + i + " of layer " + l + " or its input in sample " + s + " has the wrong length");
-                    double[] ya = wF != null && hF != null ? dotAbs(wF, hF, in)
-                            : dotAbs(w != null ? w : widen(wF), h != null ? h : widen(hF), in);
-                    double y = ya[0], a = ya[1];
-                    int underflows = 0;
-                    // a product below the normal range is off by up to 2⁻¹⁰⁷⁴; products of float32 (or 16-bit) values never
-                    // are (they exceed 2⁻²⁹⁸)
-                    if (precision == Precision.FLOAT64 && w != null && h != null)
-                        for (int j = 0; j < in; j++) if (RoundingBounds.underflowed(w[j] * h[j], w[j], h[j])) underflows++;
-                    alone++;
-                    int exactSign = RoundingBounds.exactSign(y + bl[i], a + Math.abs(bl[i]), in, underflows);
-                    int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
-                    if (exactSign == 2) open[s] = true;
-                    else if (exactSign != mine) return new Outcome(false, zeros, switches, 0, mismatch(s, l, i, zi, exactSign, mine));
-                }
-            }
-            prevZ = zl;
+            Outcome failed = nOpen > 0 ? reEvaluate(l, zl, bl, openAt, nOpen) : null;
             switches += (long) batch * out;
+            return failed;
         }
-        int recomputed = 0;
-        for (int s = 0; s < batch; s++) {
-            if (!open[s]) continue;
-            recomputed++;
-            Point p = v.samplePoint(s);
-            AbsNormalForm anf = AbsNormalForm.at(sample, p);
-            if (!anf.exact())
-                return new Outcome(false, zeros, switches, recomputed, "sample " + s + ": a switch sign the certifier could not decide exactly");
-            for (int l = 0; l < layers.size(); l++) {
-                int out = layers.get(l).out();
-                Z zl = zs[l];
-                for (int i = 0; i < out; i++) {
-                    double zi = zl.get(s * out + i);
-                    int sigma = anf.sigma[switchOffsets[l] + i];
-                    int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
-                    if (Double.isNaN(zi))
-                        return new Outcome(false, zeros, switches, recomputed, "sample " + s + ", hidden layer " + l + ", unit " + i + ": the framework's pre-activation is NaN");
-                    if (sigma != mine) return new Outcome(false, zeros, switches, recomputed, mismatch(s, l, i, zi, sigma, mine));
-                }
+
+        /** c_i = γ·‖w_i‖ and d_i = γ·|b_i| + tiny, from the computed norms, with their rounding and a slack. */
+        private static void bounds(double[] raw, double[] bl, int in, double gamma, double tiny, double[] c, double[] d) {
+            for (int i = 0; i < raw.length; i++) {
+                c[i] = gamma * normUp(raw[i], in) * (1 + 0x1p-46);
+                d[i] = gamma * Math.abs(bl[i]) * (1 + 0x1p-46) + tiny;
             }
         }
-        // concatenation, not String.format: this line is built at every step and format costs tens of microseconds
-        String detail = "FAST: the framework's arithmetic in the smooth parts is trusted; its " + switches
-                + " switch signs equal the exact ones (settled by rounding bounds, " + alone + " switch" + (alone == 1 ? "" : "es")
-                + " re-evaluated alone, " + recomputed + " sample" + (recomputed == 1 ? "" : "s") + " re-evaluated by the certifier), "
-                + zeros + " at an exact kink; abs-consistent fixed kink rules and the " + theorem
-                + " applied to the framework's AD, not recomputed";
-        return new Outcome(true, zeros, switches, recomputed, detail);
+
+        /**
+         * The units whose weights and bias are all exactly zero. A unit whose computed weight norm and bias are 0 may
+         * still have weights that underflow when squared: it is dead only when its weights, read together, are all 0.
+         */
+        private boolean[] deadUnits(int l, double[] raw, double[] bl) {
+            boolean[] dead = new boolean[raw.length];
+            int candidates = 0;
+            for (int i = 0; i < raw.length; i++) if (raw[i] == 0 && bl[i] == 0) candidates++;
+            if (candidates == 0) return dead;
+            int[] units = new int[candidates];
+            for (int i = 0, k = 0; i < raw.length; i++) if (raw[i] == 0 && bl[i] == 0) units[k++] = i;
+            double[][] rows = v.weights(l, units);
+            for (int k = 0; k < candidates; k++) dead[units[k]] = allZero(rows[k]);
+            return dead;
+        }
+
+        /**
+         * Sample s of a layer: appends the switches its bounds leave open to {@code openAt} (returns the new count),
+         * and replaces the sample's input norm by the bound of its inputs of the next layer — the squares of the
+         * activations, the negative ones scaled by α².
+         */
+        private int screen(Layer layer, Z zl, Screen.Result screened, int s, double[] c, double[] d, int[] openAt, int nOpen) {
+            int out = layer.out(), o = s * out;
+            boolean leaky = layer.activation() == Activation.LEAKY_RELU;
+            double alpha2 = leaky ? layer.alpha() * layer.alpha() : 0, upOut = up(out), h = hNorm[s];
+            double q;
+            if (zl.f == null) {
+                nOpen = unsettled(zl.d, o, out, c, d, h, openAt, nOpen);
+                // squares below 2⁻¹⁰²² lose up to 2⁻¹⁰⁷⁵ each (an activation below 2⁻⁵³⁷ squares to 0)
+                q = squares(zl.d, o, out, 1) + (leaky ? alpha2 * squares(zl.d, o, out, -1) : 0) + out * Double.MIN_VALUE;
+            } else {
+                // a sample the float32 screen does not clear is read switch by switch
+                if (!screened.cleared()[s]) nOpen = unsettled(zl.f, o, out, c, d, h, openAt, nOpen);
+                q = Screen.squaresUp(screened.pos()[s], leaky ? screened.neg()[s] : 0, out, alpha2);
+            }
+            hNorm[s] = Math.sqrt(q * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
+            return nOpen;
+        }
+
+        /**
+         * Re-evaluates the open switches of layer l alone, each from the framework's inputs of the layer, in double with
+         * its rounding bounded; marks for the certifier the samples where that does not decide a sign. A failed
+         * outcome when a sign differs from the exact one, else null.
+         */
+        private Outcome reEvaluate(int l, Z zl, double[] bl, int[] openAt, int nOpen) {
+            int out = layers.get(l).out(), in = layers.get(l).in();
+            Z prevZ = l > 0 ? zs[l - 1] : null;
+            int[] units = distinct(openAt, nOpen, out, true), samples = distinct(openAt, nOpen, out, false);
+            // float32 rows when the framework holds them so: their products are exact in double, none underflows
+            float[][] rowsF = v.weightsFloat(l, units), inputsF = l == 0 ? v.inputsFloat(samples) : null;
+            double[][] rows = rowsF == null ? v.weights(l, units) : null, inputs = l == 0 && inputsF == null ? v.inputs(samples) : null;
+            int nRows = rowsF != null ? rowsF.length : rows.length;
+            if (nRows != units.length || (l == 0 && (inputsF != null ? inputsF.length : inputs.length) != samples.length))
+                throw new IllegalArgumentException("layer " + l + ": " + nRows + " weight rows for " + units.length + " units");
+            float[] hF = null;
+            double[] h = null;
+            int hOf = -1;
+            for (int k = 0; k < nOpen; k++) {
+                int s = openAt[k] / out, i = openAt[k] % out;
+                double zi = zl.get(openAt[k]);
+                int unit = java.util.Arrays.binarySearch(units, i);
+                float[] wF = rowsF != null ? rowsF[unit] : null;
+                double[] w = rowsF != null ? null : rows[unit];
+                if (s != hOf) {          // the open switches come sample by sample
+                    hOf = s;
+                    int at = l == 0 ? java.util.Arrays.binarySearch(samples, s) : -1;
+                    hF = l == 0 ? (inputsF != null ? inputsF[at] : null) : prevZ.f != null ? relu(prevZ.f, s * in, in) : null;
+                    h = l == 0 ? (inputs != null ? inputs[at] : null) : prevZ.f != null ? null : relu(prevZ.d, s * in, in);
+                }
+                if ((wF != null ? wF.length : w.length) != in || (hF != null ? hF.length : h.length) != in)
+                    throw new IllegalArgumentException("unit " + i + " of layer " + l + " or its input in sample " + s + " has the wrong length");
+                double[] ya = wF != null && hF != null ? dotAbs(wF, hF, in)
+                        : dotAbs(w != null ? w : widen(wF), h != null ? h : widen(hF), in);
+                // a product below the normal range is off by up to 2⁻¹⁰⁷⁴; products of float32 (or 16-bit) values never
+                // are (they exceed 2⁻²⁹⁸)
+                int underflows = precision == Precision.FLOAT64 && w != null && h != null ? underflows(w, h, in) : 0;
+                alone++;
+                int exactSign = RoundingBounds.exactSign(ya[0] + bl[i], ya[1] + Math.abs(bl[i]), in, underflows);
+                int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
+                if (exactSign == 2) open[s] = true;
+                else if (exactSign != mine) return new Outcome(false, zeros, switches, 0, mismatch(s, l, i, zi, exactSign, mine));
+            }
+            return null;
+        }
+
+        /**
+         * The samples still open, re-evaluated by the certifier ({@link AbsNormalForm} of the one-sample procedure)
+         * and compared switch by switch; the step's outcome.
+         */
+        Outcome finish() {
+            int recomputed = 0;
+            for (int s = 0; s < batch; s++) {
+                if (!open[s]) continue;
+                recomputed++;
+                AbsNormalForm anf = AbsNormalForm.at(sample, v.samplePoint(s));
+                if (!anf.exact())
+                    return new Outcome(false, zeros, switches, recomputed, "sample " + s + ": a switch sign the certifier could not decide exactly");
+                for (int l = 0; l < layers.size(); l++) {
+                    int out = layers.get(l).out();
+                    for (int i = 0; i < out; i++) {
+                        double zi = zs[l].get(s * out + i);
+                        int sigma = anf.sigma[switchOffsets[l] + i];
+                        int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
+                        if (Double.isNaN(zi))
+                            return new Outcome(false, zeros, switches, recomputed, "sample " + s + ", hidden layer " + l + ", unit " + i + ": the framework's pre-activation is NaN");
+                        if (sigma != mine) return new Outcome(false, zeros, switches, recomputed, mismatch(s, l, i, zi, sigma, mine));
+                    }
+                }
+            }
+            // concatenation, not String.format: this line is built at every step and format costs tens of microseconds
+            String detail = "FAST: the framework's arithmetic in the smooth parts is trusted; its " + switches
+                    + " switch signs equal the exact ones (settled by rounding bounds, " + alone + " switch" + (alone == 1 ? "" : "es")
+                    + " re-evaluated alone, " + recomputed + " sample" + (recomputed == 1 ? "" : "s") + " re-evaluated by the certifier), "
+                    + zeros + " at an exact kink; abs-consistent fixed kink rules and the " + theorem
+                    + " applied to the framework's AD, not recomputed";
+            return new Outcome(true, zeros, switches, recomputed, detail);
+        }
+    }
+
+    /** The number of products w_j·h_j that {@linkplain RoundingBounds#underflowed underflowed} in double. */
+    private static int underflows(double[] w, double[] h, int n) {
+        int k = 0;
+        for (int j = 0; j < n; j++) if (RoundingBounds.underflowed(w[j] * h[j], w[j], h[j])) k++;
+        return k;
     }
 
     /**
@@ -493,7 +547,15 @@ public final class DenseFastCheck {
     }
 
     /** A layer's pre-activations as the framework gave them: float32 or float64 values. */
-    private record Z(float[] f, double[] d) {
+    private static final class Z {
+        final float[] f;
+        final double[] d;
+
+        private Z(float[] f, double[] d) {
+            this.f = f;
+            this.d = d;
+        }
+
         static Z of(StepValues v, int layer) {
             float[] f = v.preActivationsFloat(layer);
             return f != null ? new Z(f, null) : new Z(null, v.preActivations(layer));
@@ -506,9 +568,8 @@ public final class DenseFastCheck {
 
     /**
      * The float32 screen of a layer: the bound c_i·h + d_i of each switch rounded up to float32 with a slack that
-     * covers the float32 arithmetic of {@link Kernels.Impl#clear}, so that a sample it clears has every |z| beyond
-     * the exact bound. A layer with a value that is not finite, or a sample whose bound does not fit in float32,
-     * is not screened.
+     * covers the float32 arithmetic of {@link Kernels.Impl#screen}, so that a sample it clears has every |z| beyond the
+     * exact bound. A sample with a value that is not finite, or whose bound does not fit in float32, is not cleared.
      */
     static final class Screen {
         /**
@@ -517,22 +578,30 @@ public final class DenseFastCheck {
          * 2⁻¹⁴⁰ added to d covers.
          */
         final float[] c, d;
-        final boolean finite;
 
-        Screen(double[] c, double[] d, boolean finite) {
+        Screen(double[] c, double[] d) {
             this.c = new float[c.length];
             this.d = new float[d.length];
             for (int i = 0; i < c.length; i++) {
                 this.c[i] = up(c[i] * (1 + 0x1p-20));
                 this.d[i] = up((d[i] + 0x1p-140) * (1 + 0x1p-20));
             }
-            this.finite = finite;
         }
 
-        /** Whether every |z| of the sample exceeds its bound at the sample's input norm h (its exact bound ≤ the float one). */
-        boolean clears(float[] z, int o, int n, double h) {
-            if (!finite || !(h <= Float.MAX_VALUE)) return false;
-            return Kernels.IMPL.clear(z, o, n, c, d, up(h));
+        /**
+         * @param cleared whether every |z| of sample s exceeds its bound at the sample's input norm h[s]
+         * @param pos     the float32 sum of the sample's max(z, 0)²
+         * @param neg     the float32 sum of its max(−z, 0)², or null
+         */
+        record Result(boolean[] cleared, float[] pos, float[] neg) {}
+
+        /** Screens {@code rows} samples of n values, sample s at input norm h[s] (an upper bound). */
+        Result run(float[] z, int rows, int n, double[] h, boolean negatives) {
+            float[] hf = new float[rows];
+            for (int s = 0; s < rows; s++) hf[s] = h[s] <= Float.MAX_VALUE ? up(h[s]) : Float.POSITIVE_INFINITY;
+            Result r = new Result(new boolean[rows], new float[rows], negatives ? new float[rows] : null);
+            Kernels.IMPL.screen(z, rows, n, c, d, hf, r.cleared(), r.pos(), r.neg());
+            return r;
         }
 
         /**
@@ -543,13 +612,12 @@ public final class DenseFastCheck {
         static float up(double x) { return (float) (x * (1 + 0x1p-22) + 0x1p-149); }
 
         /**
-         * An upper bound of Σ max(z, 0)² + α²·Σ max(−z, 0)² over the sample's values, from float32 sums. A float32 sum
-         * Ŝ of n rounded squares in any order (with or without FMA) is at least S·(1 − γ_n) − n·2⁻¹⁵⁰·(1 + γ_n) (each
-         * square below the normal range is off by up to 2⁻¹⁵⁰ absolutely), so S ≤ (Ŝ + n·2⁻¹⁴⁹)·(1 + nu/(1 − 2nu)),
+         * An upper bound of Σ max(z, 0)² + α²·Σ max(−z, 0)² over a sample's n values, from their float32 sums. A float32
+         * sum Ŝ of n rounded squares in any order (with or without FMA) is at least S·(1 − γ_n) − n·2⁻¹⁵⁰·(1 + γ_n)
+         * (each square below the normal range is off by up to 2⁻¹⁵⁰ absolutely), so S ≤ (Ŝ + n·2⁻¹⁴⁹)·(1 + nu/(1 − 2nu)),
          * and γ_{2n+2} ≥ nu/(1 − 2nu).
          */
-        static double squaresUp(float[] z, int o, int n, boolean leaky, double alpha2) {
-            double pos = Kernels.IMPL.squares(z, o, n, 1f), neg = leaky ? Kernels.IMPL.squares(z, o, n, -1f) : 0;
+        static double squaresUp(double pos, double neg, int n, double alpha2) {
             double g = 1 + RoundingBounds.gamma(2L * n + 2, 0x1p-24);
             return ((pos + n * 0x1p-149) * g + alpha2 * (neg + n * 0x1p-149) * g) * (1 + 0x1p-50);
         }

@@ -18,13 +18,13 @@ public final class FiniteValues {
     public static boolean float32(ByteBuffer buffer, int n) {
         ByteBuffer b = buffer.duplicate().order(ByteOrder.nativeOrder());
         if (b.remaining() / 4 < n) throw new IllegalArgumentException(n + " values asked of a buffer of " + b.remaining() / 4);
-        return Kernels.IMPL.finite32(b, n);
+        return Kernels.forBuffer(b).finite32(b, n);
     }
 
     /** Whether the {@code n} float64 values from {@code buffer}'s position (native byte order) are all finite. */
     public static boolean float64(ByteBuffer buffer, int n) {
         ByteBuffer b = buffer.duplicate().order(ByteOrder.nativeOrder());
         if (b.remaining() / 8 < n) throw new IllegalArgumentException(n + " values asked of a buffer of " + b.remaining() / 8);
-        return Kernels.IMPL.finite64(b, n);
+        return Kernels.forBuffer(b).finite64(b, n);
     }
 }

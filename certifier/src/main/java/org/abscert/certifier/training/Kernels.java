@@ -27,20 +27,19 @@ public final class Kernels {
         /** Whether the n float64 values from b's position (native order) are all finite. */
         boolean finite64(ByteBuffer b, int n);
 
-        /** Whether the n float32 values of z from o are all finite. */
-        boolean finite32(float[] z, int o, int n);
-
         /**
-         * Whether fl(|z[o+i]|) − fl(c[i]·h + d[i]) &gt; 0 for every i &lt; n, the bound computed in float32 with or
-         * without FMA; false when any value is NaN.
+         * The screen of a layer's float32 pre-activations, {@code rows} samples of n values row-major, in one call
+         * (a loop of its own: the JIT compiles it as a unit): for each sample s, {@code cleared[s]} whether
+         * fl(|z[s·n+i]|) − fl(c[i]·h[s] + d[i]) &gt; 0 for every i (the bound in float32 with or without FMA; false
+         * when a value of the sample is not finite), and {@code pos[s]}, {@code neg[s]} the float32 sums Σ_i max(±z[s·n+i], 0)² (any order,
+         * with or without FMA; neg only when not null).
          */
-        boolean clear(float[] z, int o, int n, float[] c, float[] d, float h);
-
-        /** Σ_i max(σ·z[o+i], 0)² in float32 (any order, with or without FMA), σ = ±1. */
-        float squares(float[] z, int o, int n, float sigma);
+        void screen(float[] z, int rows, int n, float[] c, float[] d, float[] h, boolean[] cleared, float[] pos, float[] neg);
     }
 
     static final Impl IMPL = choose();
+
+    private static final Impl SCALAR = new ScalarKernels();
 
     private Kernels() {}
 
@@ -55,6 +54,12 @@ public final class Kernels {
         }
         return new ScalarKernels();
     }
+
+    /**
+     * The implementation for a buffer: a heap buffer goes to the scalar loops, so that the SIMD loops only ever see
+     * direct buffers (the JIT intrinsifies their loads for one kind; a mix falls back to slow generic code).
+     */
+    static Impl forBuffer(ByteBuffer b) { return b.isDirect() ? IMPL : SCALAR; }
 
     /**
      * Which loops are in use: "SIMD (jdk.incubator.vector, N-bit)" or "scalar (…)", with how to change it — the
@@ -77,7 +82,7 @@ public final class Kernels {
     public static double[] rowNorms(ByteBuffer float32, int in, int out) {
         ByteBuffer b = float32.duplicate().order(ByteOrder.nativeOrder());
         if (b.remaining() / 4 < (long) in * out) throw new IllegalArgumentException((long) in * out + " values asked of a buffer of " + b.remaining() / 4);
-        return sqrt(IMPL.rowNorms2(b, in, out));
+        return sqrt(forBuffer(b).rowNorms2(b, in, out));
     }
 
     /** {@link #rowNorms(ByteBuffer, int, int)} of an array. */

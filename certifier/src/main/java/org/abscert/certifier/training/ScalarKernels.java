@@ -77,21 +77,21 @@ final class ScalarKernels implements Kernels.Impl {
     }
 
     @Override
-    public boolean finite32(float[] z, int o, int n) {
-        int m = 0;
-        for (int i = 0; i < n; i++) m |= (Float.floatToRawIntBits(z[o + i]) & 0x7f800000) + 0x00800000;
-        return m >= 0;
+    public void screen(float[] z, int rows, int n, float[] c, float[] d, float[] h, boolean[] cleared, float[] pos, float[] neg) {
+        for (int s = 0; s < rows; s++) {
+            int o = s * n;
+            float m = Float.POSITIVE_INFINITY, hs = h[s], fin = 0;
+            for (int i = 0; i < n; i++) {
+                m = Math.min(m, Math.abs(z[o + i]) - (c[i] * hs + d[i]));
+                fin += z[o + i] - z[o + i];      // 0, or NaN from a value that is not finite
+            }
+            cleared[s] = m > 0 && fin == 0;
+            pos[s] = squares(z, o, n, 1f);
+            if (neg != null) neg[s] = squares(z, o, n, -1f);
+        }
     }
 
-    @Override
-    public boolean clear(float[] z, int o, int n, float[] c, float[] d, float h) {
-        float m = Float.POSITIVE_INFINITY;
-        for (int i = 0; i < n; i++) m = Math.min(m, Math.abs(z[o + i]) - (c[i] * h + d[i]));
-        return m > 0;
-    }
-
-    @Override
-    public float squares(float[] z, int o, int n, float sigma) {
+    private static float squares(float[] z, int o, int n, float sigma) {
         float a = 0, b = 0, c = 0, d = 0;
         int i = 0;
         for (; i + 3 < n; i += 4) {

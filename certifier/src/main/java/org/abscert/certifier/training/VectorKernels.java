@@ -87,46 +87,36 @@ final class VectorKernels implements Kernels.Impl {
     }
 
     @Override
-    public boolean finite32(float[] z, int o, int n) {
-        int step = I.length(), upper = I.loopBound(n);
-        IntVector m = IntVector.zero(I);
-        int i = 0;
-        for (; i < upper; i += step)
-            m = m.or(FloatVector.fromArray(F, z, o + i).reinterpretAsInts().and(0x7f800000).add(0x00800000));
-        int r = m.reduceLanes(VectorOperators.OR);
-        for (; i < n; i++) r |= (Float.floatToRawIntBits(z[o + i]) & 0x7f800000) + 0x00800000;
-        return r >= 0;
-    }
-
-    @Override
-    public boolean clear(float[] z, int o, int n, float[] c, float[] d, float h) {
+    public void screen(float[] z, int rows, int n, float[] c, float[] d, float[] h, boolean[] cleared, float[] pos, float[] neg) {
         int step = F.length(), upper = F.loopBound(n);
-        FloatVector m = FloatVector.broadcast(F, Float.POSITIVE_INFINITY), hv = FloatVector.broadcast(F, h);
-        int i = 0;
-        for (; i < upper; i += step) {
-            FloatVector bound = FloatVector.fromArray(F, c, i).fma(hv, FloatVector.fromArray(F, d, i));
-            m = m.min(FloatVector.fromArray(F, z, o + i).abs().sub(bound));
+        for (int s = 0; s < rows; s++) {
+            int o = s * n, i = 0;
+            float hs = h[s];
+            FloatVector hv = FloatVector.broadcast(F, hs), m = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
+            FloatVector p = FloatVector.zero(F), q = FloatVector.zero(F), nf = FloatVector.zero(F);
+            for (; i < upper; i += step) {
+                FloatVector x = FloatVector.fromArray(F, z, o + i);
+                FloatVector bound = FloatVector.fromArray(F, c, i).fma(hv, FloatVector.fromArray(F, d, i));
+                m = m.min(x.abs().sub(bound));
+                nf = nf.add(x.sub(x));           // 0, or NaN from a value that is not finite
+                FloatVector up = x.max(0f), down = x.neg().max(0f);
+                p = up.fma(up, p);
+                q = down.fma(down, q);
+            }
+            float r = m.reduceLanes(VectorOperators.MIN), sp = p.reduceLanes(VectorOperators.ADD), sq = q.reduceLanes(VectorOperators.ADD);
+            float fin = nf.reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                float x = z[o + i];
+                r = Math.min(r, Math.abs(x) - (c[i] * hs + d[i]));
+                fin += x - x;
+                float u = Math.max(x, 0), v = Math.max(-x, 0);
+                sp += u * u;
+                sq += v * v;
+            }
+            cleared[s] = r > 0 && fin == 0;
+            pos[s] = sp;
+            if (neg != null) neg[s] = sq;
         }
-        float r = m.reduceLanes(VectorOperators.MIN);
-        for (; i < n; i++) r = Math.min(r, Math.abs(z[o + i]) - (c[i] * h + d[i]));
-        return r > 0;
-    }
-
-    @Override
-    public float squares(float[] z, int o, int n, float sigma) {
-        int step = F.length(), upper = F.loopBound(n);
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (; i < upper; i += step) {
-            FloatVector p = FloatVector.fromArray(F, z, o + i).mul(sigma).max(0f);
-            acc = p.fma(p, acc);
-        }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float p = Math.max(sigma * z[o + i], 0);
-            s += p * p;
-        }
-        return s;
     }
 
     @Override

@@ -506,18 +506,18 @@ class DenseFastCheckTest {
                 d[i] = r.nextInt(4) == 0 ? 0 : r.nextDouble() * Math.scalb(1.0, -149 + r.nextInt(200));
             }
             double h = r.nextDouble() * Math.scalb(1.0, -60 + r.nextInt(120));
-            DenseFastCheck.Screen screen = new DenseFastCheck.Screen(c, d, true);
+            DenseFastCheck.Screen screen = new DenseFastCheck.Screen(c, d);
             int at = r.nextInt(n);
             float[] z = new float[n];
             for (int i = 0; i < n; i++) z[i] = (r.nextBoolean() ? 1 : -1) * above(c[i], d[i], h, 0x1p-18);
             float below = atOrBelow(c[at], d[at], h);
             z[at] = r.nextBoolean() ? below : -below;
-            if (Float.isFinite(z[at]) && screen.clears(z, 0, n, h))
+            if (Float.isFinite(z[at]) && screen.run(z, 1, n, new double[] {h}, false).cleared()[0])
                 fail("trial " + trial + ": |z| = " + below + " cleared at its bound " + exactBound(c[at], d[at], h));
             z[at] = above(c[at], d[at], h, 0x1p-18);
             boolean all = true;
             for (float v : z) all &= Float.isFinite(v);
-            if (all && screen.clears(z, 0, n, h)) cleared++;
+            if (all && screen.run(z, 1, n, new double[] {h}, false).cleared()[0]) cleared++;
         }
         assertTrue(cleared > 15000, cleared + " of 20000 samples cleared a relative 2^-18 above their bounds");
     }

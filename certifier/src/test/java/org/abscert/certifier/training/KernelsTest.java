@@ -78,7 +78,6 @@ class KernelsTest {
                             for (float v : f) b.putFloat(v);
                             b.position(4 * pad);
                             assertEquals(Float.isFinite(sp), k.finite32(b.slice(), n), k + ": " + n + " float32 values, " + sp + " at " + at);
-                            assertEquals(Float.isFinite(sp), k.finite32(f, pad, n), k + ": array, " + sp + " at " + at);
                         }
                     }
                     for (double sp : specials64) {
@@ -92,54 +91,56 @@ class KernelsTest {
         }
     }
 
-    /** clear is min_i (fl(|z_i|) − fl(c_i·h + d_i)) &gt; 0 with or without FMA: decided the same when both roundings agree. */
+    /**
+     * The screen compares each value with its bound as specified — min_i (fl(|z_i|) − fl(c_i·h + d_i)) &gt; 0 with or
+     * without FMA, checked where both roundings agree — clears no sample with a value that is not finite, and sums
+     * each side's squares within the float32 rounding bound.
+     */
     @Test
-    void theScreenComparesEachValueWithItsBound() {
+    void theScreenComparesEachValueWithItsBoundAndSumsTheSquares() {
         Random r = new Random(5);
         for (Kernels.Impl k : impls()) {
-            for (int trial = 0; trial < 5000; trial++) {
-                int n = 1 + r.nextInt(50);
-                float[] z = new float[n + 3], c = new float[n], d = new float[n];
-                float h = (float) Math.abs(r.nextGaussian()) * 4;
-                int o = r.nextInt(4);
+            for (int trial = 0; trial < 3000; trial++) {
+                int n = 1 + r.nextInt(50), rows = 1 + r.nextInt(4);
+                float[] z = new float[rows * n], c = new float[n], d = new float[n], h = new float[rows];
                 for (int i = 0; i < n; i++) {
                     c[i] = (float) Math.abs(r.nextGaussian());
                     d[i] = (float) Math.abs(r.nextGaussian()) * 0.1f;
-                    z[o + i] = (float) r.nextGaussian() * 20;
                 }
-                if (r.nextInt(3) == 0) {   // one value at its bound, or just inside it: not cleared
-                    int i = r.nextInt(n);
-                    double bound = (double) c[i] * h + d[i];
-                    float at = (float) bound;
-                    if (at > bound) at = Math.nextDown(at);
-                    z[o + i] = r.nextBoolean() ? at : -at;
+                for (int s = 0; s < rows; s++) h[s] = (float) Math.abs(r.nextGaussian()) * 4;
+                for (int j = 0; j < z.length; j++) z[j] = (float) (r.nextGaussian() * Math.scalb(20.0, r.nextInt(40) - 20));
+                int s0 = r.nextInt(rows), i0 = r.nextInt(n);
+                switch (r.nextInt(4)) {
+                    case 0 -> {   // a value at its bound, or just inside it: not cleared
+                        double bound = (double) c[i0] * h[s0] + d[i0];
+                        float at = (float) bound;
+                        if (at > bound) at = Math.nextDown(at);
+                        z[s0 * n + i0] = r.nextBoolean() ? at : -at;
+                    }
+                    case 1 -> z[s0 * n + i0] = new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}[r.nextInt(3)];
+                    default -> { }
                 }
-                boolean expected = true, sure = true;
-                for (int i = 0; i < n; i++) {
-                    float a = Math.abs(z[o + i]);
-                    float plain = c[i] * h + d[i], fused = Math.fma(c[i], h, d[i]);
-                    if (a > plain != a > fused) sure = false;
-                    expected &= a > plain;
-                }
-                if (sure) assertEquals(expected, k.clear(z, o, n, c, d, h), k + " trial " + trial);
-            }
-            float[] nan = {1, Float.NaN, 1};
-            assertEquals(false, k.clear(nan, 0, 3, new float[3], new float[3], 1f), k + ": a NaN is never cleared");
-        }
-    }
-
-    @Test
-    void squaresSumTheChosenSideInFloat32() {
-        Random r = new Random(9);
-        for (Kernels.Impl k : impls()) {
-            for (int trial = 0; trial < 500; trial++) {
-                int n = 1 + r.nextInt(70), o = r.nextInt(3);
-                float[] z = new float[n + o];
-                for (int i = 0; i < z.length; i++) z[i] = (float) (r.nextGaussian() * Math.scalb(1.0, r.nextInt(60) - 40));
-                for (float sigma : new float[] {1f, -1f}) {
-                    float[] side = new float[n];
-                    for (int i = 0; i < n; i++) side[i] = Math.max(sigma * z[o + i], 0);
-                    assertSumOfSquares(k.squares(z, o, n, sigma), side, 0, n, k + " sigma " + sigma);
+                boolean[] cleared = new boolean[rows];
+                float[] pos = new float[rows], neg = new float[rows];
+                k.screen(z, rows, n, c, d, h, cleared, pos, neg);
+                for (int s = 0; s < rows; s++) {
+                    boolean expected = true, sure = true, finite = true;
+                    float[] up = new float[n], down = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        float v = z[s * n + i], a = Math.abs(v);
+                        finite &= Float.isFinite(v);
+                        float plain = c[i] * h[s] + d[i], fused = Math.fma(c[i], h[s], d[i]);
+                        if (a > plain != a > fused) sure = false;
+                        expected &= a > plain;
+                        up[i] = Math.max(v, 0);
+                        down[i] = Math.max(-v, 0);
+                    }
+                    if (!finite) assertEquals(false, cleared[s], k + " trial " + trial + ": a sample with a value that is not finite");
+                    else {
+                        if (sure) assertEquals(expected, cleared[s], k + " trial " + trial + " sample " + s);
+                        assertSumOfSquares(pos[s], up, 0, n, k + " positive squares");
+                        assertSumOfSquares(neg[s], down, 0, n, k + " negative squares");
+                    }
                 }
             }
         }

@@ -1,6 +1,9 @@
 package org.abscert.djl.listener;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import java.nio.ByteOrder;
 import ai.djl.nn.LambdaBlock;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
@@ -79,11 +82,27 @@ final class ActivationRecorders {
     }
 
     /**
+     * One activation's recorded input, row-major: float32 values as they are ({@code f}) or others widened to double
+     * ({@code d}).
+     */
+    record Recorded(float[] f, double[] d) {
+        long length() { return f != null ? f.length : d.length; }
+
+        /** The values as doubles (float32 ones widened). */
+        double[] doubles() {
+            if (d != null) return d;
+            double[] w = new double[f.length];
+            for (int i = 0; i < f.length; i++) w[i] = f[i];
+            return w;
+        }
+    }
+
+    /**
      * What the recorders copied in the step's forward pass, per block (null entries where nothing was recorded);
      * disarms them, so that forward passes of the listener itself (imports, FULL) do not overwrite it.
      */
-    double[][] take() {
-        double[][] z = new double[recorders.size()][];
+    Recorded[] take() {
+        Recorded[] z = new Recorded[recorders.size()];
         for (int k = 0; k < z.length; k++) {
             Recorder r = recorders.get(k);
             r.armed = false;
@@ -93,18 +112,31 @@ final class ActivationRecorders {
         return z;
     }
 
-    /** The activation's function, copying its input when armed. */
+    /**
+     * The activation's function, copying its input when armed: a float32 tensor's memory in one bulk copy from its
+     * buffer (into the previous recording's array when the size is the same), others widened to double.
+     */
     private static final class Recorder implements Function<NDList, NDList> {
         final Function<NDList, NDList> delegate;
         volatile boolean armed;
-        volatile double[] values;
+        volatile Recorded values;
+        private float[] reuse;
 
         Recorder(Function<NDList, NDList> delegate) { this.delegate = delegate; }
 
         @Override
         public NDList apply(NDList in) {
-            if (armed) values = NdArrays.doubles(in.singletonOrThrow());
+            if (armed) values = record(in.singletonOrThrow());
             return delegate.apply(in);
+        }
+
+        private Recorded record(NDArray a) {
+            if (a.getDataType() != DataType.FLOAT32) return new Recorded(null, NdArrays.doubles(a));
+            int n = Math.toIntExact(a.size());
+            float[] f = reuse != null && reuse.length == n && (values == null || values.f() != reuse) ? reuse : new float[n];
+            a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(f, 0, n);
+            reuse = f;
+            return new Recorded(f, null);
         }
     }
 }

@@ -97,7 +97,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
         long start = System.nanoTime();
         long step = steps.beginStep();
-        double[][] recorded = fast != null ? fast.take() : fastCnn != null ? fastCnn.take() : null;
+        ActivationRecorders.Recorded[] recorded = fast != null ? fast.take() : fastCnn != null ? fastCnn.take() : null;
         try {
             if ((step - 1) % every != 0) return;
             check(trainer, batchData, step, recorded);
@@ -109,7 +109,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         }
     }
 
-    private void check(Trainer trainer, BatchData batchData, long step, double[][] recorded) {
+    private void check(Trainer trainer, BatchData batchData, long step, ActivationRecorders.Recorded[] recorded) {
         if (steps.passive() && policy() != Policy.FAIL && policy() != Policy.REPAIR) return;
         if (trainer.getDevices().length != 1) {
             steps.unsupported("the trainer splits each batch over " + trainer.getDevices().length
@@ -236,8 +236,15 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     /** The procedure's Y from DJL labels: class indices become one-hot rows for a sparse softmax cross-entropy. */
     private static double[] targets(ImportedModel model, NDArray labels) {
         double[] l;
-        try (NDArray d = labels.toType(DataType.FLOAT64, true)) {
-            l = d.toDoubleArray();
+        if (labels.getDataType() == DataType.FLOAT32) {
+            // read in place: a conversion in PyTorch and a copy cost more than the rest of a FAST check
+            java.nio.FloatBuffer f = labels.toByteBuffer(true).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+            l = new double[f.remaining()];
+            for (int i = 0; i < l.length; i++) l[i] = f.get(i);
+        } else {
+            try (NDArray d = labels.toType(DataType.FLOAT64, true)) {
+                l = d.toDoubleArray();
+            }
         }
         int rows = model.batch(), cols = model.outputWidth();
         if (model.loss().name().equals("softmax_cross_entropy") && model.loss().sparseLabel()) {

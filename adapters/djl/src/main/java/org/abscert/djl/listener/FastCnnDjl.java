@@ -87,7 +87,7 @@ final class FastCnnDjl {
     }
 
     /** What the recorders copied in the step's forward pass, per hidden layer ({@link ActivationRecorders#take}). */
-    double[][] take() { return recorders == null ? new double[0][] : recorders.take(); }
+    ActivationRecorders.Recorded[] take() { return recorders == null ? new ActivationRecorders.Recorded[0] : recorders.take(); }
 
     /**
      * The FAST outcome of the step just computed, or null when it cannot be given (nothing recorded for this batch,
@@ -99,7 +99,8 @@ final class FastCnnDjl {
      * @param y      the batch's targets as the procedure's Y, row-major
      * @param z      what {@link #take} returned
      */
-    DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, NDArray data, double[] y, double[][] z, Consumer<String> refused) {
+    DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, NDArray data, double[] y, ActivationRecorders.Recorded[] recorded,
+                                 Consumer<String> refused) {
         int batch = model.batch();
         ConvFastCheck check = checks.computeIfAbsent(batch, b -> ConvFastCheck.of(model.procedure(), single.procedure(), model.precision(),
                 rules, POOL_TIES));
@@ -107,8 +108,11 @@ final class FastCnnDjl {
             refused.accept(check.refusal().get());
             return null;
         }
-        for (int k = 0; k < hidden.size(); k++)
-            if (z[k] == null || z[k].length != (long) batch * hidden.get(k).switches()) return null;
+        double[][] z = new double[hidden.size()][];
+        for (int k = 0; k < hidden.size(); k++) {
+            if (recorded[k] == null || recorded[k].length() != (long) batch * hidden.get(k).switches()) return null;
+            z[k] = recorded[k].doubles();
+        }
         double[] x = NdArrays.doubles(data);
         if (x.length != (long) batch * model.inputWidth()) return null;
         Map<String, ParameterBinding> bindings = new HashMap<>();

@@ -3,11 +3,14 @@ package org.abscert.djl.listener;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.LambdaBlock;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.certifier.training.DenseFastCheck;
+import org.abscert.certifier.training.Kernels;
 import org.abscert.djl.NdArrays;
 import org.abscert.djl.importer.ImportedModel;
 import org.abscert.djl.importer.Step;
@@ -74,7 +77,7 @@ final class FastDjl {
     }
 
     /** What the recorders copied in the step's forward pass, per hidden layer ({@link ActivationRecorders#take}). */
-    double[][] take() { return recorders == null ? new double[0][] : recorders.take(); }
+    ActivationRecorders.Recorded[] take() { return recorders == null ? new ActivationRecorders.Recorded[0] : recorders.take(); }
 
     /**
      * The FAST outcome of the step just computed, or null when it cannot be given (nothing recorded for this batch,
@@ -87,7 +90,7 @@ final class FastDjl {
      * @param z      what {@link #take} returned
      */
     DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, KinkRules rules, NDArray data, double[] y,
-                                 double[][] z, Consumer<String> refused) {
+                                 ActivationRecorders.Recorded[] z, Consumer<String> refused) {
         int batch = model.batch();
         if (check == null || check.batch() != batch)
             check = DenseFastCheck.of(layers, model.precision(), batch, model.procedure(), single.procedure(), rules);
@@ -96,62 +99,112 @@ final class FastDjl {
             return null;
         }
         for (int k = 0; k < layers.size(); k++)
-            if (z[k] == null || z[k].length != (long) batch * layers.get(k).out()) return null;
+            if (z[k] == null || z[k].length() != (long) batch * layers.get(k).out()) return null;
         int in = model.inputWidth(), out = model.outputWidth();
         try (NDArray x = data.reshape(batch, in)) {
             return check(model, single, y, z, x, out);
         }
     }
 
-    private DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, double[] y, double[][] z, NDArray xa, int out) {
+    private DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, double[] y, ActivationRecorders.Recorded[] z, NDArray xa,
+                                         int out) {
         int in0 = layers.get(0).in();
-        // the norms in PyTorch (its vectorised reductions); the weights and data are copied to Java only for the
-        // few switches and samples the bounds leave open, each array at most once
-        double[][] w = new double[layers.size()][];
-        double[][] x = new double[1][];
+        // float32 arrays are read in place from PyTorch's memory (a direct buffer): the norms, and the few rows the
+        // bounds leave open; other types are copied, widened to double
+        Rows[] w = new Rows[layers.size()];
+        for (int k = 0; k < w.length; k++) w[k] = new Rows(weight(k), layers.get(k).in(), layers.get(k).out());
+        Rows x = new Rows(xa, in0, model.batch());
         return check.check(new DenseFastCheck.StepValues() {
-            @Override public double[] preActivations(int layer) { return z[layer]; }
+            @Override public double[] preActivations(int layer) { return z[layer].d(); }
 
-            @Override public double[] bias(int layer) { return NdArrays.doubles(dense.get(layer).bias().get().parameter().getArray()); }
+            @Override public float[] preActivationsFloat(int layer) { return z[layer].f(); }
 
-            @Override public double[] weightNorms(int layer) {
-                return norms(weight(layer), () -> weights(layer), layers.get(layer).in(), layers.get(layer).out());
-            }
+            @Override public double[] bias(int layer) { return new Rows(dense.get(layer).bias().get().parameter().getArray(), layers.get(layer).out(), 1).rows(new int[] {0})[0]; }
 
-            @Override public double[] inputNorms() { return norms(xa, () -> data(), in0, model.batch()); }
+            @Override public double[] weightNorms(int layer) { return w[layer].norms(); }
 
-            @Override public double[] weights(int layer, int unit) {
-                int in = layers.get(layer).in();
-                return java.util.Arrays.copyOfRange(weights(layer), unit * in, (unit + 1) * in);
-            }
+            @Override public double[] inputNorms() { return x.norms(); }
 
-            @Override public double[] input(int sample) { return java.util.Arrays.copyOfRange(data(), sample * in0, (sample + 1) * in0); }
+            @Override public double[] weights(int layer, int unit) { return w[layer].rows(new int[] {unit})[0]; }
 
-            @Override public double[][] weights(int layer, int[] units) {
-                return w[layer] != null ? DenseFastCheck.StepValues.super.weights(layer, units) : rows(weight(layer), units, layers.get(layer).in());
-            }
+            @Override public double[] input(int sample) { return x.rows(new int[] {sample})[0]; }
 
-            @Override public double[][] inputs(int[] samples) {
-                return x[0] != null ? DenseFastCheck.StepValues.super.inputs(samples) : rows(xa, samples, in0);
-            }
+            @Override public double[][] weights(int layer, int[] units) { return w[layer].rows(units); }
+
+            @Override public double[][] inputs(int[] samples) { return x.rows(samples); }
+
+            @Override public float[][] weightsFloat(int layer, int[] units) { return w[layer].floatRows(units); }
+
+            @Override public float[][] inputsFloat(int[] samples) { return x.floatRows(samples); }
 
             @Override public Point samplePoint(int s) {
                 double[] ys = new double[out];
                 System.arraycopy(y, s * out, ys, 0, out);
                 return single.at(input(s), ys);
             }
-
-            /** Layer k's weights, PyTorch's [out, in]: unit-major. */
-            private double[] weights(int k) {
-                if (w[k] == null) w[k] = NdArrays.doubles(weight(k));
-                return w[k];
-            }
-
-            private double[] data() {
-                if (x[0] == null) x[0] = NdArrays.doubles(xa);
-                return x[0];
-            }
         });
+    }
+
+    /**
+     * A matrix's rows ({@code count} of {@code length} values, row-major as PyTorch holds a Linear weight [out, in] or
+     * a batch of data): a float32 tensor read in place through its direct buffer, others copied once, widened.
+     */
+    private static final class Rows {
+        final ByteBuffer f;
+        final NDArray a;
+        final int length, count;
+        double[] d;
+
+        Rows(NDArray a, int length, int count) {
+            this.a = a;
+            this.length = length;
+            this.count = count;
+            this.f = a.getDataType() == DataType.FLOAT32 ? direct(a) : null;
+            if (f != null && f.remaining() / 4 != (long) length * count)
+                throw new IllegalStateException(f.remaining() / 4 + " values for " + count + " rows of " + length);
+        }
+
+        /**
+         * The tensor's memory as a direct buffer: PyTorch's own when the tensor is contiguous, else a direct copy (the
+         * SIMD loops are compiled for direct buffers; a heap buffer among them would make them generic).
+         */
+        private static ByteBuffer direct(NDArray a) {
+            ByteBuffer b = a.toByteBuffer(true);
+            if (!b.isDirect()) b = ByteBuffer.allocateDirect(b.remaining()).put(b.duplicate()).flip();
+            return b.order(ByteOrder.nativeOrder());
+        }
+
+        /**
+         * The rows' Euclidean norms as the framework would compute them: float32 sums ({@link Kernels}), or for other
+         * types from the widened values (16-bit arrays round the norm itself).
+         */
+        double[] norms() { return f != null ? Kernels.rowNorms(f, length, count) : DenseFastCheck.rowNorms(values(), length, count); }
+
+        float[][] floatRows(int[] which) {
+            if (f == null) return null;
+            java.nio.FloatBuffer fb = f.asFloatBuffer();
+            float[][] r = new float[which.length][length];
+            for (int k = 0; k < which.length; k++) fb.get(which[k] * length, r[k], 0, length);
+            return r;
+        }
+
+        double[][] rows(int[] which) {
+            double[][] r = new double[which.length][];
+            float[][] fr = floatRows(which);
+            for (int k = 0; k < which.length; k++) {
+                if (fr == null) r[k] = java.util.Arrays.copyOfRange(values(), which[k] * length, (which[k] + 1) * length);
+                else {
+                    r[k] = new double[length];
+                    for (int j = 0; j < length; j++) r[k][j] = fr[k][j];
+                }
+            }
+            return r;
+        }
+
+        private double[] values() {
+            if (d == null) d = NdArrays.doubles(a);
+            return d;
+        }
     }
 
     /**
@@ -163,32 +216,6 @@ final class FastDjl {
             if (!b.gradientFinite())
                 return new DenseFastCheck.Outcome(false, 0, 0, 0, "the framework's gradient of " + b.name() + " is not finite");
         return null;
-    }
-
-    /** Rows of a matrix, gathered by PyTorch in one call (a few rows of a large array: copying it all costs more). */
-    private static double[][] rows(NDArray a, int[] which, int length) {
-        double[] flat;
-        try (NDArray index = a.getManager().create(java.util.Arrays.stream(which).asLongStream().toArray());
-             NDArray picked = a.get(new ai.djl.ndarray.index.NDIndex("{}", index))) {
-            flat = NdArrays.doubles(picked);
-        }
-        if (flat.length != (long) which.length * length)
-            throw new IllegalStateException(flat.length + " values gathered for " + which.length + " rows of " + length);
-        double[][] r = new double[which.length][];
-        for (int k = 0; k < which.length; k++) r[k] = java.util.Arrays.copyOfRange(flat, k * length, (k + 1) * length);
-        return r;
-    }
-
-    /**
-     * The Euclidean norms of a float32 or float64 array's rows as PyTorch computes them (a reduction whose rounding
-     * DenseFastCheck adds), or in Java from its values for other types (16-bit arrays round the norm itself).
-     */
-    private static double[] norms(NDArray a, java.util.function.Supplier<double[]> values, int length, int count) {
-        if (a.getDataType() == DataType.FLOAT32 || a.getDataType() == DataType.FLOAT64)
-            try (NDArray n = a.norm(new int[] {1})) {
-                return NdArrays.doubles(n);
-            }
-        return DenseFastCheck.rowNorms(values.get(), length, count);
     }
 
     private NDArray weight(int layer) { return dense.get(layer).weight().parameter().getArray(); }
