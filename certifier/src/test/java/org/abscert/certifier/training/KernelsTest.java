@@ -146,6 +146,26 @@ class KernelsTest {
         }
     }
 
+    /** Heap and direct buffers give the same norms and finiteness through the public entry points. */
+    @Test
+    void heapAndDirectBuffersAgree() {
+        float[] w = {3, 4, 0, 0, 5, 12, 1e-30f, -2};
+        ByteBuffer heap = ByteBuffer.allocate(4 * w.length).order(ByteOrder.nativeOrder()), direct = ByteBuffer.allocateDirect(4 * w.length).order(ByteOrder.nativeOrder());
+        for (float v : w) {
+            heap.putFloat(v);
+            direct.putFloat(v);
+        }
+        heap.flip();
+        direct.flip();
+        assertEquals(java.util.Arrays.toString(Kernels.rowNorms(direct, 2, 4)), java.util.Arrays.toString(Kernels.rowNorms(heap, 2, 4)));
+        assertEquals(5, Kernels.rowNorms(heap, 2, 4)[0]);
+        assertTrue(FiniteValues.float32(heap, 8) && FiniteValues.float32(direct, 8));
+        heap.putFloat(28, Float.NaN);
+        direct.putFloat(28, Float.NaN);
+        assertEquals(false, FiniteValues.float32(heap, 8));
+        assertEquals(false, FiniteValues.float32(direct, 8));
+    }
+
     @Test
     void rowNormsCheckTheirSizes() {
         assertThrows(IllegalArgumentException.class, () -> Kernels.rowNorms(new float[5], 2, 3));

@@ -88,10 +88,10 @@ final class ActivationRecorders {
     record Recorded(float[] f, double[] d) {
         long length() { return f != null ? f.length : d.length; }
 
-        /** The values as doubles (float32 ones widened). */
-        double[] doubles() {
+        /** The values as doubles: float32 ones widened, into {@code into} when it has the right length. */
+        double[] doubles(double[] into) {
             if (d != null) return d;
-            double[] w = new double[f.length];
+            double[] w = into != null && into.length == f.length ? into : new double[f.length];
             for (int i = 0; i < f.length; i++) w[i] = f[i];
             return w;
         }

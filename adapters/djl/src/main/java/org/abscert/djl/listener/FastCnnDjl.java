@@ -41,6 +41,8 @@ final class FastCnnDjl {
     private final List<LambdaBlock> blocks = new ArrayList<>();
     private ActivationRecorders recorders;
     private final Map<Integer, ConvFastCheck> checks = new HashMap<>();
+    /** The widened pre-activations of the last check, reused (a step of LeNet records megabytes). */
+    private double[][] wide = new double[0][];
     private List<ConvFastCheck.Hidden> hidden = List.of();
     private final String refusal;
 
@@ -109,9 +111,10 @@ final class FastCnnDjl {
             return null;
         }
         double[][] z = new double[hidden.size()][];
+        if (wide.length != hidden.size()) wide = new double[hidden.size()][];
         for (int k = 0; k < hidden.size(); k++) {
             if (recorded[k] == null || recorded[k].length() != (long) batch * hidden.get(k).switches()) return null;
-            z[k] = recorded[k].doubles();
+            z[k] = wide[k] = recorded[k].doubles(wide[k]);   // widened into the previous step's arrays: megabytes a step otherwise
         }
         double[] x = NdArrays.doubles(data);
         if (x.length != (long) batch * model.inputWidth()) return null;
