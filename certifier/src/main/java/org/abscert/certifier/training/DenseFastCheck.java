@@ -240,8 +240,9 @@ public final class DenseFastCheck {
          * left open in a step, read together: a framework can gather them in one call).
          */
         default double[][] weights(int layer, int[] units) {
+            float[][] f = weightsFloat(layer, units);
             double[][] r = new double[units.length][];
-            for (int k = 0; k < units.length; k++) r[k] = weights(layer, units[k]);
+            for (int k = 0; k < units.length; k++) r[k] = f != null ? widen(f[k]) : weights(layer, units[k]);
             return r;
         }
 
@@ -259,8 +260,9 @@ public final class DenseFastCheck {
 
         /** Several samples' data rows, in the order given (read together, as {@link #weights(int, int[])}). */
         default double[][] inputs(int[] samples) {
+            float[][] f = inputsFloat(samples);
             double[][] r = new double[samples.length][];
-            for (int k = 0; k < samples.length; k++) r[k] = input(samples[k]);
+            for (int k = 0; k < samples.length; k++) r[k] = f != null ? widen(f[k]) : input(samples[k]);
             return r;
         }
 
@@ -685,7 +687,8 @@ public final class DenseFastCheck {
         return h;
     }
 
-    private static double[] widen(float[] f) {
+    /** The values as doubles (exactly). */
+    public static double[] widen(float[] f) {
         double[] d = new double[f.length];
         for (int j = 0; j < f.length; j++) d[j] = f[j];
         return d;

@@ -119,19 +119,15 @@ final class FastDjl {
 
             @Override public float[] preActivationsFloat(int layer) { return z[layer].f(); }
 
-            @Override public double[] bias(int layer) { return new Rows(dense.get(layer).bias().get().parameter().getArray(), layers.get(layer).out(), 1).rows(new int[] {0})[0]; }
+            @Override public double[] bias(int layer) { return new Rows(dense.get(layer).bias().get().parameter().getArray(), layers.get(layer).out(), 1).row(0); }
 
             @Override public double[] weightNorms(int layer) { return w[layer].norms(); }
 
             @Override public double[] inputNorms() { return x.norms(); }
 
-            @Override public double[] weights(int layer, int unit) { return w[layer].rows(new int[] {unit})[0]; }
+            @Override public double[] weights(int layer, int unit) { return w[layer].row(unit); }
 
-            @Override public double[] input(int sample) { return x.rows(new int[] {sample})[0]; }
-
-            @Override public double[][] weights(int layer, int[] units) { return w[layer].rows(units); }
-
-            @Override public double[][] inputs(int[] samples) { return x.rows(samples); }
+            @Override public double[] input(int sample) { return x.row(sample); }
 
             @Override public float[][] weightsFloat(int layer, int[] units) { return w[layer].floatRows(units); }
 
@@ -188,17 +184,9 @@ final class FastDjl {
             return r;
         }
 
-        double[][] rows(int[] which) {
-            double[][] r = new double[which.length][];
-            float[][] fr = floatRows(which);
-            for (int k = 0; k < which.length; k++) {
-                if (fr == null) r[k] = java.util.Arrays.copyOfRange(values(), which[k] * length, (which[k] + 1) * length);
-                else {
-                    r[k] = new double[length];
-                    for (int j = 0; j < length; j++) r[k][j] = fr[k][j];
-                }
-            }
-            return r;
+        /** Row i, widened to double. */
+        double[] row(int i) {
+            return f != null ? DenseFastCheck.widen(floatRows(new int[] {i})[0]) : java.util.Arrays.copyOfRange(values(), i * length, (i + 1) * length);
         }
 
         private double[] values() {

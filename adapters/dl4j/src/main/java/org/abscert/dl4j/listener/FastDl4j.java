@@ -162,10 +162,6 @@ final class FastDl4j {
 
             @Override public double[] input(int sample) { return x.row(sample); }
 
-            @Override public double[][] weights(int layer, int[] units) { return w[layer].rows(units); }
-
-            @Override public double[][] inputs(int[] samples) { return x.rows(samples); }
-
             @Override public float[][] weightsFloat(int layer, int[] units) { return w[layer].floatRows(units); }
 
             @Override public float[][] inputsFloat(int[] samples) { return x.floatRows(samples); }
@@ -201,20 +197,9 @@ final class FastDl4j {
             return f == null ? DenseFastCheck.rowNorms(d, length, count) : Kernels.rowNorms(f, length, count);
         }
 
-        double[] row(int i) { return rows(new int[] {i})[0]; }
-
-        /** Several rows, widened to double. */
-        double[][] rows(int[] which) {
-            double[][] r = new double[which.length][];
-            float[][] fr = floatRows(which);
-            for (int k = 0; k < which.length; k++) {
-                if (fr == null) r[k] = java.util.Arrays.copyOfRange(d, which[k] * length, (which[k] + 1) * length);
-                else {
-                    r[k] = new double[length];
-                    for (int j = 0; j < length; j++) r[k][j] = fr[k][j];
-                }
-            }
-            return r;
+        /** Row i, widened to double. */
+        double[] row(int i) {
+            return d != null ? java.util.Arrays.copyOfRange(d, i * length, (i + 1) * length) : DenseFastCheck.widen(floatRows(new int[] {i})[0]);
         }
 
         /** Several rows of a float32 buffer, as they are; null when the values are held as doubles. */
