@@ -270,6 +270,33 @@ public final class DenseFastCheck {
         Point samplePoint(int sample);
     }
 
+    /**
+     * {@link StepValues} over {@link Rows} of each hidden layer's weights (unit-major) and of the data: the norms and
+     * the rows the bounds leave open are read from them; the pre-activations, biases and sample points are the
+     * implementation's.
+     */
+    public abstract static class FromRows implements StepValues {
+        private final Rows[] weights;
+        private final Rows inputs;
+
+        protected FromRows(Rows[] weights, Rows inputs) {
+            this.weights = weights.clone();
+            this.inputs = inputs;
+        }
+
+        @Override public double[] weightNorms(int layer) { return weights[layer].norms(); }
+
+        @Override public double[] inputNorms() { return inputs.norms(); }
+
+        @Override public double[] weights(int layer, int unit) { return weights[layer].row(unit); }
+
+        @Override public double[] input(int sample) { return inputs.row(sample); }
+
+        @Override public float[][] weightsFloat(int layer, int[] units) { return weights[layer].floatRows(units); }
+
+        @Override public float[][] inputsFloat(int[] samples) { return inputs.floatRows(samples); }
+    }
+
     /** An upper bound of a norm computed in float32 or float64 from {@code n} terms. */
     private static double normUp(double computed, int n) {
         return (computed * (1 + (n + 3) * 0x1p-24) + Math.sqrt(n) * 0x1p-62) * (1 + 0x1p-50);

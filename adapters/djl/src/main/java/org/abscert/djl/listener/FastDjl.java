@@ -4,13 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.LambdaBlock;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.certifier.training.DenseFastCheck;
-import org.abscert.certifier.training.Kernels;
+import org.abscert.certifier.training.Rows;
 import org.abscert.djl.NdArrays;
 import org.abscert.djl.importer.ImportedModel;
 import org.abscert.djl.importer.Step;
@@ -112,26 +111,14 @@ final class FastDjl {
         // float32 arrays are read in place from PyTorch's memory (a direct buffer): the norms, and the few rows the
         // bounds leave open; other types are copied, widened to double
         Rows[] w = new Rows[layers.size()];
-        for (int k = 0; k < w.length; k++) w[k] = new Rows(weight(k), layers.get(k).in(), layers.get(k).out());
-        Rows x = new Rows(xa, in0, model.batch());
-        return check.check(new DenseFastCheck.StepValues() {
+        for (int k = 0; k < w.length; k++) w[k] = rows(weight(k), layers.get(k).in(), layers.get(k).out());
+        Rows x = rows(xa, in0, model.batch());
+        return check.check(new DenseFastCheck.FromRows(w, x) {
             @Override public double[] preActivations(int layer) { return z[layer].d(); }
 
             @Override public float[] preActivationsFloat(int layer) { return z[layer].f(); }
 
-            @Override public double[] bias(int layer) { return new Rows(dense.get(layer).bias().get().parameter().getArray(), layers.get(layer).out(), 1).row(0); }
-
-            @Override public double[] weightNorms(int layer) { return w[layer].norms(); }
-
-            @Override public double[] inputNorms() { return x.norms(); }
-
-            @Override public double[] weights(int layer, int unit) { return w[layer].row(unit); }
-
-            @Override public double[] input(int sample) { return x.row(sample); }
-
-            @Override public float[][] weightsFloat(int layer, int[] units) { return w[layer].floatRows(units); }
-
-            @Override public float[][] inputsFloat(int[] samples) { return x.floatRows(samples); }
+            @Override public double[] bias(int layer) { return rows(dense.get(layer).bias().get().parameter().getArray(), layers.get(layer).out(), 1).row(0); }
 
             @Override public Point samplePoint(int s) {
                 double[] ys = new double[out];
@@ -142,57 +129,17 @@ final class FastDjl {
     }
 
     /**
-     * A matrix's rows ({@code count} of {@code length} values, row-major as PyTorch holds a Linear weight [out, in] or
-     * a batch of data): a float32 tensor read in place through its direct buffer, others copied once, widened.
+     * A tensor's {@code count} rows of {@code length} values, row-major as PyTorch holds a Linear weight [out, in] or a
+     * batch of data: a float32 tensor's memory read in place through its direct buffer (a direct copy when it is not
+     * contiguous: the SIMD loops are compiled for direct buffers), other types widened to double.
      */
-    private static final class Rows {
-        final ByteBuffer f;
-        final NDArray a;
-        final int length, count;
-        double[] d;
-
-        Rows(NDArray a, int length, int count) {
-            this.a = a;
-            this.length = length;
-            this.count = count;
-            this.f = a.getDataType() == DataType.FLOAT32 ? direct(a) : null;
-            if (f != null && f.remaining() / 4 != (long) length * count)
-                throw new IllegalStateException(f.remaining() / 4 + " values for " + count + " rows of " + length);
-        }
-
-        /**
-         * The tensor's memory as a direct buffer: PyTorch's own when the tensor is contiguous, else a direct copy (the
-         * SIMD loops are compiled for direct buffers; a heap buffer among them would make them generic).
-         */
-        private static ByteBuffer direct(NDArray a) {
-            ByteBuffer b = a.toByteBuffer(true);
-            if (!b.isDirect()) b = ByteBuffer.allocateDirect(b.remaining()).put(b.duplicate()).flip();
-            return b.order(ByteOrder.nativeOrder());
-        }
-
-        /**
-         * The rows' Euclidean norms as the framework would compute them: float32 sums ({@link Kernels}), or for other
-         * types from the widened values (16-bit arrays round the norm itself).
-         */
-        double[] norms() { return f != null ? Kernels.rowNorms(f, length, count) : DenseFastCheck.rowNorms(values(), length, count); }
-
-        float[][] floatRows(int[] which) {
-            if (f == null) return null;
-            java.nio.FloatBuffer fb = f.asFloatBuffer();
-            float[][] r = new float[which.length][length];
-            for (int k = 0; k < which.length; k++) fb.get(which[k] * length, r[k], 0, length);
-            return r;
-        }
-
-        /** Row i, widened to double. */
-        double[] row(int i) {
-            return f != null ? DenseFastCheck.widen(floatRows(new int[] {i})[0]) : java.util.Arrays.copyOfRange(values(), i * length, (i + 1) * length);
-        }
-
-        private double[] values() {
-            if (d == null) d = NdArrays.doubles(a);
-            return d;
-        }
+    private static Rows rows(NDArray a, int length, int count) {
+        if (a.getDataType() != DataType.FLOAT32) return Rows.values(NdArrays.doubles(a), length, count);
+        ByteBuffer b = a.toByteBuffer(true);
+        if (!b.isDirect()) b = ByteBuffer.allocateDirect(b.remaining()).put(b.duplicate()).flip();
+        if (b.remaining() / 4 != (long) length * count)
+            throw new IllegalStateException(b.remaining() / 4 + " values for " + count + " rows of " + length);
+        return Rows.float32(b, length, count);
     }
 
     /**

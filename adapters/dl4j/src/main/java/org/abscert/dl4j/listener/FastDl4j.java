@@ -1,7 +1,6 @@
 package org.abscert.dl4j.listener;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -9,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.certifier.training.DenseFastCheck;
-import org.abscert.certifier.training.Kernels;
+import org.abscert.certifier.training.Rows;
 import org.abscert.dl4j.model.ImportedNetwork;
 import org.abscert.dl4j.model.LayeredNet;
 import org.abscert.dl4j.model.NdArrays;
@@ -144,27 +143,15 @@ final class FastDl4j {
         double[][] params = new double[1][];
         int in0 = layers.get(0).in();
         // float32 arrays are read in place, from their native buffers: a copy of the weights costs as much as their norms
-        Rows x = Rows.of(features, false, in0, batch);
+        Rows x = rows(features, false, in0, batch);
         Rows[] w = new Rows[hidden.size()];
-        for (int k = 0; k < hidden.size(); k++) w[k] = Rows.of(weight(k), true, layers.get(k).in(), layers.get(k).out());
-        return check.check(new DenseFastCheck.StepValues() {
+        for (int k = 0; k < hidden.size(); k++) w[k] = rows(weight(k), true, layers.get(k).in(), layers.get(k).out());
+        return check.check(new DenseFastCheck.FromRows(w, x) {
             @Override public double[] preActivations(int layer) { return z[layer].values; }
 
             @Override public float[] preActivationsFloat(int layer) { return z[layer].floats; }
 
             @Override public double[] bias(int layer) { return rowMajor(network.getLayer(hidden.get(layer)).getParam("b")); }
-
-            @Override public double[] weightNorms(int layer) { return w[layer].norms(); }
-
-            @Override public double[] inputNorms() { return x.norms(); }
-
-            @Override public double[] weights(int layer, int unit) { return w[layer].row(unit); }
-
-            @Override public double[] input(int sample) { return x.row(sample); }
-
-            @Override public float[][] weightsFloat(int layer, int[] units) { return w[layer].floatRows(units); }
-
-            @Override public float[][] inputsFloat(int[] samples) { return x.floatRows(samples); }
 
             @Override public Point samplePoint(int s) {
                 if (params[0] == null) params[0] = imported.parameters(network);
@@ -178,38 +165,19 @@ final class FastDl4j {
     }
 
     /**
-     * {@code count} vectors of {@code length} values one after another: a float32 array's native buffer, read in
-     * place, or the values widened to double — a layer's weights unit by unit, or a batch's data row by row.
+     * An array's {@code count} vectors of {@code length} values: a float32 array's native buffer, read in place, or the
+     * values widened to double — a layer's weights unit by unit, or a batch's data row by row.
+     *
+     * @param unitMajor whether a's rows are its columns (DL4J's [in, out] weights)
      */
-    record Rows(ByteBuffer f, double[] d, int length, int count) {
-        /** @param unitMajor whether a's rows are its columns (DL4J's [in, out] weights) */
-        static Rows of(INDArray a, boolean unitMajor, int length, int count) {
-            char order = unitMajor ? 'f' : 'c';
-            if (a.dataType() == DataType.FLOAT && a.rank() == 2 && contiguous(a) && (a.ordering() == order || (unitMajor ? a.size(1) : a.size(0)) == 1)) {
-                ByteBuffer b = a.data().asNio().duplicate();
-                b.position((int) (a.offset() * 4));
-                return new Rows(b.slice().order(ByteOrder.nativeOrder()), null, length, count);
-            }
-            return new Rows(null, unitMajor ? unitMajor(a, length, count) : rowMajor(a), length, count);
+    static Rows rows(INDArray a, boolean unitMajor, int length, int count) {
+        char order = unitMajor ? 'f' : 'c';
+        if (a.dataType() == DataType.FLOAT && a.rank() == 2 && contiguous(a) && (a.ordering() == order || (unitMajor ? a.size(1) : a.size(0)) == 1)) {
+            ByteBuffer b = a.data().asNio().duplicate();
+            b.position((int) (a.offset() * 4));
+            return Rows.float32(b, length, count);
         }
-
-        double[] norms() {
-            return f == null ? DenseFastCheck.rowNorms(d, length, count) : Kernels.rowNorms(f, length, count);
-        }
-
-        /** Row i, widened to double. */
-        double[] row(int i) {
-            return d != null ? java.util.Arrays.copyOfRange(d, i * length, (i + 1) * length) : DenseFastCheck.widen(floatRows(new int[] {i})[0]);
-        }
-
-        /** Several rows of a float32 buffer, as they are; null when the values are held as doubles. */
-        float[][] floatRows(int[] which) {
-            if (f == null) return null;
-            java.nio.FloatBuffer fb = f.asFloatBuffer();
-            float[][] r = new float[which.length][length];
-            for (int k = 0; k < which.length; k++) fb.get(which[k] * length, r[k], 0, length);
-            return r;
-        }
+        return Rows.values(unitMajor ? unitMajor(a, length, count) : rowMajor(a), length, count);
     }
 
     /**
