@@ -208,9 +208,7 @@ public final class DenseFastCheck {
         default double[] preActivations(int layer) {
             float[] f = preActivationsFloat(layer);
             if (f == null) throw new IllegalStateException("no pre-activations of hidden layer " + layer);
-            double[] d = new double[f.length];
-            for (int k = 0; k < f.length; k++) d[k] = f[k];
-            return d;
+            return widen(f);
         }
 
         /**

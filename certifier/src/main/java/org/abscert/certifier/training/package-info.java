@@ -13,6 +13,13 @@
  * and WARN (steps still counted) and throw {@link org.abscert.certifier.training.UnsupportedModelException} under
  * FAIL and REPAIR.
  *
+ * <p>Mode FAST's per-step checks are {@link org.abscert.certifier.training.DenseFastCheck} (dense ReLU networks) and
+ * {@link org.abscert.certifier.training.ConvFastCheck} (LeNet-shaped CNNs); an adapter hands them the framework's
+ * arrays through {@link org.abscert.certifier.training.Rows} (float32 buffers read in place) and
+ * {@link org.abscert.certifier.training.FiniteValues}. Their bulk loops are
+ * {@link org.abscert.certifier.training.Kernels}: SIMD when the JVM runs with
+ * {@code --add-modules jdk.incubator.vector}, scalar Java otherwise, under the same rounding bounds.
+ *
  * <p>A listener supplies what depends on its framework: the procedure, point and candidate of a step, how a
  * certified gradient is written back before the optimizer applies it, and the exception that stops training.
  *
