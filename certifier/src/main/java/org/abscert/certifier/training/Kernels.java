@@ -15,7 +15,7 @@ import java.nio.ByteOrder;
 public final class Kernels {
     /** The operations, in one implementation or the other. */
     interface Impl {
-        /** Σ_j w[o + i·in + j]² for each of {@code out} rows, in float32 (any order, with or without FMA), widened. */
+        /** Σ_j w[i·in + j]² for each of the {@code out} rows i, in float32 (any order, with or without FMA), widened. */
         double[] rowNorms2(float[] w, int in, int out);
 
         /** As {@link #rowNorms2(float[], int, int)}, the float32 values read from b's position on (native order). */
@@ -31,15 +31,15 @@ public final class Kernels {
          * The screen of a layer's float32 pre-activations, {@code rows} samples of n values row-major, in one call
          * (a loop of its own: the JIT compiles it as a unit): for each sample s, {@code cleared[s]} whether
          * fl(|z[s·n+i]|) − fl(c[i]·h[s] + d[i]) &gt; 0 for every i (the bound in float32 with or without FMA; false
-         * when a value of the sample is not finite), and {@code pos[s]}, {@code neg[s]} the float32 sums Σ_i max(±z[s·n+i], 0)² (any order,
-         * with or without FMA; neg only when not null).
+         * when a value of the sample is not finite), and {@code pos[s]}, {@code neg[s]} the float32 sums
+         * Σ_i max(±z[s·n+i], 0)² (any order, with or without FMA; neg only when not null).
          */
         void screen(float[] z, int rows, int n, float[] c, float[] d, float[] h, boolean[] cleared, float[] pos, float[] neg);
     }
 
-    static final Impl IMPL = choose();
-
     private static final Impl SCALAR = new ScalarKernels();
+
+    static final Impl IMPL = choose();
 
     private Kernels() {}
 
@@ -52,7 +52,7 @@ public final class Kernels {
                 // a JVM whose vector API does not link: the scalar loops compute the same bounds
             }
         }
-        return new ScalarKernels();
+        return SCALAR;
     }
 
     /**
@@ -66,8 +66,8 @@ public final class Kernels {
      * benchmark prints it beside its figures.
      */
     public static String description() {
-        return IMPL instanceof ScalarKernels ? "scalar Java loops (run the JVM with --add-modules jdk.incubator.vector for SIMD)"
-                : "SIMD (jdk.incubator.vector, " + IMPL + ")";
+        return simd() ? "SIMD (jdk.incubator.vector, " + IMPL + ")"
+                : "scalar Java loops (run the JVM with --add-modules jdk.incubator.vector for SIMD)";
     }
 
     /** Whether the SIMD loops are in use. */
