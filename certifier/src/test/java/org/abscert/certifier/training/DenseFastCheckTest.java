@@ -424,21 +424,13 @@ class DenseFastCheckTest {
         double[][] z = net.framework();
         assertTrue(z[0][0] > 0.1);
         // settled(v): the check, with v reported, decides the switch without reading its weights
-        java.util.function.DoublePredicate settled = v -> {
-            Values vals = new Values(net, new double[][] {{v}});
+        java.util.function.LongPredicate settled = bits -> {
+            Values vals = new Values(net, new double[][] {{Double.longBitsToDouble(bits)}});
             Outcome o = net.check().check(vals);
             assertTrue(o.certified(), o.detail());
             return vals.weightReads == 0;
         };
-        long lo = Double.doubleToLongBits(0x1p-60), hi = Double.doubleToLongBits(z[0][0]);
-        assertFalse(settled.test(Double.longBitsToDouble(lo)));
-        assertTrue(settled.test(Double.longBitsToDouble(hi)));
-        while (hi - lo > 1) {
-            long mid = (lo + hi) >>> 1;
-            if (settled.test(Double.longBitsToDouble(mid))) hi = mid;
-            else lo = mid;
-        }
-        double threshold = Double.longBitsToDouble(hi);
+        double threshold = Double.longBitsToDouble(smallestSettled(settled, Double.doubleToLongBits(0x1p-60), Double.doubleToLongBits(z[0][0])));
         MathContext mc = MathContext.DECIMAL128;
         BigDecimal nw = BigDecimal.ZERO, nh = BigDecimal.ZERO;
         for (double v : net.unit(0, 0)) nw = nw.add(new BigDecimal(v).pow(2));
