@@ -293,10 +293,8 @@ public final class Bifurcation {
         String label = "bifurcation " + n.label() + " batch " + n.batch() + " " + zero.name() + " " + p;
         int perEpoch = batchesPerEpoch(n);
         long units = (long) config.inits() * perEpoch;
-        String why = zero.unsupported(p0).or(() -> one.unsupported(p1)).orElse("");
+        String why = refusal(zero, one, p0, p1, configured, p);
         KinkRules rules = why.isEmpty() ? rules(zero, p) : null;
-        if (why.isEmpty() && !configured && rules != null && rules.relu0() != 0)
-            why = "relu'(0) of " + zero.name() + " is " + rules.relu0() + ", not 0: the reformulation would not give relu'(0)=1";
         if (!why.isEmpty()) {
             skip(progress, label, units);
             return new Row(n.label(), n.depth(), n.width(), n.batch(), zero.name(), p, configured ? "configured" : "reformulated",
@@ -304,7 +302,7 @@ public final class Bifurcation {
         }
         int w1 = config.data().featureCount() * n.width();
         int inits = 0, initsDiffering = 0, rowCertified = 0;
-        long batches = 0, withZeros = 0, batchesDiffering = 0, zeros = 0, evaluations = 0;
+        Tally t = new Tally();
         String error = "";
         outer:
         for (int init = 0; init < config.inits(); init++) {
@@ -313,41 +311,31 @@ public final class Bifurcation {
             boolean differs = false;
             for (int step = 0; step < order.length; step++) {
                 Point point = point(p0, params, order[step]);
-                Evaluation e0, e1;
+                Both b;
                 try {
-                    e0 = zero.evaluate(p0, point, p);
-                    batches++;
-                    evaluations += e0.switches().size();
-                    int z = e0.switches().zeros();
-                    zeros += z;
-                    progress.step(label);
-                    if (z == 0) continue;
-                    withZeros++;
-                    e1 = one.evaluate(p1, point, p);
+                    b = both(zero, one, p0, p1, point, p, w1, t, () -> progress.step(label));
                 } catch (BackendException | RuntimeException e) {
                     error = "initialisation " + init + ", mini-batch " + step + ": " + e.getMessage();
                     skip(progress, label, units - (long) init * perEpoch - step - 1);
                     break outer;
                 }
-                Difference d = Difference.of(e0.gradient(), e1.gradient(), w1);
-                if (d.entries() == 0) continue;
-                batchesDiffering++;
+                if (b == null) continue;
                 differs = true;
                 if (rowCertified < config.certifyLimit()) {
                     rowCertified++;
                     certified[0]++;
-                    differing.add(judge(n, zero.name(), p, init, step, p0, point, e0, e1, rules, d.entries(), d.maxAbs()));
+                    differing.add(judge(n, zero.name(), p, init, step, p0, point, b.e0(), b.e1(), rules, b.d().entries(), b.d().maxAbs()));
                 }
             }
             inits++;
             if (differs) initsDiffering++;
         }
         double[] ci = BifurcationReport.wilson(initsDiffering, inits);
-        if (rowCertified >= config.certifyLimit() && batchesDiffering > rowCertified)
+        if (rowCertified >= config.certifyLimit() && t.batchesDiffering > rowCertified)
             notes.add(zero.name() + " " + p + " " + n.label() + ": the certifier judged the first " + rowCertified
-                    + " of " + batchesDiffering + " differing mini-batches");
+                    + " of " + t.batchesDiffering + " differing mini-batches");
         return new Row(n.label(), n.depth(), n.width(), n.batch(), zero.name(), p, configured ? "configured" : "reformulated",
-                inits, initsDiffering, ci[0], ci[1], batches, withZeros, batchesDiffering, zeros, evaluations,
+                inits, initsDiffering, ci[0], ci[1], t.batches, t.withZeros, t.batchesDiffering, t.zeros, t.evaluations,
                 (System.nanoTime() - t0) / 1_000_000, error);
     }
 
@@ -529,40 +517,26 @@ public final class Bifurcation {
         boolean configured = s.configuredRelu1().isPresent();
         if (!zero.precisions().contains(p)) return UnitResult.refused(u, zero.name() + " does not offer " + p);
         Procedure p0 = ruleZero(n), p1 = configured ? p0 : reformulated(n);
-        String why = zero.unsupported(p0).or(() -> one.unsupported(p1)).orElse("");
-        KinkRules rules = why.isEmpty() ? rules(zero, p) : null;
-        if (why.isEmpty() && !configured && rules != null && rules.relu0() != 0)
-            why = "relu'(0) of " + zero.name() + " is " + rules.relu0() + ", not 0: the reformulation would not give relu'(0)=1";
+        String why = refusal(zero, one, p0, p1, configured, p);
         if (!why.isEmpty()) return UnitResult.refused(u, why);
         int w1 = config.data().featureCount() * n.width();
-        long batches = 0, withZeros = 0, batchesDiffering = 0, zeros = 0, evaluations = 0;
+        Tally t = new Tally();
         String error = "";
         List<Judgement> differing = new ArrayList<>();
         Map<String, Tensor> params = Point.unflatten(p0, initialisation.apply(n, u.init()));
         int[][] order = batches(n, u.init());
         for (int step = 0; step < order.length; step++) {
-            Point point = point(p0, params, order[step]);
-            Evaluation e0, e1;
+            Both b;
             try {
-                e0 = zero.evaluate(p0, point, p);
-                batches++;
-                evaluations += e0.switches().size();
-                int z = e0.switches().zeros();
-                zeros += z;
-                if (z == 0) continue;
-                withZeros++;
-                e1 = one.evaluate(p1, point, p);
+                b = both(zero, one, p0, p1, point(p0, params, order[step]), p, w1, t, () -> { });
             } catch (BackendException | RuntimeException e) {
                 error = "initialisation " + u.init() + ", mini-batch " + step + ": " + e.getMessage();
                 break;
             }
-            Difference d = Difference.of(e0.gradient(), e1.gradient(), w1);
-            if (d.entries() == 0) continue;
-            batchesDiffering++;
-            differing.add(new Judgement(u, step, d.entries(), d.maxAbs()));
+            if (b != null) differing.add(new Judgement(u, step, b.d().entries(), b.d().maxAbs()));
         }
-        return new UnitResult(u, "", error.isEmpty(), !differing.isEmpty(), batches, withZeros, batchesDiffering, zeros,
-                evaluations, (System.nanoTime() - t0) / 1_000_000, error, differing);
+        return new UnitResult(u, "", error.isEmpty(), !differing.isEmpty(), t.batches, t.withZeros, t.batchesDiffering, t.zeros,
+                t.evaluations, (System.nanoTime() - t0) / 1_000_000, error, differing);
     }
 
     private String outside(Unit u) {
@@ -744,6 +718,49 @@ public final class Bifurcation {
     }
 
     /** Where two gradients differ in their first n entries (NaN equal to NaN): how many entries, and the largest |Δ|. */
+    /**
+     * Why a row or unit cannot run: a backend that does not take its procedure, or a reformulation whose backend's
+     * relu′(0) is not 0 (it would then not give relu′(0) = 1); "" when it can. Probes the backend's kink rules
+     * (memoised) when the procedures are supported.
+     */
+    private String refusal(Backend zero, Backend one, Procedure p0, Procedure p1, boolean configured, Precision p) {
+        String why = zero.unsupported(p0).or(() -> one.unsupported(p1)).orElse("");
+        KinkRules rules = why.isEmpty() ? rules(zero, p) : null;
+        if (why.isEmpty() && !configured && rules != null && rules.relu0() != 0)
+            why = "relu'(0) of " + zero.name() + " is " + rules.relu0() + ", not 0: the reformulation would not give relu'(0)=1";
+        return why;
+    }
+
+    /** The counts of a row or unit: mini-batches evaluated, with a zero switch, differing; zero switches; switches. */
+    private static final class Tally {
+        long batches, withZeros, batchesDiffering, zeros, evaluations;
+    }
+
+    /** A differing mini-batch: both evaluations and the difference of their gradients. */
+    private record Both(Evaluation e0, Evaluation e1, Difference d) {}
+
+    /**
+     * One mini-batch: evaluated under relu′(0) = 0 ({@code afterFirst} runs once that evaluation is counted) and, when
+     * it has a zero switch, under relu′(0) = 1; the two evaluations when their gradients differ in the first
+     * {@code w1} entries, else null. The tally counts it.
+     */
+    private static Both both(Backend zero, Backend one, Procedure p0, Procedure p1, Point point, Precision p, int w1, Tally t,
+                             Runnable afterFirst) throws BackendException {
+        Evaluation e0 = zero.evaluate(p0, point, p);
+        t.batches++;
+        t.evaluations += e0.switches().size();
+        int z = e0.switches().zeros();
+        t.zeros += z;
+        afterFirst.run();
+        if (z == 0) return null;
+        t.withZeros++;
+        Evaluation e1 = one.evaluate(p1, point, p);
+        Difference d = Difference.of(e0.gradient(), e1.gradient(), w1);
+        if (d.entries() == 0) return null;
+        t.batchesDiffering++;
+        return new Both(e0, e1, d);
+    }
+
     record Difference(int entries, double maxAbs) {
         static Difference of(double[] g0, double[] g1, int n) {
             int entries = 0;
