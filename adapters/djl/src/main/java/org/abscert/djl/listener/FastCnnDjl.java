@@ -28,7 +28,7 @@ import org.abscert.spi.ir.Point;
  * activation node of the imported procedure ({@link org.abscert.djl.importer.SequentialImport} adds one node per
  * such block, in order); weights and biases are read through the import's parameter bindings.
  */
-final class FastCnnDjl {
+final class FastCnnDjl extends FastInstrumentation {
     /**
      * PyTorch's max_pool2d tie rule: the first maximal cell in the window's scan order takes the gradient, as
      * {@code PoolTieProbe} measures on the {@code djl} backend (CnnOpsTest and FastCnnModeTest re-measure it);
@@ -38,16 +38,14 @@ final class FastCnnDjl {
             List.of("PyTorch 2.7.1 max_pool2d through DJL 0.36.0, measured by PoolTieProbe"));
 
     private final KinkRules rules;
-    private final List<LambdaBlock> blocks = new ArrayList<>();
-    private ActivationRecorders recorders;
     private final Map<Integer, ConvFastCheck> checks = new HashMap<>();
     /** The widened pre-activations of the last check, reused (a step of LeNet records megabytes). */
     private double[][] wide = new double[0][];
     private List<ConvFastCheck.Hidden> hidden = List.of();
-    private final String refusal;
 
     private FastCnnDjl(ImportedModel model, ImportedModel single, KinkRules rules) {
         this.rules = rules;
+        List<LambdaBlock> blocks = new ArrayList<>();
         String why = ActivationRecorders.unavailable();
         ConvFastCheck check = why != null ? null : ConvFastCheck.of(model.procedure(), single.procedure(), model.precision(), rules, POOL_TIES);
         if (why == null) why = check.refusal().orElse(null);
@@ -62,9 +60,7 @@ final class FastCnnDjl {
                 else blocks.add(lb);
             }
         }
-        this.refusal = why;
-        if (why != null) return;
-        recorders = ActivationRecorders.install(blocks);
+        instrument(why, blocks);
     }
 
     /**
@@ -74,22 +70,6 @@ final class FastCnnDjl {
      * @param single the imported model of one example
      */
     static FastCnnDjl attach(ImportedModel model, ImportedModel single, KinkRules rules) { return new FastCnnDjl(model, single, rules); }
-
-    /** Why FAST does not cover the model, or null. */
-    String refusal() { return refusal; }
-
-    /** Puts the original activation functions back. */
-    void restore() {
-        if (recorders != null) recorders.restore();
-    }
-
-    /** Whether the recorders copy the activations' inputs of the next forward pass. */
-    void arm(boolean on) {
-        if (recorders != null) recorders.arm(on);
-    }
-
-    /** What the recorders copied in the step's forward pass, per hidden layer ({@link ActivationRecorders#take}). */
-    ActivationRecorders.Recorded[] take() { return recorders == null ? new ActivationRecorders.Recorded[0] : recorders.take(); }
 
     /**
      * The FAST outcome of the step just computed, or null when it cannot be given (nothing recorded for this batch,

@@ -25,15 +25,13 @@ import org.abscert.spi.ir.Op;
  * <p><b>Instrumentation.</b> {@link ActivationRecorders}: the function each activation {@link LambdaBlock} holds
  * is wrapped by one that copies the block's input when armed; {@link #restore} puts the original functions back.
  */
-final class FastDjl {
+final class FastDjl extends FastInstrumentation {
     private final List<Step.Dense> dense = new ArrayList<>();
     private final List<DenseFastCheck.Layer> layers = new ArrayList<>();
-    private final List<LambdaBlock> blocks = new ArrayList<>();
-    private ActivationRecorders recorders;
-    private final String refusal;
     private DenseFastCheck check;
 
     private FastDjl(ImportedModel model) {
+        List<LambdaBlock> blocks = new ArrayList<>();
         String why = ActivationRecorders.unavailable();
         List<Step> steps = model.steps();
         int k = 0;
@@ -54,29 +52,11 @@ final class FastDjl {
             k += 2;
         }
         if (why == null && dense.isEmpty()) why = "the network has no hidden layer";
-        this.refusal = why;
-        if (why != null) return;
-        recorders = ActivationRecorders.install(blocks);
+        instrument(why, blocks);
     }
 
     /** Instruments the model's activation blocks, or explains in {@link #refusal()} why FAST does not cover it. */
     static FastDjl attach(ImportedModel model) { return new FastDjl(model); }
-
-    /** Why FAST does not cover the model, or null. */
-    String refusal() { return refusal; }
-
-    /** Puts the original activation functions back. */
-    void restore() {
-        if (recorders != null) recorders.restore();
-    }
-
-    /** Whether the recorders copy the activations' inputs of the next forward pass. */
-    void arm(boolean on) {
-        if (recorders != null) recorders.arm(on);
-    }
-
-    /** What the recorders copied in the step's forward pass, per hidden layer ({@link ActivationRecorders#take}). */
-    ActivationRecorders.Recorded[] take() { return recorders == null ? new ActivationRecorders.Recorded[0] : recorders.take(); }
 
     /**
      * The FAST outcome of the step just computed, or null when it cannot be given (nothing recorded for this batch,
