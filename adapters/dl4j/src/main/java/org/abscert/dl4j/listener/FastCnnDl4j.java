@@ -19,9 +19,6 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.activations.IActivation;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -55,7 +52,7 @@ final class FastCnnDl4j {
     private final ImportedCnn imported;
     private final KinkRules rules;
     private final Map<Integer, NeuralNetConfiguration> originals = new LinkedHashMap<>();
-    private final Map<Integer, Recorder> recorders = new LinkedHashMap<>();
+    private final Map<Integer, ActivationRecorder> recorders = new LinkedHashMap<>();
     private final List<Integer> layers = new ArrayList<>();       // DL4J layer of hidden layer k
     private final Map<Integer, ConvFastCheck> checks = new HashMap<>();
     private final Map<String, Procedure> samples = new HashMap<>();
@@ -112,13 +109,13 @@ final class FastCnnDl4j {
             NeuralNetConfiguration original = layer.conf();
             NeuralNetConfiguration copy = original.clone();
             var conf = copy.getLayer();
-            Recorder r;
+            ActivationRecorder r;
             if (conf instanceof BaseLayer b) {
-                r = new Recorder(b.getActivationFn());
+                r = new ActivationRecorder(b.getActivationFn());
                 b.setActivationFn(r);
             } else {
                 ActivationLayer a = (ActivationLayer) conf;
-                r = new Recorder(a.getActivationFn());
+                r = new ActivationRecorder(a.getActivationFn());
                 a.setActivationFn(r);
             }
             layer.setConf(copy);
@@ -136,9 +133,9 @@ final class FastCnnDl4j {
 
     /** Whether the recorders copy the pre-activations of the next backward pass. */
     void arm(boolean on) {
-        for (Recorder r : recorders.values()) {
+        for (ActivationRecorder r : recorders.values()) {
             r.armed = on;
-            if (on) r.values = null;
+            if (on) r.clear();
         }
     }
 
@@ -216,65 +213,5 @@ final class FastCnnDl4j {
     }
 
     /** The elements in row-major order, widened to double: {@link #copy} then widened. */
-    static double[] values(INDArray a) { return widen(copy(a)); }
-
-    /**
-     * The elements in row-major order as DL4J holds them: a float[] for FLOAT, a double[] for DOUBLE (other types
-     * widened by {@code NdArrays}). One bulk read of the buffer when the array is a dense 'c'-ordered run; otherwise
-     * one native copy into a fresh row-major array first.
-     */
-    static Object copy(INDArray a) {
-        if (a.dataType() != DataType.FLOAT && a.dataType() != DataType.DOUBLE) return org.abscert.dl4j.model.NdArrays.values(a);
-        // a permuted view (DL4J's convolution returns its NCHW output as one) may claim order 'c' with other strides, and
-        // dup('c') then copies the buffer as it is: assign into a fresh row-major array, which follows the logical indices
-        INDArray c = cContiguous(a) ? a : Nd4j.createUninitialized(a.dataType(), a.shape(), 'c').assign(a);
-        if (!cContiguous(c)) throw new IllegalStateException("not a row-major array: strides " + java.util.Arrays.toString(c.stride()));
-        int n = (int) c.length(), off = (int) c.offset();
-        if (c.dataType() == DataType.FLOAT) {
-            float[] f = new float[n];
-            c.data().asNioFloat().get(off, f, 0, n);
-            return f;
-        }
-        double[] d = new double[n];
-        c.data().asNioDouble().get(off, d, 0, n);
-        return d;
-    }
-
-    /** Whether the array's elements are one dense run of its buffer in row-major order. */
-    private static boolean cContiguous(INDArray a) {
-        long expect = 1;
-        for (int d = a.rank() - 1; d >= 0; d--) {
-            if (a.size(d) != 1 && a.stride(d) != expect) return false;
-            expect *= a.size(d);
-        }
-        return true;
-    }
-
-    /**
-     * An activation function that copies its input in {@code backprop} when armed, then delegates. DL4J calls
-     * {@code backprop(z, ε)} with the pre-activations of the step's backward pass (and may overwrite z in place).
-     */
-    static final class Recorder implements IActivation {
-        private static final long serialVersionUID = 1L;
-        final IActivation delegate;
-        transient volatile boolean armed;
-        transient volatile Object values;
-
-        Recorder(IActivation delegate) { this.delegate = delegate; }
-
-        @Override
-        public INDArray getActivation(INDArray in, boolean training) { return delegate.getActivation(in, training); }
-
-        @Override
-        public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
-            if (armed) values = copy(in);
-            return delegate.backprop(in, epsilon);
-        }
-
-        @Override
-        public int numParams(int inputSize) { return delegate.numParams(inputSize); }
-
-        @Override
-        public String toString() { return delegate.toString(); }
-    }
+    static double[] values(INDArray a) { return widen(ActivationRecorder.copy(a, null)); }
 }

@@ -19,8 +19,6 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -28,7 +26,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code Mode.FAST} for a dense {@link MultiLayerNetwork}: records the pre-activations DL4J itself uses in the
  * step's backward pass and hands them to {@link DenseFastCheck}.
  *
- * <p><b>Instrumentation.</b> Each hidden layer's activation function is wrapped by a {@link Recorder} that copies
+ * <p><b>Instrumentation.</b> Each hidden layer's activation function is wrapped by a {@link ActivationRecorder} that copies
  * its input z in {@code backprop(z, ε)} — the very values DL4J's backward pass differentiates at, so trace and
  * gradient come from one evaluation — before delegating unchanged. The wrapper goes into a clone of the
  * layer's own {@code NeuralNetConfiguration} ({@code layer.setConf}); the network's
@@ -43,7 +41,7 @@ final class FastDl4j {
     private final List<Integer> hidden = new ArrayList<>();
     private final List<DenseFastCheck.Layer> layers = new ArrayList<>();
     private final Map<Integer, NeuralNetConfiguration> originals = new LinkedHashMap<>();
-    private final List<Recorder> recorders = new ArrayList<>();
+    private final List<ActivationRecorder> recorders = new ArrayList<>();
     private final Map<Integer, DenseFastCheck> checks = new HashMap<>();
     private final String refusal;
 
@@ -99,7 +97,7 @@ final class FastDl4j {
             NeuralNetConfiguration original = layer.conf();
             NeuralNetConfiguration copy = original.clone();
             BaseLayer conf = (BaseLayer) copy.getLayer();
-            Recorder r = new Recorder(conf.getActivationFn());
+            ActivationRecorder r = new ActivationRecorder(conf.getActivationFn());
             conf.setActivationFn(r);
             layer.setConf(copy);
             originals.put(l, original);
@@ -116,7 +114,7 @@ final class FastDl4j {
 
     /** Whether the recorders copy the pre-activations of the next backward pass. */
     void arm(boolean on) {
-        for (Recorder r : recorders) {
+        for (ActivationRecorder r : recorders) {
             r.armed = on;
             if (on) r.clear();
         }
@@ -134,7 +132,7 @@ final class FastDl4j {
             refused.accept(check.refusal().get());
             return null;
         }
-        Recorder[] z = new Recorder[hidden.size()];
+        ActivationRecorder[] z = new ActivationRecorder[hidden.size()];
         for (int k = 0; k < hidden.size(); k++) {
             z[k] = recorders.get(k);
             if (z[k].length() != (long) batch * layers.get(k).out()) return null;
@@ -147,9 +145,9 @@ final class FastDl4j {
         Rows[] w = new Rows[hidden.size()];
         for (int k = 0; k < hidden.size(); k++) w[k] = rows(weight(k), true, layers.get(k).in(), layers.get(k).out());
         return check.check(new DenseFastCheck.FromRows(w, x) {
-            @Override public double[] preActivations(int layer) { return z[layer].values; }
+            @Override public double[] preActivations(int layer) { return z[layer].doubles(); }
 
-            @Override public float[] preActivationsFloat(int layer) { return z[layer].floats; }
+            @Override public float[] preActivationsFloat(int layer) { return z[layer].floats(); }
 
             @Override public double[] bias(int layer) { return rowMajor(network.getLayer(hidden.get(layer)).getParam("b")); }
 
@@ -185,14 +183,10 @@ final class FastDl4j {
      * contiguous float or double array in 'c' order (a rank-2 'f' array is reordered in Java), else
      * {@link NdArrays#values}.
      */
-    static double[] rowMajor(INDArray a) { return rowMajor(a, null); }
-
-    /** {@link #rowMajor(INDArray)}, into {@code reuse} when it has the right length and the array is 'c' ordered. */
-    static double[] rowMajor(INDArray a, double[] reuse) {
+    static double[] rowMajor(INDArray a) {
         long n = a.length();
         if (a.rank() <= 2 && contiguous(a)) {
-            boolean inPlace = a.rank() < 2 || a.ordering() == 'c' || a.size(0) == 1 || a.size(1) == 1;
-            double[] d = bulk(a, (int) n, inPlace && reuse != null && reuse.length == n ? reuse : new double[(int) n]);
+            double[] d = bulk(a, (int) n, new double[(int) n]);
             if (d != null) {
                 if (a.rank() < 2 || a.ordering() == 'c' || a.size(0) == 1 || a.size(1) == 1) return d;
                 int rows = (int) a.size(0), cols = (int) a.size(1);
@@ -263,73 +257,4 @@ final class FastDl4j {
     }
 
     private INDArray weight(int layer) { return network.getLayer(hidden.get(layer)).getParam("W"); }
-
-
-    /**
-     * An activation function that copies its input in {@code backprop} when armed, then delegates. DL4J calls
-     * {@code backprop(z, ε)} with the pre-activations of the step's backward pass. A float32 array is copied as
-     * float32 ({@link #floats}), others widened to double ({@link #values}); the arrays are reused from step to step.
-     */
-    static final class Recorder implements IActivation {
-        private static final long serialVersionUID = 1L;
-        final IActivation delegate;
-        transient volatile boolean armed;
-        /** The recorded values, row-major: one of the two, or neither before a recording. */
-        transient volatile float[] floats;
-        transient volatile double[] values;
-        /** The arrays of the previous recording, reused when the next one has the same size. */
-        transient float[] previousFloats;
-        transient double[] previous;
-
-        Recorder(IActivation delegate) { this.delegate = delegate; }
-
-        /** Forgets the last recording (its arrays are kept for reuse). */
-        void clear() {
-            if (floats != null) previousFloats = floats;
-            if (values != null) previous = values;
-            floats = null;
-            values = null;
-        }
-
-        /** The number of values recorded; -1 when nothing was. */
-        long length() { return floats != null ? floats.length : values != null ? values.length : -1; }
-
-        @Override
-        public INDArray getActivation(INDArray in, boolean training) { return delegate.getActivation(in, training); }
-
-        @Override
-        public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
-            if (armed) {
-                float[] f = floatsRowMajor(in, floats != null ? floats : previousFloats);
-                if (f != null) floats = f;
-                else values = rowMajor(in, values == null ? previous : values);
-            }
-            return delegate.backprop(in, epsilon);
-        }
-
-        @Override
-        public int numParams(int inputSize) { return delegate.numParams(inputSize); }
-
-        @Override
-        public String toString() { return delegate.toString(); }
-    }
-
-    /**
-     * A contiguous rank-2 float32 array's values in row-major order (a bulk copy of its buffer, reordered in Java when
-     * it is in 'f' order), into {@code reuse} when that has the right length; null for other arrays.
-     */
-    static float[] floatsRowMajor(INDArray a, float[] reuse) {
-        if (a.dataType() != DataType.FLOAT || a.rank() != 2 || !contiguous(a)) return null;
-        int rows = (int) a.size(0), cols = (int) a.size(1), n = rows * cols;
-        java.nio.FloatBuffer fb = a.data().asNioFloat();
-        if (a.ordering() == 'c' || rows == 1 || cols == 1) {
-            float[] f = reuse != null && reuse.length == n ? reuse : new float[n];
-            fb.get((int) a.offset(), f, 0, n);
-            return f;
-        }
-        float[] col = new float[n], f = reuse != null && reuse.length == n ? reuse : new float[n];
-        fb.get((int) a.offset(), col, 0, n);
-        for (int c = 0; c < cols; c++) for (int q = 0; q < rows; q++) f[q * cols + c] = col[c * rows + q];
-        return f;
-    }
 }

@@ -123,7 +123,7 @@ class FastCnnModeTest {
         for (int i = 0; i < 3; i++) net.fit(digits(i));
         DataSet d = digits(7);
         INDArray out = net.feedForward(d.getFeatures(), true).get(1);
-        float[] x = d.getFeatures().dup('c').data().asFloat(), h = (float[]) FastCnnDl4j.copy(out);
+        float[] x = d.getFeatures().dup('c').data().asFloat(), h = (float[]) ActivationRecorder.copy(out, null);
         INDArray W = net.getLayer(0).getParam("W"), b = net.getLayer(0).getParam("b");
         int n = 9;
         double gamma = (n + 2) * 0x1p-24 / (1 - (n + 2) * 0x1p-24);
