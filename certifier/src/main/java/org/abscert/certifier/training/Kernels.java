@@ -7,7 +7,8 @@ import java.nio.ByteOrder;
  * The bulk loops of the listeners' FAST mode — norms of weight rows and data rows, finiteness of a gradient, and the
  * sign screen over a layer's pre-activations — with two implementations: SIMD through the JDK's vector API when
  * the JVM runs with {@code --add-modules jdk.incubator.vector}, scalar Java otherwise (HotSpot does not vectorise
- * the horizontal sums these loops are). Both compute the same quantities under the same rounding bounds: each
+ * the horizontal sums these loops are), plus the fold of a 2×2 max pool over relu(z) (exact comparisons, no
+ * rounding; branch-free in SIMD, where a scalar fold mispredicts at every tie). Both compute the same quantities under the same rounding bounds: each
  * result is specified as a float32 computation in some order, with or without fused multiply-adds, and the callers
  * add the rounding of any such order. Setting the system property {@code abscert.simd=false} forces the scalar
  * loops.
@@ -35,7 +36,27 @@ public final class Kernels {
          * Σ_i max(±z[s·n+i], 0)² (any order, with or without FMA; neg only when not null).
          */
         void screen(float[] z, int rows, int n, float[] c, float[] d, float[] h, boolean[] cleared, float[] pos, float[] neg);
+
+        /**
+         * The fold of a 2×2, stride-2, unpadded max pool over relu(z) for {@code planes} planes of h×w float32 values
+         * (finite: the caller has refused any other), one window o at a time, windows row-major. Its cells in fold order
+         * are z₀ = (2y, 2x), z₁ = (2y, 2x+1), z₂ = (2y+1, 2x), z₃ = (2y+1, 2x+1), h_k = max(z_k, 0), m₀ = h₀ and
+         * m_k = max(m_{k−1}, h_k). {@code max[o]} = m₃ and {@code code[o]} packs: the winner, the last k with
+         * h_k &gt; m_{k−1} (0 if none), in {@link #WINNER}; {@link #TIE_ELSEWHERE} when some tie h_k = m_{k−1} is not
+         * one at 0 between two cells with z &lt; 0 (z₀ and z_k: m_{k−1} = 0 means the fold is still at z₀); the number
+         * of ties, all at 0, in {@link #TIES} when there is no other; {@link #LIVE} when m₃ &gt; 0.
+         */
+        void reluMaxPool2x2(float[] z, int planes, int h, int w, float[] max, byte[] code);
     }
+
+    /** {@link Impl#reluMaxPool2x2}'s code: the winner's index in fold order, 0–3. */
+    static final int WINNER = 3;
+    /** {@link Impl#reluMaxPool2x2}'s code: a tie that is not at 0 between two cells with z &lt; 0. */
+    static final int TIE_ELSEWHERE = 4;
+    /** {@link Impl#reluMaxPool2x2}'s code: the number of ties (0–3), shifted by {@link #TIES_SHIFT}. */
+    static final int TIES = 0x18, TIES_SHIFT = 3;
+    /** {@link Impl#reluMaxPool2x2}'s code: the window's maximum is positive. */
+    static final int LIVE = 0x20;
 
     private static final Impl SCALAR = new ScalarKernels();
 

@@ -111,4 +111,33 @@ final class ScalarKernels implements Kernels.Impl {
 
     @Override
     public String toString() { return "scalar"; }
+
+    @Override
+    public void reluMaxPool2x2(float[] z, int planes, int h, int w, float[] max, byte[] code) {
+        int oh = h / 2, ow = w / 2;
+        for (int p = 0; p < planes; p++)
+            for (int y = 0; y < oh; y++) {
+                int r0 = p * h * w + 2 * y * w, o = (p * oh + y) * ow;
+                for (int x = 0; x < ow; x++) fold(z, r0 + 2 * x, w, max, code, o + x);
+            }
+    }
+
+    /** One window of {@link #reluMaxPool2x2}, its first cell at i0. */
+    static void fold(float[] z, int i0, int w, float[] max, byte[] code, int o) {
+        float z0 = z[i0];
+        float m = Math.max(z0, 0);
+        int winner = 0, ties = 0, cd = 0;
+        for (int k = 1; k < 4; k++) {
+            float zk = z[i0 + (k & 1) + (k >> 1) * w], hk = Math.max(zk, 0);
+            if (hk == m) {
+                ties++;
+                if (!(m == 0 && z0 < 0 && zk < 0)) cd |= Kernels.TIE_ELSEWHERE;
+            } else if (hk > m) {
+                m = hk;
+                winner = k;
+            }
+        }
+        max[o] = m;
+        code[o] = (byte) (cd | winner | ties << Kernels.TIES_SHIFT | (m > 0 ? Kernels.LIVE : 0));
+    }
 }

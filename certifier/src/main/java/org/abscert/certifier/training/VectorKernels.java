@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -118,6 +119,57 @@ final class VectorKernels implements Kernels.Impl {
             if (neg != null) neg[s] = sq;
         }
     }
+
+    /**
+     * 256-bit lanes (8 floats, 4 windows: lanes at even columns; the odd ones straddle two windows and are dropped):
+     * the JDK 17 vector API keeps 512-bit masks in memory, which makes this mask-heavy loop several times slower.
+     */
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+
+    @Override
+    public void reluMaxPool2x2(float[] z, int planes, int h, int w, float[] max, byte[] code) {
+        if (F.vectorBitSize() < 256) {
+            SCALAR.reluMaxPool2x2(z, planes, h, w, max, code);
+            return;
+        }
+        int oh = h / 2, ow = w / 2, span = 2 * ow, lanes = F8.length();
+        FloatVector zero = FloatVector.zero(F8);
+        float[] mv = new float[lanes], cv = new float[lanes];
+        for (int p = 0; p < planes; p++)
+            for (int y = 0; y < oh; y++) {
+                int r0 = p * h * w + 2 * y * w, r1 = r0 + w, o = (p * oh + y) * ow;
+                for (int x = 0; x < span; x += lanes) {
+                    int n = Math.min(lanes, span - x) / 2;
+                    if (r1 + x + 1 + lanes > z.length) {                 // the loads would leave the array: the last windows alone
+                        for (int k = 0; k < n; k++) ScalarKernels.fold(z, r0 + x + 2 * k, w, max, code, o + x / 2 + k);
+                        continue;
+                    }
+                    // lane j reads columns x+j, x+j+1 of both rows: at even j, window (x+j)/2 (lanes past the row are dropped)
+                    FloatVector z0 = FloatVector.fromArray(F8, z, r0 + x), z1 = FloatVector.fromArray(F8, z, r0 + x + 1);
+                    FloatVector z2 = FloatVector.fromArray(F8, z, r1 + x), z3 = FloatVector.fromArray(F8, z, r1 + x + 1);
+                    FloatVector h0 = z0.max(zero), h1 = z1.max(zero), h2 = z2.max(zero), h3 = z3.max(zero);
+                    FloatVector m1 = h0.max(h1), m2 = m1.max(h2), m3 = m2.max(h3);
+                    VectorMask<Float> t1 = h1.eq(h0), t2 = h2.eq(m1), t3 = h3.eq(m2), n0 = z0.lt(zero);
+                    VectorMask<Float> ok1 = h0.eq(zero).and(n0).and(z1.lt(zero)), ok2 = m1.eq(zero).and(n0).and(z2.lt(zero)),
+                            ok3 = m2.eq(zero).and(n0).and(z3.lt(zero));
+                    VectorMask<Float> elsewhere = t1.and(ok1.not()).or(t2.and(ok2.not())).or(t3.and(ok3.not()));
+                    // the code as small integers in float lanes (blends and adds: no mask leaves the registers)
+                    FloatVector cd = zero.blend(1, h0.lt(h1)).blend(2, m1.lt(h2)).blend(3, m2.lt(h3))
+                            .add(zero.blend(Kernels.TIE_ELSEWHERE, elsewhere)).add(zero.blend(Kernels.LIVE, zero.lt(m3)))
+                            .add(zero.blend(1 << Kernels.TIES_SHIFT, t1)).add(zero.blend(1 << Kernels.TIES_SHIFT, t2))
+                            .add(zero.blend(1 << Kernels.TIES_SHIFT, t3));
+                    m3.intoArray(mv, 0);
+                    cd.intoArray(cv, 0);
+                    int ob = o + x / 2;
+                    for (int k = 0; k < n; k++) {
+                        max[ob + k] = mv[2 * k];
+                        code[ob + k] = (byte) cv[2 * k];
+                    }
+                }
+            }
+    }
+
+    private static final Kernels.Impl SCALAR = new ScalarKernels();
 
     @Override
     public String toString() { return F.vectorBitSize() + "-bit"; }

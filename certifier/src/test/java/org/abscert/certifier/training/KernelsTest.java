@@ -147,6 +147,58 @@ class KernelsTest {
     }
 
     /** Heap and direct buffers give the same norms and finiteness through the public entry points. */
+    /**
+     * The pool fold against this test's own reading of its specification, on planes of every small size (odd sides,
+     * arrays that end at the last window so that the SIMD loads must stop short) filled from a few values — ±0,
+     * the least subnormals, equal positives — so that every kind of tie occurs, and from Gaussians.
+     */
+    @Test
+    void thePoolFoldReportsWinnersTiesAndMaximaAsSpecified() {
+        float[] few = {-2f, -1f, -0f, 0f, 1f, 2f, Float.MIN_VALUE, -Float.MIN_VALUE, 3e38f, -3e38f};
+        Random r = new Random(11);
+        int[] kinds = new int[8];
+        for (Kernels.Impl k : impls()) {
+            for (int trial = 0; trial < 2000; trial++) {
+                int planes = 1 + r.nextInt(4), h = 1 + r.nextInt(13), w = 1 + r.nextInt(40);
+                float[] z = new float[planes * h * w];
+                boolean gauss = r.nextInt(4) == 0;
+                for (int i = 0; i < z.length; i++) z[i] = gauss ? (float) r.nextGaussian() : few[r.nextInt(few.length)];
+                int oh = h / 2, ow = w / 2;
+                float[] max = new float[planes * oh * ow];
+                byte[] code = new byte[max.length];
+                k.reluMaxPool2x2(z, planes, h, w, max, code);
+                for (int p = 0; p < planes; p++)
+                    for (int y = 0; y < oh; y++)
+                        for (int x = 0; x < ow; x++) {
+                            int o = (p * oh + y) * ow + x, c0 = p * h * w + 2 * y * w + 2 * x;
+                            float[] cell = {z[c0], z[c0 + 1], z[c0 + w], z[c0 + w + 1]};
+                            double best = cell[0] > 0 ? cell[0] : 0;
+                            int winner = 0, ties = 0;
+                            boolean elsewhere = false;
+                            for (int c = 1; c < 4; c++) {
+                                double v = cell[c] > 0 ? cell[c] : 0;
+                                if (v > best) {
+                                    best = v;
+                                    winner = c;
+                                } else if (v == best) {
+                                    ties++;
+                                    // harmless only at 0, the fold still at cell 0, both strictly negative
+                                    if (best != 0 || !(cell[0] < 0) || !(cell[c] < 0)) elsewhere = true;
+                                }
+                            }
+                            String at = k + " plane " + p + " window (" + y + ", " + x + ") of " + h + "x" + w + ": " + java.util.Arrays.toString(cell);
+                            assertEquals(best, max[o], at);
+                            assertEquals(winner, code[o] & Kernels.WINNER, at + " winner");
+                            assertEquals(elsewhere, (code[o] & Kernels.TIE_ELSEWHERE) != 0, at + " tie elsewhere");
+                            assertEquals(ties, (code[o] & Kernels.TIES) >> Kernels.TIES_SHIFT, at + " ties");
+                            assertEquals(best > 0, (code[o] & Kernels.LIVE) != 0, at + " live");
+                            kinds[(elsewhere ? 4 : 0) + Math.min(ties, 3)]++;
+                        }
+            }
+        }
+        for (int t = 0; t < 8; t++) if (t != 4) assertTrue(kinds[t] > 100, "window kind " + t + " occurred " + kinds[t] + " times");
+    }
+
     @Test
     void heapAndDirectBuffersAgree() {
         float[] w = {3, 4, 0, 0, 5, 12, 1e-30f, -2};
