@@ -261,6 +261,13 @@ public final class ConvFastCheck {
         /** Hidden layer k's pre-activations (its activation's input) of this step's evaluation, row-major [N, O, H', W'] or [N, out]. */
         double[] preActivations(int k);
 
+        /**
+         * The same values as float32, when the framework computed them so, or null (the default): the check then reads
+         * these and does not call {@link #preActivations} for layer k where it can work in float32 (a conv → relu →
+         * 2×2 max pool stage).
+         */
+        default float[] preActivationsFloat(int k) { return null; }
+
         /** Hidden layer k's biases. */
         double[] bias(int k);
 
@@ -292,7 +299,7 @@ public final class ConvFastCheck {
         boolean exact = true;
         boolean[] open = new boolean[batch];
         Counts n = new Counts();
-        double[][] actIn = new double[steps.size()][];
+        PreActivations[] actIn = new PreActivations[steps.size()];
         FMap[] poolInput = new FMap[steps.size()];
         double[] z = null;
         byte[] zCls = null;
@@ -306,24 +313,25 @@ public final class ConvFastCheck {
                 // conv → relu → 2×2 max pool: the bounds in one pass over z, then the fold over relu(z) computed on the fly
                 ActStep a = (ActStep) steps.get(si + 1);
                 PoolStep ps = (PoolStep) steps.get(si + 2);
-                String fail = convBounds(cs, si, v, val, cls, maxAbs, exact, open, n, u);
+                int k = cs.hidden();
+                PreActivations zk = PreActivations.of(v.preActivationsFloat(k), () -> v.preActivations(k));
+                String fail = convBounds(cs, si, v, zk, val, cls, maxAbs, exact, open, n, u);
                 if (fail != null) return n.fail(fail);
-                z = n.z;
                 c = cs.out();
                 h = cs.win().outHeight;
                 w = cs.win().outWidth;
-                ConvMap zm = new ConvMap(z, n.patch, c, h, w, cs.win(), maps.size() - 1);
+                ConvMap zm = new ConvMap(zk, n.patch, c, h, w, cs.win(), maps.size() - 1);
                 maps.add(zm);
                 maps.add(new ReluMap(zm, maps.size() - 1));
-                actIn[si + 1] = z;
-                n.switches += z.length;
+                actIn[si + 1] = zk;
+                n.switches += zk.length();
                 Window2d win = ps.win();
                 double[] out = doubles(si + 2, batch * c * win.positions());
                 byte[] oc = bytes(si + 2, out.length);
                 int[] winner = ints(si + 2, out.length);
                 double[] outMax = new double[batch];
                 poolInput[si + 2] = maps.get(maps.size() - 1);
-                fail = reluMaxPool2x2(z, zm, out, oc, winner, outMax, c, win, maps, maps.size() - 1, memo, n, si + 2);
+                fail = reluMaxPool2x2(zk, zm, out, oc, winner, outMax, c, win, maps, maps.size() - 1, memo, n, si + 2);
                 if (fail != null) return n.fail(fail);
                 maps.add(new FMap(MapKind.MAX_POOL, out, oc, c, win.outHeight, win.outWidth, win, maps.size() - 1, winner));
                 val = out;
@@ -344,7 +352,7 @@ public final class ConvFastCheck {
                 w = cs.win().outWidth;
                 maps.add(new FMap(MapKind.CONV, z, n.zCls, c, h, w, cs.win(), maps.size() - 1, null));
                 maps.add(new FMap(MapKind.ACT, n.out, n.outCls, c, h, w, null, maps.size() - 1, null));
-                actIn[si + 1] = z;
+                actIn[si + 1] = PreActivations.of(null, () -> n.z);
                 n.switches += z.length;
                 val = n.out;
                 cls = n.outCls;
@@ -357,7 +365,8 @@ public final class ConvFastCheck {
                 z = n.z;
                 zCls = null;
             } else if (st instanceof ActStep a) {
-                actIn[si] = z;
+                double[] zd = z;
+                actIn[si] = PreActivations.of(null, () -> zd);
                 double[] out = new double[z.length];
                 byte[] oc = zCls == null ? null : new byte[z.length];
                 for (int i = 0; i < z.length; i++) {
@@ -463,9 +472,9 @@ public final class ConvFastCheck {
                 Step st = steps.get(si);
                 if (st instanceof ActStep a) {
                     int off = sample.switchOffset(a.node());
-                    int per = actIn[si].length / batch;
+                    int per = actIn[si].length() / batch;
                     for (int i = 0; i < per; i++) {
-                        double zi = actIn[si][s * per + i];
+                        double zi = actIn[si].get(s * per + i);
                         int mine = sign(zi);
                         if (mine != anf.sigma[off + i])
                             return n.fail(mismatch(s, hidden.get(a.hidden()), i, zi, anf.sigma[off + i], mine));
@@ -543,12 +552,16 @@ public final class ConvFastCheck {
 
     /** A conv's pre-activations whose classes are those of their receptive fields: BACKGROUND or OTHER per sample and position. */
     private static final class ConvMap extends FMap {
+        final PreActivations z;
         final byte[] patch;             // [N, positions]
 
-        ConvMap(double[] z, byte[] patch, int c, int h, int w, Window2d win, int input) {
-            super(MapKind.CONV, z, null, c, h, w, win, input, null);
+        ConvMap(PreActivations z, byte[] patch, int c, int h, int w, Window2d win, int input) {
+            super(MapKind.CONV, null, null, c, h, w, win, input, null);
+            this.z = z;
             this.patch = patch;
         }
+
+        @Override double value(int i) { return z.get(i); }
 
         @Override byte cls(int i) {
             int positions = h * w;
@@ -566,11 +579,11 @@ public final class ConvFastCheck {
         }
 
         @Override double value(int i) {
-            double v = z.values[i];
+            double v = z.value(i);
             return v > 0 ? v : 0;
         }
 
-        @Override byte cls(int i) { return z.values[i] < 0 ? ZERO : z.cls(i); }
+        @Override byte cls(int i) { return z.value(i) < 0 ? ZERO : z.cls(i); }
     }
 
     /**
@@ -752,14 +765,14 @@ public final class ConvFastCheck {
      * Conv layer, not materialising its activation: checks the signs of its pre-activations ({@code n.z}) and gives
      * the receptive fields' classes per sample and position ({@code n.patch}); returns why the step fails, or null.
      */
-    private String convBounds(ConvStep cs, int si, StepValues v, double[] val, byte[] cls, double[] maxAbs, boolean exact,
+    private String convBounds(ConvStep cs, int si, StepValues v, PreActivations z, double[] val, byte[] cls, double[] maxAbs, boolean exact,
                               boolean[] open, Counts n, double u) {
         int k = cs.hidden();
         Hidden hd = hidden.get(k);
         Window2d win = cs.win();
         int c = cs.c(), outs = cs.out(), positions = win.positions(), fan = hd.fanIn();
-        double[] z = v.preActivations(k), b = v.bias(k), wt = v.weights(k);
-        if (z.length != (long) batch * outs * positions || b.length != outs || wt.length != (long) outs * fan)
+        double[] b = v.bias(k), wt = v.weights(k);
+        if (z.length() != (long) batch * outs * positions || b.length != outs || wt.length != (long) outs * fan)
             throw new IllegalArgumentException("hidden layer " + k + ": arrays do not fit " + batch + " x " + outs + " x " + positions);
         double[] l1 = new double[outs];
         boolean[] wZero = new boolean[outs];
@@ -774,9 +787,18 @@ public final class ConvFastCheck {
             for (int o = 0; o < outs; o++) {
                 double bound = gamma * (l1[o] * m + Math.abs(b[o])) * (1 + 0x1p-48) + tiny;
                 int base = (s * outs + o) * positions, count = 0;
-                for (int pos = 0; pos < positions; pos++) {
-                    double a = Math.abs(z[base + pos]);
-                    if (!(a > bound) || a > Double.MAX_VALUE) slow = push(slow, count++, pos);
+                if (z.f != null) {
+                    float[] zf = z.f;
+                    for (int pos = 0; pos < positions; pos++) {
+                        double a = Math.abs(zf[base + pos]);
+                        if (!(a > bound) || a > Double.MAX_VALUE) slow = push(slow, count++, pos);
+                    }
+                } else {
+                    double[] zd = z.d;
+                    for (int pos = 0; pos < positions; pos++) {
+                        double a = Math.abs(zd[base + pos]);
+                        if (!(a > bound) || a > Double.MAX_VALUE) slow = push(slow, count++, pos);
+                    }
                 }
                 for (int q = 0; q < count; q++) {
                     String fail = settle(cs, hd, s, o, slow[q], z, b, wt, val, wZero[o], zeroPatch[s * positions + slow[q]], exact, open, n, u);
@@ -784,7 +806,6 @@ public final class ConvFastCheck {
                 }
             }
         }
-        n.z = z;
         n.patch = patch;
         return null;
     }
@@ -878,11 +899,11 @@ public final class ConvFastCheck {
      * One conv switch within its rounding bound: its exact sign by an exact zero patch or zero weights (z = b), or by
      * re-evaluation alone when the inputs are exact; else its sample is open. Returns why the step fails, or null.
      */
-    private String settle(ConvStep cs, Hidden hd, int s, int o, int pos, double[] z, double[] b, double[] wt, double[] val, boolean wZero,
+    private String settle(ConvStep cs, Hidden hd, int s, int o, int pos, PreActivations z, double[] b, double[] wt, double[] val, boolean wZero,
                           boolean zeroPatch, boolean exact, boolean[] open, Counts n, double u) {
         Window2d win = cs.win();
         int c = cs.c(), positions = win.positions(), taps = win.taps(), plane = cs.h() * cs.w();
-        double zi = z[(s * cs.out() + o) * positions + pos], bo = b[o];
+        double zi = z.get((s * cs.out() + o) * positions + pos), bo = b[o];
         if (zi == 0) n.zeros++;
         if (!(Math.abs(zi) <= Double.MAX_VALUE)) return "sample " + s + ", " + where(hd, o, pos) + ": the framework's pre-activation is " + zi;
         int exactSign;
@@ -905,12 +926,21 @@ public final class ConvFastCheck {
     /**
      * The fold of a 2×2, stride-2, unpadded max pool over relu(z), computed on the fly with its classes (ZERO where
      * z &lt; 0, else the receptive field's), as {@link #maxPool2x2} does over stored values; {@code outMax} receives
-     * each sample's largest output.
+     * each sample's largest output. Float32 pre-activations go through {@link Kernels.Impl#reluMaxPool2x2}, which
+     * leaves only the windows with a tie elsewhere than at 0 between dead cells to {@link #tiedWindow}.
      */
-    private String reluMaxPool2x2(double[] z, ConvMap zm, double[] out, byte[] oc, int[] winner, double[] outMax, int c, Window2d win,
+    private String reluMaxPool2x2(PreActivations z, ConvMap zm, double[] out, byte[] oc, int[] winner, double[] outMax, int c, Window2d win,
                                   List<FMap> maps, int input, java.util.Map<Long, Boolean> memo, Counts n, int si) {
         int h = win.height, w = win.width, oh = win.outHeight, ow = win.outWidth, plane = h * w, positions = oh * ow;
         byte[] patch = zm.patch;
+        float[] fmax = null;
+        byte[] code = null;
+        if (z.f != null) {
+            fmax = floats(si, out.length);
+            code = bytes(-200 - si, out.length);
+            Kernels.IMPL.reluMaxPool2x2(z.f, batch * c, h, w, fmax, code);
+        }
+        long zeroTies = 0;
         for (int nc = 0; nc < batch * c; nc++) {
             int base = nc * plane, ob = nc * positions, pb = nc / c * plane;
             double mx = 0;
@@ -918,51 +948,87 @@ public final class ConvFastCheck {
                 int row = 2 * oy * w, o = ob + oy * ow;
                 for (int ox = 0; ox < ow; ox++, o++) {
                     int r0 = row + 2 * ox, i0 = base + r0;
-                    double z0 = z[i0], z1 = z[i0 + 1], z2 = z[i0 + w], z3 = z[i0 + w + 1];
-                    double h0 = z0 > 0 ? z0 : 0, h1 = z1 > 0 ? z1 : 0, h2 = z2 > 0 ? z2 : 0, h3 = z3 > 0 ? z3 : 0;
-                    double m1 = h1 > h0 ? h1 : h0, m2 = h2 > m1 ? h2 : m1, m3 = h3 > m2 ? h3 : m2;
-                    if (h1 != h0 && h2 != m1 && h3 != m2) {
-                        // no zero switch in the fold: the winner is the last strict increase
-                        int r = h3 > m2 ? r0 + w + 1 : h2 > m1 ? r0 + w : h1 > h0 ? r0 + 1 : r0;
-                        out[o] = m3;
-                        oc[o] = z[base + r] < 0 ? ZERO : patch[pb + r];
-                        winner[o] = base + r;
-                    } else if (z0 < 0 && z1 < 0 && z2 < 0 && z3 < 0) {
-                        // a dead window: three ties within ZERO
-                        n.zeroTies += 3;
-                        out[o] = 0;
-                        oc[o] = ZERO;
-                        winner[o] = i0;
-                    } else if (h0 == h1 && h0 == h2 && h0 == h3 && z0 >= 0 && z1 >= 0 && z2 >= 0 && z3 >= 0 && patch[pb + r0] == BACKGROUND
-                            && patch[pb + r0 + 1] == BACKGROUND && patch[pb + r0 + w] == BACKGROUND && patch[pb + r0 + w + 1] == BACKGROUND) {
-                        // a background window: three ties within BACKGROUND
-                        n.backgroundTies += 3;
-                        out[o] = h0;
-                        oc[o] = BACKGROUND;
-                        winner[o] = i0;
+                    double m3;
+                    boolean tied;
+                    if (code != null) {
+                        int cd = code[o];
+                        m3 = fmax[o];
+                        tied = (cd & Kernels.TIE_ELSEWHERE) != 0;
+                        if (!tied) {
+                            // every tie of the fold is at 0 between dead cells (ZERO both); the winner is its last strict increase
+                            zeroTies += (cd & Kernels.TIES) >> Kernels.TIES_SHIFT;
+                            int k = cd & Kernels.WINNER, r = r0 + (k & 1) + (k >> 1) * w;
+                            out[o] = m3;
+                            oc[o] = (cd & Kernels.LIVE) != 0 ? patch[pb + r] : ZERO;
+                            winner[o] = base + r;
+                        }
                     } else {
-                        String fail = fold4(z, patch, base, pb, r0, w, out, oc, winner, o, maps, input, memo, n, si, nc, c, oy * ow + ox);
-                        if (fail != null) return fail;
+                        double[] zd = z.d;
+                        double z0 = zd[i0], z1 = zd[i0 + 1], z2 = zd[i0 + w], z3 = zd[i0 + w + 1];
+                        double h0 = z0 > 0 ? z0 : 0, h1 = z1 > 0 ? z1 : 0, h2 = z2 > 0 ? z2 : 0, h3 = z3 > 0 ? z3 : 0;
+                        double m1 = h1 > h0 ? h1 : h0, m2 = h2 > m1 ? h2 : m1;
+                        m3 = h3 > m2 ? h3 : m2;
+                        tied = false;
+                        if (h1 != h0 && h2 != m1 && h3 != m2) {
+                            // no zero switch in the fold: the winner is the last strict increase
+                            int r = h3 > m2 ? r0 + w + 1 : h2 > m1 ? r0 + w : h1 > h0 ? r0 + 1 : r0;
+                            out[o] = m3;
+                            oc[o] = zd[base + r] < 0 ? ZERO : patch[pb + r];
+                            winner[o] = base + r;
+                        } else if (z0 < 0 && z1 < 0 && z2 < 0 && z3 < 0) {
+                            // a dead window: three ties within ZERO
+                            zeroTies += 3;
+                            out[o] = 0;
+                            oc[o] = ZERO;
+                            winner[o] = i0;
+                        } else tied = true;
                     }
-                    if (m3 > mx) mx = m3;
+                    if (tied) {
+                        String fail = tiedWindow(z, patch, base, pb, r0, w, out, oc, winner, o, maps, input, memo, n, si, nc, c, oy * ow + ox);
+                        if (fail != null) {
+                            n.zeroTies += zeroTies;
+                            return fail;
+                        }
+                    }
+                    mx = Math.max(mx, m3);
                 }
             }
             if (mx > outMax[nc / c]) outMax[nc / c] = mx;
         }
+        n.zeroTies += zeroTies;
         n.poolSwitches += 3L * batch * c * positions;
         return null;
     }
 
+    /**
+     * A window of {@link #reluMaxPool2x2} with a tie other than at 0 between dead cells: three ties within
+     * BACKGROUND when its four cells are one background value, else {@link #fold4}.
+     */
+    private String tiedWindow(PreActivations z, byte[] patch, int base, int pb, int r0, int w, double[] out, byte[] oc, int[] winner, int o,
+                              List<FMap> maps, int input, java.util.Map<Long, Boolean> memo, Counts n, int si, int nc, int c, int pos) {
+        int i0 = base + r0;
+        double z0 = z.get(i0);
+        if (z0 >= 0 && z.get(i0 + 1) == z0 && z.get(i0 + w) == z0 && z.get(i0 + w + 1) == z0 && patch[pb + r0] == BACKGROUND
+                && patch[pb + r0 + 1] == BACKGROUND && patch[pb + r0 + w] == BACKGROUND && patch[pb + r0 + w + 1] == BACKGROUND) {
+            n.backgroundTies += 3;
+            out[o] = z0 > 0 ? z0 : 0;
+            oc[o] = BACKGROUND;
+            winner[o] = i0;
+            return null;
+        }
+        return fold4(z, patch, base, pb, r0, w, out, oc, winner, o, maps, input, memo, n, si, nc, c, pos);
+    }
+
     /** The fold of one 2×2 window over relu(z) with a zero switch: each tie must be between cells of one function. */
-    private String fold4(double[] z, byte[] patch, int base, int pb, int r0, int w, double[] out, byte[] oc, int[] winner, int o,
+    private String fold4(PreActivations z, byte[] patch, int base, int pb, int r0, int w, double[] out, byte[] oc, int[] winner, int o,
                          List<FMap> maps, int input, java.util.Map<Long, Boolean> memo, Counts n, int si, int nc, int c, int pos) {
         int mr = r0;
-        double zr = z[base + r0];
+        double zr = z.get(base + r0);
         double m = zr > 0 ? zr : 0;
         byte q = zr < 0 ? ZERO : patch[pb + r0];
         for (int k = 1; k < 4; k++) {
             int r = r0 + (k == 1 ? 1 : k == 2 ? w : w + 1);
-            double ze = z[base + r];
+            double ze = z.get(base + r);
             double e = ze > 0 ? ze : 0;
             if (e == m) {
                 byte qe = ze < 0 ? ZERO : patch[pb + r];
@@ -1045,6 +1111,7 @@ public final class ConvFastCheck {
     private final java.util.Map<Integer, double[]> doubleBuffers = new java.util.HashMap<>();
     private final java.util.Map<Integer, byte[]> byteBuffers = new java.util.HashMap<>();
     private final java.util.Map<Integer, int[]> intBuffers = new java.util.HashMap<>();
+    private final java.util.Map<Integer, float[]> floatBuffers = new java.util.HashMap<>();
 
     private double[] doubles(int key, int length) {
         double[] a = doubleBuffers.get(key);
@@ -1055,6 +1122,12 @@ public final class ConvFastCheck {
     private byte[] bytes(int key, int length) {
         byte[] a = byteBuffers.get(key);
         if (a == null || a.length != length) byteBuffers.put(key, a = new byte[length]);
+        return a;
+    }
+
+    private float[] floats(int key, int length) {
+        float[] a = floatBuffers.get(key);
+        if (a == null || a.length != length) floatBuffers.put(key, a = new float[length]);
         return a;
     }
 

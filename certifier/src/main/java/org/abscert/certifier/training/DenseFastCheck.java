@@ -337,7 +337,7 @@ public final class DenseFastCheck {
         final double[] hNorm = new double[batch];
         /** Samples the certifier re-evaluates. */
         final boolean[] open = new boolean[batch];
-        final Z[] zs = new Z[layers.size()];
+        final PreActivations[] zs = new PreActivations[layers.size()];
         int zeros, alone;
         long switches;
 
@@ -353,7 +353,7 @@ public final class DenseFastCheck {
         Outcome layer(int l) {
             Layer layer = layers.get(l);
             int out = layer.out(), in = layer.in();
-            Z zl = zs[l] = Z.of(v, l);
+            PreActivations zl = zs[l] = PreActivations.of(v.preActivationsFloat(l), () -> v.preActivations(l));
             double[] bl = v.bias(l), raw = v.weightNorms(l);
             if (zl.length() != (long) batch * out || bl.length != out || raw.length != out)
                 throw new IllegalArgumentException("layer " + l + ": arrays do not fit " + batch + " x " + out);
@@ -423,7 +423,7 @@ public final class DenseFastCheck {
          * and replaces the sample's input norm by the bound of its inputs of the next layer — the squares of the
          * activations, the negative ones scaled by α².
          */
-        private int screen(Layer layer, Z zl, Screen.Result screened, int s, double[] c, double[] d, int[] openAt, int nOpen) {
+        private int screen(Layer layer, PreActivations zl, Screen.Result screened, int s, double[] c, double[] d, int[] openAt, int nOpen) {
             int out = layer.out(), o = s * out;
             boolean leaky = layer.activation() == Activation.LEAKY_RELU;
             double alpha2 = leaky ? layer.alpha() * layer.alpha() : 0, upOut = up(out), h = hNorm[s];
@@ -446,9 +446,9 @@ public final class DenseFastCheck {
          * its rounding bounded; marks for the certifier the samples where that does not decide a sign. A failed
          * outcome when a sign differs from the exact one, else null.
          */
-        private Outcome reEvaluate(int l, Z zl, double[] bl, int[] openAt, int nOpen) {
+        private Outcome reEvaluate(int l, PreActivations zl, double[] bl, int[] openAt, int nOpen) {
             int out = layers.get(l).out(), in = layers.get(l).in();
-            Z prevZ = l > 0 ? zs[l - 1] : null;
+            PreActivations prevZ = l > 0 ? zs[l - 1] : null;
             int[] units = distinct(openAt, nOpen, out, true), samples = distinct(openAt, nOpen, out, false);
             // float32 rows when the framework holds them so: their products are exact in double, none underflows
             float[][] rowsF = v.weightsFloat(l, units), inputsF = l == 0 ? v.inputsFloat(samples) : null;
@@ -571,26 +571,6 @@ public final class DenseFastCheck {
             at[n++] = o + i;
         }
         return n;
-    }
-
-    /** A layer's pre-activations as the framework gave them: float32 or float64 values. */
-    private static final class Z {
-        final float[] f;
-        final double[] d;
-
-        private Z(float[] f, double[] d) {
-            this.f = f;
-            this.d = d;
-        }
-
-        static Z of(StepValues v, int layer) {
-            float[] f = v.preActivationsFloat(layer);
-            return f != null ? new Z(f, null) : new Z(null, v.preActivations(layer));
-        }
-
-        int length() { return f != null ? f.length : d.length; }
-
-        double get(int i) { return f != null ? f[i] : d[i]; }
     }
 
     /**

@@ -231,6 +231,48 @@ class ConvFastCheckTest {
         };
     }
 
+    /**
+     * The check's outcome with the pre-activations given as doubles and, when the conv layers' are all float32
+     * values, again as float32 (the listeners' path for float32 networks: conv → relu → pool stages folded by
+     * {@link Kernels}): both must reach the same verdict with the same detail, and the float32 one is returned.
+     */
+    static ConvFastCheck.Outcome judge(ConvFastCheck check, Net net, Map<String, double[]> p, double[] x, double[][] z) {
+        ConvFastCheck.StepValues wide = values(net, p, x, z);
+        ConvFastCheck.Outcome o64 = check.check(wide);
+        float[][] f = {narrow(z[0]), narrow(z[3])};
+        if (f[0] == null || f[1] == null) return o64;
+        ConvFastCheck.Outcome o32 = check.check(new ConvFastCheck.StepValues() {
+            @Override public double[] input() { return wide.input(); }
+
+            @Override public double[] preActivations(int k) {
+                // the conv → relu → 2×2 max pool stages read float32 only
+                if (k == 1 || k == 0 && !net.leaky() && net.pool1().equals("max")) throw new AssertionError("conv layer " + k + " read as float32");
+                return wide.preActivations(k);
+            }
+
+            @Override public float[] preActivationsFloat(int k) { return k < 2 ? f[k] : null; }
+
+            @Override public double[] bias(int k) { return wide.bias(k); }
+
+            @Override public double[] weights(int k) { return wide.weights(k); }
+
+            @Override public Point samplePoint(int s) { return wide.samplePoint(s); }
+        });
+        assertEquals(o64.certified(), o32.certified(), "float64: " + o64.detail() + "; float32: " + o32.detail());
+        assertEquals(o64.detail(), o32.detail());
+        return o32;
+    }
+
+    /** The values as float32 when each one is a float32 value (NaN and infinities included), else null. */
+    static float[] narrow(double[] z) {
+        float[] f = new float[z.length];
+        for (int k = 0; k < z.length; k++) {
+            f[k] = (float) z[k];
+            if (f[k] != z[k] && !Double.isNaN(z[k])) return null;
+        }
+        return f;
+    }
+
     @Test
     void theStaticCertificateOfALeNetHoldsWithoutPoolTiesOnly() throws Exception {
         StaticCertificate c = StaticAnalysis.analyze(new Net(false, "max").procedure(N));
@@ -258,7 +300,7 @@ class ConvFastCheckTest {
                 Map<String, double[]> p = randomParameters(net, r);
                 double[] x = images(r);
                 double[][] f = net.forward(p, x);
-                ConvFastCheck.Outcome o = check.check(values(net, p, x, f));
+                ConvFastCheck.Outcome o = judge(check, net, p, x, f);
                 List<int[]> t1 = pool1.equals("max") ? ties(f[1], N * C1, S) : List.of(), t2 = ties(f[4], N * C2, net.s2());
                 boolean allEqual = true;
                 for (int[] pair : t1) allEqual &= sameFunctions(net, p, x, 1, pair, r);
@@ -298,7 +340,7 @@ class ConvFastCheckTest {
         double[] x = new double[N * S * S];
         for (int s = 0; s < N; s++) x[(s * S + 2) * S + 2] = 1 + s;
         double[][] f = net.forward(p, x);
-        ConvFastCheck.Outcome o = check(net).check(values(net, p, x, f));
+        ConvFastCheck.Outcome o = judge(check(net), net, p, x, f);
         assertTrue(o.certified(), o.detail());
         assertTrue(o.backgroundTies() > 0 && o.zeroTies() > 0, o.detail());
         List<int[]> t1 = ties(f[1], N * C1, S), t2 = ties(f[4], N * C2, net.s2());
@@ -324,7 +366,7 @@ class ConvFastCheckTest {
         double[] x = new double[N * S * S];
         for (int i = 0; i < x.length; i++) x[i] = 1 + i % 3;           // no background: every cell differs as a function
         double[][] f = net.forward(p, x);
-        ConvFastCheck.Outcome o = check(net).check(values(net, p, x, f));
+        ConvFastCheck.Outcome o = judge(check(net), net, p, x, f);
         assertFalse(o.certified(), o.detail());
         assertTrue(o.detail().contains("not provably the same function"), o.detail());
         boolean anyUnequal = false;
@@ -359,12 +401,12 @@ class ConvFastCheckTest {
         double[][] f = net.forward(p, x);
         assertEquals(eps, f[6][at]);
         ConvFastCheck check = check(net);
-        ConvFastCheck.Outcome ok = check.check(values(net, p, x, f));
+        ConvFastCheck.Outcome ok = judge(check, net, p, x, f);
         for (double recorded : new double[] {-eps, 0}) {
             double[][] g = f.clone();
             g[6] = f[6].clone();
             g[6][at] = recorded;
-            ConvFastCheck.Outcome o = check.check(values(net, p, x, g));
+            ConvFastCheck.Outcome o = judge(check, net, p, x, g);
             assertFalse(o.certified(), o.detail());
             assertTrue(o.detail().contains(recorded == 0 ? "a spurious kink" : "a flipped sign"), o.detail());
         }
@@ -398,10 +440,10 @@ class ConvFastCheckTest {
         double[][] g = f.clone();
         g[6] = f[6].clone();
         g[6][s * HIDDEN + unit] = 0x1p-149;                 // what float32 arithmetic with gradual underflow can return
-        ConvFastCheck.Outcome o = check.check(values(net, p, x, g));
+        ConvFastCheck.Outcome o = judge(check, net, p, x, g);
         assertFalse(o.certified(), o.detail());
         assertTrue(o.detail().contains("a flipped sign"), o.detail());
-        assertTrue(check.check(values(net, p, x, f)).certified(), "the exact values are certified");
+        assertTrue(judge(check, net, p, x, f).certified(), "the exact values are certified");
     }
 
     /**
@@ -419,7 +461,7 @@ class ConvFastCheckTest {
         p.get("c2")[0] -= f[3][0];
         f = net.forward(p, x);
         assertEquals(0.0, f[3][0]);
-        ConvFastCheck.Outcome o = check(net).check(values(net, p, x, f));
+        ConvFastCheck.Outcome o = judge(check(net), net, p, x, f);
         assertTrue(o.certified(), o.detail());
         assertTrue(o.step().samplesRecomputed() >= 1, o.detail());
     }
