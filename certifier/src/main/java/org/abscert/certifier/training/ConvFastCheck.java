@@ -782,11 +782,13 @@ public final class ConvFastCheck {
         boolean[] zeroPatch = new boolean[batch * positions];
         patches(cs, val, cls, patch, zeroPatch);
         int[] slow = new int[16];
+        boolean[] screened = z.f != null ? screen(z.f, outs, positions, gamma, l1, b, maxAbs, tiny) : null;
         for (int s = 0; s < batch; s++) {
             double m = maxAbs[s];
             for (int o = 0; o < outs; o++) {
                 double bound = gamma * (l1[o] * m + Math.abs(b[o])) * (1 + 0x1p-48) + tiny;
                 int base = (s * outs + o) * positions, count = 0;
+                if (screened != null && screened[s * outs + o]) continue;      // every |z| of the plane beyond its bound, finite
                 if (z.f != null) {
                     float[] zf = z.f;
                     for (int pos = 0; pos < positions; pos++) {
@@ -808,6 +810,27 @@ public final class ConvFastCheck {
         }
         n.patch = patch;
         return null;
+    }
+
+    /**
+     * Per plane (s, o) of float32 pre-activations, whether every value is finite and beyond the plane's bound, by
+     * {@link Kernels.Impl#screen} with c = 1, d = 0 and h = the bound rounded up to float32: the kernel's comparison
+     * fl(|z|) − fl(1·h + 0) &gt; 0 is then exactly |z| &gt; h ≥ the bound (a difference of two distinct floats is
+     * never rounded to 0). A plane with a bound beyond float32 is not cleared; the caller's scalar loop settles it.
+     */
+    private boolean[] screen(float[] z, int outs, int positions, double gamma, double[] l1, double[] b, double[] maxAbs, double tiny) {
+        int planes = batch * outs;
+        float[] h = new float[planes], ones = new float[positions], zeros = new float[positions], sums = new float[planes];
+        java.util.Arrays.fill(ones, 1f);
+        boolean[] cleared = new boolean[planes];
+        for (int s = 0; s < batch; s++)
+            for (int o = 0; o < outs; o++) {
+                double bound = gamma * (l1[o] * maxAbs[s] + Math.abs(b[o])) * (1 + 0x1p-48) + tiny;
+                float f = (float) bound;
+                h[s * outs + o] = f >= bound ? f : Math.nextUp(f);     // infinite, hence clearing nothing, beyond float32's range
+            }
+        Kernels.IMPL.screen(z, planes, positions, ones, zeros, h, cleared, sums, null);
+        return cleared;
     }
 
     /** l1[o]: ‖w_o‖₁ rounded up; wZero[o]: all of w_o is 0. */
@@ -835,15 +858,15 @@ public final class ConvFastCheck {
     private static final class PatchCounts {
         final ConvStep cs;
         final int[] nz, nb;
-        final boolean[] anyNz, anyNb;
+        final int[] anyNz, anyNb;
 
         PatchCounts(ConvStep cs) {
             this.cs = cs;
             int stride = cs.w() + 1, plane = cs.h() * cs.w();
             nz = new int[(cs.h() + 1) * stride];
             nb = new int[(cs.h() + 1) * stride];
-            anyNz = new boolean[plane];
-            anyNb = new boolean[plane];
+            anyNz = new int[plane];
+            anyNb = new int[plane];
         }
 
         /** Sample s's patch classes at {@code patch[at + pos]} and exact zero patches at {@code zeroPatch[at + pos]}. */
@@ -854,24 +877,27 @@ public final class ConvFastCheck {
             int dh = cs.dilation()[0], dw = cs.dilation()[1], ow = win.outWidth;
             // each channel's reference function in this sample: its BACKGROUND when the plane has one, else ZERO
             boolean padOk = true;
-            java.util.Arrays.fill(anyNz, false);
-            java.util.Arrays.fill(anyNb, false);
+            java.util.Arrays.fill(anyNz, 0);
+            java.util.Arrays.fill(anyNb, 0);
             for (int ch = 0; ch < c; ch++) {
                 int base = (s * c + ch) * plane;
                 boolean bg = false;
                 for (int i = 0; i < plane && !bg; i++) bg = cls[base + i] == BACKGROUND;
                 padOk &= !bg;
-                byte ref = bg ? BACKGROUND : ZERO;
+                int ref = bg ? BACKGROUND : ZERO;
+                // integer arithmetic, no branches: whether a value is 0 or a class is the reference varies cell by cell
                 for (int i = 0; i < plane; i++) {
-                    anyNz[i] |= val[base + i] != 0;
-                    anyNb[i] |= cls[base + i] != ref;
+                    long bits = Double.doubleToRawLongBits(val[base + i]) << 1;           // 0 exactly for ±0
+                    anyNz[i] |= (int) ((bits | -bits) >>> 63);
+                    int d = cls[base + i] ^ ref;
+                    anyNb[i] |= (d | -d) >>> 31;
                 }
             }
             for (int y = 0; y < h; y++) {
                 int rz = 0, rb = 0;
                 for (int x = 0; x < w; x++) {
-                    if (anyNz[y * w + x]) rz++;
-                    if (anyNb[y * w + x]) rb++;
+                    rz += anyNz[y * w + x];
+                    rb += anyNb[y * w + x];
                     nz[(y + 1) * stride + x + 1] = nz[y * stride + x + 1] + rz;
                     nb[(y + 1) * stride + x + 1] = nb[y * stride + x + 1] + rb;
                 }
@@ -944,6 +970,8 @@ public final class ConvFastCheck {
         for (int nc = 0; nc < batch * c; nc++) {
             int base = nc * plane, ob = nc * positions, pb = nc / c * plane;
             double mx = 0;
+            // the float32 maxima's bits: integers in the order of the values (all ≥ +0), a 1-cycle max in the loop's chain
+            int mxBits = 0;
             for (int oy = 0; oy < oh; oy++) {
                 int row = 2 * oy * w, o = ob + oy * ow;
                 for (int ox = 0; ox < ow; ox++, o++) {
@@ -953,13 +981,16 @@ public final class ConvFastCheck {
                     if (code != null) {
                         int cd = code[o];
                         m3 = fmax[o];
+                        mxBits = Math.max(mxBits, Float.floatToRawIntBits(fmax[o]));
                         tied = (cd & Kernels.TIE_ELSEWHERE) != 0;
                         if (!tied) {
                             // every tie of the fold is at 0 between dead cells (ZERO both); the winner is its last strict increase
                             zeroTies += (cd & Kernels.TIES) >> Kernels.TIES_SHIFT;
                             int k = cd & Kernels.WINNER, r = r0 + (k & 1) + (k >> 1) * w;
                             out[o] = m3;
-                            oc[o] = (cd & Kernels.LIVE) != 0 ? patch[pb + r] : ZERO;
+                            // ZERO, or the receptive field's class when live (arithmetic: a branch here is a coin toss)
+                            int live = (cd & Kernels.LIVE) >> 5;
+                            oc[o] = (byte) (live * patch[pb + r] + (1 - live) * ZERO);
                             winner[o] = base + r;
                         }
                     } else {
@@ -990,9 +1021,10 @@ public final class ConvFastCheck {
                             return fail;
                         }
                     }
-                    mx = Math.max(mx, m3);
+                    if (code == null && m3 > mx) mx = m3;
                 }
             }
+            mx = Math.max(mx, Float.intBitsToFloat(mxBits));
             if (mx > outMax[nc / c]) outMax[nc / c] = mx;
         }
         n.zeroTies += zeroTies;

@@ -90,12 +90,9 @@ final class FastCnnDjl extends FastInstrumentation {
             refused.accept(check.refusal().get());
             return null;
         }
-        double[][] z = new double[hidden.size()][];
         if (wide.length != hidden.size()) wide = new double[hidden.size()][];
-        for (int k = 0; k < hidden.size(); k++) {
+        for (int k = 0; k < hidden.size(); k++)
             if (recorded[k] == null || recorded[k].length() != (long) batch * hidden.get(k).switches()) return null;
-            z[k] = wide[k] = recorded[k].doubles(wide[k]);   // widened into the previous step's arrays: megabytes a step otherwise
-        }
         double[] x = NdArrays.doubles(data);
         if (x.length != (long) batch * model.inputWidth()) return null;
         Map<String, ParameterBinding> bindings = new HashMap<>();
@@ -104,7 +101,10 @@ final class FastCnnDjl extends FastInstrumentation {
         return check.check(new ConvFastCheck.StepValues() {
             @Override public double[] input() { return x; }
 
-            @Override public double[] preActivations(int k) { return z[k]; }
+            // widened on demand (the check reads the conv stages as float32) into the previous step's arrays: megabytes a step otherwise
+            @Override public double[] preActivations(int k) { return wide[k] = recorded[k].doubles(wide[k]); }
+
+            @Override public float[] preActivationsFloat(int k) { return recorded[k].f(); }
 
             @Override public double[] bias(int k) { return NdArrays.doubles(bindings.get(hidden.get(k).bias()).parameter().getArray()); }
 

@@ -172,6 +172,8 @@ final class FastCnnDl4j {
 
             @Override public double[] preActivations(int k) { return widen(z[k]); }
 
+            @Override public float[] preActivationsFloat(int k) { return z[k] instanceof float[] f ? f : null; }
+
             @Override public double[] bias(int k) { return FastDl4j.rowMajor(network.getLayer(layers.get(k)).getParam("b")); }
 
             @Override public double[] weights(int k) {
