@@ -473,7 +473,7 @@ public final class DenseFastCheck {
                 }
                 if ((wF != null ? wF.length : w.length) != in || (hF != null ? hF.length : h.length) != in)
                     throw new IllegalArgumentException("unit " + i + " of layer " + l + " or its input in sample " + s + " has the wrong length");
-                double[] ya = wF != null && hF != null ? dotAbs(wF, hF, in)
+                double[] ya = wF != null && hF != null ? Kernels.IMPL.dotAbs(wF, hF, in)
                         : dotAbs(w != null ? w : widen(wF), h != null ? h : widen(hF), in);
                 // a product below the normal range is off by up to 2⁻¹⁰⁷⁴; products of float32 (or 16-bit) values never
                 // are (they exceed 2⁻²⁹⁸)
@@ -650,29 +650,6 @@ public final class DenseFastCheck {
         }
         for (; j < n; j++) {
             double p = w[j] * h[j];
-            y0 += p;
-            a0 += Math.abs(p);
-        }
-        return new double[] {(y0 + y1) + (y2 + y3), (a0 + a1) + (a2 + a3)};
-    }
-
-    /** {@link #dotAbs(double[], double[], int)} of float32 values: each product exact in double. */
-    private static double[] dotAbs(float[] w, float[] h, int n) {
-        double y0 = 0, y1 = 0, y2 = 0, y3 = 0, a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        int j = 0;
-        for (; j + 3 < n; j += 4) {
-            double p0 = (double) w[j] * h[j], p1 = (double) w[j + 1] * h[j + 1], p2 = (double) w[j + 2] * h[j + 2], p3 = (double) w[j + 3] * h[j + 3];
-            y0 += p0;
-            y1 += p1;
-            y2 += p2;
-            y3 += p3;
-            a0 += Math.abs(p0);
-            a1 += Math.abs(p1);
-            a2 += Math.abs(p2);
-            a3 += Math.abs(p3);
-        }
-        for (; j < n; j++) {
-            double p = (double) w[j] * h[j];
             y0 += p;
             a0 += Math.abs(p);
         }

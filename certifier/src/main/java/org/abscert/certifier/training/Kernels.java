@@ -47,6 +47,12 @@ public final class Kernels {
          * of ties, all at 0, in {@link #TIES} when there is no other; {@link #LIVE} when m₃ &gt; 0.
          */
         void reluMaxPool2x2(float[] z, int planes, int h, int w, float[] max, byte[] code);
+
+        /**
+         * {Σ_j w_j h_j, Σ_j |w_j h_j|} over the first n values, each product of two float32 values exact in double, the
+         * sums in double in any order (with or without FMA, which adds an exact product with one rounding).
+         */
+        double[] dotAbs(float[] w, float[] h, int n);
     }
 
     /** {@link Impl#reluMaxPool2x2}'s code: the winner's index in fold order, 0–3. */

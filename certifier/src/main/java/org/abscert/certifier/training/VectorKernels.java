@@ -2,6 +2,7 @@ package org.abscert.certifier.training;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
@@ -167,6 +168,31 @@ final class VectorKernels implements Kernels.Impl {
                     }
                 }
             }
+    }
+
+    /** Products in double lanes: float32 values widened to the platform's widest double vectors (4 or 8 lanes). */
+    private static final VectorSpecies<Double> D8 = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F8D = D8.vectorBitSize() >= 512 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
+
+    @Override
+    public double[] dotAbs(float[] w, float[] h, int n) {
+        if (D8.vectorBitSize() < 256) return SCALAR.dotAbs(w, h, n);
+        DoubleVector y = DoubleVector.zero(D8), a = DoubleVector.zero(D8);
+        int j = 0, step = F8D.length(), upper = F8D.loopBound(n);
+        for (; j < upper; j += step) {
+            DoubleVector wv = (DoubleVector) FloatVector.fromArray(F8D, w, j).convertShape(VectorOperators.F2D, D8, 0);
+            DoubleVector hv = (DoubleVector) FloatVector.fromArray(F8D, h, j).convertShape(VectorOperators.F2D, D8, 0);
+            DoubleVector p = wv.mul(hv);                   // exact: 24-bit significands
+            y = y.add(p);
+            a = a.add(p.abs());
+        }
+        double ys = y.reduceLanes(VectorOperators.ADD), as = a.reduceLanes(VectorOperators.ADD);
+        for (; j < n; j++) {
+            double p = (double) w[j] * h[j];
+            ys += p;
+            as += Math.abs(p);
+        }
+        return new double[] {ys, as};
     }
 
     private static final Kernels.Impl SCALAR = new ScalarKernels();

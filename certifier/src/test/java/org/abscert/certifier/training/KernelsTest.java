@@ -199,6 +199,36 @@ class KernelsTest {
         for (int t = 0; t < 8; t++) if (t != 4) assertTrue(kinds[t] > 100, "window kind " + t + " occurred " + kinds[t] + " times");
     }
 
+    /**
+     * The dot product of float32 rows in double: within the rounding bound of RoundingBounds.exactSign (γ_{n+2}(2⁻⁵³)
+     * of the sum of |products|, exact here in BigDecimal) of the exact value, its sum of |products| likewise, on
+     * lengths that cover the vector tails and magnitudes from 2⁻¹⁴⁹ to 2¹²⁷ (whose products are still exact in double).
+     */
+    @Test
+    void dotProductsOfFloat32RowsAreWithinTheirDoubleRoundingBound() {
+        Random r = new Random(5);
+        for (Kernels.Impl k : impls()) {
+            for (int trial = 0; trial < 400; trial++) {
+                int n = 1 + r.nextInt(90);
+                float[] w = new float[n], h = new float[n];
+                for (int j = 0; j < n; j++) {
+                    w[j] = (float) (r.nextGaussian() * Math.scalb(1.0, r.nextInt(120) - 70));
+                    h[j] = r.nextInt(7) == 0 ? Float.MIN_VALUE * (r.nextInt(9) - 4) : (float) (r.nextGaussian() * Math.scalb(1.0, r.nextInt(120) - 50));
+                }
+                double[] ya = k.dotAbs(w, h, n);
+                BigDecimal y = BigDecimal.ZERO, a = BigDecimal.ZERO;
+                for (int j = 0; j < n; j++) {
+                    BigDecimal p = new BigDecimal(w[j]).multiply(new BigDecimal(h[j]));
+                    y = y.add(p);
+                    a = a.add(p.abs());
+                }
+                double bound = RoundingBounds.gamma(n + 2, 0x1p-53) * a.doubleValue();
+                assertTrue(new BigDecimal(ya[0]).subtract(y).abs().doubleValue() <= bound, k + " sum " + ya[0] + " vs " + y);
+                assertTrue(new BigDecimal(ya[1]).subtract(a).abs().doubleValue() <= bound, k + " sum of |products| " + ya[1] + " vs " + a);
+            }
+        }
+    }
+
     @Test
     void heapAndDirectBuffersAgree() {
         float[] w = {3, 4, 0, 0, 5, 12, 1e-30f, -2};
