@@ -857,16 +857,14 @@ public final class ConvFastCheck {
     /** The 2-D prefix sums behind {@link #patches}, for one sample at a time (work arrays kept from sample to sample). */
     private static final class PatchCounts {
         final ConvStep cs;
-        final int[] nz, nb;
-        final int[] anyNz, anyNb;
+        /** Per cell (prefix sums per rectangle), two counts in one long: cells not 0 (low half), cells not the reference (high). */
+        final long[] counts, any;
 
         PatchCounts(ConvStep cs) {
             this.cs = cs;
             int stride = cs.w() + 1, plane = cs.h() * cs.w();
-            nz = new int[(cs.h() + 1) * stride];
-            nb = new int[(cs.h() + 1) * stride];
-            anyNz = new int[plane];
-            anyNb = new int[plane];
+            counts = new long[(cs.h() + 1) * stride];
+            any = new long[plane];
         }
 
         /** Sample s's patch classes at {@code patch[at + pos]} and exact zero patches at {@code zeroPatch[at + pos]}. */
@@ -877,8 +875,7 @@ public final class ConvFastCheck {
             int dh = cs.dilation()[0], dw = cs.dilation()[1], ow = win.outWidth;
             // each channel's reference function in this sample: its BACKGROUND when the plane has one, else ZERO
             boolean padOk = true;
-            java.util.Arrays.fill(anyNz, 0);
-            java.util.Arrays.fill(anyNb, 0);
+            java.util.Arrays.fill(any, 0);
             for (int ch = 0; ch < c; ch++) {
                 int base = (s * c + ch) * plane;
                 boolean bg = false;
@@ -888,18 +885,15 @@ public final class ConvFastCheck {
                 // integer arithmetic, no branches: whether a value is 0 or a class is the reference varies cell by cell
                 for (int i = 0; i < plane; i++) {
                     long bits = Double.doubleToRawLongBits(val[base + i]) << 1;           // 0 exactly for ±0
-                    anyNz[i] |= (int) ((bits | -bits) >>> 63);
-                    int d = cls[base + i] ^ ref;
-                    anyNb[i] |= (d | -d) >>> 31;
+                    long d = cls[base + i] ^ ref;
+                    any[i] |= (bits | -bits) >>> 63 | ((d | -d) >>> 63) << 32;
                 }
             }
             for (int y = 0; y < h; y++) {
-                int rz = 0, rb = 0;
+                long row = 0;
                 for (int x = 0; x < w; x++) {
-                    rz += anyNz[y * w + x];
-                    rb += anyNb[y * w + x];
-                    nz[(y + 1) * stride + x + 1] = nz[y * stride + x + 1] + rz;
-                    nb[(y + 1) * stride + x + 1] = nb[y * stride + x + 1] + rb;
+                    row += any[y * w + x];
+                    counts[(y + 1) * stride + x + 1] = counts[y * stride + x + 1] + row;
                 }
             }
             int oh = win.outHeight, kh = dh * (cs.kh() - 1), kw = dw * (cs.kw() - 1);
@@ -911,8 +905,10 @@ public final class ConvFastCheck {
                     boolean pad = padY || x0 < 0 || x1 >= w;
                     int sz = 0, sb = 0;
                     if (cy0 <= cy1 && cx0 <= cx1) {
-                        sz = rect(nz, stride, cy0, cy1, cx0, cx1);
-                        sb = rect(nb, stride, cy0, cy1, cx0, cx1);
+                        // each half of the rectangle's sum is a count in [0, cells]: no borrow crosses the halves
+                        long both = rect(counts, stride, cy0, cy1, cx0, cx1);
+                        sz = (int) both;
+                        sb = (int) (both >>> 32);
                     }
                     zeroPatch[pos] = sz == 0;
                     patch[pos] = sb == 0 && (!pad || padOk) ? BACKGROUND : OTHER;
@@ -1238,7 +1234,7 @@ public final class ConvFastCheck {
         return null;
     }
 
-    private static int rect(int[] p, int stride, int y0, int y1, int x0, int x1) {
+    private static long rect(long[] p, int stride, int y0, int y1, int x0, int x1) {
         return p[(y1 + 1) * stride + x1 + 1] - p[y0 * stride + x1 + 1] - p[(y1 + 1) * stride + x0] + p[y0 * stride + x0];
     }
 
