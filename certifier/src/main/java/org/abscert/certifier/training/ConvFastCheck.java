@@ -812,23 +812,30 @@ public final class ConvFastCheck {
         return null;
     }
 
-    /**
-     * Per plane (s, o) of float32 pre-activations, whether every value is finite and beyond the plane's bound, by
-     * {@link Kernels.Impl#screen} with c = 1, d = 0 and h = the bound rounded up to float32: the kernel's comparison
-     * fl(|z|) − fl(1·h + 0) &gt; 0 is then exactly |z| &gt; h ≥ the bound (a difference of two distinct floats is
-     * never rounded to 0). A plane with a bound beyond float32 is not cleared; the caller's scalar loop settles it.
-     */
+    /** Per plane (s, o) of float32 pre-activations, whether every value is finite and beyond the plane's bound. */
     private boolean[] screen(float[] z, int outs, int positions, double gamma, double[] l1, double[] b, double[] maxAbs, double tiny) {
-        int planes = batch * outs;
+        double[] bounds = new double[batch * outs];
+        for (int s = 0; s < batch; s++)
+            for (int o = 0; o < outs; o++) bounds[s * outs + o] = gamma * (l1[o] * maxAbs[s] + Math.abs(b[o])) * (1 + 0x1p-48) + tiny;
+        return screenPlanes(z, positions, bounds);
+    }
+
+    /**
+     * For each plane p of {@code positions} float32 values, whether every value is finite with |z| &gt; bounds[p]:
+     * {@link Kernels.Impl#screen} with c = 1, d = 0 and h = the largest float32 at or below the bound, whose
+     * comparison fl(|z|) − fl(1·h + 0) &gt; 0 is exactly |z| &gt; h (a difference of two distinct floats is never
+     * rounded to 0), that is |z| ≥ the next float32 after h, which exceeds the bound. A bound beyond float32's range
+     * (or NaN) clears nothing.
+     */
+    static boolean[] screenPlanes(float[] z, int positions, double[] bounds) {
+        int planes = bounds.length;
         float[] h = new float[planes], ones = new float[positions], zeros = new float[positions], sums = new float[planes];
         java.util.Arrays.fill(ones, 1f);
         boolean[] cleared = new boolean[planes];
-        for (int s = 0; s < batch; s++)
-            for (int o = 0; o < outs; o++) {
-                double bound = gamma * (l1[o] * maxAbs[s] + Math.abs(b[o])) * (1 + 0x1p-48) + tiny;
-                float f = (float) bound;
-                h[s * outs + o] = f >= bound ? f : Math.nextUp(f);     // infinite, hence clearing nothing, beyond float32's range
-            }
+        for (int p = 0; p < planes; p++) {
+            float f = (float) bounds[p];
+            h[p] = f <= bounds[p] ? f : Math.nextDown(f);      // NaN stays NaN, and clears nothing
+        }
         Kernels.IMPL.screen(z, planes, positions, ones, zeros, h, cleared, sums, null);
         return cleared;
     }

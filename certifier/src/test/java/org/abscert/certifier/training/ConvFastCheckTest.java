@@ -273,6 +273,45 @@ class ConvFastCheckTest {
         return f;
     }
 
+    /**
+     * The float32 screen of conv planes clears a plane only when every value is beyond its bound: with bounds of every
+     * magnitude (2⁻¹⁴⁰ to 2⁶⁰, and beyond float32's range), a plane holding the largest float32 at or below its bound
+     * (either sign) is never cleared, and a plane whose values are all the next float32 up, or larger, always is
+     * (when finite): the screen is exact; a NaN or infinite value is never cleared.
+     */
+    @Test
+    void theFloat32PlaneScreenClearsExactlyTheValuesBeyondTheBound() {
+        Random r = new Random(17);
+        int positions = 37;
+        for (int trial = 0; trial < 4000; trial++) {
+            int planes = 1 + r.nextInt(6);
+            double[] bounds = new double[planes];
+            float[] z = new float[planes * positions];
+            boolean[] want = new boolean[planes];
+            for (int p = 0; p < planes; p++) {
+                bounds[p] = r.nextInt(50) == 0 ? 1e39 : Math.scalb(1 + r.nextDouble(), r.nextInt(200) - 140);
+                float at = (float) bounds[p];
+                if (at > bounds[p]) at = Math.nextDown(at);                    // the largest float32 ≤ the bound
+                float above = Math.nextUp(at);                                 // beyond the bound: cleared
+                for (int i = 0; i < positions; i++) {
+                    float beyond = Math.nextUp(above) > above && r.nextBoolean() ? above : (float) Math.min(Float.MAX_VALUE, above * (1 + r.nextInt(4)));
+                    z[p * positions + i] = r.nextBoolean() ? beyond : -beyond;
+                }
+                want[p] = Float.isFinite(above) && above > bounds[p];
+                int kind = r.nextInt(4);
+                if (kind == 0) {
+                    z[p * positions + r.nextInt(positions)] = r.nextBoolean() ? at : -at;
+                    want[p] = false;
+                } else if (kind == 1) {
+                    z[p * positions + r.nextInt(positions)] = r.nextBoolean() ? Float.NaN : Float.NEGATIVE_INFINITY;
+                    want[p] = false;
+                }
+            }
+            boolean[] got = ConvFastCheck.screenPlanes(z, positions, bounds);
+            for (int p = 0; p < planes; p++) assertEquals(want[p], got[p], "plane " + p + " of trial " + trial + ", bound " + bounds[p]);
+        }
+    }
+
     @Test
     void theStaticCertificateOfALeNetHoldsWithoutPoolTiesOnly() throws Exception {
         StaticCertificate c = StaticAnalysis.analyze(new Net(false, "max").procedure(N));
