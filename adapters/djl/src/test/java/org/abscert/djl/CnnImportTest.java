@@ -133,6 +133,24 @@ class CnnImportTest {
         }
     }
 
+    /**
+     * A 2×2 max pool over a 2×2 map (one output per channel) is imported as the 2×2 pool it is, for 1 to 8 channels:
+     * on a single random probe input a 1×1 kernel at the first cell matches whenever that cell is each channel's
+     * maximum (it was imported so for 2 channels, and the certifier then judged another function).
+     */
+    @Test void aPoolWithOneOutputPerChannelIsImportedWithItsKernel() throws Exception {
+        for (int c = 1; c <= 8; c++) {
+            SequentialBlock net = initialized(new SequentialBlock()
+                    .add(Conv2d.builder().setKernelShape(new Shape(2, 2)).setFilters(c).build()).add(Activation.reluBlock())
+                    .add(Pool.maxPool2dBlock(new Shape(2, 2))).add(Blocks.batchFlattenBlock()).add(Linear.builder().setUnits(2).build()),
+                    DataType.FLOAT32, 1, new Shape(2, 1, 3, 3));
+            ImportedModel m = SequentialImport.of(net, LossSpec.of("mse"), 2);
+            Step.Pool pool = (Step.Pool) m.steps().stream().filter(s -> s instanceof Step.Pool).findFirst().orElseThrow();
+            assertEquals(Op.MAX_POOL2D, pool.op(), c + " channels");
+            assertEquals(List.of(2, 2), List.of(pool.kernel()[0], pool.kernel()[1]), c + " channels: kernel " + java.util.Arrays.toString(pool.kernel()));
+        }
+    }
+
     @Test void globalPoolingIsRecognisedAndDropoutWithARateIsRefused() throws Exception {
         SequentialBlock gap = initialized(new SequentialBlock()
                 .add(Conv2d.builder().setKernelShape(new Shape(3, 3)).setFilters(2).build()).add(Activation.reluBlock())

@@ -394,15 +394,34 @@ public final class SequentialImport {
                 return new Step.Pool(where, b, Op.GLOBAL_AVG_POOL2D, new int[] {(int) one[2], (int) one[3]}, new int[] {1, 1}, new int[] {0, 0});
         }
         if (ys.dimension() == 4 && ys.get(1) == one[1]) {
-            float[] got = y.toFloatArray();
+            // the random input, and two ramps: in row-major order a window's maximum is then its last cell, and its
+            // first; a geometry that matches all three has every window's corners, hence its cells, right (one random
+            // input alone can match a wrong geometry, such as a 1×1 kernel whose cell happens to be each window's maximum)
+            float[] up = new float[n], down = new float[n];
+            for (int i = 0; i < n; i++) {
+                up[i] = i + 1;
+                down[i] = n - i;
+            }
+            NDArray[] inputs = {x, m.create(up, new ai.djl.ndarray.types.Shape(one)), m.create(down, new ai.djl.ndarray.types.Shape(one))};
+            float[][] got = new float[inputs.length][];
+            for (int i = 0; i < inputs.length; i++) {
+                try {
+                    got[i] = i == 0 ? y.toFloatArray() : b.forward(new ParameterStore(m, false), new NDList(inputs[i]), false).singletonOrThrow().toFloatArray();
+                } catch (RuntimeException e) {
+                    throw new ModelImportException("block " + where + " failed on a " + new ai.djl.ndarray.types.Shape(one) + " input: " + e.getMessage(), e);
+                }
+            }
             for (int[] rows : geometries((int) one[2], (int) ys.get(2)))
                 for (int[] cols : geometries((int) one[3], (int) ys.get(3))) {
                     ai.djl.ndarray.types.Shape k = new ai.djl.ndarray.types.Shape(rows[0], cols[0]), st = new ai.djl.ndarray.types.Shape(rows[1], cols[1]), pad = new ai.djl.ndarray.types.Shape(rows[2], cols[2]);
                     int[] kernel = {rows[0], cols[0]}, stride = {rows[1], cols[1]}, padding = {rows[2], cols[2]};
-                    if (java.util.Arrays.equals(got, Pool.maxPool2d(x, k, st, pad, false).toFloatArray()))
-                        return new Step.Pool(where, b, Op.MAX_POOL2D, kernel, stride, padding);
-                    if (java.util.Arrays.equals(got, Pool.avgPool2d(x, k, st, pad, false, true).toFloatArray()))
-                        return new Step.Pool(where, b, Op.AVG_POOL2D, kernel, stride, padding);
+                    boolean max = true, avg = true;
+                    for (int i = 0; i < inputs.length; i++) {
+                        max = max && java.util.Arrays.equals(got[i], Pool.maxPool2d(inputs[i], k, st, pad, false).toFloatArray());
+                        avg = avg && java.util.Arrays.equals(got[i], Pool.avgPool2d(inputs[i], k, st, pad, false, true).toFloatArray());
+                    }
+                    if (max) return new Step.Pool(where, b, Op.MAX_POOL2D, kernel, stride, padding);
+                    if (avg) return new Step.Pool(where, b, Op.AVG_POOL2D, kernel, stride, padding);
                 }
         }
         throw new ModelImportException("block " + where + " (LambdaBlock '" + name + "') maps a " + new ai.djl.ndarray.types.Shape(one) + " input to " + ys
