@@ -263,22 +263,12 @@ class ConvFastCheckTest {
         return o32;
     }
 
-    /** The values as float32 when each one is a float32 value (NaN and infinities included), else null. */
+    /** The values as float32 when each one is a float32 value, else null ({@link DenseFastCheckTest#narrow}). */
     static float[] narrow(double[] z) {
-        float[] f = new float[z.length];
-        for (int k = 0; k < z.length; k++) {
-            f[k] = (float) z[k];
-            if (f[k] != z[k] && !Double.isNaN(z[k])) return null;
-        }
-        return f;
+        float[][] f = DenseFastCheckTest.narrow(new double[][] {z});
+        return f == null ? null : f[0];
     }
 
-    /**
-     * The float32 screen of conv planes clears a plane only when every value is beyond its bound: with bounds of every
-     * magnitude (2⁻¹⁴⁰ to 2⁶⁰, and beyond float32's range), a plane holding the largest float32 at or below its bound
-     * (either sign) is never cleared, and a plane whose values are all the next float32 up, or larger, always is
-     * (when finite): the screen is exact; a NaN or infinite value is never cleared.
-     */
     @Test
     void theFloat32PlaneScreenClearsExactlyTheValuesBeyondTheBound() {
         Random r = new Random(17);
