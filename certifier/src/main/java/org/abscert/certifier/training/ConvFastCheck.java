@@ -92,8 +92,10 @@ import org.abscert.spi.ir.Window2d;
  * <p>Costs per step: a few operations per feature-map cell (bounds, the fold, classes by 2-D prefix sums of the
  * cells outside the reference class, O(1) per receptive patch), a dot product per switch the bound leaves open,
  * and a forward pass of one sample per sample still open. A conv → relu → 2×2 max pool stage is checked without
- * storing its activation (relu(z) and its class are computed inside the fold). An instance judges one step at a
- * time: it reuses its work arrays from one step to the next.
+ * storing its activation (relu(z) and its class are computed inside the fold); with float32 pre-activations
+ * ({@link StepValues#preActivationsFloat}) its planes are screened and its windows folded by {@link Kernels} (SIMD
+ * when available), the scalar fold running only at windows with a tie other than at 0 between dead cells. An
+ * instance judges one step at a time: it reuses its work arrays from one step to the next.
  */
 public final class ConvFastCheck {
 
