@@ -784,25 +784,19 @@ public final class ConvFastCheck {
         boolean[] zeroPatch = new boolean[batch * positions];
         patches(cs, val, cls, patch, zeroPatch);
         int[] slow = new int[16];
-        boolean[] screened = z.f != null ? screen(z.f, outs, positions, gamma, l1, b, maxAbs, tiny) : null;
+        double[] bounds = new double[batch * outs];
+        for (int s = 0; s < batch; s++)
+            for (int o = 0; o < outs; o++) bounds[s * outs + o] = gamma * (l1[o] * maxAbs[s] + Math.abs(b[o])) * (1 + 0x1p-48) + tiny;
+        // float32 values: whole planes screened at once, the values of the few planes it does not clear looked at below
+        boolean[] screened = z.f != null ? screenPlanes(z.f, positions, bounds) : null;
         for (int s = 0; s < batch; s++) {
-            double m = maxAbs[s];
             for (int o = 0; o < outs; o++) {
-                double bound = gamma * (l1[o] * m + Math.abs(b[o])) * (1 + 0x1p-48) + tiny;
+                double bound = bounds[s * outs + o];
                 int base = (s * outs + o) * positions, count = 0;
                 if (screened != null && screened[s * outs + o]) continue;      // every |z| of the plane beyond its bound, finite
-                if (z.f != null) {
-                    float[] zf = z.f;
-                    for (int pos = 0; pos < positions; pos++) {
-                        double a = Math.abs(zf[base + pos]);
-                        if (!(a > bound) || a > Double.MAX_VALUE) slow = push(slow, count++, pos);
-                    }
-                } else {
-                    double[] zd = z.d;
-                    for (int pos = 0; pos < positions; pos++) {
-                        double a = Math.abs(zd[base + pos]);
-                        if (!(a > bound) || a > Double.MAX_VALUE) slow = push(slow, count++, pos);
-                    }
+                for (int pos = 0; pos < positions; pos++) {
+                    double a = Math.abs(z.get(base + pos));
+                    if (!(a > bound) || a > Double.MAX_VALUE) slow = push(slow, count++, pos);
                 }
                 for (int q = 0; q < count; q++) {
                     String fail = settle(cs, hd, s, o, slow[q], z, b, wt, val, wZero[o], zeroPatch[s * positions + slow[q]], exact, open, n, u);
@@ -812,14 +806,6 @@ public final class ConvFastCheck {
         }
         n.patch = patch;
         return null;
-    }
-
-    /** Per plane (s, o) of float32 pre-activations, whether every value is finite and beyond the plane's bound. */
-    private boolean[] screen(float[] z, int outs, int positions, double gamma, double[] l1, double[] b, double[] maxAbs, double tiny) {
-        double[] bounds = new double[batch * outs];
-        for (int s = 0; s < batch; s++)
-            for (int o = 0; o < outs; o++) bounds[s * outs + o] = gamma * (l1[o] * maxAbs[s] + Math.abs(b[o])) * (1 + 0x1p-48) + tiny;
-        return screenPlanes(z, positions, bounds);
     }
 
     /**

@@ -64,7 +64,7 @@ public final class Kernels {
     /** {@link Impl#reluMaxPool2x2}'s code: the window's maximum is positive. */
     static final int LIVE = 0x20;
 
-    private static final Impl SCALAR = new ScalarKernels();
+    static final Impl SCALAR = new ScalarKernels();
 
     static final Impl IMPL = choose();
 

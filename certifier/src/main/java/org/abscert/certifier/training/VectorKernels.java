@@ -130,7 +130,7 @@ final class VectorKernels implements Kernels.Impl {
     @Override
     public void reluMaxPool2x2(float[] z, int planes, int h, int w, float[] max, byte[] code) {
         if (F.vectorBitSize() < 256) {
-            SCALAR.reluMaxPool2x2(z, planes, h, w, max, code);
+            Kernels.SCALAR.reluMaxPool2x2(z, planes, h, w, max, code);
             return;
         }
         int oh = h / 2, ow = w / 2, span = 2 * ow, lanes = F8.length();
@@ -176,7 +176,7 @@ final class VectorKernels implements Kernels.Impl {
 
     @Override
     public double[] dotAbs(float[] w, float[] h, int n) {
-        if (D8.vectorBitSize() < 256) return SCALAR.dotAbs(w, h, n);
+        if (D8.vectorBitSize() < 256) return Kernels.SCALAR.dotAbs(w, h, n);
         DoubleVector y = DoubleVector.zero(D8), a = DoubleVector.zero(D8);
         int j = 0, step = F8D.length(), upper = F8D.loopBound(n);
         for (; j < upper; j += step) {
@@ -194,8 +194,6 @@ final class VectorKernels implements Kernels.Impl {
         }
         return new double[] {ys, as};
     }
-
-    private static final Kernels.Impl SCALAR = new ScalarKernels();
 
     @Override
     public String toString() { return F.vectorBitSize() + "-bit"; }
