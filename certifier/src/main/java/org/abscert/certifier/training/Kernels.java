@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The bulk loops of the listeners' FAST mode — norms of weight rows and data rows, finiteness of a gradient, and the
- * sign screen over a layer's pre-activations — with two implementations: SIMD through the JDK's vector API when
+ * The bulk loops of the listeners' FAST mode — norms of weight rows and data rows, finiteness of a gradient, the
+ * sign screen over a layer's pre-activations and the exact one over a conv layer's planes — with two implementations: SIMD through the JDK's vector API when
  * the JVM runs with {@code --add-modules jdk.incubator.vector}, scalar Java otherwise (HotSpot does not vectorise
  * the horizontal sums these loops are), plus the fold of a 2×2 max pool over relu(z) (exact comparisons, no
  * rounding; branch-free in SIMD, where a scalar fold mispredicts at every tie). Both compute the same quantities under the same rounding bounds: each
@@ -36,6 +36,12 @@ public final class Kernels {
          * Σ_i max(±z[s·n+i], 0)² (any order, with or without FMA; neg only when not null).
          */
         void screen(float[] z, int rows, int n, float[] c, float[] d, float[] h, boolean[] cleared, float[] pos, float[] neg);
+
+        /**
+         * For each of {@code rows} rows of n float32 values, {@code cleared[s]} whether every value of row s is finite
+         * with |z| &gt; h[s] (exact comparisons: no rounding, so no bound to add).
+         */
+        void beyond(float[] z, int rows, int n, float[] h, boolean[] cleared);
 
         /**
          * The fold of a 2×2, stride-2, unpadded max pool over relu(z) for {@code planes} planes of h×w float32 values

@@ -91,6 +91,15 @@ final class ScalarKernels implements Kernels.Impl {
         }
     }
 
+    @Override
+    public void beyond(float[] z, int rows, int n, float[] h, boolean[] cleared) {
+        for (int s = 0; s < rows; s++) {
+            float m = Float.POSITIVE_INFINITY;
+            for (int i = s * n, e = i + n; i < e; i++) m = Math.min(m, Math.abs(z[i]) + (z[i] - z[i]));    // NaN when not finite
+            cleared[s] = m > h[s];
+        }
+    }
+
     private static float squares(float[] z, int o, int n, float sigma) {
         float a = 0, b = 0, c = 0, d = 0;
         int i = 0;

@@ -146,6 +146,48 @@ class KernelsTest {
         }
     }
 
+    /**
+     * {@code beyond} clears a row exactly when every value is finite with |z| &gt; h: rows of every length up to 70
+     * (vector bodies and tails) from values at, just above and just below h, ±0, subnormals, the largest floats and
+     * the non-finite ones, h among the same values; a single value anywhere decides.
+     */
+    @Test
+    void theExactScreenClearsARowExactlyWhenEveryValueIsFiniteAndBeyondItsBound() {
+        Random r = new Random(9);
+        float[] hs = {0f, Float.MIN_VALUE, 1f, 3.5e-3f, Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NaN};
+        int[] kinds = new int[3];
+        for (Kernels.Impl k : impls()) {
+            for (int trial = 0; trial < 4000; trial++) {
+                int n = 1 + r.nextInt(70), rows = 1 + r.nextInt(3);
+                float[] z = new float[rows * n], h = new float[rows];
+                for (int s = 0; s < rows; s++) {
+                    h[s] = hs[r.nextInt(hs.length)];
+                    float hi = Float.isFinite(h[s]) ? h[s] : 1f;
+                    for (int i = 0; i < n; i++) {
+                        float up = Math.nextUp(hi), far = hi == Float.MAX_VALUE ? Float.POSITIVE_INFINITY : Math.max(2 * hi, 1f);
+                        float v = r.nextInt(n) != 0 ? (r.nextBoolean() ? up : far)
+                                : new float[] {hi, Math.nextDown(hi), up, 0f, -0f, Float.MIN_VALUE, Float.NaN, Float.POSITIVE_INFINITY,
+                                        Float.NEGATIVE_INFINITY, Float.MAX_VALUE}[r.nextInt(10)];
+                        z[s * n + i] = r.nextBoolean() ? v : -v;
+                    }
+                }
+                boolean[] cleared = new boolean[rows];
+                k.beyond(z, rows, n, h, cleared);
+                for (int s = 0; s < rows; s++) {
+                    boolean expected = true;
+                    for (int i = 0; i < n; i++) {
+                        float v = z[s * n + i];
+                        expected &= Float.isFinite(v) && Math.abs(v) > h[s];
+                    }
+                    kinds[expected ? 0 : 1]++;
+                    if (!expected && n > 16) kinds[2]++;
+                    assertEquals(expected, cleared[s], k + " trial " + trial + " row " + s + " (n " + n + ", h " + h[s] + ")");
+                }
+            }
+        }
+        assertTrue(kinds[0] > 500 && kinds[1] > 500 && kinds[2] > 200, "both outcomes, long rows included: " + java.util.Arrays.toString(kinds));
+    }
+
     /** Heap and direct buffers give the same norms and finiteness through the public entry points. */
     /**
      * The pool fold against this test's own reading of its specification, on planes of every small size (odd sides,
