@@ -810,21 +810,19 @@ public final class ConvFastCheck {
 
     /**
      * For each plane p of {@code positions} float32 values, whether every value is finite with |z| &gt; bounds[p]:
-     * {@link Kernels.Impl#screen} with c = 1, d = 0 and h = the largest float32 at or below the bound, whose
-     * comparison fl(|z|) − fl(1·h + 0) &gt; 0 is exactly |z| &gt; h (a difference of two distinct floats is never
-     * rounded to 0), that is |z| ≥ the next float32 after h, which exceeds the bound. A bound beyond float32's range
-     * (or NaN) clears nothing.
+     * {@link Kernels.Impl#beyond} against h = the largest float32 at or below the bound, since for a float32 z,
+     * |z| &gt; h means |z| ≥ the next float32 after h, which exceeds the bound. A bound beyond float32's range (or NaN)
+     * clears nothing.
      */
     static boolean[] screenPlanes(float[] z, int positions, double[] bounds) {
         int planes = bounds.length;
-        float[] h = new float[planes], ones = new float[positions], zeros = new float[positions], sums = new float[planes];
-        java.util.Arrays.fill(ones, 1f);
+        float[] h = new float[planes];
         boolean[] cleared = new boolean[planes];
         for (int p = 0; p < planes; p++) {
             float f = (float) bounds[p];
             h[p] = f <= bounds[p] ? f : Math.nextDown(f);      // NaN stays NaN, and clears nothing
         }
-        Kernels.IMPL.screen(z, planes, positions, ones, zeros, h, cleared, sums, null);
+        Kernels.IMPL.beyond(z, planes, positions, h, cleared);
         return cleared;
     }
 
@@ -950,76 +948,95 @@ public final class ConvFastCheck {
                                   List<FMap> maps, int input, java.util.Map<Long, Boolean> memo, Counts n, int si) {
         int h = win.height, w = win.width, oh = win.outHeight, ow = win.outWidth, plane = h * w, positions = oh * ow;
         byte[] patch = zm.patch;
-        float[] fmax = null;
-        byte[] code = null;
         if (z.f != null) {
-            fmax = floats(si, out.length);
-            code = bytes(-200 - si, out.length);
+            float[] fmax = floats(si, out.length);
+            byte[] code = bytes(-200 - si, out.length);
             Kernels.IMPL.reluMaxPool2x2(z.f, batch * c, h, w, fmax, code);
+            String fail = consume(z, patch, fmax, code, out, oc, winner, outMax, c, win, maps, input, memo, n, si);
+            if (fail == null) n.poolSwitches += 3L * batch * c * positions;
+            return fail;
         }
         long zeroTies = 0;
         for (int nc = 0; nc < batch * c; nc++) {
             int base = nc * plane, ob = nc * positions, pb = nc / c * plane;
             double mx = 0;
-            // the float32 maxima's bits: integers in the order of the values (all ≥ +0), a 1-cycle max in the loop's chain
-            int mxBits = 0;
             for (int oy = 0; oy < oh; oy++) {
                 int row = 2 * oy * w, o = ob + oy * ow;
                 for (int ox = 0; ox < ow; ox++, o++) {
                     int r0 = row + 2 * ox, i0 = base + r0;
-                    double m3;
-                    boolean tied;
-                    if (code != null) {
-                        int cd = code[o];
-                        m3 = fmax[o];
-                        mxBits = Math.max(mxBits, Float.floatToRawIntBits(fmax[o]));
-                        tied = (cd & Kernels.TIE_ELSEWHERE) != 0;
-                        if (!tied) {
-                            // every tie of the fold is at 0 between dead cells (ZERO both); the winner is its last strict increase
-                            zeroTies += (cd & Kernels.TIES) >> Kernels.TIES_SHIFT;
-                            int k = cd & Kernels.WINNER, r = r0 + (k & 1) + (k >> 1) * w;
-                            out[o] = m3;
-                            // ZERO, or the receptive field's class when live (arithmetic: a branch here is a coin toss)
-                            int live = (cd & Kernels.LIVE) >> 5;
-                            oc[o] = (byte) (live * patch[pb + r] + (1 - live) * ZERO);
-                            winner[o] = base + r;
-                        }
+                    double[] zd = z.d;
+                    double z0 = zd[i0], z1 = zd[i0 + 1], z2 = zd[i0 + w], z3 = zd[i0 + w + 1];
+                    double h0 = z0 > 0 ? z0 : 0, h1 = z1 > 0 ? z1 : 0, h2 = z2 > 0 ? z2 : 0, h3 = z3 > 0 ? z3 : 0;
+                    double m1 = h1 > h0 ? h1 : h0, m2 = h2 > m1 ? h2 : m1, m3 = h3 > m2 ? h3 : m2;
+                    if (h1 != h0 && h2 != m1 && h3 != m2) {
+                        // no zero switch in the fold: the winner is the last strict increase
+                        int r = h3 > m2 ? r0 + w + 1 : h2 > m1 ? r0 + w : h1 > h0 ? r0 + 1 : r0;
+                        out[o] = m3;
+                        oc[o] = zd[base + r] < 0 ? ZERO : patch[pb + r];
+                        winner[o] = base + r;
+                    } else if (z0 < 0 && z1 < 0 && z2 < 0 && z3 < 0) {
+                        // a dead window: three ties within ZERO
+                        zeroTies += 3;
+                        out[o] = 0;
+                        oc[o] = ZERO;
+                        winner[o] = i0;
                     } else {
-                        double[] zd = z.d;
-                        double z0 = zd[i0], z1 = zd[i0 + 1], z2 = zd[i0 + w], z3 = zd[i0 + w + 1];
-                        double h0 = z0 > 0 ? z0 : 0, h1 = z1 > 0 ? z1 : 0, h2 = z2 > 0 ? z2 : 0, h3 = z3 > 0 ? z3 : 0;
-                        double m1 = h1 > h0 ? h1 : h0, m2 = h2 > m1 ? h2 : m1;
-                        m3 = h3 > m2 ? h3 : m2;
-                        tied = false;
-                        if (h1 != h0 && h2 != m1 && h3 != m2) {
-                            // no zero switch in the fold: the winner is the last strict increase
-                            int r = h3 > m2 ? r0 + w + 1 : h2 > m1 ? r0 + w : h1 > h0 ? r0 + 1 : r0;
-                            out[o] = m3;
-                            oc[o] = zd[base + r] < 0 ? ZERO : patch[pb + r];
-                            winner[o] = base + r;
-                        } else if (z0 < 0 && z1 < 0 && z2 < 0 && z3 < 0) {
-                            // a dead window: three ties within ZERO
-                            zeroTies += 3;
-                            out[o] = 0;
-                            oc[o] = ZERO;
-                            winner[o] = i0;
-                        } else tied = true;
-                    }
-                    if (tied) {
                         String fail = tiedWindow(z, patch, base, pb, r0, w, out, oc, winner, o, maps, input, memo, n, si, nc, c, oy * ow + ox);
                         if (fail != null) {
                             n.zeroTies += zeroTies;
                             return fail;
                         }
                     }
-                    if (code == null && m3 > mx) mx = m3;
+                    if (m3 > mx) mx = m3;
                 }
             }
-            mx = Math.max(mx, Float.intBitsToFloat(mxBits));
             if (mx > outMax[nc / c]) outMax[nc / c] = mx;
         }
         n.zeroTies += zeroTies;
         n.poolSwitches += 3L * batch * c * positions;
+        return null;
+    }
+
+    /**
+     * The float32 path of {@link #reluMaxPool2x2}: the kernel's maxima and codes turned into the pool's outputs, classes
+     * and winners, one loop over each plane's windows (a loop over a row of windows is too short for the JIT to
+     * pipeline), the cells of each window's first one from a table; windows with a tie other than at 0 between dead
+     * cells go to {@link #tiedWindow}. Adds the ties at 0 to {@code n.zeroTies}; returns why the step fails, or null.
+     */
+    private String consume(PreActivations z, byte[] patch, float[] fmax, byte[] code, double[] out, byte[] oc, int[] winner, double[] outMax,
+                           int c, Window2d win, List<FMap> maps, int input, java.util.Map<Long, Boolean> memo, Counts n, int si) {
+        int w = win.width, ow = win.outWidth, plane = win.height * w, positions = win.outHeight * ow;
+        int[] first = new int[positions], cell = {0, 1, w, w + 1};
+        for (int p = 0; p < positions; p++) first[p] = 2 * (p / ow) * w + 2 * (p % ow);
+        long zeroTies = 0;
+        for (int nc = 0; nc < batch * c; nc++) {
+            int base = nc * plane, ob = nc * positions, pb = nc / c * plane;
+            // the float32 maxima's bits: integers in the order of the values (all ≥ +0), a 1-cycle max in the loop's chain
+            int mxBits = 0;
+            for (int p = 0; p < positions; p++) {
+                int o = ob + p, cd = code[o];
+                mxBits = Math.max(mxBits, Float.floatToRawIntBits(fmax[o]));
+                if ((cd & Kernels.TIE_ELSEWHERE) != 0) {
+                    String fail = tiedWindow(z, patch, base, pb, first[p], w, out, oc, winner, o, maps, input, memo, n, si, nc, c, p);
+                    if (fail != null) {
+                        n.zeroTies += zeroTies;
+                        return fail;
+                    }
+                    continue;
+                }
+                // every tie of the fold is at 0 between dead cells (ZERO both); the winner is its last strict increase
+                zeroTies += (cd & Kernels.TIES) >> Kernels.TIES_SHIFT;
+                int r = first[p] + cell[cd & Kernels.WINNER];
+                out[o] = fmax[o];
+                // ZERO, or the receptive field's class when live (arithmetic: a branch here is a coin toss)
+                int live = (cd & Kernels.LIVE) >> 5;
+                oc[o] = (byte) (live * patch[pb + r] + (1 - live) * ZERO);
+                winner[o] = base + r;
+            }
+            double mx = Float.intBitsToFloat(mxBits);
+            if (mx > outMax[nc / c]) outMax[nc / c] = mx;
+        }
+        n.zeroTies += zeroTies;
         return null;
     }
 
