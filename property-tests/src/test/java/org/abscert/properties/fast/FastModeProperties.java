@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Assume;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Label;
@@ -234,7 +235,10 @@ class FastModeProperties {
         DenseFastCheck check = DenseFastCheck.of(step.fastLayers(), imported.precision(), batch, procedure, imported.procedure(1), Dl4jKinkRules.NETWORK);
         assertEquals(Optional.empty(), check.refusal(), () -> "FAST applies to every generated network\n" + c);
         DenseFastCheck.Outcome o = check.check(step.values(trace, imported));
-        judge(c, v, trace, o.certified(), o.detail(), Optional.of(full), finite(gradient), "DenseFastCheck");
+        // the check judges the switches, not the gradient: both listeners leave a step whose gradient is not finite to
+        // FULL before it (FastDl4j.NOT_FINITE, FastDjl.notFinite), and so does this FAST step
+        boolean certified = o.certified() && finite(gradient);
+        judge(c, v, trace, certified, o.detail(), Optional.of(full), finite(gradient), "DenseFastCheck");
         // the run must reach both outcomes, and steps whose framework signs are not the exact ones
         Statistics.label("FAST").coverage(k -> {
             k.check("certified").count(n -> n > 0);
@@ -266,6 +270,12 @@ class FastModeProperties {
             step.train();
             Optional<Result> full = listener.lastResult();
             assertEquals(1, listener.statistics().fullChecks(), listener.statistics().summary());
+            // a listener that cannot certify the model stays passive (logged): here when float32 overflows PyTorch's loss
+            // to infinity where the imported procedure's is finite; FAST and FULL then have nothing to compare (rare)
+            boolean passive = listener.statistics().checked() == 0;
+            Statistics.label("DJL listener passive after its first step").collect(passive);
+            Statistics.label("DJL listener passive after its first step").coverage(k -> k.check(true).percentage(p -> p < 10));
+            Assume.that(!passive);
             step.train();
             TrainingStatistics s = listener.statistics();
             assertEquals(1, s.fastChecks(), () -> "the second checked step is FAST: " + s.summary() + "\n" + c);
