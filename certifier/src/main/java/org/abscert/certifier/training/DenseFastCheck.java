@@ -253,6 +253,16 @@ public final class DenseFastCheck {
         /** Several samples' data rows as float32 values when the framework holds them so, or null (the default). */
         default float[][] inputsFloat(int[] samples) { return null; }
 
+        /**
+         * {Σ_j w_j h_j, Σ_j |w_j h_j|} in double of unit i's float32 weights in hidden layer l and the float32 values h
+         * ({@link Kernels.Impl#dotAbs(float[], float[], int)}), the weights read where the framework holds them; null
+         * (the default) when they are not float32 values read in place: the check then reads the rows.
+         */
+        default double[] dotAbsFloat(int layer, int unit, float[] h) { return null; }
+
+        /** As {@link #dotAbsFloat} for the first hidden layer with sample s's data row as h, read in place too. */
+        default double[] dotAbsInput(int unit, int sample) { return null; }
+
         /** Sample s's data row, as the framework holds it. */
         double[] input(int sample);
 
@@ -293,6 +303,10 @@ public final class DenseFastCheck {
         @Override public float[][] weightsFloat(int layer, int[] units) { return weights[layer].floatRows(units); }
 
         @Override public float[][] inputsFloat(int[] samples) { return inputs.floatRows(samples); }
+
+        @Override public double[] dotAbsFloat(int layer, int unit, float[] h) { return weights[layer].dotAbs(unit, h); }
+
+        @Override public double[] dotAbsInput(int unit, int sample) { return weights[0].dotAbs(unit, inputs, sample); }
     }
 
     /** An upper bound of a norm computed in float32 or float64 from {@code n} terms. */
@@ -449,42 +463,77 @@ public final class DenseFastCheck {
         private Outcome reEvaluate(int l, PreActivations zl, double[] bl, int[] openAt, int nOpen) {
             int out = layers.get(l).out(), in = layers.get(l).in();
             PreActivations prevZ = l > 0 ? zs[l - 1] : null;
-            int[] units = distinct(openAt, nOpen, out, true), samples = distinct(openAt, nOpen, out, false);
-            // float32 rows when the framework holds them so: their products are exact in double, none underflows
-            float[][] rowsF = v.weightsFloat(l, units), inputsF = l == 0 ? v.inputsFloat(samples) : null;
-            double[][] rows = rowsF == null ? v.weights(l, units) : null, inputs = l == 0 && inputsF == null ? v.inputs(samples) : null;
-            int nRows = rowsF != null ? rowsF.length : rows.length;
-            if (nRows != units.length || (l == 0 && (inputsF != null ? inputsF.length : inputs.length) != samples.length))
-                throw new IllegalArgumentException("layer " + l + ": " + nRows + " weight rows for " + units.length + " units");
-            float[] hF = null;
-            double[] h = null;
+            OpenRows rows = null;                      // read only when the values cannot be read in place
+            float[] hIn = null;
             int hOf = -1;
             for (int k = 0; k < nOpen; k++) {
                 int s = openAt[k] / out, i = openAt[k] % out;
-                double zi = zl.get(openAt[k]);
-                int unit = java.util.Arrays.binarySearch(units, i);
-                float[] wF = rowsF != null ? rowsF[unit] : null;
-                double[] w = rowsF != null ? null : rows[unit];
-                if (s != hOf) {          // the open switches come sample by sample
+                // float32 weights and inputs read where the framework holds them: their products are exact in double
+                if (l > 0 && prevZ.f != null && s != hOf) {          // the open switches come sample by sample
                     hOf = s;
-                    int at = l == 0 ? java.util.Arrays.binarySearch(samples, s) : -1;
-                    hF = l == 0 ? (inputsF != null ? inputsF[at] : null) : prevZ.f != null ? relu(prevZ.f, s * in, in) : null;
-                    h = l == 0 ? (inputs != null ? inputs[at] : null) : prevZ.f != null ? null : relu(prevZ.d, s * in, in);
+                    hIn = relu(prevZ.f, s * in, in);
                 }
-                if ((wF != null ? wF.length : w.length) != in || (hF != null ? hF.length : h.length) != in)
-                    throw new IllegalArgumentException("unit " + i + " of layer " + l + " or its input in sample " + s + " has the wrong length");
-                double[] ya = wF != null && hF != null ? Kernels.IMPL.dotAbs(wF, hF, in)
-                        : dotAbs(w != null ? w : widen(wF), h != null ? h : widen(hF), in);
-                // a product below the normal range is off by up to 2⁻¹⁰⁷⁴; products of float32 (or 16-bit) values never
-                // are (they exceed 2⁻²⁹⁸)
-                int underflows = precision == Precision.FLOAT64 && w != null && h != null ? underflows(w, h, in) : 0;
+                double[] ya = l == 0 ? v.dotAbsInput(i, s) : hIn != null ? v.dotAbsFloat(l, i, hIn) : null;
+                int underflows = 0;
+                if (ya == null) {
+                    if (rows == null) rows = new OpenRows(l, prevZ, openAt, nOpen, out, in);
+                    ya = rows.dotAbs(s, i);
+                    underflows = rows.underflows;
+                }
                 alone++;
                 int exactSign = RoundingBounds.exactSign(ya[0] + bl[i], ya[1] + Math.abs(bl[i]), in, underflows);
+                double zi = zl.get(openAt[k]);
                 int mine = zi > 0 ? 1 : zi < 0 ? -1 : 0;
                 if (exactSign == 2) open[s] = true;
                 else if (exactSign != mine) return new Outcome(false, zeros, switches, 0, mismatch(s, l, i, zi, exactSign, mine));
             }
             return null;
+        }
+
+        /**
+         * The weight rows of a layer's open units and their inputs, read together (as float32 or widened), for the
+         * re-evaluation of the switches whose values are not read in place.
+         */
+        private final class OpenRows {
+            final int l, in;
+            final PreActivations prevZ;
+            final int[] units, samples;
+            final float[][] rowsF, inputsF;
+            final double[][] rows, inputs;
+            /** The products of the last {@link #dotAbs} that underflowed in double. */
+            int underflows;
+
+            OpenRows(int l, PreActivations prevZ, int[] openAt, int nOpen, int out, int in) {
+                this.l = l;
+                this.in = in;
+                this.prevZ = prevZ;
+                units = distinct(openAt, nOpen, out, true);
+                samples = distinct(openAt, nOpen, out, false);
+                // float32 rows when the framework holds them so: their products are exact in double, none underflows
+                rowsF = v.weightsFloat(l, units);
+                inputsF = l == 0 ? v.inputsFloat(samples) : null;
+                rows = rowsF == null ? v.weights(l, units) : null;
+                inputs = l == 0 && inputsF == null ? v.inputs(samples) : null;
+                int nRows = rowsF != null ? rowsF.length : rows.length;
+                if (nRows != units.length || (l == 0 && (inputsF != null ? inputsF.length : inputs.length) != samples.length))
+                    throw new IllegalArgumentException("layer " + l + ": " + nRows + " weight rows for " + units.length + " units");
+            }
+
+            /** {Σ w h, Σ |w h|} of unit i and sample s's inputs of the layer, in double. */
+            double[] dotAbs(int s, int i) {
+                int unit = java.util.Arrays.binarySearch(units, i), at = l == 0 ? java.util.Arrays.binarySearch(samples, s) : -1;
+                float[] wF = rowsF != null ? rowsF[unit] : null;
+                double[] w = rowsF != null ? null : rows[unit];
+                float[] hF = l == 0 ? (inputsF != null ? inputsF[at] : null) : prevZ.f != null ? relu(prevZ.f, s * in, in) : null;
+                double[] h = l == 0 ? (inputs != null ? inputs[at] : null) : prevZ.f != null ? null : relu(prevZ.d, s * in, in);
+                if ((wF != null ? wF.length : w.length) != in || (hF != null ? hF.length : h.length) != in)
+                    throw new IllegalArgumentException("unit " + i + " of layer " + l + " or its input in sample " + s + " has the wrong length");
+                // a product below the normal range is off by up to 2⁻¹⁰⁷⁴; products of float32 (or 16-bit) values never
+                // are (they exceed 2⁻²⁹⁸)
+                underflows = precision == Precision.FLOAT64 && w != null && h != null ? underflows(w, h, in) : 0;
+                return wF != null && hF != null ? Kernels.IMPL.dotAbs(wF, hF, in)
+                        : DenseFastCheck.dotAbs(w != null ? w : widen(wF), h != null ? h : widen(hF), in);
+            }
         }
 
         /**

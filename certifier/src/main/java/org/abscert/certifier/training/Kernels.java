@@ -59,6 +59,15 @@ public final class Kernels {
          * sums in double in any order (with or without FMA, which adds an exact product with one rounding).
          */
         double[] dotAbs(float[] w, float[] h, int n);
+
+        /**
+         * As {@link #dotAbs(float[], float[], int)}, w's values read in place from float32 index {@code wi} of a buffer
+         * (native byte order, index 0 at its start).
+         */
+        double[] dotAbs(ByteBuffer w, int wi, float[] h, int n);
+
+        /** As {@link #dotAbs(ByteBuffer, int, float[], int)}, h's values from float32 index {@code hi} of a buffer too. */
+        double[] dotAbs(ByteBuffer w, int wi, ByteBuffer h, int hi, int n);
     }
 
     /** {@link Impl#reluMaxPool2x2}'s code: the winner's index in fold order, 0–3. */
@@ -93,6 +102,9 @@ public final class Kernels {
      * direct buffers (the JIT intrinsifies their loads for one kind; a mix falls back to slow generic code).
      */
     static Impl forBuffer(ByteBuffer b) { return b.isDirect() ? IMPL : SCALAR; }
+
+    /** {@link #forBuffer} of two buffers: the SIMD loops when both are direct. */
+    static Impl forBuffers(ByteBuffer a, ByteBuffer b) { return a.isDirect() && b.isDirect() ? IMPL : SCALAR; }
 
     /**
      * Which loops are in use: "SIMD (jdk.incubator.vector, N-bit)" or "scalar (…)", with how to change it — the

@@ -53,6 +53,22 @@ public final class Rows {
                 : java.util.Arrays.copyOfRange(values, i * length, (i + 1) * length);
     }
 
+    /**
+     * {Σ_j r_j h_j, Σ_j |r_j h_j|} of row i and h in double ({@link Kernels.Impl#dotAbs(float[], float[], int)}), the row
+     * read in place; null when the values are held as doubles.
+     */
+    public double[] dotAbs(int i, float[] h) {
+        if (float32 == null) return null;
+        if (h.length != length) throw new IllegalArgumentException(h.length + " values for a row of " + length);
+        return Kernels.forBuffer(float32).dotAbs(float32, i * length, h, length);
+    }
+
+    /** As {@link #dotAbs(int, float[])} with row j of {@code other}; null unless both hold float32 rows of one length. */
+    public double[] dotAbs(int i, Rows other, int j) {
+        if (float32 == null || other.float32 == null || other.length != length) return null;
+        return Kernels.forBuffers(float32, other.float32).dotAbs(float32, i * length, other.float32, j * length, length);
+    }
+
     /** The given rows as float32 values, as they are; null when the values are held as doubles. */
     public float[][] floatRows(int[] which) {
         if (float32 == null) return null;

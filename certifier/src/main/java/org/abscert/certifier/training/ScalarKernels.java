@@ -172,4 +172,29 @@ final class ScalarKernels implements Kernels.Impl {
         }
         return new double[] {(y0 + y1) + (y2 + y3), (a0 + a1) + (a2 + a3)};
     }
+
+    @Override
+    public double[] dotAbs(ByteBuffer w, int wi, float[] h, int n) {
+        w = w.duplicate().order(ByteOrder.nativeOrder());
+        double y = 0, a = 0;
+        for (int j = 0; j < n; j++) {
+            double p = (double) w.getFloat(4 * (wi + j)) * h[j];
+            y += p;
+            a += Math.abs(p);
+        }
+        return new double[] {y, a};
+    }
+
+    @Override
+    public double[] dotAbs(ByteBuffer w, int wi, ByteBuffer h, int hi, int n) {
+        w = w.duplicate().order(ByteOrder.nativeOrder());
+        h = h.duplicate().order(ByteOrder.nativeOrder());
+        double y = 0, a = 0;
+        for (int j = 0; j < n; j++) {
+            double p = (double) w.getFloat(4 * (wi + j)) * h.getFloat(4 * (hi + j));
+            y += p;
+            a += Math.abs(p);
+        }
+        return new double[] {y, a};
+    }
 }

@@ -256,7 +256,44 @@ class DenseFastCheckTest {
             @Override public float[] preActivationsFloat(int layer) { return f[layer]; }
         });
         assertEquals(wide.certified(), narrow.certified(), "float64: " + wide.detail() + "; float32: " + narrow.detail());
+        // float32 weights and data also read in place, as the listeners read them: the same outcome to the letter
+        Rows[] rows = new Rows[net.w.size()];
+        for (int l = 0; l < rows.length; l++) rows[l] = direct(net.unitMajor(l), net.in(l), net.out(l));
+        Rows x = direct(net.x, net.input, net.batch);
+        if (x != null && java.util.Arrays.stream(rows).allMatch(java.util.Objects::nonNull)) {
+            int[] inPlace = new int[1];
+            Outcome direct = net.check().check(new Values(net, z) {
+                @Override public double[] preActivations(int layer) { throw new AssertionError("read as float32"); }
+
+                @Override public float[] preActivationsFloat(int layer) { return f[layer]; }
+
+                @Override public double[] dotAbsFloat(int layer, int unit, float[] h) {
+                    inPlace[0]++;
+                    return rows[layer].dotAbs(unit, h);
+                }
+
+                @Override public double[] dotAbsInput(int unit, int sample) {
+                    inPlace[0]++;
+                    return rows[0].dotAbs(unit, x, sample);
+                }
+            });
+            assertEquals(narrow.detail(), direct.detail(), "float32 rows read in place");
+            IN_PLACE.addAndGet(inPlace[0]);
+        }
         return narrow;
+    }
+
+    /** Dot products computed in place by the cases (some case must reach them). */
+    static final java.util.concurrent.atomic.AtomicInteger IN_PLACE = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** The values in a direct buffer of float32 rows, or null when one is not a float32 value. */
+    static Rows direct(double[] v, int length, int count) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(4 * v.length).order(java.nio.ByteOrder.nativeOrder());
+        for (double d : v) {
+            if ((float) d != d) return null;
+            b.putFloat((float) d);
+        }
+        return Rows.float32(b.flip(), length, count);
     }
 
     /** The values as float32 when each one is a float32 value (NaN and infinities included), else null. */
@@ -350,9 +387,11 @@ class DenseFastCheckTest {
         double[][] z = net.framework();
         assertTrue(net.signsExact(z));
         assertEquals(0x1p-149, z[1][2 * 2 + 1]);
+        int before = IN_PLACE.get();
         assertTrue(check(net, z).certified());
         z[1][2 * 2 + 1] = -0x1p-149;
         assertNotCertifiedNaming(check(net, z), 2, 1, 1, "a flipped sign");
+        assertTrue(IN_PLACE.get() > before, "the switch was also re-evaluated from weights read in place");
     }
 
     /** The same flip in the first layer (the data are the inputs), through zero in the other direction. */
@@ -363,9 +402,11 @@ class DenseFastCheckTest {
         double[][] z = net.framework();
         assertTrue(net.signsExact(z));
         assertEquals(-0x1p-149, z[0][3 + 1]);
+        int before = IN_PLACE.get();
         assertTrue(check(net, z).certified());
         z[0][3 + 1] = 0x1p-149;
         assertNotCertifiedNaming(check(net, z), 1, 0, 1, "a flipped sign");
+        assertTrue(IN_PLACE.get() > before, "the switch was also re-evaluated from weights and data read in place");
     }
 
     /** Exact value 2⁻¹⁴⁰ (2⁻⁷⁰ · 2⁻⁷⁰), reported as 0: a spurious kink. */

@@ -257,7 +257,6 @@ class KernelsTest {
                     w[j] = (float) (r.nextGaussian() * Math.scalb(1.0, r.nextInt(120) - 70));
                     h[j] = r.nextInt(7) == 0 ? Float.MIN_VALUE * (r.nextInt(9) - 4) : (float) (r.nextGaussian() * Math.scalb(1.0, r.nextInt(120) - 50));
                 }
-                double[] ya = k.dotAbs(w, h, n);
                 BigDecimal y = BigDecimal.ZERO, a = BigDecimal.ZERO;
                 for (int j = 0; j < n; j++) {
                     BigDecimal p = new BigDecimal(w[j]).multiply(new BigDecimal(h[j]));
@@ -265,8 +264,16 @@ class KernelsTest {
                     a = a.add(p.abs());
                 }
                 double bound = RoundingBounds.gamma(n + 2, 0x1p-53) * a.doubleValue();
-                assertTrue(new BigDecimal(ya[0]).subtract(y).abs().doubleValue() <= bound, k + " sum " + ya[0] + " vs " + y);
-                assertTrue(new BigDecimal(ya[1]).subtract(a).abs().doubleValue() <= bound, k + " sum of |products| " + ya[1] + " vs " + a);
+                // the rows from arrays, and read in place from direct buffers at other rows' offsets
+                int wi = r.nextInt(5), hi = r.nextInt(5);
+                ByteBuffer wb = ByteBuffer.allocateDirect(4 * (wi + n + 3)).order(ByteOrder.nativeOrder());
+                ByteBuffer hb = ByteBuffer.allocateDirect(4 * (hi + n + 3)).order(ByteOrder.nativeOrder());
+                for (int j = 0; j < wi + n + 3; j++) wb.putFloat(4 * j, j >= wi && j < wi + n ? w[j - wi] : Float.NaN);
+                for (int j = 0; j < hi + n + 3; j++) hb.putFloat(4 * j, j >= hi && j < hi + n ? h[j - hi] : Float.NaN);
+                for (double[] ya : List.of(k.dotAbs(w, h, n), k.dotAbs(wb, wi, h, n), k.dotAbs(wb, wi, hb, hi, n))) {
+                    assertTrue(new BigDecimal(ya[0]).subtract(y).abs().doubleValue() <= bound, k + " sum " + ya[0] + " vs " + y);
+                    assertTrue(new BigDecimal(ya[1]).subtract(a).abs().doubleValue() <= bound, k + " sum of |products| " + ya[1] + " vs " + a);
+                }
             }
         }
     }
