@@ -174,24 +174,18 @@ final class ScalarKernels implements Kernels.Impl {
     }
 
     @Override
-    public double[] dotAbs(ByteBuffer w, int wi, float[] h, int n) {
-        w = w.duplicate().order(ByteOrder.nativeOrder());
-        double y = 0, a = 0;
-        for (int j = 0; j < n; j++) {
-            double p = (double) w.getFloat(4 * (wi + j)) * h[j];
-            y += p;
-            a += Math.abs(p);
-        }
-        return new double[] {y, a};
-    }
+    public double[] dotAbs(ByteBuffer w, int wi, float[] h, int n) { return dotAbs(w, wi, h, null, 0, n); }
 
     @Override
-    public double[] dotAbs(ByteBuffer w, int wi, ByteBuffer h, int hi, int n) {
+    public double[] dotAbs(ByteBuffer w, int wi, ByteBuffer h, int hi, int n) { return dotAbs(w, wi, null, h, hi, n); }
+
+    /** w from a buffer, h from the array {@code ha} or else from the buffer {@code hb}. */
+    private static double[] dotAbs(ByteBuffer w, int wi, float[] ha, ByteBuffer hb, int hi, int n) {
         w = w.duplicate().order(ByteOrder.nativeOrder());
-        h = h.duplicate().order(ByteOrder.nativeOrder());
+        hb = hb == null ? null : hb.duplicate().order(ByteOrder.nativeOrder());
         double y = 0, a = 0;
         for (int j = 0; j < n; j++) {
-            double p = (double) w.getFloat(4 * (wi + j)) * h.getFloat(4 * (hi + j));
+            double p = (double) w.getFloat(4 * (wi + j)) * (ha != null ? ha[j] : hb.getFloat(4 * (hi + j)));
             y += p;
             a += Math.abs(p);
         }

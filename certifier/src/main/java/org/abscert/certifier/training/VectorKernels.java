@@ -251,41 +251,26 @@ final class VectorKernels implements Kernels.Impl {
     }
 
     @Override
-    public double[] dotAbs(ByteBuffer w, int wi, float[] h, int n) {
-        if (D8.vectorBitSize() < 256) return Kernels.SCALAR.dotAbs(w, wi, h, n);
-        DoubleVector y = DoubleVector.zero(D8), a = DoubleVector.zero(D8);
-        int j = 0, step = F8D.length(), upper = F8D.loopBound(n);
-        for (; j < upper; j += step) {
-            DoubleVector wv = (DoubleVector) FloatVector.fromByteBuffer(F8D, w, 4 * (wi + j), NATIVE).convertShape(VectorOperators.F2D, D8, 0);
-            DoubleVector hv = (DoubleVector) FloatVector.fromArray(F8D, h, j).convertShape(VectorOperators.F2D, D8, 0);
-            DoubleVector p = wv.mul(hv);                   // exact: 24-bit significands
-            y = y.add(p);
-            a = a.add(p.abs());
-        }
-        double ys = y.reduceLanes(VectorOperators.ADD), as = a.reduceLanes(VectorOperators.ADD);
-        for (; j < n; j++) {
-            double p = (double) w.getFloat(4 * (wi + j)) * h[j];
-            ys += p;
-            as += Math.abs(p);
-        }
-        return new double[] {ys, as};
-    }
+    public double[] dotAbs(ByteBuffer w, int wi, float[] h, int n) { return dotAbs(w, wi, h, null, 0, n); }
 
     @Override
-    public double[] dotAbs(ByteBuffer w, int wi, ByteBuffer h, int hi, int n) {
-        if (D8.vectorBitSize() < 256) return Kernels.SCALAR.dotAbs(w, wi, h, hi, n);
+    public double[] dotAbs(ByteBuffer w, int wi, ByteBuffer h, int hi, int n) { return dotAbs(w, wi, null, h, hi, n); }
+
+    /** w from a buffer, h from the array {@code ha} or else from the buffer {@code hb} (a test the JIT hoists out of the loop). */
+    private static double[] dotAbs(ByteBuffer w, int wi, float[] ha, ByteBuffer hb, int hi, int n) {
+        if (D8.vectorBitSize() < 256) return ha != null ? Kernels.SCALAR.dotAbs(w, wi, ha, n) : Kernels.SCALAR.dotAbs(w, wi, hb, hi, n);
         DoubleVector y = DoubleVector.zero(D8), a = DoubleVector.zero(D8);
         int j = 0, step = F8D.length(), upper = F8D.loopBound(n);
         for (; j < upper; j += step) {
             DoubleVector wv = (DoubleVector) FloatVector.fromByteBuffer(F8D, w, 4 * (wi + j), NATIVE).convertShape(VectorOperators.F2D, D8, 0);
-            DoubleVector hv = (DoubleVector) FloatVector.fromByteBuffer(F8D, h, 4 * (hi + j), NATIVE).convertShape(VectorOperators.F2D, D8, 0);
-            DoubleVector p = wv.mul(hv);
+            FloatVector hf = ha != null ? FloatVector.fromArray(F8D, ha, j) : FloatVector.fromByteBuffer(F8D, hb, 4 * (hi + j), NATIVE);
+            DoubleVector p = wv.mul((DoubleVector) hf.convertShape(VectorOperators.F2D, D8, 0));     // exact: 24-bit significands
             y = y.add(p);
             a = a.add(p.abs());
         }
         double ys = y.reduceLanes(VectorOperators.ADD), as = a.reduceLanes(VectorOperators.ADD);
         for (; j < n; j++) {
-            double p = (double) w.getFloat(4 * (wi + j)) * h.getFloat(4 * (hi + j));
+            double p = (double) w.getFloat(4 * (wi + j)) * (ha != null ? ha[j] : hb.getFloat(4 * (hi + j)));
             ys += p;
             as += Math.abs(p);
         }
