@@ -90,34 +90,48 @@ final class VectorKernels implements Kernels.Impl {
         return r >= 0;
     }
 
+    /**
+     * The min over the lanes on the bits too (see {@link #beyond}): a row is cleared when every difference
+     * fl(|z|) − fl(c·h + d), plus z − z (0, or NaN from a value that is not finite), is a positive float, that is
+     * its bits are a positive int below +∞'s (a NaN has bits above +∞'s, or negative). relu(±z) is max(bits, 0) of
+     * ±z's bits, −0 becoming +0.
+     */
     @Override
     public void screen(float[] z, int rows, int n, float[] c, float[] d, float[] h, boolean[] cleared, float[] pos, float[] neg) {
         int step = F.length(), upper = F.loopBound(n);
         float[] lanes = new float[step];
+        int[] ints = new int[step];
         for (int s = 0; s < rows; s++) {
             int o = s * n, i = 0;
             float hs = h[s];
-            FloatVector hv = FloatVector.broadcast(F, hs), m = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
-            FloatVector p = FloatVector.zero(F), q = FloatVector.zero(F);
+            FloatVector hv = FloatVector.broadcast(F, hs), p = FloatVector.zero(F), q = FloatVector.zero(F);
+            IntVector lo = IntVector.broadcast(I, Integer.MAX_VALUE), hi = IntVector.zero(I);
             for (; i < upper; i += step) {
                 FloatVector x = FloatVector.fromArray(F, z, o + i);
                 FloatVector bound = FloatVector.fromArray(F, c, i).fma(hv, FloatVector.fromArray(F, d, i));
-                // x − x: 0, or NaN from a value that is not finite, which min keeps (Math.min semantics)
-                m = m.min(x.abs().sub(bound).add(x.sub(x)));
-                FloatVector up = x.max(0f), down = x.neg().max(0f);
+                IntVector diff = x.abs().sub(bound).add(x.sub(x)).viewAsIntegralLanes().reinterpretAsInts();
+                lo = lo.min(diff);
+                hi = hi.max(diff);
+                IntVector bits = x.viewAsIntegralLanes().reinterpretAsInts();
+                FloatVector up = bits.max(0).reinterpretAsFloats(), down = bits.lanewise(VectorOperators.XOR, Integer.MIN_VALUE).max(0).reinterpretAsFloats();
                 p = up.fma(up, p);
                 q = down.fma(down, q);
             }
-            float r = min(m, lanes), sp = sum(p, lanes), sq = sum(q, lanes), fin = 0;
+            lo.intoArray(ints, 0);
+            int least = Integer.MAX_VALUE, most = 0;
+            for (int v : ints) least = Math.min(least, v);
+            hi.intoArray(ints, 0);
+            for (int v : ints) most = Math.max(most, v);
+            float sp = sum(p, lanes), sq = sum(q, lanes);
+            boolean ok = least > 0 && most < 0x7f800000;
             for (; i < n; i++) {
                 float x = z[o + i];
-                r = Math.min(r, Math.abs(x) - (c[i] * hs + d[i]));
-                fin += x - x;
+                ok &= Math.abs(x) - (c[i] * hs + d[i]) > 0 && x - x == 0;
                 float u = Math.max(x, 0), v = Math.max(-x, 0);
                 sp += u * u;
                 sq += v * v;
             }
-            cleared[s] = r > 0 && fin == 0;
+            cleared[s] = ok;
             pos[s] = sp;
             if (neg != null) neg[s] = sq;
         }
@@ -166,14 +180,6 @@ final class VectorKernels implements Kernels.Impl {
         float s = 0;
         for (float x : lanes) s += x;
         return s;
-    }
-
-    /** The least lane, NaN if a lane is NaN (Math.min). */
-    private static float min(FloatVector v, float[] lanes) {
-        v.intoArray(lanes, 0);
-        float m = Float.POSITIVE_INFINITY;
-        for (float x : lanes) m = Math.min(m, x);
-        return m;
     }
 
     /**

@@ -99,6 +99,7 @@ class KernelsTest {
     @Test
     void theScreenComparesEachValueWithItsBoundAndSumsTheSquares() {
         Random r = new Random(5);
+        int[] outcomes = new int[3];      // not cleared, cleared, not finite in a row that would clear otherwise
         for (Kernels.Impl k : impls()) {
             for (int trial = 0; trial < 3000; trial++) {
                 int n = 1 + r.nextInt(50), rows = 1 + r.nextInt(4);
@@ -117,7 +118,11 @@ class KernelsTest {
                         if (at > bound) at = Math.nextDown(at);
                         z[s0 * n + i0] = r.nextBoolean() ? at : -at;
                     }
-                    case 1 -> z[s0 * n + i0] = new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}[r.nextInt(3)];
+                    case 1 -> {   // a row every other value of which clears, and one value that is not finite
+                        beyond(z, s0, n, c, d, h, r);
+                        z[s0 * n + i0] = new float[] {Float.NaN, -Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}[r.nextInt(4)];
+                    }
+                    case 2 -> beyond(z, s0, n, c, d, h, r);   // a row that clears
                     default -> { }
                 }
                 boolean[] cleared = new boolean[rows];
@@ -135,15 +140,20 @@ class KernelsTest {
                         up[i] = Math.max(v, 0);
                         down[i] = Math.max(-v, 0);
                     }
-                    if (!finite) assertEquals(false, cleared[s], k + " trial " + trial + ": a sample with a value that is not finite");
+                    if (!finite) {
+                        assertEquals(false, cleared[s], k + " trial " + trial + ": a sample with a value that is not finite");
+                        if (expectedWithout(z, s, n, c, d, h)) outcomes[2]++;
+                    }
                     else {
                         if (sure) assertEquals(expected, cleared[s], k + " trial " + trial + " sample " + s);
+                        if (sure) outcomes[expected ? 1 : 0]++;
                         assertSumOfSquares(pos[s], up, 0, n, k + " positive squares");
                         assertSumOfSquares(neg[s], down, 0, n, k + " negative squares");
                     }
                 }
             }
         }
+        assertTrue(outcomes[0] > 500 && outcomes[1] > 500 && outcomes[2] > 300, "outcomes " + java.util.Arrays.toString(outcomes));
     }
 
     /**
@@ -186,6 +196,23 @@ class KernelsTest {
             }
         }
         assertTrue(kinds[0] > 500 && kinds[1] > 500 && kinds[2] > 200, "both outcomes, long rows included: " + java.util.Arrays.toString(kinds));
+    }
+
+    /** Row s's values set beyond their bounds: ±(bound·(2 + |g|) + 1), finite. */
+    private static void beyond(float[] z, int s, int n, float[] c, float[] d, float[] h, Random r) {
+        for (int i = 0; i < n; i++) {
+            float v = (float) (((double) c[i] * h[s] + d[i]) * (2 + Math.abs(r.nextGaussian())) + 1);
+            z[s * n + i] = r.nextBoolean() ? v : -v;
+        }
+    }
+
+    /** Whether row s would clear with its values that are not finite left out. */
+    private static boolean expectedWithout(float[] z, int s, int n, float[] c, float[] d, float[] h) {
+        for (int i = 0; i < n; i++) {
+            float v = z[s * n + i];
+            if (Float.isFinite(v) && !(Math.abs(v) > Math.fma(c[i], h[s], d[i]) && Math.abs(v) > c[i] * h[s] + d[i])) return false;
+        }
+        return true;
     }
 
     /** Heap and direct buffers give the same norms and finiteness through the public entry points. */
