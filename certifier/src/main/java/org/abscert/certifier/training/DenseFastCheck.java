@@ -448,7 +448,7 @@ public final class DenseFastCheck {
                 q = squares(zl.d, o, out, 1) + (leaky ? alpha2 * squares(zl.d, o, out, -1) : 0) + out * Double.MIN_VALUE;
             } else {
                 // a sample the float32 screen does not clear is read switch by switch
-                if (!screened.cleared()[s]) nOpen = unsettled(zl.f, o, out, c, d, h, openAt, nOpen);
+                if (!screened.cleared()[s]) nOpen = Kernels.IMPL.unsettled(zl.f, o, out, c, d, h, openAt, nOpen);
                 q = Screen.squaresUp(screened.pos()[s], leaky ? screened.neg()[s] : 0, out, alpha2);
             }
             hNorm[s] = Math.sqrt(q * upOut) * upOut * (leaky ? 1 + 3 * u : 1);
@@ -610,16 +610,6 @@ public final class DenseFastCheck {
             a += p * p;
         }
         return (a + b) + (c + d);
-    }
-
-    /** {@link #unsettled(double[], int, int, double[], double[], double, int[], int)} of float32 values. */
-    private static int unsettled(float[] z, int o, int out, double[] c, double[] d, double h, int[] at, int n) {
-        for (int i = 0; i < out; i++) {
-            double a = Math.abs(z[o + i]);
-            if (a > c[i] * h + d[i] && a <= Double.MAX_VALUE) continue;
-            at[n++] = o + i;
-        }
-        return n;
     }
 
     /**

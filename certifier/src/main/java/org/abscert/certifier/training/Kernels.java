@@ -44,6 +44,13 @@ public final class Kernels {
         void beyond(float[] z, int rows, int n, float[] h, boolean[] cleared);
 
         /**
+         * Appends to {@code at} (from {@code count}) the indices o+i, i &lt; n, of the float32 values z[o+i] that the bound
+         * c[i]·h + d[i] (in double, a product and a sum each rounded) does not settle: not |z| &gt; the bound, or z not
+         * finite. Returns the new count; {@code at} has room for n more.
+         */
+        int unsettled(float[] z, int o, int n, double[] c, double[] d, double h, int[] at, int count);
+
+        /**
          * The fold of a 2×2, stride-2, unpadded max pool over relu(z) for {@code planes} planes of h×w float32 values
          * (finite: the caller has refused any other), one window o at a time, windows row-major. Its cells in fold order
          * are z₀ = (2y, 2x), z₁ = (2y, 2x+1), z₂ = (2y+1, 2x), z₃ = (2y+1, 2x+1), h_k = max(z_k, 0), m₀ = h₀ and

@@ -92,6 +92,16 @@ final class ScalarKernels implements Kernels.Impl {
     }
 
     @Override
+    public int unsettled(float[] z, int o, int n, double[] c, double[] d, double h, int[] at, int count) {
+        for (int i = 0; i < n; i++) {
+            double a = Math.abs(z[o + i]);
+            if (a > c[i] * h + d[i] && a <= Double.MAX_VALUE) continue;
+            at[count++] = o + i;
+        }
+        return count;
+    }
+
+    @Override
     public void beyond(float[] z, int rows, int n, float[] h, boolean[] cleared) {
         for (int s = 0; s < rows; s++) {
             float m = Float.POSITIVE_INFINITY;

@@ -138,6 +138,32 @@ final class VectorKernels implements Kernels.Impl {
     }
 
     /**
+     * In double lanes: (|z| − bound) + (z − z) is positive exactly when |z| &gt; bound and z is finite (a difference of
+     * two distinct doubles is never 0; z − z is 0, or NaN); its bits, as a long, are then positive and below +∞'s.
+     * The lanes' bits are stored and scanned by a loop whose branch is almost never taken.
+     */
+    @Override
+    public int unsettled(float[] z, int o, int n, double[] c, double[] d, double h, int[] at, int count) {
+        if (D8.vectorBitSize() < 256) return Kernels.SCALAR.unsettled(z, o, n, c, d, h, at, count);
+        int i = 0, step = F8D.length(), upper = F8D.loopBound(n);
+        long[] bits = new long[step];
+        DoubleVector hv = DoubleVector.broadcast(D8, h);
+        for (; i < upper; i += step) {
+            DoubleVector x = (DoubleVector) FloatVector.fromArray(F8D, z, o + i).convertShape(VectorOperators.F2D, D8, 0);
+            DoubleVector bound = DoubleVector.fromArray(D8, c, i).mul(hv).add(DoubleVector.fromArray(D8, d, i));
+            x.abs().sub(bound).add(x.sub(x)).viewAsIntegralLanes().reinterpretAsLongs().intoArray(bits, 0);
+            for (int k = 0; k < step; k++)
+                if (bits[k] <= 0 || bits[k] >= 0x7ff0000000000000L) at[count++] = o + i + k;
+        }
+        for (; i < n; i++) {
+            double a = Math.abs(z[o + i]);
+            if (a > c[i] * h + d[i] && a <= Double.MAX_VALUE) continue;
+            at[count++] = o + i;
+        }
+        return count;
+    }
+
+    /**
      * On the bits: |z|'s bits, as an int, are in the order of the values, and beyond +∞'s for NaN. Integer min and max
      * are one instruction; a float min or max with Java's semantics (NaN, −0) is a sequence, in the loop's chain.
      */

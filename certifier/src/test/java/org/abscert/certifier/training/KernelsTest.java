@@ -198,6 +198,56 @@ class KernelsTest {
         assertTrue(kinds[0] > 500 && kinds[1] > 500 && kinds[2] > 200, "both outcomes, long rows included: " + java.util.Arrays.toString(kinds));
     }
 
+    /**
+     * {@code unsettled} lists exactly the values that are not beyond their double bound c·h + d, or not finite: rows of
+     * 1–70 values at offsets, values at the bound rounded to float32 from above and below, far beyond it, ±0, the
+     * least subnormal, NaN and ±∞.
+     */
+    @Test
+    void theUnsettledValuesAreExactlyThoseNotBeyondTheirDoubleBound() {
+        Random r = new Random(13);
+        int[] flagged = new int[3];
+        for (Kernels.Impl k : impls()) {
+            for (int trial = 0; trial < 3000; trial++) {
+                int n = 1 + r.nextInt(70), o = r.nextInt(20);
+                float[] z = new float[o + n + 5];
+                double[] c = new double[n], d = new double[n];
+                // dyadic bounds are float32 values themselves: a value can sit exactly on its bound
+                boolean dyadic = r.nextBoolean();
+                double h = dyadic ? (1 + r.nextInt(8)) * 0.25 : Math.abs(r.nextGaussian()) * Math.scalb(1.0, r.nextInt(20) - 10);
+                for (int i = 0; i < n; i++) {
+                    c[i] = dyadic ? r.nextInt(16) * 0x1p-10 : Math.abs(r.nextGaussian()) * 1e-3;
+                    d[i] = dyadic ? r.nextInt(16) * 0x1p-12 : Math.abs(r.nextGaussian()) * 1e-4;
+                    double bound = c[i] * h + d[i];
+                    float at = (float) bound;
+                    float v = switch (r.nextInt(8)) {
+                        case 0 -> at;
+                        case 1 -> Math.nextUp(at);
+                        case 2 -> Math.nextDown(at);
+                        case 3 -> new float[] {0f, -0f, Float.MIN_VALUE, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}[r.nextInt(6)];
+                        default -> (float) (bound * (2 + r.nextDouble()) + 1e-30);
+                    };
+                    z[o + i] = r.nextBoolean() ? v : -v;
+                    if (Math.abs(z[o + i]) == bound) flagged[2]++;
+                }
+                int[] at = new int[n + 3];
+                at[0] = -7;
+                int count = k.unsettled(z, o, n, c, d, h, at, 1);
+                List<Integer> expected = new ArrayList<>(List.of(-7));
+                for (int i = 0; i < n; i++) {
+                    double a = Math.abs(z[o + i]);
+                    if (!(a > c[i] * h + d[i] && a <= Double.MAX_VALUE)) expected.add(o + i);
+                }
+                List<Integer> got = new ArrayList<>();
+                for (int j = 0; j < count; j++) got.add(at[j]);
+                assertEquals(expected, got, k + " trial " + trial);
+                flagged[expected.size() > 1 ? 1 : 0]++;
+            }
+        }
+        assertTrue(flagged[0] > 100 && flagged[1] > 1000 && flagged[2] > 1000,
+                "rows with and without unsettled values, values exactly on their bound: " + java.util.Arrays.toString(flagged));
+    }
+
     /** Row s's values set beyond their bounds: ±(bound·(2 + |g|) + 1), finite. */
     private static void beyond(float[] z, int s, int n, float[] c, float[] d, float[] h, Random r) {
         for (int i = 0; i < n; i++) {
