@@ -93,7 +93,12 @@ final class ScalarKernels implements Kernels.Impl {
 
     @Override
     public int unsettled(float[] z, int o, int n, double[] c, double[] d, double h, int[] at, int count) {
-        for (int i = 0; i < n; i++) {
+        return unsettled(z, o, 0, n, c, d, h, at, count);
+    }
+
+    /** {@link #unsettled(float[], int, int, double[], double[], double, int[], int)} of the values from i = from on. */
+    static int unsettled(float[] z, int o, int from, int n, double[] c, double[] d, double h, int[] at, int count) {
+        for (int i = from; i < n; i++) {
             double a = Math.abs(z[o + i]);
             if (a > c[i] * h + d[i] && a <= Double.MAX_VALUE) continue;
             at[count++] = o + i;

@@ -155,12 +155,7 @@ final class VectorKernels implements Kernels.Impl {
             for (int k = 0; k < step; k++)
                 if (bits[k] <= 0 || bits[k] >= 0x7ff0000000000000L) at[count++] = o + i + k;
         }
-        for (; i < n; i++) {
-            double a = Math.abs(z[o + i]);
-            if (a > c[i] * h + d[i] && a <= Double.MAX_VALUE) continue;
-            at[count++] = o + i;
-        }
-        return count;
+        return ScalarKernels.unsettled(z, o, i, n, c, d, h, at, count);
     }
 
     /**
