@@ -847,18 +847,30 @@ public final class ConvFastCheck {
         for (int s = 0; s < batch; s++) counts.fill(s, val, cls, patch, zeroPatch, s * cs.win().positions());
     }
 
-    /** The 2-D prefix sums behind {@link #patches}, for one sample at a time (work arrays kept from sample to sample). */
+    /**
+     * The counts behind {@link #patches}, for one sample at a time (work arrays kept from sample to sample): per input
+     * row, bit masks of the cells that are not 0 and not the reference when the padded row fits in a long (a few
+     * shifts and ORs per row of outputs), else 2-D prefix sums (O(1) per receptive rectangle). Both count the cells of
+     * the rectangle the receptive field spans, clipped to the plane.
+     */
     private static final class PatchCounts {
         final ConvStep cs;
         /** Per cell (prefix sums per rectangle), two counts in one long: cells not 0 (low half), cells not the reference (high). */
         final long[] counts, any;
+        /** Per input row, bit x + padding of cell x: not 0 ({@code nonZero}), not the reference ({@code nonRef}); null without bit masks. */
+        final long[] nonZero, nonRef;
 
-        PatchCounts(ConvStep cs) {
+        PatchCounts(ConvStep cs, boolean bitMasks) {
             this.cs = cs;
             int stride = cs.w() + 1, plane = cs.h() * cs.w();
-            counts = new long[(cs.h() + 1) * stride];
-            any = new long[plane];
+            boolean bits = bitMasks && cs.w() + 2 * cs.padding()[1] <= 64;
+            counts = bits ? null : new long[(cs.h() + 1) * stride];
+            any = bits ? null : new long[plane];
+            nonZero = bits ? new long[cs.h()] : null;
+            nonRef = bits ? new long[cs.h()] : null;
         }
+
+        PatchCounts(ConvStep cs) { this(cs, true); }
 
         /** Sample s's patch classes at {@code patch[at + pos]} and exact zero patches at {@code zeroPatch[at + pos]}. */
         void fill(int s, double[] val, byte[] cls, byte[] patch, boolean[] zeroPatch, int at) {
@@ -868,7 +880,11 @@ public final class ConvFastCheck {
             int dh = cs.dilation()[0], dw = cs.dilation()[1], ow = win.outWidth;
             // each channel's reference function in this sample: its BACKGROUND when the plane has one, else ZERO
             boolean padOk = true;
-            java.util.Arrays.fill(any, 0);
+            if (any != null) java.util.Arrays.fill(any, 0);
+            else {
+                java.util.Arrays.fill(nonZero, 0);
+                java.util.Arrays.fill(nonRef, 0);
+            }
             for (int ch = 0; ch < c; ch++) {
                 int base = (s * c + ch) * plane;
                 boolean bg = false;
@@ -876,11 +892,50 @@ public final class ConvFastCheck {
                 padOk &= !bg;
                 int ref = bg ? BACKGROUND : ZERO;
                 // integer arithmetic, no branches: whether a value is 0 or a class is the reference varies cell by cell
-                for (int i = 0; i < plane; i++) {
-                    long bits = Double.doubleToRawLongBits(val[base + i]) << 1;           // 0 exactly for ±0
-                    long d = cls[base + i] ^ ref;
-                    any[i] |= (bits | -bits) >>> 63 | ((d | -d) >>> 63) << 32;
+                if (any != null) {
+                    for (int i = 0; i < plane; i++) {
+                        long bits = Double.doubleToRawLongBits(val[base + i]) << 1;           // 0 exactly for ±0
+                        long d = cls[base + i] ^ ref;
+                        any[i] |= (bits | -bits) >>> 63 | ((d | -d) >>> 63) << 32;
+                    }
+                    continue;
                 }
+                for (int y = 0, i = base; y < h; y++) {
+                    long z = 0, r = 0;
+                    for (int x = pw; x < pw + w; x++, i++) {
+                        long bits = Double.doubleToRawLongBits(val[i]) << 1;
+                        long d = cls[i] ^ ref;
+                        z |= ((bits | -bits) >>> 63) << x;
+                        r |= ((d | -d) >>> 63) << x;
+                    }
+                    nonZero[y] |= z;
+                    nonRef[y] |= r;
+                }
+            }
+            int oh = win.outHeight, kh = dh * (cs.kh() - 1), kw = dw * (cs.kw() - 1);
+            if (any == null) {
+                for (int oy = 0, pos = at; oy < oh; oy++) {
+                    int y0 = oy * sh - ph, y1 = y0 + kh;
+                    boolean padY = y0 < 0 || y1 >= h;
+                    long z = 0, r = 0;
+                    for (int y = Math.max(y0, 0); y <= Math.min(y1, h - 1); y++) {
+                        z |= nonZero[y];
+                        r |= nonRef[y];
+                    }
+                    // bit p: a cell in columns p .. p + kw of the padded row (the window of the output at p = ox·sw)
+                    long zs = z, rs = r;
+                    for (int t = 1; t <= kw; t++) {
+                        zs |= z >>> t;
+                        rs |= r >>> t;
+                    }
+                    for (int ox = 0; ox < ow; ox++, pos++) {
+                        int x0 = ox * sw - pw, x1 = x0 + kw, p = ox * sw;
+                        boolean pad = padY || x0 < 0 || x1 >= w;
+                        zeroPatch[pos] = (zs >>> p & 1) == 0;
+                        patch[pos] = (rs >>> p & 1) == 0 && (!pad || padOk) ? BACKGROUND : OTHER;
+                    }
+                }
+                return;
             }
             for (int y = 0; y < h; y++) {
                 long row = 0;
@@ -889,7 +944,6 @@ public final class ConvFastCheck {
                     counts[(y + 1) * stride + x + 1] = counts[y * stride + x + 1] + row;
                 }
             }
-            int oh = win.outHeight, kh = dh * (cs.kh() - 1), kw = dw * (cs.kw() - 1);
             for (int oy = 0, pos = at; oy < oh; oy++) {
                 int y0 = oy * sh - ph, y1 = y0 + kh, cy0 = Math.max(y0, 0), cy1 = Math.min(y1, h - 1);
                 boolean padY = y0 < 0 || y1 >= h;
@@ -908,6 +962,18 @@ public final class ConvFastCheck {
                 }
             }
         }
+    }
+
+    /**
+     * {@link #patches} of one conv geometry over [batch, c, h, w] values and classes, by row bit masks or by prefix
+     * sums (the tests compare the two).
+     */
+    static void patchClasses(int batch, int c, int h, int w, int out, int kh, int kw, int[] stride, int[] padding, int[] dilation,
+                             double[] val, byte[] cls, byte[] patch, boolean[] zeroPatch, boolean bitMasks) {
+        Window2d win = Window2d.conv(Shape.of(batch, c, h, w), Shape.of(out, c, kh, kw), stride, padding, dilation);
+        ConvStep cs = new ConvStep(0, c, h, w, out, kh, kw, stride, padding, dilation, win);
+        PatchCounts counts = new PatchCounts(cs, bitMasks);
+        for (int s = 0; s < batch; s++) counts.fill(s, val, cls, patch, zeroPatch, s * win.positions());
     }
 
     /**

@@ -515,4 +515,50 @@ class ConvFastCheckTest {
                 new PoolTieProbe.PoolTies("all cells", false, true, List.of()));
         assertTrue(all.refusal().orElseThrow().contains("not abs-consistent"), all.refusal().get());
     }
+
+    /**
+     * The receptive-field classes by row bit masks (rows that fit in a long with their padding) are those by 2-D prefix
+     * sums, on random geometries (strides, padding, dilation, windows that lie partly or wholly in the padding) and
+     * class maps: planes with and without background cells, exact zeros of both signs among the values.
+     */
+    @Test
+    void thePatchClassesByRowBitMasksAreThoseOfThePrefixSums() {
+        Random r = new Random(17);
+        int compared = 0, background = 0, other = 0, zeroPatches = 0, padded = 0;
+        for (int trial = 0; trial < 3000; trial++) {
+            int batch = 1 + r.nextInt(2), c = 1 + r.nextInt(3), h = 1 + r.nextInt(12), w = 1 + r.nextInt(40);
+            int kh = 1 + r.nextInt(4), kw = 1 + r.nextInt(4);
+            int[] stride = {1 + r.nextInt(3), 1 + r.nextInt(3)}, padding = {r.nextInt(4), r.nextInt(4)}, dilation = {1 + r.nextInt(2), 1 + r.nextInt(2)};
+            if (h + 2 * padding[0] < dilation[0] * (kh - 1) + 1 || w + 2 * padding[1] < dilation[1] * (kw - 1) + 1) continue;
+            int plane = h * w, oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) / stride[0] + 1;
+            int ow = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) / stride[1] + 1;
+            double[] val = new double[batch * c * plane];
+            byte[] cls = new byte[val.length];
+            for (int p = 0; p < batch * c; p++) {
+                int mode = r.nextInt(3);               // mostly zero (no background), mostly background, mixed
+                for (int i = p * plane; i < (p + 1) * plane; i++) {
+                    boolean rare = r.nextInt(12) == 0;
+                    cls[i] = (byte) (mode == 0 ? (rare ? 0 : 1) : mode == 1 ? (rare ? r.nextInt(3) : 2) : r.nextInt(3));
+                    val[i] = cls[i] == 1 ? (r.nextBoolean() ? 0.0 : -0.0) : r.nextInt(10) == 0 ? 0.0 : r.nextGaussian();
+                }
+            }
+            byte[] byBits = new byte[batch * oh * ow], bySums = new byte[byBits.length];
+            boolean[] zBits = new boolean[byBits.length], zSums = new boolean[byBits.length];
+            ConvFastCheck.patchClasses(batch, c, h, w, 2, kh, kw, stride, padding, dilation, val, cls, byBits, zBits, true);
+            ConvFastCheck.patchClasses(batch, c, h, w, 2, kh, kw, stride, padding, dilation, val, cls, bySums, zSums, false);
+            String at = "trial " + trial + ": " + c + "x" + h + "x" + w + ", kernel " + kh + "x" + kw + ", stride " + java.util.Arrays.toString(stride)
+                    + ", padding " + java.util.Arrays.toString(padding) + ", dilation " + java.util.Arrays.toString(dilation);
+            assertTrue(java.util.Arrays.equals(bySums, byBits), at + ": classes");
+            assertTrue(java.util.Arrays.equals(zSums, zBits), at + ": exact zero patches");
+            compared++;
+            if (padding[0] + padding[1] > 0) padded++;
+            for (int k = 0; k < byBits.length; k++) {
+                if (byBits[k] == 2) background++;
+                else other++;
+                if (zBits[k]) zeroPatches++;
+            }
+        }
+        assertTrue(compared > 1500 && padded > 1000 && background > 2000 && other > 2000 && zeroPatches > 1000,
+                compared + " geometries, " + padded + " padded; " + background + " background, " + other + " other, " + zeroPatches + " zero patches");
+    }
 }
