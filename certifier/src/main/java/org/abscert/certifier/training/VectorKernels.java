@@ -286,6 +286,9 @@ final class VectorKernels implements Kernels.Impl {
     /** w from a buffer, h from the array {@code ha} or else from the buffer {@code hb} (a test the JIT hoists out of the loop). */
     private static double[] dotAbs(ByteBuffer w, int wi, float[] ha, ByteBuffer hb, int hi, int n) {
         if (D8.vectorBitSize() < 256) return ha != null ? Kernels.SCALAR.dotAbs(w, wi, ha, n) : Kernels.SCALAR.dotAbs(w, wi, hb, hi, n);
+        // the tail reads in the buffers' order: native, as the loads
+        if (w.order() != NATIVE) w = w.duplicate().order(NATIVE);
+        if (hb != null && hb.order() != NATIVE) hb = hb.duplicate().order(NATIVE);
         DoubleVector y = DoubleVector.zero(D8), a = DoubleVector.zero(D8);
         int j = 0, step = F8D.length(), upper = F8D.loopBound(n);
         for (; j < upper; j += step) {

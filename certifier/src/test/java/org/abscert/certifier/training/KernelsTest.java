@@ -347,7 +347,9 @@ class KernelsTest {
                 ByteBuffer hb = ByteBuffer.allocateDirect(4 * (hi + n + 3)).order(ByteOrder.nativeOrder());
                 for (int j = 0; j < wi + n + 3; j++) wb.putFloat(4 * j, j >= wi && j < wi + n ? w[j - wi] : Float.NaN);
                 for (int j = 0; j < hi + n + 3; j++) hb.putFloat(4 * j, j >= hi && j < hi + n ? h[j - hi] : Float.NaN);
-                for (double[] ya : List.of(k.dotAbs(w, h, n), k.dotAbs(wb, wi, h, n), k.dotAbs(wb, wi, hb, hi, n))) {
+                // a view in the other byte order reads the same native values
+                ByteBuffer other = wb.duplicate().order(ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
+                for (double[] ya : List.of(k.dotAbs(w, h, n), k.dotAbs(wb, wi, h, n), k.dotAbs(wb, wi, hb, hi, n), k.dotAbs(other, wi, hb, hi, n))) {
                     assertTrue(new BigDecimal(ya[0]).subtract(y).abs().doubleValue() <= bound, k + " sum " + ya[0] + " vs " + y);
                     assertTrue(new BigDecimal(ya[1]).subtract(a).abs().doubleValue() <= bound, k + " sum of |products| " + ya[1] + " vs " + a);
                 }
