@@ -477,7 +477,7 @@ public final class DenseFastCheck {
                 int underflows = 0;
                 if (ya == null) {
                     if (rows == null) rows = new OpenRows(l, prevZ, openAt, nOpen, out, in);
-                    ya = rows.dotAbs(s, i);
+                    ya = rows.dotAbs(s, i, hIn);
                     underflows = rows.underflows;
                 }
                 alone++;
@@ -502,6 +502,9 @@ public final class DenseFastCheck {
             final double[][] rows, inputs;
             /** The products of the last {@link #dotAbs} that underflowed in double. */
             int underflows;
+            /** The ReLU outputs of sample {@code hOf} when the previous layer's values are doubles (read once per sample). */
+            private double[] hD;
+            private int hOf = -1;
 
             OpenRows(int l, PreActivations prevZ, int[] openAt, int nOpen, int out, int in) {
                 this.l = l;
@@ -519,13 +522,20 @@ public final class DenseFastCheck {
                     throw new IllegalArgumentException("layer " + l + ": " + nRows + " weight rows for " + units.length + " units");
             }
 
-            /** {Σ w h, Σ |w h|} of unit i and sample s's inputs of the layer, in double. */
-            double[] dotAbs(int s, int i) {
+            /**
+             * {Σ w h, Σ |w h|} of unit i and sample s's inputs of the layer, in double; {@code hIn}: sample s's inputs of a
+             * deeper layer whose previous values are float32 (null otherwise).
+             */
+            double[] dotAbs(int s, int i, float[] hIn) {
                 int unit = java.util.Arrays.binarySearch(units, i), at = l == 0 ? java.util.Arrays.binarySearch(samples, s) : -1;
                 float[] wF = rowsF != null ? rowsF[unit] : null;
                 double[] w = rowsF != null ? null : rows[unit];
-                float[] hF = l == 0 ? (inputsF != null ? inputsF[at] : null) : prevZ.f != null ? relu(prevZ.f, s * in, in) : null;
-                double[] h = l == 0 ? (inputs != null ? inputs[at] : null) : prevZ.f != null ? null : relu(prevZ.d, s * in, in);
+                if (l > 0 && prevZ.f == null && s != hOf) {          // the open switches come sample by sample
+                    hOf = s;
+                    hD = relu(prevZ.d, s * in, in);
+                }
+                float[] hF = l == 0 ? (inputsF != null ? inputsF[at] : null) : hIn;
+                double[] h = l == 0 ? (inputs != null ? inputs[at] : null) : hD;
                 if ((wF != null ? wF.length : w.length) != in || (hF != null ? hF.length : h.length) != in)
                     throw new IllegalArgumentException("unit " + i + " of layer " + l + " or its input in sample " + s + " has the wrong length");
                 // a product below the normal range is off by up to 2⁻¹⁰⁷⁴; products of float32 (or 16-bit) values never
