@@ -683,7 +683,7 @@ public final class DenseFastCheck {
      * {Σ w_j h_j, Σ |w_j h_j|} in double, each in four partial sums: the rounding bound of {@link RoundingBounds#exactSign}
      * holds for a sum in any order.
      */
-    private static double[] dotAbs(double[] w, double[] h, int n) {
+    static double[] dotAbs(double[] w, double[] h, int n) {
         double y0 = 0, y1 = 0, y2 = 0, y3 = 0, a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         int j = 0;
         for (; j + 3 < n; j += 4) {

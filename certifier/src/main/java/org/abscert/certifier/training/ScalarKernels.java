@@ -165,28 +165,9 @@ final class ScalarKernels implements Kernels.Impl {
         code[o] = (byte) (cd | winner | ties << Kernels.TIES_SHIFT | (m > 0 ? Kernels.LIVE : 0));
     }
 
+    /** The double loop of the dense check over the values widened (exact): products of float32 values are exact in double. */
     @Override
-    public double[] dotAbs(float[] w, float[] h, int n) {
-        double y0 = 0, y1 = 0, y2 = 0, y3 = 0, a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        int j = 0;
-        for (; j + 3 < n; j += 4) {
-            double p0 = (double) w[j] * h[j], p1 = (double) w[j + 1] * h[j + 1], p2 = (double) w[j + 2] * h[j + 2], p3 = (double) w[j + 3] * h[j + 3];
-            y0 += p0;
-            y1 += p1;
-            y2 += p2;
-            y3 += p3;
-            a0 += Math.abs(p0);
-            a1 += Math.abs(p1);
-            a2 += Math.abs(p2);
-            a3 += Math.abs(p3);
-        }
-        for (; j < n; j++) {
-            double p = (double) w[j] * h[j];
-            y0 += p;
-            a0 += Math.abs(p);
-        }
-        return new double[] {(y0 + y1) + (y2 + y3), (a0 + a1) + (a2 + a3)};
-    }
+    public double[] dotAbs(float[] w, float[] h, int n) { return DenseFastCheck.dotAbs(DenseFastCheck.widen(w), DenseFastCheck.widen(h), n); }
 
     @Override
     public double[] dotAbs(ByteBuffer w, int wi, float[] h, int n) { return dotAbs(w, wi, h, null, 0, n); }
