@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Kernels} with the JDK's vector API (loaded only when the JVM has {@code jdk.incubator.vector}): lanes of the
- * platform's widest vectors, fused multiply-adds, a reduction across lanes at the end of each row.
+ * platform's widest vectors, fused multiply-adds (into four accumulators over a long row), a reduction across
+ * lanes at the end of each row.
  */
 final class VectorKernels implements Kernels.Impl {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -25,14 +26,24 @@ final class VectorKernels implements Kernels.Impl {
         double[] n = new double[out];
         int step = F.length(), upper = F.loopBound(in);
         float[] lanes = new float[step];
+        int upper4 = in - 4 * step + 1;
         for (int i = 0; i < out; i++) {
             int o = i * in, j = 0;
-            FloatVector acc = FloatVector.zero(F);
+            // four accumulators: one would wait on each fused multiply-add's latency
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (; j < upper4; j += 4 * step) {
+                FloatVector x0 = FloatVector.fromArray(F, w, o + j), x1 = FloatVector.fromArray(F, w, o + j + step);
+                FloatVector x2 = FloatVector.fromArray(F, w, o + j + 2 * step), x3 = FloatVector.fromArray(F, w, o + j + 3 * step);
+                a0 = x0.fma(x0, a0);
+                a1 = x1.fma(x1, a1);
+                a2 = x2.fma(x2, a2);
+                a3 = x3.fma(x3, a3);
+            }
             for (; j < upper; j += step) {
                 FloatVector x = FloatVector.fromArray(F, w, o + j);
-                acc = x.fma(x, acc);
+                a0 = x.fma(x, a0);
             }
-            float s = sum(acc, lanes);
+            float s = sum(a0.add(a1).add(a2.add(a3)), lanes);
             for (; j < in; j++) s += w[o + j] * w[o + j];
             n[i] = s;
         }
@@ -45,14 +56,24 @@ final class VectorKernels implements Kernels.Impl {
         double[] n = new double[out];
         int step = F.length(), upper = F.loopBound(in), base = b.position();
         float[] lanes = new float[step];
+        int upper4 = in - 4 * step + 1;
         for (int i = 0; i < out; i++) {
             int o = base + 4 * i * in, j = 0;
-            FloatVector acc = FloatVector.zero(F);
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (; j < upper4; j += 4 * step) {
+                FloatVector x0 = FloatVector.fromByteBuffer(F, b, o + 4 * j, NATIVE), x1 = FloatVector.fromByteBuffer(F, b, o + 4 * (j + step), NATIVE);
+                FloatVector x2 = FloatVector.fromByteBuffer(F, b, o + 4 * (j + 2 * step), NATIVE);
+                FloatVector x3 = FloatVector.fromByteBuffer(F, b, o + 4 * (j + 3 * step), NATIVE);
+                a0 = x0.fma(x0, a0);
+                a1 = x1.fma(x1, a1);
+                a2 = x2.fma(x2, a2);
+                a3 = x3.fma(x3, a3);
+            }
             for (; j < upper; j += step) {
                 FloatVector x = FloatVector.fromByteBuffer(F, b, o + 4 * j, NATIVE);
-                acc = x.fma(x, acc);
+                a0 = x.fma(x, a0);
             }
-            float s = sum(acc, lanes);
+            float s = sum(a0.add(a1).add(a2.add(a3)), lanes);
             for (; j < in; j++) {
                 float x = b.getFloat(o + 4 * j);
                 s += x * x;

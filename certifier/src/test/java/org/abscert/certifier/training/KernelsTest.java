@@ -45,7 +45,7 @@ class KernelsTest {
         Random r = new Random(3);
         for (Kernels.Impl k : impls()) {
             for (int trial = 0; trial < 300; trial++) {
-                int in = 1 + r.nextInt(70), out = 1 + r.nextInt(5), scale = r.nextInt(80) - 60;
+                int in = 1 + r.nextInt(200), out = 1 + r.nextInt(5), scale = r.nextInt(80) - 60;      // rows of several accumulator rounds
                 float[] w = new float[in * out];
                 for (int i = 0; i < w.length; i++) w[i] = (float) (r.nextGaussian() * Math.scalb(1.0, scale + r.nextInt(8)));
                 double[] a = k.rowNorms2(w, in, out);
