@@ -296,8 +296,10 @@ public final class ConvFastCheck {
         if (val.length != (long) batch * c * h * w)
             throw new IllegalArgumentException(val.length + " input values for a batch of " + batch + " x " + c + " x " + h + " x " + w);
         byte[] cls = bytes(-1, val.length);
-        for (int i = 0; i < val.length; i++) cls[i] = val[i] == 0 ? ZERO : OTHER;
-        double[] maxAbs = maxAbs(val, batch, 1);
+        double[] maxAbs = new double[batch];
+        RowMasks masks = w <= 64 ? new RowMasks(batch, c, h, w) : null;
+        data(val, c, h, w, cls, maxAbs, masks);
+        assert masks == null || masks.sameAs(RowMasks.of(val, cls, batch, c, h, w)) : "data row masks";
         boolean exact = true;
         boolean[] open = new boolean[batch];
         Counts n = new Counts();
@@ -317,7 +319,8 @@ public final class ConvFastCheck {
                 PoolStep ps = (PoolStep) steps.get(si + 2);
                 int k = cs.hidden();
                 PreActivations zk = PreActivations.of(v.preActivationsFloat(k), () -> v.preActivations(k));
-                String fail = convBounds(cs, si, v, zk, val, cls, maxAbs, exact, open, n, u);
+                // the data's row masks, when this conv reads the data
+                String fail = convBounds(cs, si, v, zk, val, cls, si == 0 ? masks : null, maxAbs, exact, open, n, u);
                 if (fail != null) return n.fail(fail);
                 c = cs.out();
                 h = cs.win().outHeight;
@@ -687,7 +690,7 @@ public final class ConvFastCheck {
         boolean leaky = act.leaky();
         double alpha = act.alpha();
         for (int s = 0; s < batch; s++) {
-            counts.fill(s, val, cls, bgByte, zeroPatch, 0);
+            counts.fill(s, val, cls, null, bgByte, zeroPatch, 0);
             double m = maxAbs[s];
             for (int o = 0; o < outs; o++) {
                 double bo = b[o];
@@ -767,8 +770,8 @@ public final class ConvFastCheck {
      * Conv layer, not materialising its activation: checks the signs of its pre-activations ({@code n.z}) and gives
      * the receptive fields' classes per sample and position ({@code n.patch}); returns why the step fails, or null.
      */
-    private String convBounds(ConvStep cs, int si, StepValues v, PreActivations z, double[] val, byte[] cls, double[] maxAbs, boolean exact,
-                              boolean[] open, Counts n, double u) {
+    private String convBounds(ConvStep cs, int si, StepValues v, PreActivations z, double[] val, byte[] cls, RowMasks masks, double[] maxAbs,
+                              boolean exact, boolean[] open, Counts n, double u) {
         int k = cs.hidden();
         Hidden hd = hidden.get(k);
         Window2d win = cs.win();
@@ -782,7 +785,7 @@ public final class ConvFastCheck {
         double gamma = gamma(fan + 2, u), tiny = RoundingBounds.underflow(fan, precision);
         byte[] patch = bytes(-100 - si, batch * positions);
         boolean[] zeroPatch = new boolean[batch * positions];
-        patches(cs, val, cls, patch, zeroPatch);
+        patches(cs, val, cls, masks, patch, zeroPatch);
         int[] slow = new int[16];
         double[] bounds = new double[batch * outs];
         for (int s = 0; s < batch; s++)
@@ -842,9 +845,70 @@ public final class ConvFastCheck {
      * channel's reference function (see the class comment), else OTHER; {@code zeroPatch} when it reads only exact
      * zeros. 2-D prefix sums of the cells outside, one pass over the input.
      */
-    private void patches(ConvStep cs, double[] val, byte[] cls, byte[] patch, boolean[] zeroPatch) {
+    private void patches(ConvStep cs, double[] val, byte[] cls, RowMasks masks, byte[] patch, boolean[] zeroPatch) {
         PatchCounts counts = new PatchCounts(cs);
-        for (int s = 0; s < batch; s++) counts.fill(s, val, cls, patch, zeroPatch, s * cs.win().positions());
+        for (int s = 0; s < batch; s++) counts.fill(s, val, cls, masks, patch, zeroPatch, s * cs.win().positions());
+    }
+
+    /**
+     * The data's classes (ZERO where a value is ±0, else OTHER), each sample's largest |value| and, when {@code masks} is
+     * not null, its row masks: one pass over the data.
+     */
+    private void data(double[] val, int c, int h, int w, byte[] cls, double[] maxAbs, RowMasks masks) {
+        int plane = h * w;
+        for (int s = 0; s < batch; s++) {
+            // integer arithmetic on the bits: |value|'s bits order as the values (a NaN's above +∞'s, and it stays NaN)
+            long mx = 0;
+            for (int ch = 0, i = s * c * plane; ch < c; ch++)
+                for (int y = 0, r = (s * c + ch) * h; y < h; y++, r++) {
+                    long live = 0;
+                    for (int x = 0; x < w; x++, i++) {
+                        long bits = Double.doubleToRawLongBits(val[i]) << 1;        // 0 exactly for ±0
+                        long nz = (bits | -bits) >>> 63;
+                        cls[i] = (byte) (ZERO - nz);                                 // ZERO = 1, OTHER = 0
+                        live |= nz << x;
+                        mx = Math.max(mx, bits >>> 1);
+                    }
+                    if (masks != null) {
+                        masks.live[r] = live;
+                        masks.nz[r] = live;
+                    }
+                }
+            maxAbs[s] = Double.longBitsToDouble(mx);
+        }
+    }
+
+    /**
+     * Per sample, channel and row of a feature map [N, c, h, w] with w ≤ 64, bit x of the row set when its cell x is
+     * not ±0 ({@code live}), of class BACKGROUND ({@code bg}), of a class other than ZERO ({@code nz}): what a conv's
+     * {@link PatchCounts} reads of its input. The data's are made by the pass that reads the data anyway, so that the
+     * first conv need not read it cell by cell again.
+     */
+    static final class RowMasks {
+        final long[] live, bg, nz;
+
+        RowMasks(int batch, int c, int h, int w) {
+            if (w > 64) throw new IllegalArgumentException("rows of " + w + " cells do not fit a long");
+            live = new long[batch * c * h];
+            bg = new long[live.length];
+            nz = new long[live.length];
+        }
+
+        /** The masks of stored values and classes: what every maker of masks must give (the tests hold them to it). */
+        static RowMasks of(double[] val, byte[] cls, int batch, int c, int h, int w) {
+            RowMasks m = new RowMasks(batch, c, h, w);
+            for (int r = 0, i = 0; r < m.live.length; r++)
+                for (int x = 0; x < w; x++, i++) {
+                    if (Double.doubleToRawLongBits(val[i]) << 1 != 0) m.live[r] |= 1L << x;
+                    if (cls[i] == BACKGROUND) m.bg[r] |= 1L << x;
+                    if (cls[i] != ZERO) m.nz[r] |= 1L << x;
+                }
+            return m;
+        }
+
+        boolean sameAs(RowMasks o) {
+            return java.util.Arrays.equals(live, o.live) && java.util.Arrays.equals(bg, o.bg) && java.util.Arrays.equals(nz, o.nz);
+        }
     }
 
     /**
@@ -872,8 +936,11 @@ public final class ConvFastCheck {
 
         PatchCounts(ConvStep cs) { this(cs, true); }
 
-        /** Sample s's patch classes at {@code patch[at + pos]} and exact zero patches at {@code zeroPatch[at + pos]}. */
-        void fill(int s, double[] val, byte[] cls, byte[] patch, boolean[] zeroPatch, int at) {
+        /**
+         * Sample s's patch classes at {@code patch[at + pos]} and exact zero patches at {@code zeroPatch[at + pos]}; the
+         * input's row masks, when not null, spare the bit masks a pass over its cells.
+         */
+        void fill(int s, double[] val, byte[] cls, RowMasks masks, byte[] patch, boolean[] zeroPatch, int at) {
             Window2d win = cs.win();
             int c = cs.c(), h = cs.h(), w = cs.w(), plane = h * w, stride = w + 1;
             int sh = cs.stride()[0], sw = cs.stride()[1], ph = cs.padding()[0], pw = cs.padding()[1];
@@ -885,7 +952,22 @@ public final class ConvFastCheck {
                 java.util.Arrays.fill(nonZero, 0);
                 java.util.Arrays.fill(nonRef, 0);
             }
-            for (int ch = 0; ch < c; ch++) {
+            if (any == null && masks != null) {
+                // ~bg sets the bits past the row too: they fall in the right padding, which counts only when no channel
+                // has a background (padOk), that is when ~bg is not used
+                for (int ch = 0; ch < c; ch++) {
+                    int r0 = (s * c + ch) * h;
+                    long anyBg = 0;
+                    for (int y = 0; y < h; y++) anyBg |= masks.bg[r0 + y];
+                    boolean bg = anyBg != 0;
+                    padOk &= !bg;
+                    for (int y = 0; y < h; y++) {
+                        nonZero[y] |= masks.live[r0 + y] << pw;
+                        nonRef[y] |= (bg ? ~masks.bg[r0 + y] : masks.nz[r0 + y]) << pw;
+                    }
+                }
+            }
+            for (int ch = 0; ch < c && (any != null || masks == null); ch++) {
                 int base = (s * c + ch) * plane;
                 boolean bg = false;
                 for (int i = 0; i < plane && !bg; i++) bg = cls[base + i] == BACKGROUND;
@@ -965,15 +1047,15 @@ public final class ConvFastCheck {
     }
 
     /**
-     * {@link #patches} of one conv geometry over [batch, c, h, w] values and classes, by row bit masks or by prefix
-     * sums (the tests compare the two).
+     * {@link #patches} of one conv geometry over [batch, c, h, w] values and classes (or the row masks of them), by row
+     * bit masks or by prefix sums (the tests compare them).
      */
     static void patchClasses(int batch, int c, int h, int w, int out, int kh, int kw, int[] stride, int[] padding, int[] dilation,
-                             double[] val, byte[] cls, byte[] patch, boolean[] zeroPatch, boolean bitMasks) {
+                             double[] val, byte[] cls, RowMasks masks, byte[] patch, boolean[] zeroPatch, boolean bitMasks) {
         Window2d win = Window2d.conv(Shape.of(batch, c, h, w), Shape.of(out, c, kh, kw), stride, padding, dilation);
         ConvStep cs = new ConvStep(0, c, h, w, out, kh, kw, stride, padding, dilation, win);
         PatchCounts counts = new PatchCounts(cs, bitMasks);
-        for (int s = 0; s < batch; s++) counts.fill(s, val, cls, patch, zeroPatch, s * win.positions());
+        for (int s = 0; s < batch; s++) counts.fill(s, val, cls, masks, patch, zeroPatch, s * win.positions());
     }
 
     /**
@@ -1253,24 +1335,19 @@ public final class ConvFastCheck {
         double upIn = up(in);
         double[] l1 = new double[out], l2 = new double[out];
         boolean[] wZero = new boolean[out];
+        double[] sums = new double[2];
         for (int i = 0; i < out; i++) {
-            double s1 = 0, s2 = 0;
-            for (int j = i * in, e = j + in; j < e; j++) {
-                s1 += Math.abs(wt[j]);
-                s2 += wt[j] * wt[j];
-            }
+            absAndSquares(wt, i * in, in, sums);
+            double s1 = sums[0], s2 = sums[1];
             l1[i] = s1 * upIn;
             l2[i] = Math.sqrt((s2 + in * Double.MIN_VALUE) * upIn) * upIn;     // squares that underflow lose < 2⁻¹⁰⁷⁴ each
             wZero[i] = s1 == 0;
         }
         double gamma = gamma(in + 2, u), tiny = RoundingBounds.underflow(in, precision);
         for (int s = 0; s < batch; s++) {
-            double q = 0;
-            boolean zero = true;
-            for (int j = s * in, e = j + in; j < e; j++) {
-                q += val[j] * val[j];
-                zero &= val[j] == 0;
-            }
+            absAndSquares(val, s * in, in, sums);
+            double q = sums[1];
+            boolean zero = sums[0] == 0;
             // ‖h‖₂ bounds the framework's inputs only when they are the values here (exact); else max|h| alone
             double h2 = exact ? Math.sqrt((q + in * Double.MIN_VALUE) * upIn) * upIn : Double.POSITIVE_INFINITY;
             double m = maxAbs[s];
@@ -1310,6 +1387,32 @@ public final class ConvFastCheck {
         n.z = z;
         n.zCls = null;
         return null;
+    }
+
+    /**
+     * {Σ|x_j|, Σ x_j²} over x[from, from + n) into {@code sums}, each in four partial sums (one would wait on each
+     * addition's latency; the bounds built on them hold for any order). Σ|x_j| is 0 exactly when every value is ±0.
+     */
+    static void absAndSquares(double[] x, int from, int n, double[] sums) {
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+        int j = from, e = from + n;
+        for (; j + 3 < e; j += 4) {
+            double x0 = x[j], x1 = x[j + 1], x2 = x[j + 2], x3 = x[j + 3];
+            a0 += Math.abs(x0);
+            a1 += Math.abs(x1);
+            a2 += Math.abs(x2);
+            a3 += Math.abs(x3);
+            q0 += x0 * x0;
+            q1 += x1 * x1;
+            q2 += x2 * x2;
+            q3 += x3 * x3;
+        }
+        for (; j < e; j++) {
+            a0 += Math.abs(x[j]);
+            q0 += x[j] * x[j];
+        }
+        sums[0] = (a0 + a1) + (a2 + a3);
+        sums[1] = (q0 + q1) + (q2 + q3);
     }
 
     private static long rect(long[] p, int stride, int y0, int y1, int x0, int x1) {

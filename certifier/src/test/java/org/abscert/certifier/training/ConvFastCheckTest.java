@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -521,8 +522,56 @@ class ConvFastCheckTest {
      * sums, on random geometries (strides, padding, dilation, windows that lie partly or wholly in the padding) and
      * class maps: planes with and without background cells, exact zeros of both signs among the values.
      */
+    /**
+     * The dense layers' norms come from {@link ConvFastCheck#absAndSquares} (four partial sums): Σ|x| and Σx² with the
+     * check's factors must bound the exact sums from above (squares that underflow allowed for), stay within the
+     * rounding of some order, and Σ|x| must be 0 exactly when every value is ±0. Values span subnormals to 2⁵⁰⁰, with
+     * runs of zeros and single non-zero values at every position.
+     */
     @Test
-    void thePatchClassesByRowBitMasksAreThoseOfThePrefixSums() {
+    void theDenseNormsBoundTheExactSumsAndFindAllZeroRows() {
+        Random r = new Random(23);
+        double[] sums = new double[2];
+        int zeroRows = 0, singles = 0;
+        for (int trial = 0; trial < 4000; trial++) {
+            int n = 1 + r.nextInt(70), from = r.nextInt(3), kind = r.nextInt(4);
+            double[] x = new double[from + n + 2];
+            java.util.Arrays.fill(x, Double.NaN);                       // outside the range: must not be read
+            for (int j = 0; j < n; j++) {
+                double v = switch (kind) {
+                    case 0 -> r.nextBoolean() ? 0.0 : -0.0;
+                    case 1 -> j == trial % n ? Math.scalb(1.0 + r.nextInt(4), -1074 + r.nextInt(1100)) : r.nextBoolean() ? 0.0 : -0.0;
+                    case 2 -> r.nextGaussian() * Math.scalb(1.0, r.nextInt(1000) - 540);
+                    default -> r.nextGaussian() * Math.scalb(1.0, -1074 + r.nextInt(60));
+                };
+                x[from + j] = v;
+            }
+            ConvFastCheck.absAndSquares(x, from, n, sums);
+            BigDecimal abs = BigDecimal.ZERO, sq = BigDecimal.ZERO;
+            boolean allZero = true;
+            for (int j = 0; j < n; j++) {
+                BigDecimal b = new BigDecimal(x[from + j]);
+                abs = abs.add(b.abs());
+                sq = sq.add(b.multiply(b));
+                allZero &= x[from + j] == 0;
+            }
+            String at = "trial " + trial + ", " + n + " values of kind " + kind;
+            assertEquals(allZero, sums[0] == 0, at + ": all zero");
+            if (allZero) zeroRows++;
+            if (kind == 1) singles++;
+            double up = 1 + (n + 4) * 0x1p-52;                          // the factor the dense check applies
+            if (Double.isFinite(sums[0])) {
+                assertTrue(new BigDecimal(sums[0] * up).compareTo(abs) >= 0, at + ": Σ|x| bound");
+                assertTrue(sums[0] <= abs.doubleValue() * (1 + n * 0x1p-52), at + ": Σ|x| off by more than its rounding");
+            }
+            if (Double.isFinite(sums[1]))
+                assertTrue(new BigDecimal((sums[1] + n * Double.MIN_VALUE) * up).compareTo(sq) >= 0, at + ": Σx² bound");
+        }
+        assertTrue(zeroRows > 500 && singles > 500, zeroRows + " zero rows, " + singles + " single values");
+    }
+
+    @Test
+    void thePatchClassesByRowBitMasksFromCellsOrFromRowMasksAreThoseOfThePrefixSums() {
         Random r = new Random(17);
         int compared = 0, background = 0, other = 0, zeroPatches = 0, padded = 0;
         for (int trial = 0; trial < 3000; trial++) {
@@ -542,14 +591,22 @@ class ConvFastCheckTest {
                     val[i] = cls[i] == 1 ? (r.nextBoolean() ? 0.0 : -0.0) : r.nextInt(10) == 0 ? 0.0 : r.nextGaussian();
                 }
             }
-            byte[] byBits = new byte[batch * oh * ow], bySums = new byte[byBits.length];
-            boolean[] zBits = new boolean[byBits.length], zSums = new boolean[byBits.length];
-            ConvFastCheck.patchClasses(batch, c, h, w, 2, kh, kw, stride, padding, dilation, val, cls, byBits, zBits, true);
-            ConvFastCheck.patchClasses(batch, c, h, w, 2, kh, kw, stride, padding, dilation, val, cls, bySums, zSums, false);
+            byte[] byBits = new byte[batch * oh * ow], bySums = new byte[byBits.length], byMasks = new byte[byBits.length];
+            boolean[] zBits = new boolean[byBits.length], zSums = new boolean[byBits.length], zMasks = new boolean[byBits.length];
+            ConvFastCheck.patchClasses(batch, c, h, w, 2, kh, kw, stride, padding, dilation, val, cls, null, byBits, zBits, true);
+            ConvFastCheck.patchClasses(batch, c, h, w, 2, kh, kw, stride, padding, dilation, val, cls, null, bySums, zSums, false);
+            // the input's row masks instead of its cells (the values and classes are then not read)
+            ConvFastCheck.RowMasks masks = ConvFastCheck.RowMasks.of(val, cls, batch, c, h, w);
+            ConvFastCheck.patchClasses(batch, c, h, w, 2, kh, kw, stride, padding, dilation, new double[val.length], new byte[cls.length], masks,
+                    byMasks, zMasks, true);
             String at = "trial " + trial + ": " + c + "x" + h + "x" + w + ", kernel " + kh + "x" + kw + ", stride " + java.util.Arrays.toString(stride)
                     + ", padding " + java.util.Arrays.toString(padding) + ", dilation " + java.util.Arrays.toString(dilation);
             assertTrue(java.util.Arrays.equals(bySums, byBits), at + ": classes");
             assertTrue(java.util.Arrays.equals(zSums, zBits), at + ": exact zero patches");
+            if (w + 2 * padding[1] <= 64) {
+                assertTrue(java.util.Arrays.equals(bySums, byMasks), at + ": classes from row masks");
+                assertTrue(java.util.Arrays.equals(zSums, zMasks), at + ": exact zero patches from row masks");
+            }
             compared++;
             if (padding[0] + padding[1] > 0) padded++;
             for (int k = 0; k < byBits.length; k++) {
