@@ -19,10 +19,11 @@ import org.abscert.spi.json.ProcedureJson;
 
 /**
  * Measures a backend's max_pool2d tie rule: the gradient of {@code sum(max_pool2d(x))} at ties in 2×2 and 3×3
- * windows (2-, 3- and 4-way), in overlapping windows, and at a tie placed in another window and batch row.
+ * windows (2-, 3- and 4-way, and a 2×2 tie across the diagonal, whose first cell differs between row-major and
+ * column-major scans), in overlapping windows, and at a tie placed in another window and batch row.
  *
- * <p>Each case's gradient is compared with the three rules of THEORY.md §11: the first maximal cell in scan
- * order takes the gradient (PyTorch), every tied cell an equal share, or every tied cell the full gradient.
+ * <p>Each case's gradient is compared with the three rules of THEORY.md §11: the first maximal cell in row-major
+ * scan order takes the gradient (PyTorch), every tied cell an equal share, or every tied cell the full gradient.
  * A rule is abs-consistent when, in every window, the tied cells' weights are non-negative and sum to 1 (any
  * such split is a choice of fold slopes in [−1, 1]); it is deterministic when repeats and the shifted case give
  * the same weights. Values are small integers, exact in every precision.
@@ -33,7 +34,8 @@ public final class PoolTieProbe {
     /**
      * The measured rule.
      *
-     * @param rule          {@code first cell}, {@code even split}, {@code all cells}, {@code other}, or
+     * @param rule          {@code first cell} (the earliest tied cell in row-major order), {@code even split},
+     *                      {@code all cells}, {@code other}, or
      *                      {@code -} when the backend lacks max_pool2d
      * @param absConsistent weights of the tied cells non-negative and summing to 1 in every window
      * @param deterministic the same weights on repeats and at another window and batch row
@@ -50,6 +52,8 @@ public final class PoolTieProbe {
             new Case("2x2 window, 2-way tie", 1, 2, 2, "\"kernel\": 2", new double[] {3, 3, 1, 2}, new int[][] {{0, 1}}),
             new Case("2x2 window, 3-way tie", 1, 2, 2, "\"kernel\": 2", new double[] {3, 3, 1, 3}, new int[][] {{0, 1, 3}}),
             new Case("2x2 window, 4-way tie", 1, 2, 2, "\"kernel\": 2", new double[] {3, 3, 3, 3}, new int[][] {{0, 1, 2, 3}}),
+            // row-major first: cell 1; a column-major scan would give cell 2 the gradient
+            new Case("2x2 window, tie across the diagonal", 1, 2, 2, "\"kernel\": 2", new double[] {1, 3, 3, 2}, new int[][] {{1, 2}}),
             new Case("3x3 window, 2-way tie", 1, 3, 3, "\"kernel\": 3", new double[] {1, 0, 2, 0, 5, 1, 0, 2, 5}, new int[][] {{4, 8}}),
             new Case("3x3 window, 3-way tie", 1, 3, 3, "\"kernel\": 3", new double[] {5, 0, 2, 0, 5, 1, 0, 2, 5},
                     new int[][] {{0, 4, 8}}),

@@ -35,9 +35,13 @@ import org.abscert.spi.ir.Window2d;
  *   <li>Every ReLU switch's sign in the framework's evaluation equals the exact sign of its sum over the
  *       framework's inputs of that layer (as {@link DenseFastCheck} does; the bounds are below).</li>
  *   <li>Every max-pool switch m_{k−1} − e_k (the fold of DESIGN.md) is an exact comparison of the framework's
- *       pool inputs, which are relu(z) of its recorded z. A tie (a zero switch) is accepted only between two
- *       values that are provably <em>the same function of the parameters near the point</em> (THEORY.md §11 case
- *       (a)); any other tie makes the step fall back to the full certification.</li>
+ *       pool inputs, which are relu(z) of its recorded z. A tie (a zero switch) is accepted between two values that
+ *       are provably <em>the same function of the parameters near the point</em> (THEORY.md §11 case (a)); or, when
+ *       the framework gives a tie to the earliest tied cell in row-major order (the fold's order; measured) and the
+ *       conv reads exact inputs, between two positive values whose exact sums over the framework's inputs put the
+ *       earlier cell strictly first: the framework's tie is its rounding, and its rule took the branch of the exact
+ *       sign, as for a switch settled by its sign. Any other tie makes the step fall back to the full
+ *       certification.</li>
  * </ol>
  *
  * <p><b>Equal-function classes.</b> Each value of a feature map before the flatten carries a class: ZERO — the
@@ -70,7 +74,9 @@ import org.abscert.spi.ir.Window2d;
  * bias shifts of the static certificate realise s on R (§6, sufficient test; the certificate's private biases
  * enter no switch of equal or smaller depth, pools included). The function equals, near the point, the procedure
  * with each tied max replaced by one of its arguments, so each vertex gradient is a limiting gradient, and
- * Theorem 2 gives g_AD ∈ ∂f.
+ * Theorem 2 gives g_AD ∈ ∂f. (iii) A tie accepted by its exact order is not a zero switch: like every switch settled
+ * by its sign, its exact value (positive) is not 0 and the framework's AD used the slope of that sign (its rule keeps
+ * the earlier cell), so it is not in T, and (i)–(ii) hold as they stand.
  *
  * <p><b>The sign bounds.</b> A conv switch z = Σ w x + b over n = C_in·kh·kw terms is computed by the framework
  * within γ_{n+2}·(‖w_o‖₁·max|x| + |b_o|) of its exact value over the framework's inputs x (any summation order,
@@ -125,8 +131,11 @@ public final class ConvFastCheck {
      * @param zeroTies        pool ties between two ZERO cells
      * @param backgroundTies  pool ties between two BACKGROUND cells of one channel
      * @param equalTies       pool ties between two cells found equal by comparing their receptive fields
+     * @param orderedTies     ties of the framework's rounded values between different functions whose exact values order
+     *                        them as the framework's rule does (not kinks at the point)
      */
-    public record Outcome(DenseFastCheck.Outcome step, long poolSwitches, long zeroTies, long backgroundTies, long equalTies) {
+    public record Outcome(DenseFastCheck.Outcome step, long poolSwitches, long zeroTies, long backgroundTies, long equalTies,
+                          long orderedTies) {
         public boolean certified() { return step.certified(); }
 
         public String detail() { return step.detail(); }
@@ -162,9 +171,11 @@ public final class ConvFastCheck {
     private final Procedure sample;
     private final String theorem;
     private final String refusal;
+    /** The framework gives a max-pool tie to the earliest tied cell in row-major order (the fold's order). */
+    private final boolean firstCell;
 
     private ConvFastCheck(List<Step> steps, List<Hidden> hidden, int[] input, Precision precision, int batch, Procedure sample,
-                          String theorem, String refusal) {
+                          String theorem, String refusal, boolean firstCell) {
         this.steps = steps;
         this.hidden = hidden;
         this.input = input;
@@ -173,6 +184,7 @@ public final class ConvFastCheck {
         this.sample = sample;
         this.theorem = theorem;
         this.refusal = refusal;
+        this.firstCell = firstCell;
     }
 
     /**
@@ -239,7 +251,8 @@ public final class ConvFastCheck {
             else theorem = pools ? "static certificate C2 at every point without a pooling tie (THEORY.md §11), Theorem 2"
                     : "static certificate C2 at every point, Theorem 2";
         }
-        return new ConvFastCheck(chain.steps(), chain.hidden(), chain.input(), precision, batch, sampleProcedure, theorem, why);
+        return new ConvFastCheck(chain.steps(), chain.hidden(), chain.input(), precision, batch, sampleProcedure, theorem, why,
+                poolTies.rule().equals("first cell"));
     }
 
     /** Why FAST does not apply to this network, or empty when it does. */
@@ -325,7 +338,7 @@ public final class ConvFastCheck {
                 c = cs.out();
                 h = cs.win().outHeight;
                 w = cs.win().outWidth;
-                ConvMap zm = new ConvMap(zk, n.patch, c, h, w, cs.win(), maps.size() - 1);
+                ConvMap zm = new ConvMap(zk, n.patch, c, h, w, cs.win(), maps.size() - 1, n.weights, exact);
                 maps.add(zm);
                 maps.add(new ReluMap(zm, maps.size() - 1));
                 actIn[si + 1] = zk;
@@ -515,12 +528,16 @@ public final class ConvFastCheck {
                         + "%d sample%s re-evaluated by the certifier), %d at an exact kink; its %d max-pool switches are exact comparisons "
                         + "of its pool inputs, %d tie%s among them between cells that are the same function of the parameters near the "
                         + "point (%d constant zero, %d background, %d equal receptive fields), which no abs-consistent rule can make wrong "
-                        + "(THEORY.md §11 (a)); "
+                        + "(THEORY.md §11 (a))%s; "
                         + "abs-consistent fixed kink rules and the %s applied to the framework's AD, not recomputed",
                 relu, n.alone, n.alone == 1 ? "" : "es", recomputed, recomputed == 1 ? "" : "s", n.zeros, n.poolSwitches, ties,
-                ties == 1 ? "" : "s", n.zeroTies, n.backgroundTies, n.equalTies, theorem);
+                ties == 1 ? "" : "s", n.zeroTies, n.backgroundTies, n.equalTies,
+                n.orderedTies == 0 ? "" : String.format(Locale.ROOT, ", and %d tie%s of its rounded values between different functions whose "
+                        + "exact values, over its inputs, order the cells as its first-cell rule does (not kinks at the point: the framework "
+                        + "took the exact branch)", n.orderedTies, n.orderedTies == 1 ? "" : "s"),
+                theorem);
         return new Outcome(new DenseFastCheck.Outcome(true, (int) Math.min(Integer.MAX_VALUE, n.zeros + ties), relu + n.poolSwitches,
-                recomputed, detail), n.poolSwitches, n.zeroTies, n.backgroundTies, n.equalTies);
+                recomputed, detail), n.poolSwitches, n.zeroTies, n.backgroundTies, n.equalTies, n.orderedTies);
     }
 
     private enum MapKind { DATA, CONV, ACT, MAX_POOL, AVG_POOL }
@@ -559,11 +576,16 @@ public final class ConvFastCheck {
     private static final class ConvMap extends FMap {
         final PreActivations z;
         final byte[] patch;             // [N, positions]
+        /** The conv's weights [O, C, kh, kw]; whether its inputs are exactly the framework's (data, relu, max pools). */
+        final double[] weights;
+        final boolean exactInputs;
 
-        ConvMap(PreActivations z, byte[] patch, int c, int h, int w, Window2d win, int input) {
+        ConvMap(PreActivations z, byte[] patch, int c, int h, int w, Window2d win, int input, double[] weights, boolean exactInputs) {
             super(MapKind.CONV, null, null, c, h, w, win, input, null);
             this.z = z;
             this.patch = patch;
+            this.weights = weights;
+            this.exactInputs = exactInputs;
         }
 
         @Override double value(int i) { return z.get(i); }
@@ -571,6 +593,31 @@ public final class ConvFastCheck {
         @Override byte cls(int i) {
             int positions = h * w;
             return patch[i / (c * positions) * positions + i % positions];
+        }
+
+        /**
+         * The exact sign of z_i − z_j for two outputs of one sample and channel, over the framework's inputs {@code in}
+         * of the conv: the two sums' difference (the bias cancels) in double, each product rounded and the sum's
+         * rounding bounded ({@link RoundingBounds#exactSign}); 2 when that does not decide it.
+         */
+        int exactOrder(FMap in, int i, int j) {
+            int positions = h * w, s = i / (c * positions), o = (i / positions) % c, pi = i % positions, pj = j % positions;
+            int taps = win.taps(), inPlane = in.h * in.w;
+            double y = 0, a = 0;
+            int underflows = 0;
+            for (int ch = 0; ch < in.c; ch++) {
+                int vb = (s * in.c + ch) * inPlane, wb = (o * in.c + ch) * taps;
+                for (int t = 0; t < taps; t++) {
+                    int ci = win.cell(pi, t), cj = win.cell(pj, t);
+                    double wt = weights[wb + t], xi = ci < 0 ? 0 : in.value(vb + ci), xj = cj < 0 ? 0 : in.value(vb + cj);
+                    double p = wt * xi, q = wt * xj;
+                    y += p - q;
+                    a += Math.abs(p) + Math.abs(q);
+                    if (RoundingBounds.underflowed(p, wt, xi)) underflows++;
+                    if (RoundingBounds.underflowed(q, wt, xj)) underflows++;
+                }
+            }
+            return RoundingBounds.exactSign(y, a, 2L * in.c * taps, underflows);
         }
     }
 
@@ -647,14 +694,16 @@ public final class ConvFastCheck {
 
     /** What one step has counted so far, and the last affine layer's pre-activations and classes. */
     private final class Counts {
-        long zeros, switches, poolSwitches, zeroTies, backgroundTies, equalTies;
+        long zeros, switches, poolSwitches, zeroTies, backgroundTies, equalTies, orderedTies;
+        /** The last conv's weights (convBounds). */
+        double[] weights;
         int alone, recomputed;
         double[] z, out, maxAbs;
         byte[] zCls, outCls, patch;
 
         Outcome fail(String why) {
             return new Outcome(new DenseFastCheck.Outcome(false, (int) Math.min(Integer.MAX_VALUE, zeros + zeroTies + backgroundTies + equalTies),
-                    switches + poolSwitches, recomputed, why), poolSwitches, zeroTies, backgroundTies, equalTies);
+                    switches + poolSwitches, recomputed, why), poolSwitches, zeroTies, backgroundTies, equalTies, orderedTies);
         }
     }
 
@@ -808,6 +857,7 @@ public final class ConvFastCheck {
             }
         }
         n.patch = patch;
+        n.weights = wt;
         return null;
     }
 
@@ -1223,9 +1273,19 @@ public final class ConvFastCheck {
                 if (q == qe && q == ZERO) n.zeroTies++;
                 else if (q == qe && q == BACKGROUND) n.backgroundTies++;
                 else if (same(maps, input, base + mr, base + r, memo)) n.equalTies++;
-                else return String.format(Locale.ROOT, "sample %d, %s, channel %d, output %d: a pooling tie at %s between "
-                        + "cells that are not provably the same function of the parameters (%s and %s)",
-                        nc / c, ordinal(si, "pool"), nc % c, pos, Double.toString(m), name(q), name(qe));
+                else {
+                    // two different functions: a tie of the framework's rounded values whose exact order its rule follows?
+                    int order = m > 0 ? exactOrder(maps, input, base + mr, base + r) : 2;
+                    if (order == 1) {
+                        n.orderedTies++;
+                        continue;
+                    }
+                    return String.format(Locale.ROOT, "sample %d, %s, channel %d, output %d: a pooling tie at %s between "
+                            + "cells that are not provably the same function of the parameters (%s and %s)%s",
+                            nc / c, ordinal(si, "pool"), nc % c, pos, Double.toString(m), name(q), name(qe),
+                            order == -1 ? "; their exact values order the later cell first, against the framework's rule"
+                                    : order == 0 ? "; their exact values are equal" : "");
+                }
             } else if (e > m) {
                 m = e;
                 q = ze < 0 ? ZERO : patch[pb + r];
@@ -1236,6 +1296,18 @@ public final class ConvFastCheck {
         oc[o] = q;
         winner[o] = base + mr;
         return null;
+    }
+
+    /**
+     * For a tie of the framework's values between cells i (earlier in the window's row-major order) and j (later) of a
+     * fused stage's relu(z), both z &gt; 0: 1 when the framework gives ties to the earliest cell and the exact sums over
+     * its inputs of the conv put z_i strictly above z_j (the framework's tie is then its rounding, and its branch the
+     * exact one), −1 or 0 when they put z_j above or equal to it, 2 when that is not decided here (another rule, inputs
+     * that are not exact, not a fused stage).
+     */
+    private int exactOrder(List<FMap> maps, int input, int i, int j) {
+        if (!firstCell || !(maps.get(input) instanceof ReluMap rm) || !rm.z.exactInputs) return 2;
+        return rm.z.exactOrder(maps.get(rm.z.input), i, j);
     }
 
     /** {@code buf} with {@code buf[at] = value}, grown when full. */
