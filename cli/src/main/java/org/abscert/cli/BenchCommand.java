@@ -228,6 +228,8 @@ final class BenchCommand implements Callable<Integer> {
                 Output.put(o, "ratio", l.ratio());
                 Output.put(o, "medianCheckedStepMillis", l.checkedStepMillis());
                 Output.put(o, "wallRatio", l.wallRatio());
+                Output.put(o, "meanListenerMillis", l.meanListenerMillis());
+                Output.put(o, "meanRatio", l.meanRatio());
                 o.put("target", l.target());
                 o.put("outcome", ListenerBench.outcome(l.stats()));
             }
@@ -236,10 +238,13 @@ final class BenchCommand implements Callable<Integer> {
             List<List<String>> table = new ArrayList<>();
             for (ListenerBench.Line l : lines)
                 table.add(List.of(l.framework(), l.config(), String.format("%.3f", l.stepMillis()), String.format("%.3f", l.listenerMillis()),
-                        String.format("%.4f", l.ratio()), String.format("%+.3f", l.wallRatio()), l.target(), ListenerBench.outcome(l.stats())));
-            return "bench --listeners: " + model + "; median of " + reps + " interleaved steps after " + warm + " warm-up; FAST loops: "
+                        String.format("%.4f", l.ratio()), String.format("%+.3f", l.wallRatio()), String.format("%.3f", l.meanListenerMillis()),
+                        String.format("%.3f", l.meanRatio()), l.target(), ListenerBench.outcome(l.stats())));
+            return "bench --listeners: " + model + "; median of " + reps + " interleaved steps after " + warm + " warm-up (mean: the listener's "
+                    + "time over all " + (warm + reps) + " steps, FULL audits and fallbacks included); FAST loops: "
                     + org.abscert.certifier.training.Kernels.description() + "\n"
-                    + Output.table(List.of("framework", "configuration", "step ms", "listener ms", "ratio", "wall", "target", "verdicts"), table);
+                    + Output.table(List.of("framework", "configuration", "step ms", "listener ms", "ratio", "wall", "mean ms", "mean ratio", "target",
+                            "verdicts"), table);
         });
         return Main.EXIT_CERTIFIED;
     }

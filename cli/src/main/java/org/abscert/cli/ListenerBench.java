@@ -80,6 +80,14 @@ final class ListenerBench {
 
         /** The wall-time cost of the listener, recording included: the checked step's median over the plain one's, minus 1. */
         double wallRatio() { return checkedStepMillis / stepMillis - 1; }
+
+        /**
+         * The listener's mean time per step over every step of the run, warm-up included: what training pays on
+         * average, the FULL audits and the steps FAST leaves to FULL included (the median leaves them out).
+         */
+        double meanListenerMillis() { return stats.steps() == 0 ? Double.NaN : stats.millis() / stats.steps(); }
+
+        double meanRatio() { return meanListenerMillis() / stepMillis; }
     }
 
     /** The data: the first examples of Fashion-MNIST (pixels/255) when installed, else the digits. */

@@ -32,6 +32,24 @@ class BenchCommandTest {
         assertTrue(Integer.parseInt(m.group(1)) >= 64 && Integer.parseInt(m.group(2)) >= 16, r.out());
     }
 
+    /**
+     * {@code --listeners} on the MLP, a few steps: every configuration of both frameworks, with the median and the mean
+     * listener time per step and their ratios to the plain step (the mean over every step of the run, FULL included).
+     */
+    @Test
+    void listenerRowsGiveMedianAndMeanCosts() throws Exception {
+        var r = run("bench", "--listeners", "--model", "mlp", "--warmup", "2", "--repetitions", "3", "--format", "json");
+        assertEquals(0, r.code(), r::toString);
+        var rows = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("rows");
+        assertEquals(6, rows.size(), r.out());
+        for (var row : rows) {
+            double step = row.get("medianStepMillis").asDouble(), mean = row.get("meanListenerMillis").asDouble();
+            assertTrue(step > 0 && mean > 0 && Double.isFinite(mean), row.toString());
+            assertEquals(mean / step, row.get("meanRatio").asDouble(), 1e-9 * mean / step, row.toString());
+            assertEquals(row.get("medianListenerMillis").asDouble() / step, row.get("ratio").asDouble(), 1e-9, row.toString());
+        }
+    }
+
     @Test
     void unknownModelIsBadUsage() {
         run("bench", "--model", "resnet").assertBadInput("--model");
