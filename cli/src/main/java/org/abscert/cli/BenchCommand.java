@@ -240,8 +240,8 @@ final class BenchCommand implements Callable<Integer> {
                 table.add(List.of(l.framework(), l.config(), String.format("%.3f", l.stepMillis()), String.format("%.3f", l.listenerMillis()),
                         String.format("%.4f", l.ratio()), String.format("%+.3f", l.wallRatio()), String.format("%.3f", l.meanListenerMillis()),
                         String.format("%.3f", l.meanRatio()), l.target(), ListenerBench.outcome(l.stats())));
-            return "bench --listeners: " + model + "; median of " + reps + " interleaved steps after " + warm + " warm-up (mean: the listener's "
-                    + "time over all " + (warm + reps) + " steps, FULL audits and fallbacks included); FAST loops: "
+            return "bench --listeners: " + model + "; median and mean of " + reps + " interleaved steps after " + warm + " warm-up (the mean "
+                    + "with the FULL audits and fallbacks among them); FAST loops: "
                     + org.abscert.certifier.training.Kernels.description() + "\n"
                     + Output.table(List.of("framework", "configuration", "step ms", "listener ms", "ratio", "wall", "mean ms", "mean ratio", "target",
                             "verdicts"), table);
