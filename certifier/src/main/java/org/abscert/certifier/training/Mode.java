@@ -7,7 +7,8 @@ package org.abscert.certifier.training;
  *   <li>{@link #FAST}: the switch values come from the framework's own evaluation of the step (recorded by
  *       instrumented activation layers or blocks), their signs are checked rigorously against the exact ones at
  *       a cost proportional to the switches ({@link DenseFastCheck}; {@link ConvFastCheck} for conv → ReLU → pool
- *       chains, whose pooling ties it settles only between cells that are the same function of the parameters),
+ *       chains, whose pooling ties it settles between cells that are the same function of the parameters, or by
+ *       their exact order when float32 rounding made them),
  *       and with the model's static certificate
  *       and the framework's abs-consistent fixed kink rules the step is CERTIFIED with reason
  *       {@code TRUSTED_ARITHMETIC}: the framework's smooth arithmetic (matrix products, loss, backward pass) is
@@ -20,8 +21,10 @@ package org.abscert.certifier.training;
  *       framework is trusted but the switch trace's kink rules.</li>
  * </ul>
  *
- * With FAST, {@code audit(n)} runs FULL on every n-th checked step (the first included), so that the trusted
- * arithmetic is itself checked now and then.
+ * With FAST, FULL audits check the trusted arithmetic itself now and then: by default the first checked step, then
+ * one whenever the audits so far took at most 2 % of the training time ({@code auditShare(s)}), so that what a FULL
+ * step costs on the model does not set the listener's cost; {@code audit(n)} audits every n-th checked step instead
+ * (the first included).
  */
 public enum Mode {
     FAST, FULL

@@ -40,7 +40,12 @@ public final class StepCertifier {
     private volatile String unsupported;
     private final Mode mode;
     private final int audit;
-    private long checks;
+    /** Under FAST, audits by time share when positive (the period is then not used). */
+    private final double auditShare;
+    private final java.util.function.LongSupplier clock;
+    private long checks, firstStepNanos = -1, auditNanos;
+    /** The check in progress is a scheduled audit. */
+    private boolean auditing;
     private volatile String fastRefusal;
 
     /** Writes a certified gradient (flat in the procedure's parameter order) where the optimizer will take it. */
@@ -74,9 +79,27 @@ public final class StepCertifier {
      *              {@link Mode#FULL}
      */
     public StepCertifier(Policy policy, Certifier certifier, String framework, Logger log, Mode mode, int audit) {
+        this(policy, certifier, framework, log, mode, audit, 0, System::nanoTime);
+    }
+
+    /**
+     * @param auditShare under {@link Mode#FAST}, when positive: the first checked step is judged {@link Mode#FULL},
+     *                   and a later one whenever the audits' time so far is at most this share of the training time
+     *                   since the first step (the period {@code audit} is then not used); the steps FAST leaves to
+     *                   FULL do not count as audits
+     */
+    public StepCertifier(Policy policy, Certifier certifier, String framework, Logger log, Mode mode, int audit, double auditShare) {
+        this(policy, certifier, framework, log, mode, audit, auditShare, System::nanoTime);
+    }
+
+    StepCertifier(Policy policy, Certifier certifier, String framework, Logger log, Mode mode, int audit, double auditShare,
+                  java.util.function.LongSupplier clock) {
         if (audit <= 0) throw new IllegalArgumentException("audit must be positive, got " + audit);
+        if (!(auditShare >= 0 && auditShare <= 1)) throw new IllegalArgumentException("audit share must be in [0, 1], got " + auditShare);
         this.mode = Objects.requireNonNull(mode);
         this.audit = audit;
+        this.auditShare = auditShare;
+        this.clock = Objects.requireNonNull(clock);
         this.policy = Objects.requireNonNull(policy);
         this.certifier = Objects.requireNonNull(certifier);
         this.framework = Objects.requireNonNull(framework);
@@ -90,18 +113,27 @@ public final class StepCertifier {
     /** The configured mode. */
     public Mode mode() { return mode; }
 
-    /** Under {@link Mode#FAST}, the period of the FULL audits in checked steps. */
+    /** Under {@link Mode#FAST}, the period of the FULL audits in checked steps (when {@link #auditShare()} is 0). */
     public int audit() { return audit; }
 
+    /** Under {@link Mode#FAST}, the share of the training time the FULL audits may take, or 0 for a fixed period. */
+    public double auditShare() { return auditShare; }
+
     /**
-     * The mode of the next checked step (call once per checked step): {@link Mode#FULL} when so configured, on
-     * every {@link #audit()}-th checked step (the first included), and once {@link #fastRefused} was called;
-     * {@link Mode#FAST} otherwise.
+     * The mode of the next checked step (call once per checked step): {@link Mode#FULL} when so configured, once
+     * {@link #fastRefused} was called, and for the audits — the first checked step, then every {@link #audit()}-th,
+     * or with an {@link #auditShare()} whenever the audits so far took at most that share of the training time since
+     * the first step; {@link Mode#FAST} otherwise.
      */
     public Mode nextCheck() {
         long c = checks++;
-        if (mode == Mode.FULL || fastRefusal != null || c % audit == 0) return Mode.FULL;
-        return Mode.FAST;
+        auditing = false;
+        if (firstStepNanos < 0) firstStepNanos = clock.getAsLong();
+        if (mode == Mode.FULL || fastRefusal != null) return Mode.FULL;
+        boolean due = auditShare > 0 ? c == 0 || auditNanos <= auditShare * (clock.getAsLong() - firstStepNanos) : c % audit == 0;
+        if (!due) return Mode.FAST;
+        auditing = true;
+        return Mode.FULL;
     }
 
     /**
@@ -137,7 +169,11 @@ public final class StepCertifier {
     }
 
     /** Counts the time of one check in a mode; {@code fellBack}: a FAST check whose step went on to FULL. */
-    public void checked(Mode m, long nanos, boolean fellBack) { statistics.checked(m, nanos, fellBack); }
+    public void checked(Mode m, long nanos, boolean fellBack) {
+        if (m == Mode.FULL && auditing) auditNanos += nanos;
+        auditing = false;
+        statistics.checked(m, nanos, fellBack);
+    }
 
     /** The statistics so far (a consistent snapshot). */
     public TrainingStatistics statistics() { return statistics.snapshot(); }
@@ -146,7 +182,10 @@ public final class StepCertifier {
     public Optional<Result> lastResult() { return Optional.ofNullable(last); }
 
     /** Counts a training step; returns its 1-based number. Passive listeners count their steps too. */
-    public long beginStep() { return statistics.step(); }
+    public long beginStep() {
+        if (firstStepNanos < 0) firstStepNanos = clock.getAsLong();
+        return statistics.step();
+    }
 
     /** Whether {@link #unsupported} was reported: the listener no longer judges steps. */
     public boolean passive() { return unsupported != null; }

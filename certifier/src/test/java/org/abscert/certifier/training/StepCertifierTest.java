@@ -50,6 +50,52 @@ class StepCertifierTest {
         }
     }
 
+    /**
+     * The audit schedules on a clock the test moves: steps of 10 ms, audits of 100 ms. With a 2 % share the audits
+     * are the first checked step and then each step at which the audits so far are at most 2 % of the time since the
+     * first step (5 s per audit: steps 500, 1000, …); the FULL steps FAST leaves over (a fallback of 1 s at step 100)
+     * do not count; the audits' share stays under 2 % after the first. A fixed period audits every n-th check.
+     */
+    @Test
+    void auditsFollowTheirTimeShareOrTheirPeriod() {
+        long[] now = {0};
+        StepCertifier share = new StepCertifier(Policy.OBSERVE, Certifier.withDefaults(), "Test", LoggerFactory.getLogger(StepCertifierTest.class),
+                Mode.FAST, 1, 0.02, () -> now[0]);
+        java.util.List<Long> audits = new java.util.ArrayList<>();
+        long auditNanos = 0;
+        for (long step = 0; step < 3000; step++) {
+            share.beginStep();
+            Mode m = share.nextCheck();
+            if (m == Mode.FULL) {
+                audits.add(step);
+                now[0] += 100_000_000L;
+                auditNanos += 100_000_000L;
+                share.checked(Mode.FULL, 100_000_000L, false);
+            } else if (step == 100) {
+                share.checked(Mode.FAST, 1_000_000L, true);             // a fallback: FULL, not an audit
+                now[0] += 1_000_000_000L;
+                share.checked(Mode.FULL, 1_000_000_000L, false);
+            } else {
+                share.checked(Mode.FAST, 1_000_000L, false);
+            }
+            now[0] += 10_000_000L;
+            if (audits.size() > 1) assertTrue(auditNanos - 100_000_000L <= 0.02 * now[0], "step " + step + ": audits over their share");
+        }
+        assertEquals(0L, audits.get(0), audits::toString);
+        // the k-th audit after the first comes once 2 % of the elapsed time covers k audits: elapsed ≥ k · 5 s
+        assertTrue(audits.size() >= 5 && audits.size() <= 8, audits::toString);
+        for (int k = 1; k < audits.size(); k++) {
+            long prev = audits.get(k - 1), at = audits.get(k);
+            assertTrue(at - prev >= 300 && at - prev <= 520, "audit " + k + " at step " + at + " after " + prev + ": " + audits);
+        }
+        StepCertifier period = new StepCertifier(Policy.OBSERVE, Certifier.withDefaults(), "Test", LoggerFactory.getLogger(StepCertifierTest.class),
+                Mode.FAST, 7, 0, () -> now[0]);
+        for (int c = 0; c < 50; c++) {
+            period.beginStep();
+            assertEquals(c % 7 == 0 ? Mode.FULL : Mode.FAST, period.nextCheck(), "check " + c);
+        }
+    }
+
     @Test
     void onlyFailThrowsAndOnlyOnARefutation() {
         for (Policy p : Policy.values()) assertEquals(StepAction.COUNT, p.action(Verdict.CERTIFIED), p.name());
