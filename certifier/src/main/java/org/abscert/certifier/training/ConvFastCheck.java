@@ -721,15 +721,9 @@ public final class ConvFastCheck {
         double[] z = v.preActivations(k), b = v.bias(k), wt = v.weights(k);
         if (z.length != (long) batch * outs * positions || b.length != outs || wt.length != (long) outs * fan)
             throw new IllegalArgumentException("hidden layer " + k + ": arrays do not fit " + batch + " x " + outs + " x " + positions);
-        double upFan = up(fan);
         double[] l1 = new double[outs];
         boolean[] wZero = new boolean[outs];
-        for (int o = 0; o < outs; o++) {
-            double s = 0;
-            for (int j = o * fan, e = j + fan; j < e; j++) s += Math.abs(wt[j]);
-            l1[o] = s * upFan;
-            wZero[o] = s == 0;
-        }
+        norms(wt, fan, l1, wZero);
         double gamma = gamma(fan + 2, u), tiny = RoundingBounds.underflow(fan, precision);
         PatchCounts counts = new PatchCounts(cs);
         boolean[] zeroPatch = new boolean[positions];
