@@ -597,27 +597,12 @@ public final class ConvFastCheck {
 
         /**
          * The exact sign of z_i − z_j for two outputs of one sample and channel, over the framework's inputs {@code in}
-         * of the conv: the two sums' difference (the bias cancels) in double, each product rounded and the sum's
-         * rounding bounded ({@link RoundingBounds#exactSign}); 2 when that does not decide it.
+         * of the conv (the bias cancels); 2 when the rounding bound does not decide it.
          */
         int exactOrder(FMap in, int i, int j) {
-            int positions = h * w, s = i / (c * positions), o = (i / positions) % c, pi = i % positions, pj = j % positions;
-            int taps = win.taps(), inPlane = in.h * in.w;
-            double y = 0, a = 0;
-            int underflows = 0;
-            for (int ch = 0; ch < in.c; ch++) {
-                int vb = (s * in.c + ch) * inPlane, wb = (o * in.c + ch) * taps;
-                for (int t = 0; t < taps; t++) {
-                    int ci = win.cell(pi, t), cj = win.cell(pj, t);
-                    double wt = weights[wb + t], xi = ci < 0 ? 0 : in.value(vb + ci), xj = cj < 0 ? 0 : in.value(vb + cj);
-                    double p = wt * xi, q = wt * xj;
-                    y += p - q;
-                    a += Math.abs(p) + Math.abs(q);
-                    if (RoundingBounds.underflowed(p, wt, xi)) underflows++;
-                    if (RoundingBounds.underflowed(q, wt, xj)) underflows++;
-                }
-            }
-            return RoundingBounds.exactSign(y, a, 2L * in.c * taps, underflows);
+            int positions = h * w;
+            return exactSign(win, in.c, in.h * in.w, win.taps(), i / (c * positions), (i / positions) % c, i % positions, j % positions,
+                    weights, in::value, 0);
         }
     }
 
@@ -781,7 +766,7 @@ public final class ConvFastCheck {
                         open[s] = true;
                         continue;
                     } else {
-                        exactSign = reEvaluate(win, c, plane, taps, s, o, pos, wt, val, bo, fan);
+                        exactSign = exactSign(win, c, plane, taps, s, o, pos, -1, wt, i -> val[i], bo);
                         n.alone++;
                     }
                     if (exactSign == 2) {
@@ -1119,7 +1104,7 @@ public final class ConvFastCheck {
             open[s] = true;
             return null;
         } else {
-            exactSign = reEvaluate(win, c, plane, taps, s, o, pos, wt, val, bo, hd.fanIn());
+            exactSign = exactSign(win, c, plane, taps, s, o, pos, -1, wt, i -> val[i], bo);
             n.alone++;
         }
         if (exactSign == 2) {
@@ -1503,24 +1488,28 @@ public final class ConvFastCheck {
     private static double up(long n) { return RoundingBounds.up(n); }
 
     /**
-     * The exact sign of conv switch (s, o, pos) by re-evaluating its sum alone in double over exact inputs
-     * ({@link RoundingBounds#exactSign}: 1, −1, 0, or 2 when undecided).
+     * The exact sign of the conv sum of sample s and output channel o at position pi, minus the same sum at position
+     * pj when pj ≥ 0, plus b, over inputs x [N, c, plane] (a padded tap reads 0): in double, each product rounded and
+     * the sum's rounding bounded ({@link RoundingBounds#exactSign}: 1, −1, 0, or 2 when undecided). One switch
+     * re-evaluated alone (pj &lt; 0), or the order of two outputs of one plane (b = 0: the bias cancels).
      */
-    private static int reEvaluate(Window2d win, int c, int plane, int taps, int s, int o, int pos, double[] wt, double[] val, double bo, int fan) {
+    private static int exactSign(Window2d win, int c, int plane, int taps, int s, int o, int pi, int pj, double[] wt,
+                                 java.util.function.IntToDoubleFunction x, double b) {
         double y = 0, a = 0;
         int underflows = 0;
         for (int ch = 0; ch < c; ch++) {
             int vb = (s * c + ch) * plane, wb = (o * c + ch) * taps;
             for (int t = 0; t < taps; t++) {
-                int cell = win.cell(pos, t);
-                if (cell < 0) continue;
-                double p = wt[wb + t] * val[vb + cell];
-                y += p;
-                a += Math.abs(p);
-                if (RoundingBounds.underflowed(p, wt[wb + t], val[vb + cell])) underflows++;
+                int ci = win.cell(pi, t), cj = pj < 0 ? -1 : win.cell(pj, t);
+                double w = wt[wb + t], xi = ci < 0 ? 0 : x.applyAsDouble(vb + ci), xj = cj < 0 ? 0 : x.applyAsDouble(vb + cj);
+                double p = ci < 0 ? 0 : w * xi, q = cj < 0 ? 0 : w * xj;
+                y += p - q;
+                a += Math.abs(p) + Math.abs(q);
+                if (RoundingBounds.underflowed(p, w, xi)) underflows++;
+                if (RoundingBounds.underflowed(q, w, xj)) underflows++;
             }
         }
-        return RoundingBounds.exactSign(y + bo, a + Math.abs(bo), fan, underflows);
+        return RoundingBounds.exactSign(y + b, a + Math.abs(b), (pj < 0 ? 1L : 2L) * c * taps, underflows);
     }
 
     private static int sign(double x) { return x > 0 ? 1 : x < 0 ? -1 : 0; }
