@@ -312,7 +312,7 @@ public final class ConvFastCheck {
         double[] maxAbs = new double[batch];
         RowMasks masks = w <= 64 ? new RowMasks(batch, c, h, w) : null;
         data(val, c, h, w, cls, maxAbs, masks);
-        assert masks == null || masks.sameAs(RowMasks.of(val, cls, batch, c, h, w)) : "data row masks";
+        assert masks == null || masks.sameAs(RowMasks.of(val, batch, c, h, w)) : "data row masks";
         boolean exact = true;
         boolean[] open = new boolean[batch];
         Counts n = new Counts();
@@ -898,46 +898,35 @@ public final class ConvFastCheck {
                         live |= nz << x;
                         mx = Math.max(mx, bits >>> 1);
                     }
-                    if (masks != null) {
-                        masks.live[r] = live;
-                        masks.nz[r] = live;
-                    }
+                    if (masks != null) masks.nonZero[r] = live;
                 }
             maxAbs[s] = Double.longBitsToDouble(mx);
         }
     }
 
     /**
-     * Per sample, channel and row of a feature map [N, c, h, w] with w ≤ 64, bit x of the row set when its cell x is
-     * not ±0 ({@code live}), of class BACKGROUND ({@code bg}), of a class other than ZERO ({@code nz}): what a conv's
-     * {@link PatchCounts} reads of its input. The data's are made by the pass that reads the data anyway, so that the
-     * first conv need not read it cell by cell again.
+     * The data's rows as bit masks, per sample, channel and row of [N, c, h, w] with w ≤ 64: bit x set when cell x is
+     * not ±0. The data's classes are ZERO exactly at ±0 and never BACKGROUND, so these are also the cells outside the
+     * reference class: what {@link PatchCounts} reads of its input, made by the pass that reads the data anyway, so
+     * that the first conv need not read the data cell by cell again.
      */
     static final class RowMasks {
-        final long[] live, bg, nz;
+        final long[] nonZero;
 
         RowMasks(int batch, int c, int h, int w) {
             if (w > 64) throw new IllegalArgumentException("rows of " + w + " cells do not fit a long");
-            live = new long[batch * c * h];
-            bg = new long[live.length];
-            nz = new long[live.length];
+            nonZero = new long[batch * c * h];
         }
 
-        /** The masks of stored values and classes: what every maker of masks must give (the tests hold them to it). */
-        static RowMasks of(double[] val, byte[] cls, int batch, int c, int h, int w) {
+        /** The masks of stored values: what the data's pass must give (the tests hold it to them). */
+        static RowMasks of(double[] val, int batch, int c, int h, int w) {
             RowMasks m = new RowMasks(batch, c, h, w);
-            for (int r = 0, i = 0; r < m.live.length; r++)
-                for (int x = 0; x < w; x++, i++) {
-                    if (Double.doubleToRawLongBits(val[i]) << 1 != 0) m.live[r] |= 1L << x;
-                    if (cls[i] == BACKGROUND) m.bg[r] |= 1L << x;
-                    if (cls[i] != ZERO) m.nz[r] |= 1L << x;
-                }
+            for (int r = 0, i = 0; r < m.nonZero.length; r++)
+                for (int x = 0; x < w; x++, i++) if (Double.doubleToRawLongBits(val[i]) << 1 != 0) m.nonZero[r] |= 1L << x;
             return m;
         }
 
-        boolean sameAs(RowMasks o) {
-            return java.util.Arrays.equals(live, o.live) && java.util.Arrays.equals(bg, o.bg) && java.util.Arrays.equals(nz, o.nz);
-        }
+        boolean sameAs(RowMasks o) { return java.util.Arrays.equals(nonZero, o.nonZero); }
     }
 
     /**
@@ -967,7 +956,7 @@ public final class ConvFastCheck {
 
         /**
          * Sample s's patch classes at {@code patch[at + pos]} and exact zero patches at {@code zeroPatch[at + pos]}; the
-         * input's row masks, when not null, spare the bit masks a pass over its cells.
+         * data's row masks, when the input is the data and they are given, spare the bit masks a pass over its cells.
          */
         void fill(int s, double[] val, byte[] cls, RowMasks masks, byte[] patch, boolean[] zeroPatch, int at) {
             Window2d win = cs.win();
@@ -982,19 +971,12 @@ public final class ConvFastCheck {
                 java.util.Arrays.fill(nonRef, 0);
             }
             if (any == null && masks != null) {
-                // ~bg sets the bits past the row too: they fall in the right padding, which counts only when no channel
-                // has a background (padOk), that is when ~bg is not used
-                for (int ch = 0; ch < c; ch++) {
-                    int r0 = (s * c + ch) * h;
-                    long anyBg = 0;
-                    for (int y = 0; y < h; y++) anyBg |= masks.bg[r0 + y];
-                    boolean bg = anyBg != 0;
-                    padOk &= !bg;
-                    for (int y = 0; y < h; y++) {
-                        nonZero[y] |= masks.live[r0 + y] << pw;
-                        nonRef[y] |= (bg ? ~masks.bg[r0 + y] : masks.nz[r0 + y]) << pw;
+                // the data: no BACKGROUND, so the reference is ZERO, and the cells outside it are the non-zero ones
+                for (int ch = 0; ch < c; ch++)
+                    for (int y = 0, r = (s * c + ch) * h; y < h; y++, r++) {
+                        nonZero[y] |= masks.nonZero[r] << pw;
+                        nonRef[y] |= masks.nonZero[r] << pw;
                     }
-                }
             }
             for (int ch = 0; ch < c && (any != null || masks == null); ch++) {
                 int base = (s * c + ch) * plane;
@@ -1076,8 +1058,8 @@ public final class ConvFastCheck {
     }
 
     /**
-     * {@link #patches} of one conv geometry over [batch, c, h, w] values and classes (or the row masks of them), by row
-     * bit masks or by prefix sums (the tests compare them).
+     * {@link #patches} of one conv geometry over [batch, c, h, w] values and classes (or, for data, their row masks), by
+     * row bit masks or by prefix sums (the tests compare them).
      */
     static void patchClasses(int batch, int c, int h, int w, int out, int kh, int kw, int[] stride, int[] padding, int[] dilation,
                              double[] val, byte[] cls, RowMasks masks, byte[] patch, boolean[] zeroPatch, boolean bitMasks) {

@@ -696,8 +696,14 @@ class ConvFastCheckTest {
             boolean[] zBits = new boolean[byBits.length], zSums = new boolean[byBits.length], zMasks = new boolean[byBits.length];
             ConvFastCheck.patchClasses(batch, c, h, w, 2, kh, kw, stride, padding, dilation, val, cls, null, byBits, zBits, true);
             ConvFastCheck.patchClasses(batch, c, h, w, 2, kh, kw, stride, padding, dilation, val, cls, null, bySums, zSums, false);
-            // the input's row masks instead of its cells (the values and classes are then not read)
-            ConvFastCheck.RowMasks masks = ConvFastCheck.RowMasks.of(val, cls, batch, c, h, w);
+            // data (classes ZERO exactly at ±0): its row masks instead of its cells (the cells are then not read),
+            // against the prefix sums over the same values with the data's classes
+            byte[] dataCls = new byte[cls.length];
+            for (int i = 0; i < val.length; i++) dataCls[i] = (byte) (val[i] == 0 ? 1 : 0);
+            byte[] byDataSums = new byte[byBits.length];
+            boolean[] zDataSums = new boolean[byBits.length];
+            ConvFastCheck.patchClasses(batch, c, h, w, 2, kh, kw, stride, padding, dilation, val, dataCls, null, byDataSums, zDataSums, false);
+            ConvFastCheck.RowMasks masks = ConvFastCheck.RowMasks.of(val, batch, c, h, w);
             ConvFastCheck.patchClasses(batch, c, h, w, 2, kh, kw, stride, padding, dilation, new double[val.length], new byte[cls.length], masks,
                     byMasks, zMasks, true);
             String at = "trial " + trial + ": " + c + "x" + h + "x" + w + ", kernel " + kh + "x" + kw + ", stride " + java.util.Arrays.toString(stride)
@@ -705,8 +711,8 @@ class ConvFastCheckTest {
             assertTrue(java.util.Arrays.equals(bySums, byBits), at + ": classes");
             assertTrue(java.util.Arrays.equals(zSums, zBits), at + ": exact zero patches");
             if (w + 2 * padding[1] <= 64) {
-                assertTrue(java.util.Arrays.equals(bySums, byMasks), at + ": classes from row masks");
-                assertTrue(java.util.Arrays.equals(zSums, zMasks), at + ": exact zero patches from row masks");
+                assertTrue(java.util.Arrays.equals(byDataSums, byMasks), at + ": the data's classes from row masks");
+                assertTrue(java.util.Arrays.equals(zDataSums, zMasks), at + ": the data's exact zero patches from row masks");
             }
             compared++;
             if (padding[0] + padding[1] > 0) padded++;
