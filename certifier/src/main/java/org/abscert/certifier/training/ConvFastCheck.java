@@ -95,8 +95,8 @@ import org.abscert.spi.ir.Window2d;
  * a deeper layer, and so its pool inputs, are from the exact ones; its backward pass). The FULL audits
  * recompute it.
  *
- * <p>Costs per step: a few operations per feature-map cell (bounds, the fold, classes by 2-D prefix sums of the
- * cells outside the reference class, O(1) per receptive patch), a dot product per switch the bound leaves open,
+ * <p>Costs per step: a few operations per feature-map cell (bounds, the fold, classes by row bit masks or 2-D
+ * prefix sums of the cells outside the reference class, O(1) per receptive patch), a dot product per switch the bound leaves open,
  * and a forward pass of one sample per sample still open. A conv → relu → 2×2 max pool stage is checked without
  * storing its activation (relu(z) and its class are computed inside the fold); with float32 pre-activations
  * ({@link StepValues#preActivationsFloat}) its planes are screened and its windows folded by {@link Kernels} (SIMD
@@ -872,7 +872,8 @@ public final class ConvFastCheck {
     /**
      * Per sample and output position of a conv: {@code patch} BACKGROUND when the receptive field reads only each
      * channel's reference function (see the class comment), else OTHER; {@code zeroPatch} when it reads only exact
-     * zeros. 2-D prefix sums of the cells outside, one pass over the input.
+     * zeros. Row bit masks of the cells outside (from the data's masks when given), or 2-D prefix sums of them
+     * ({@link PatchCounts}).
      */
     private void patches(ConvStep cs, double[] val, byte[] cls, RowMasks masks, byte[] patch, boolean[] zeroPatch) {
         PatchCounts counts = new PatchCounts(cs);
