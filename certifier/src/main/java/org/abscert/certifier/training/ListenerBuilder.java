@@ -6,8 +6,8 @@ import org.slf4j.Logger;
 
 /**
  * The settings every training listener's builder has: the {@link Policy} (default {@link #DEFAULT_POLICY},
- * the same for every framework) and the {@link Certifier} (default {@link Certifier#withDefaults()}). A
- * listener's builder extends it with its own settings.
+ * the same for every framework) and the {@link Certifier} (default: {@link Certifier#withDefaults()} with a deadline of
+ * {@link #DEFAULT_DEADLINE} per FULL step). A listener's builder extends it with its own settings.
  *
  * @param <B> the listener's builder, returned by the setters so that calls chain
  */
@@ -28,6 +28,14 @@ public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
      * seconds at a step with a thousand exact kinks).
      */
     public static final double DEFAULT_AUDIT_SHARE = 0.02;
+
+    /**
+     * The certifier's wall-clock budget per FULL step (an audit, or a step FAST leaves over) unless
+     * {@link #certifier(Certifier)} is called: 20 s, as the command line's {@code compare}. A FULL step on a network
+     * with exact kinks can enumerate for minutes; past the deadline its verdict is UNDECIDED (WORK_CAP) and training
+     * goes on. Under REPAIR the repair of such a step has a budget of its own.
+     */
+    public static final java.time.Duration DEFAULT_DEADLINE = java.time.Duration.ofSeconds(20);
 
     private Policy policy;
     private Certifier certifier;
@@ -53,6 +61,7 @@ public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
         return self();
     }
 
+    /** The certifier of the FULL steps and repairs instead of the default; its own deadline applies, or none. */
     public B certifier(Certifier c) {
         this.certifier = Objects.requireNonNull(c);
         return self();
@@ -88,6 +97,7 @@ public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
 
     /** The shared part of the listener being built, logging to {@code log} and naming {@code framework}. */
     protected StepCertifier stepCertifier(String framework, Logger log) {
-        return new StepCertifier(policy, certifier != null ? certifier : Certifier.withDefaults(), framework, log, mode, audit, auditShare);
+        Certifier c = certifier != null ? certifier : Certifier.builder().deadline(DEFAULT_DEADLINE).build();
+        return new StepCertifier(policy, c, framework, log, mode, audit, auditShare);
     }
 }

@@ -50,6 +50,26 @@ class StepCertifierTest {
         }
     }
 
+    /** A listener built without a certifier bounds each FULL step by the default deadline; a certifier given replaces it whole. */
+    @Test
+    void listenersBoundTheirFullStepsByADeadlineUnlessGivenACertifier() {
+        final class Built extends ListenerBuilder<Built> {
+            @Override protected Built self() { return this; }
+        }
+        var log = LoggerFactory.getLogger(StepCertifierTest.class);
+        assertEquals(ListenerBuilder.DEFAULT_DEADLINE, new Built().stepCertifier("Test", log).certifier().deadline());
+        assertEquals(java.time.Duration.ofSeconds(20), ListenerBuilder.DEFAULT_DEADLINE);
+        Certifier unbounded = Certifier.withDefaults();
+        StepCertifier given = new Built().certifier(unbounded).stepCertifier("Test", log);
+        assertSame(unbounded, given.certifier());
+        assertEquals(null, given.certifier().deadline());
+        // the default keeps the certifier's other defaults
+        Certifier d = new Built().stepCertifier("Test", log).certifier();
+        assertEquals(Certifier.DEFAULT_WORK_CAP, d.workCap());
+        assertEquals(Certifier.DEFAULT_TOLERANCE, d.tolerance());
+        assertEquals(unbounded.fastPath(), d.fastPath());
+    }
+
     /**
      * The audit schedules on a clock the test moves: steps of 10 ms, audits of 100 ms. With a 2 % share the audits
      * are the first checked step and then each step at which the audits so far are at most 2 % of the time since the

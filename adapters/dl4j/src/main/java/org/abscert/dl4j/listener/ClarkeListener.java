@@ -281,7 +281,7 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
         LOG.info("ClarkeListener: {}", statistics().summary());
     }
 
-    /** Builder; defaults: policy {@link ListenerBuilder#DEFAULT_POLICY} (WARN), every step, {@link Certifier#withDefaults()}, {@link Dl4jKinkRules#NETWORK}. */
+    /** Builder; defaults: policy {@link ListenerBuilder#DEFAULT_POLICY} (WARN), every step, the certifier's defaults with a deadline of {@link ListenerBuilder#DEFAULT_DEADLINE} per FULL step, {@link Dl4jKinkRules#NETWORK}. */
     public static final class Builder extends ListenerBuilder<Builder> {
         private int every = 1;
         private KinkRules rules = Dl4jKinkRules.NETWORK;
