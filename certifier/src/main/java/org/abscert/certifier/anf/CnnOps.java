@@ -324,6 +324,95 @@ final class CnnOps {
         return adj[slot];
     }
 
+    /**
+     * conv2d node i's reverse step: adds the adjoint g's products with the other argument to the input's ({@code gx}),
+     * the weights' ({@code gk}) and the bias's ({@code gb}) adjoints, each null when not wanted; in abs mode with
+     * |x| and |k| (x and k then bounds: magnitudes or errors). With finite x, k and g it runs per batch row, position
+     * and group: the position's input patch is gathered once, then each output channel whose adjoint is not 0 adds
+     * d·patch to its weights' adjoint row and d·(its kernel row) to the patch's adjoint, which is scattered back once —
+     * loops over contiguous rows the JIT vectorises. The sums are those of the direct loop ({@link #convBackDirect})
+     * in another order; with a value that is not finite the direct loop runs, whose 0·∞ terms are NaN where they occur.
+     */
+    static void convBack(Program p, int i, double[] x, double[] k, double[] g, double[] gx, double[] gk, double[] gb, boolean abs) {
+        Conv c = Conv.of(p, i);
+        if (!finite(x) || !finite(k) || !finite(g)) {
+            convBackDirect(c, x, k, g, gx, gk, gb, abs);
+            return;
+        }
+        Window2d w = c.w;
+        int positions = w.positions(), taps = w.taps(), groups = w.channels / c.cg, pg = c.perGroup, outC = c.outC, cg = c.cg;
+        int span = cg * taps, plane = w.plane();
+        double[] ka = k;
+        if (abs && gx != null) {
+            ka = new double[k.length];
+            for (int e = 0; e < k.length; e++) ka[e] = Math.abs(k[e]);
+        }
+        if (gb != null)
+            for (int n = 0; n < w.batch; n++)
+                for (int oc = 0; oc < outC; oc++)
+                    for (int pos = 0, ob = (n * outC + oc) * positions; pos < positions; pos++) if (g[ob + pos] != 0) gb[oc] += g[ob + pos];
+        if (gx == null && gk == null) return;
+        double[] patch = new double[span], u = new double[span];
+        for (int n = 0; n < w.batch; n++)
+            for (int pos = 0; pos < positions; pos++)
+                for (int gr = 0; gr < groups; gr++) {
+                    int o0 = gr * pg;
+                    boolean any = false;
+                    for (int j = 0; j < pg; j++) any |= g[(n * outC + o0 + j) * positions + pos] != 0;
+                    if (!any) continue;
+                    int xb = (n * w.channels + gr * cg) * plane;
+                    if (gk != null)
+                        for (int ci = 0; ci < cg; ci++)
+                            for (int t = 0; t < taps; t++) {
+                                int cell = w.cell(pos, t);
+                                double xv = cell < 0 ? 0 : x[xb + ci * plane + cell];
+                                patch[ci * taps + t] = abs ? Math.abs(xv) : xv;
+                            }
+                    if (gx != null) java.util.Arrays.fill(u, 0);
+                    for (int j = 0; j < pg; j++) {
+                        double d = g[(n * outC + o0 + j) * positions + pos];
+                        if (d == 0) continue;
+                        int kb = (o0 + j) * span;
+                        if (gx != null) for (int q = 0; q < span; q++) u[q] += d * ka[kb + q];
+                        if (gk != null) for (int q = 0; q < span; q++) gk[kb + q] += d * patch[q];
+                    }
+                    if (gx != null)
+                        for (int ci = 0; ci < cg; ci++)
+                            for (int t = 0; t < taps; t++) {
+                                int cell = w.cell(pos, t);
+                                if (cell >= 0) gx[xb + ci * plane + cell] += u[ci * taps + t];
+                            }
+                }
+    }
+
+    /** {@link #convBack}'s sums by the direct loop: per batch row, output channel, position, input channel and tap. */
+    static void convBackDirect(Conv c, double[] x, double[] k, double[] g, double[] gx, double[] gk, double[] gb, boolean abs) {
+        Window2d w = c.w;
+        for (int n = 0; n < w.batch; n++)
+            for (int oc = 0; oc < c.outC; oc++) {
+                int ob = (n * c.outC + oc) * w.positions();
+                for (int pos = 0; pos < w.positions(); pos++) {
+                    double d = g[ob + pos];
+                    if (d == 0) continue;
+                    if (gb != null) gb[oc] += d;
+                    for (int ci = 0; ci < c.cg; ci++) {
+                        int xb = c.xBase(n, oc, ci), kb = c.wBase(oc, ci);
+                        for (int tp = 0; tp < w.taps(); tp++) {
+                            int cell = w.cell(pos, tp);
+                            if (cell < 0) continue;
+                            if (gx != null) gx[xb + cell] += d * (abs ? Math.abs(k[kb + tp]) : k[kb + tp]);
+                            if (gk != null) gk[kb + tp] += d * (abs ? Math.abs(x[xb + cell]) : x[xb + cell]);
+                        }
+                    }
+                }
+            }
+    }
+
+    private static boolean finite(double[] a) {
+        for (double v : a) if (!Double.isFinite(v)) return false;
+        return true;
+    }
+
     /** The weights of a max-pool window's cells with fold slopes t (NaN: any slope in abs mode, bound 1). */
     static void poolWeights(double[] t, int s0, int m, boolean abs, double[] w) {
         w[0] = 1;
@@ -345,30 +434,7 @@ final class CnnOps {
         int[] as = p.args[i];
         double[] ga = buf(p, adj, as[0]);
         switch (p.op[i]) {
-            case CONV2D -> {
-                Conv c = Conv.of(p, i);
-                Window2d w = c.w;
-                double[] x = vals[as[0]], k = vals[as[1]];
-                double[] gk = buf(p, adj, as[1]), gb = as.length > 2 ? buf(p, adj, as[2]) : null;
-                for (int n = 0; n < w.batch; n++)
-                    for (int oc = 0; oc < c.outC; oc++) {
-                        int ob = (n * c.outC + oc) * w.positions();
-                        for (int pos = 0; pos < w.positions(); pos++) {
-                            double d = g[ob + pos];
-                            if (d == 0) continue;
-                            if (gb != null) gb[oc] += d;
-                            for (int ci = 0; ci < c.cg; ci++) {
-                                int xb = c.xBase(n, oc, ci), kb = c.wBase(oc, ci);
-                                for (int tp = 0; tp < w.taps(); tp++) {
-                                    int cell = w.cell(pos, tp);
-                                    if (cell < 0) continue;
-                                    if (ga != null) ga[xb + cell] += d * (abs ? Math.abs(k[kb + tp]) : k[kb + tp]);
-                                    if (gk != null) gk[kb + tp] += d * (abs ? Math.abs(x[xb + cell]) : x[xb + cell]);
-                                }
-                            }
-                        }
-                    }
-            }
+            case CONV2D -> convBack(p, i, vals[as[0]], vals[as[1]], g, ga, buf(p, adj, as[1]), as.length > 2 ? buf(p, adj, as[2]) : null, abs);
             case MAX_POOL2D -> {
                 if (ga == null) break;
                 Window2d w = p.window[i];

@@ -271,18 +271,15 @@ public final class ErrorModel {
                 // the conv's own |partial| sweep with one argument's values replaced by its error bounds gives both
                 double[] ga0 = new double[g.length];
                 for (int e = 0; e < g.length; e++) ga0[e] = Math.abs(g[e]);
+                double[][] mags = f.magnitudes();
                 for (int side = 0; side < 2; side++) {
                     double[] err = side == 0 ? ra : rb;
                     int other = as[1 - side];
                     if (err == null || p.deps[other].isEmpty()) continue;
-                    double[][] vals = f.magnitudes().clone();
-                    vals[as[side]] = err;
-                    double[][] tmp = new double[p.nSlots][];
-                    Sweeps.back(f, vals, i, ga0, null, tmp, true);
-                    if (tmp[other] != null) {
-                        double[] dst = buf(p, adj, other);
-                        for (int e = 0; e < dst.length; e++) dst[e] += tmp[other][e];
-                    }
+                    double[] dst = buf(p, adj, other);
+                    // only the other argument's adjoint: the weights' for the input's error, the input's for the weights'
+                    if (side == 0) CnnOps.convBack(p, i, err, mags[as[1]], ga0, null, dst, null, true);
+                    else CnnOps.convBack(p, i, mags[as[0]], err, ga0, dst, null, null, true);
                 }
             }
             case BATCH_NORM, BATCH_NORM_EVAL -> CnnOps.inject(f, i, g, adj);
