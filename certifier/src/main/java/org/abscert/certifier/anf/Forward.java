@@ -254,15 +254,22 @@ public final class Forward {
         }
     }
 
-    /** o += a·b for row-major a [m, k], b [k, n] and o [m, n]; zeros of a are skipped. */
+    /**
+     * o += a·b for row-major a [m, k], b [k, n] and o [m, n]; zeros of a are skipped. Rows in blocks of 16, so that b
+     * is swept once per block instead of once per row while the block's rows of o stay in cache; each o entry sums
+     * over t in order, as row by row.
+     */
     private static void productAdd(double[] a, double[] b, double[] o, int m, int k, int n) {
-        for (int row = 0; row < m; row++) {
-            int ob = row * n, ab = row * k;
+        for (int r0 = 0; r0 < m; r0 += 16) {
+            int r1 = Math.min(m, r0 + 16);
             for (int t = 0; t < k; t++) {
-                double x = a[ab + t];
-                if (x == 0) continue;
                 int bb = t * n;
-                for (int j = 0; j < n; j++) o[ob + j] += x * b[bb + j];
+                for (int row = r0; row < r1; row++) {
+                    double x = a[row * k + t];
+                    if (x == 0) continue;
+                    int ob = row * n;
+                    for (int j = 0; j < n; j++) o[ob + j] += x * b[bb + j];
+                }
             }
         }
     }

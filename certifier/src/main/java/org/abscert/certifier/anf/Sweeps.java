@@ -138,6 +138,9 @@ public final class Sweeps {
         }
     }
 
+    /** Rows of a matmul's adjoint per pass over the weights' adjoint in the reverse step. */
+    private static final int MATMUL_BLOCK = 16;
+
     /** One node's reverse step; in abs mode {@code vals} are the magnitudes, so partials are bounds. */
     static void back(Forward f, double[][] vals, int i, double[] g, double[] t, double[][] adj, boolean abs) {
         Program p = f.program;
@@ -182,28 +185,55 @@ public final class Sweeps {
             case MATMUL -> {
                 int m = p.matmulRows(i), k = p.matmulInner(i), nc = p.matmulCols(i);
                 double[] aa = abs ? absOf(a) : a, bb = abs ? absOf(b) : b;
-                for (int row = 0; row < m; row++) {
-                    int gbase = row * nc, abase = row * k;
-                    boolean any = false;
-                    for (int j = 0; j < nc; j++) if (g[gbase + j] != 0) { any = true; break; }
-                    if (!any) continue;
-                    if (ga != null) {
-                        for (int q = 0; q < k; q++) {
+                boolean[] any = new boolean[m];
+                for (int row = 0; row < m; row++)
+                    for (int j = 0; j < nc; j++)
+                        if (g[row * nc + j] != 0) {
+                            any[row] = true;
+                            break;
+                        }
+                if (ga != null)
+                    // four dot products at a time (independent chains, each summed in j's order as one alone)
+                    for (int row = 0; row < m; row++) {
+                        if (!any[row]) continue;
+                        int gbase = row * nc, abase = row * k, q = 0;
+                        for (; q + 3 < k; q += 4) {
+                            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                            int b0 = q * nc;
+                            for (int j = 0; j < nc; j++) {
+                                double gj = g[gbase + j];
+                                s0 += gj * bb[b0 + j];
+                                s1 += gj * bb[b0 + nc + j];
+                                s2 += gj * bb[b0 + 2 * nc + j];
+                                s3 += gj * bb[b0 + 3 * nc + j];
+                            }
+                            ga[abase + q] += s0;
+                            ga[abase + q + 1] += s1;
+                            ga[abase + q + 2] += s2;
+                            ga[abase + q + 3] += s3;
+                        }
+                        for (; q < k; q++) {
                             double s = 0;
                             int bbase = q * nc;
                             for (int j = 0; j < nc; j++) s += g[gbase + j] * bb[bbase + j];
                             ga[abase + q] += s;
                         }
                     }
-                    if (gb != null) {
+                if (gb != null)
+                    // rows in blocks: a block of g stays in cache while gb's rows are swept once per block instead of
+                    // once per row; each gb entry still sums the rows in their order
+                    for (int r0 = 0; r0 < m; r0 += MATMUL_BLOCK) {
+                        int r1 = Math.min(m, r0 + MATMUL_BLOCK);
                         for (int q = 0; q < k; q++) {
-                            double x = aa[abase + q];
-                            if (x == 0) continue;
                             int bbase = q * nc;
-                            for (int j = 0; j < nc; j++) gb[bbase + j] += x * g[gbase + j];
+                            for (int row = r0; row < r1; row++) {
+                                double x = aa[row * k + q];
+                                if (x == 0 || !any[row]) continue;
+                                int gbase = row * nc;
+                                for (int j = 0; j < nc; j++) gb[bbase + j] += x * g[gbase + j];
+                            }
                         }
                     }
-                }
             }
             case SUM, MEAN -> {
                 if (ga != null) {
