@@ -338,7 +338,8 @@ final class ListenerBench {
     }
 
     static String outcome(TrainingStatistics s) {
-        return String.format(Locale.ROOT, "%d/%d certified, %d refuted, %d undecided; FAST %d, FULL %d, fell back %d; %d kinks",
-                s.certified(), s.checked(), s.refuted(), s.undecided(), s.fastChecks(), s.fullChecks(), s.fallbacks(), s.activeKinks());
+        return String.format(Locale.ROOT, "%d/%d certified, %d refuted, %d undecided; FAST %d, FULL %d, fell back %d%s; %d kinks",
+                s.certified(), s.checked(), s.refuted(), s.undecided(), s.fastChecks(), s.fullChecks(), s.fallbacks(),
+                s.unjudgedFallbacks() == 0 ? "" : " (" + s.unjudgedFallbacks() + " not judged FULL: time share)", s.activeKinks());
     }
 }

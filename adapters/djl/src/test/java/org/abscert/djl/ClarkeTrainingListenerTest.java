@@ -119,7 +119,7 @@ class ClarkeTrainingListenerTest {
             assertEquals(0f, k.w1(), "PyTorch's step leaves W1 at 0");
             assertEquals(Verdict.REFUTED, observe.lastResult().orElseThrow().verdict());
             TrainingStatistics st = observe.statistics();
-            assertEquals(new TrainingStatistics(1, 1, 0, 1, 0, 0, 0, 2, 1, 0, st.nanos(), 0, 1, 0, 0, st.fullNanos()), st);
+            assertEquals(new TrainingStatistics(1, 1, 0, 1, 0, 0, 0, 2, 1, 0, st.nanos(), 0, 1, 0, 0, st.fullNanos(), 0), st);
         }
         ClarkeTrainingListener repair = ClarkeTrainingListener.builder().policy(Policy.REPAIR).build();
         try (KinkCase k = new KinkCase(repair)) {

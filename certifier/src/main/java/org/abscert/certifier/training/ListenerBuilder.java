@@ -37,11 +37,21 @@ public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
      */
     public static final java.time.Duration DEFAULT_DEADLINE = java.time.Duration.ofSeconds(20);
 
+    /**
+     * Under FAST with OBSERVE or WARN, the share of the training time the FULL checks of the steps FAST leaves over may
+     * take unless {@link #fallbackShare(double)} is called: 5 %. FAST leaves a step over at a pooling tie or a sign it
+     * cannot settle (on a LeNet, a few steps in a hundred), and judging one FULL costs tens to hundreds of training
+     * steps; past the share such a step is UNDECIDED (counted in {@link TrainingStatistics#unjudgedFallbacks()}), so
+     * that the listener's mean cost stays bounded. FAIL and REPAIR judge every such step FULL.
+     */
+    public static final double DEFAULT_FALLBACK_SHARE = 0.05;
+
     private Policy policy;
     private Certifier certifier;
     private Mode mode = DEFAULT_MODE;
     private int audit = 1;
     private double auditShare = DEFAULT_AUDIT_SHARE;
+    private double fallbackShare = DEFAULT_FALLBACK_SHARE;
 
     /** A builder with {@link #DEFAULT_POLICY}. */
     protected ListenerBuilder() {
@@ -95,9 +105,21 @@ public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
         return self();
     }
 
+    /**
+     * Under {@link Mode#FAST} with {@link Policy#OBSERVE} or {@link Policy#WARN}: judge a step FAST leaves over FULL
+     * while such FULL checks so far took at most {@code share} of the training time since the first step (default
+     * {@link #DEFAULT_FALLBACK_SHARE}), and count it UNDECIDED otherwise; {@link Double#POSITIVE_INFINITY} judges every
+     * such step FULL.
+     */
+    public B fallbackShare(double share) {
+        if (!(share > 0)) throw new IllegalArgumentException("fallback share must be positive, got " + share);
+        this.fallbackShare = share;
+        return self();
+    }
+
     /** The shared part of the listener being built, logging to {@code log} and naming {@code framework}. */
     protected StepCertifier stepCertifier(String framework, Logger log) {
         Certifier c = certifier != null ? certifier : Certifier.builder().deadline(DEFAULT_DEADLINE).build();
-        return new StepCertifier(policy, c, framework, log, mode, audit, auditShare);
+        return new StepCertifier(policy, c, framework, log, mode, audit, auditShare, fallbackShare);
     }
 }

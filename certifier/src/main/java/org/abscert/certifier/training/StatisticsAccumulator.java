@@ -9,7 +9,7 @@ import org.abscert.certifier.Verdict;
  * the same lock as every update).
  */
 public final class StatisticsAccumulator {
-    private long steps, certified, refuted, undecided, repaired, errors, activeKinks, stepsWithKinks, spuriousKinks, nanos, fast, full, fallbacks, fastNanos, fullNanos;
+    private long steps, certified, refuted, undecided, repaired, errors, activeKinks, stepsWithKinks, spuriousKinks, nanos, fast, full, fallbacks, fastNanos, fullNanos, unjudged;
 
     /** Counts one training step; returns its 1-based number. */
     public synchronized long step() { return ++steps; }
@@ -42,9 +42,12 @@ public final class StatisticsAccumulator {
         if (fellBack) fallbacks++;
     }
 
+    /** Counts a step FAST left open that was not judged FULL (its verdict is counted by {@link #judged}). */
+    public synchronized void unjudgedFallback() { unjudged++; }
+
     /** The counts so far. */
     public synchronized TrainingStatistics snapshot() {
         return new TrainingStatistics(steps, certified + refuted + undecided, certified, refuted, undecided, repaired, errors,
-                activeKinks, stepsWithKinks, spuriousKinks, nanos, fast, full, fallbacks, fastNanos, fullNanos);
+                activeKinks, stepsWithKinks, spuriousKinks, nanos, fast, full, fallbacks, fastNanos, fullNanos, unjudged);
     }
 }

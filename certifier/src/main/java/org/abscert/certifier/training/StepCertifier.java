@@ -6,7 +6,9 @@ import java.util.Optional;
 import org.abscert.certifier.Candidate;
 import org.abscert.certifier.CertificationReport;
 import org.abscert.certifier.Certifier;
+import org.abscert.certifier.Reason;
 import org.abscert.certifier.Result;
+import org.abscert.certifier.Verdict;
 import org.abscert.spi.ir.Point;
 import org.abscert.spi.ir.Procedure;
 import org.slf4j.Logger;
@@ -43,9 +45,11 @@ public final class StepCertifier {
     /** Under FAST, audits by time share when positive (the period is then not used). */
     private final double auditShare;
     private final java.util.function.LongSupplier clock;
-    private long checks, firstStepNanos = -1, auditNanos;
-    /** The check in progress is a scheduled audit. */
-    private boolean auditing;
+    /** Under FAST with OBSERVE or WARN: the share of the training time the FULL checks of the steps FAST leaves over may take. */
+    private final double fallbackShare;
+    private long checks, firstStepNanos = -1, auditNanos, fallbackNanos;
+    /** The check in progress is a scheduled audit; a FAST check that fell back. */
+    private boolean auditing, fallingBack, unjudgedLogged;
     private volatile String fastRefusal;
 
     /** Writes a certified gradient (flat in the procedure's parameter order) where the optimizer will take it. */
@@ -79,7 +83,7 @@ public final class StepCertifier {
      *              {@link Mode#FULL}
      */
     public StepCertifier(Policy policy, Certifier certifier, String framework, Logger log, Mode mode, int audit) {
-        this(policy, certifier, framework, log, mode, audit, 0, System::nanoTime);
+        this(policy, certifier, framework, log, mode, audit, 0, Double.POSITIVE_INFINITY, System::nanoTime);
     }
 
     /**
@@ -89,16 +93,29 @@ public final class StepCertifier {
      *                   FULL do not count as audits
      */
     public StepCertifier(Policy policy, Certifier certifier, String framework, Logger log, Mode mode, int audit, double auditShare) {
-        this(policy, certifier, framework, log, mode, audit, auditShare, System::nanoTime);
+        this(policy, certifier, framework, log, mode, audit, auditShare, Double.POSITIVE_INFINITY);
+    }
+
+    /**
+     * @param fallbackShare under {@link Mode#FAST} with {@link Policy#OBSERVE} or {@link Policy#WARN}: a step FAST
+     *                      leaves over is judged FULL while the FULL checks of such steps so far took at most this share
+     *                      of the training time since the first step, and is UNDECIDED otherwise ({@link #unjudged});
+     *                      {@link Double#POSITIVE_INFINITY}: always judged FULL
+     */
+    public StepCertifier(Policy policy, Certifier certifier, String framework, Logger log, Mode mode, int audit, double auditShare,
+                         double fallbackShare) {
+        this(policy, certifier, framework, log, mode, audit, auditShare, fallbackShare, System::nanoTime);
     }
 
     StepCertifier(Policy policy, Certifier certifier, String framework, Logger log, Mode mode, int audit, double auditShare,
-                  java.util.function.LongSupplier clock) {
+                  double fallbackShare, java.util.function.LongSupplier clock) {
         if (audit <= 0) throw new IllegalArgumentException("audit must be positive, got " + audit);
         if (!(auditShare >= 0 && auditShare <= 1)) throw new IllegalArgumentException("audit share must be in [0, 1], got " + auditShare);
+        if (!(fallbackShare > 0)) throw new IllegalArgumentException("fallback share must be positive, got " + fallbackShare);
         this.mode = Objects.requireNonNull(mode);
         this.audit = audit;
         this.auditShare = auditShare;
+        this.fallbackShare = fallbackShare;
         this.clock = Objects.requireNonNull(clock);
         this.policy = Objects.requireNonNull(policy);
         this.certifier = Objects.requireNonNull(certifier);
@@ -118,6 +135,9 @@ public final class StepCertifier {
 
     /** Under {@link Mode#FAST}, the share of the training time the FULL audits may take, or 0 for a fixed period. */
     public double auditShare() { return auditShare; }
+
+    /** Under {@link Mode#FAST} with OBSERVE or WARN, the share of the training time the steps FAST leaves over may take in FULL. */
+    public double fallbackShare() { return fallbackShare; }
 
     /**
      * The mode of the next checked step (call once per checked step): {@link Mode#FULL} when so configured, once
@@ -171,8 +191,39 @@ public final class StepCertifier {
     /** Counts the time of one check in a mode; {@code fellBack}: a FAST check whose step went on to FULL. */
     public void checked(Mode m, long nanos, boolean fellBack) {
         if (m == Mode.FULL && auditing) auditNanos += nanos;
+        if (m == Mode.FULL && fallingBack) fallbackNanos += nanos;
         auditing = false;
+        fallingBack = m == Mode.FAST && fellBack;
         statistics.checked(m, nanos, fellBack);
+    }
+
+    /**
+     * For a step FAST left over (after {@link #checked} counted its FAST check as fallen back): whether it goes on
+     * to FULL. Under OBSERVE and WARN, once the FULL checks of such steps took more than {@link #fallbackShare()} of the
+     * training time since the first step, it does not: the step is counted UNDECIDED (WORK_CAP) with FAST's reason
+     * and {@link TrainingStatistics#unjudgedFallbacks()}, logged once at WARN under WARN (then at DEBUG), and this
+     * returns its verdict. FAIL and REPAIR, which act on every non-certified step, always go on to FULL.
+     *
+     * @param outcome FAST's outcome for the step (not certified)
+     * @return the step's UNDECIDED verdict, or empty when the step is to be judged FULL
+     */
+    public Optional<Result> unjudged(long step, DenseFastCheck.Outcome outcome) {
+        if (policy == Policy.FAIL || policy == Policy.REPAIR || fallbackShare == Double.POSITIVE_INFINITY) return Optional.empty();
+        if (fallbackNanos <= fallbackShare * (clock.getAsLong() - firstStepNanos)) return Optional.empty();
+        fallingBack = false;
+        String detail = "mode FAST left the step open (" + outcome.detail() + "); not judged FULL: the steps FAST leaves over "
+                + "took their share of the training time (" + fallbackShare + ")";
+        Result r = new Result(framework.toLowerCase(java.util.Locale.ROOT), Verdict.UNDECIDED, Reason.WORK_CAP, detail, 0,
+                new double[0], List.of(), 0, false);
+        last = r;
+        statistics.judged(r.verdict(), outcome.zeros(), 0);
+        statistics.unjudgedFallback();
+        if (policy == Policy.WARN && !unjudgedLogged)
+            log.warn("training step {}: {}'s gradient is UNDECIDED ({}); such steps are counted in the statistics and "
+                    + "logged at DEBUG from now on (ListenerBuilder.fallbackShare sets the share)", step, framework, detail);
+        else log.debug("training step {}: {}'s gradient is UNDECIDED ({})", step, framework, detail);
+        unjudgedLogged = true;
+        return Optional.of(r);
     }
 
     /** The statistics so far (a consistent snapshot). */

@@ -24,13 +24,17 @@ import java.util.Locale;
  * @param fallbacks      FAST steps that fell back to FULL (counted in {@code fullChecks} too)
  * @param fastNanos      time of the FAST checks (including those that fell back)
  * @param fullNanos      time of the FULL checks
+ * @param unjudgedFallbacks FAST steps that fell back but were not judged FULL because the steps FAST leaves over had
+ *                       taken their share of the training time ({@link ListenerBuilder#fallbackShare}): UNDECIDED,
+ *                       counted in {@code fallbacks} and {@code undecided} too, not in {@code fullChecks}
  */
 public record TrainingStatistics(long steps, long checked, long certified, long refuted, long undecided, long repaired,
                                  long errors, long activeKinks, long stepsWithKinks, long spuriousKinks, long nanos,
-                                 long fastChecks, long fullChecks, long fallbacks, long fastNanos, long fullNanos) {
+                                 long fastChecks, long fullChecks, long fallbacks, long fastNanos, long fullNanos,
+                                 long unjudgedFallbacks) {
 
     /** No steps yet. */
-    public static final TrainingStatistics EMPTY = new TrainingStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final TrainingStatistics EMPTY = new TrainingStatistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /** Time spent in the listener in milliseconds. */
     public double millis() { return nanos / 1e6; }
@@ -41,7 +45,7 @@ public record TrainingStatistics(long steps, long checked, long certified, long 
                         + "%d errors; %d active kinks in %d steps, %d spurious kinks; %.1f ms in the listener",
                 steps, checked, certified, refuted, undecided, repaired, errors, activeKinks, stepsWithKinks, spuriousKinks,
                 millis()) + (fastChecks + fullChecks == 0 ? "" : String.format(Locale.ROOT,
-                " (FAST %d steps in %.1f ms, %d fell back; FULL %d steps in %.1f ms)", fastChecks, fastNanos / 1e6, fallbacks,
-                fullChecks, fullNanos / 1e6));
+                " (FAST %d steps in %.1f ms, %d fell back%s; FULL %d steps in %.1f ms)", fastChecks, fastNanos / 1e6, fallbacks,
+                unjudgedFallbacks == 0 ? "" : ", " + unjudgedFallbacks + " of them not judged FULL (time share)", fullChecks, fullNanos / 1e6));
     }
 }

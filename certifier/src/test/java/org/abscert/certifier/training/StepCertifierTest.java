@@ -80,7 +80,7 @@ class StepCertifierTest {
     void auditsFollowTheirTimeShareOrTheirPeriod() {
         long[] now = {0};
         StepCertifier share = new StepCertifier(Policy.OBSERVE, Certifier.withDefaults(), "Test", LoggerFactory.getLogger(StepCertifierTest.class),
-                Mode.FAST, 1, 0.02, () -> now[0]);
+                Mode.FAST, 1, 0.02, Double.POSITIVE_INFINITY, () -> now[0]);
         java.util.List<Long> audits = new java.util.ArrayList<>();
         long auditNanos = 0;
         for (long step = 0; step < 3000; step++) {
@@ -109,11 +109,74 @@ class StepCertifierTest {
             assertTrue(at - prev >= 300 && at - prev <= 520, "audit " + k + " at step " + at + " after " + prev + ": " + audits);
         }
         StepCertifier period = new StepCertifier(Policy.OBSERVE, Certifier.withDefaults(), "Test", LoggerFactory.getLogger(StepCertifierTest.class),
-                Mode.FAST, 7, 0, () -> now[0]);
+                Mode.FAST, 7, 0, Double.POSITIVE_INFINITY, () -> now[0]);
         for (int c = 0; c < 50; c++) {
             period.beginStep();
             assertEquals(c % 7 == 0 ? Mode.FULL : Mode.FAST, period.nextCheck(), "check " + c);
         }
+    }
+
+    /**
+     * The steps FAST leaves over, on a clock the test moves (steps of 10 ms, a FAST check of 1 ms, every 10th step left
+     * over, a FULL check of 200 ms): with a 5 % share under OBSERVE and WARN the first is judged FULL, then one whenever
+     * such FULL checks so far took at most 5 % of the time since the first step, the others are UNDECIDED (WORK_CAP)
+     * with FAST's reason and counted; their FULL time stays within the share plus one check. FAIL and REPAIR, and an
+     * infinite share, judge every one FULL.
+     */
+    @Test
+    void stepsFastLeavesOverAreJudgedFullWithinTheirTimeShare() {
+        for (Policy policy : Policy.values())
+            for (double shareOf : new double[] {0.05, Double.POSITIVE_INFINITY}) {
+                long[] now = {0};
+                StepCertifier steps = new StepCertifier(policy, Certifier.withDefaults(), "Test", LoggerFactory.getLogger(StepCertifierTest.class),
+                        Mode.FAST, Integer.MAX_VALUE, 0, shareOf, () -> now[0]);
+                DenseFastCheck.Outcome open = new DenseFastCheck.Outcome(false, 0, 0, 0, "a sign it cannot settle");
+                boolean bounded = shareOf < 1 && (policy == Policy.OBSERVE || policy == Policy.WARN);
+                long fullNanos = 0, judged = 0, unjudged = 0;
+                List<Long> judgedAt = new ArrayList<>();
+                for (long step = 1; step <= 5000; step++) {
+                    steps.beginStep();
+                    Mode m = steps.nextCheck();
+                    if (m == Mode.FULL) {                                   // the first check: an audit, not counted here
+                        now[0] += 200_000_000L;
+                        steps.checked(Mode.FULL, 200_000_000L, false);
+                    } else if (step % 10 == 0) {
+                        now[0] += 1_000_000L;
+                        steps.checked(Mode.FAST, 1_000_000L, true);
+                        var r = steps.unjudged(step, open);
+                        if (r.isPresent()) {
+                            unjudged++;
+                            assertEquals(Verdict.UNDECIDED, r.get().verdict());
+                            assertEquals(org.abscert.certifier.Reason.WORK_CAP, r.get().reason());
+                            assertTrue(r.get().detail().contains("a sign it cannot settle"), r.get().detail());
+                            assertSame(r.get(), steps.lastResult().orElseThrow());
+                        } else {
+                            judged++;
+                            judgedAt.add(step);
+                            now[0] += 200_000_000L;
+                            fullNanos += 200_000_000L;
+                            steps.checked(Mode.FULL, 200_000_000L, false);
+                        }
+                    } else {
+                        now[0] += 1_000_000L;
+                        steps.checked(Mode.FAST, 1_000_000L, false);
+                    }
+                    now[0] += 10_000_000L;
+                    if (bounded) assertTrue(fullNanos - 200_000_000L <= shareOf * now[0], policy + " step " + step + ": over the share");
+                }
+                TrainingStatistics t = steps.statistics();
+                assertEquals(500, t.fallbacks(), t.summary());
+                assertEquals(unjudged, t.unjudgedFallbacks(), t.summary());
+                assertEquals(unjudged, t.undecided(), t.summary());
+                assertEquals(1 + judged, t.fullChecks(), t.summary());
+                String at = policy + ", share " + shareOf + ": judged at " + judgedAt;
+                assertEquals(10L, judgedAt.get(0), at);
+                if (bounded) {
+                    // ≈ 5 % of 5000 · 11 ms (+ their own time) in 200 ms checks: a dozen or so, not 500
+                    assertTrue(unjudged > 400 && judged >= 10 && judged <= 25, at);
+                    assertTrue(t.summary().contains(unjudged + " of them not judged FULL (time share)"), t.summary());
+                } else assertEquals(0, unjudged, at);
+            }
     }
 
     @Test
@@ -143,7 +206,7 @@ class StepCertifierTest {
         s.judge(s.beginStep(), P, AT_KINK, RIGHT, written::add, Stop::new);
         assertEquals(1, written.size());
         TrainingStatistics t = s.statistics();
-        assertEquals(new TrainingStatistics(2, 2, 1, 1, 0, 1, 0, 4, 2, 0, 0, 0, 0, 0, 0, 0), t, t.summary());
+        assertEquals(new TrainingStatistics(2, 2, 1, 1, 0, 1, 0, 4, 2, 0, 0, 0, 0, 0, 0, 0, 0), t, t.summary());
         assertSame(Verdict.CERTIFIED, s.lastResult().orElseThrow().verdict());
     }
 
@@ -207,6 +270,6 @@ class StepCertifierTest {
         t2.join();
         TrainingStatistics s = a.snapshot();
         int withKinks = 2 * ((n + 2) / 3);
-        assertEquals(new TrainingStatistics(2 * n, 2 * n, n, 0, n, 0, 0, withKinks, withKinks, 2 * n, 2 * n, 0, 0, 0, 0, 0), s);
+        assertEquals(new TrainingStatistics(2 * n, 2 * n, n, 0, n, 0, 0, withKinks, withKinks, 2 * n, 2 * n, 0, 0, 0, 0, 0, 0), s);
     }
 }

@@ -138,6 +138,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             long t1 = System.nanoTime();
             steps.checked(Mode.FAST, t1 - t, !settled);
             if (settled) return;
+            // past the time share of such steps, a step FAST leaves open is UNDECIDED (a gradient that is not finite is always judged)
+            if (o != null && notFinite == null && steps.unjudged(step, o).isPresent()) return;
             t = t1;
         }
         double[] x;
