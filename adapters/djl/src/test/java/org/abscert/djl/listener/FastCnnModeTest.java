@@ -196,6 +196,39 @@ class FastCnnModeTest {
     }
 
     /**
+     * The same ties at three steps (the dead channel stays dead: relu′(0) = 0 gives its weights no gradient), with a
+     * fallback share too small for more than one FULL check: under OBSERVE the first step FAST leaves over is judged
+     * FULL and the two after it are UNDECIDED (WORK_CAP) with FAST's reason and counted; under FAIL all three are
+     * judged FULL.
+     */
+    @Test
+    void stepsFastLeavesOverPastTheirShareAreUndecidedUnderObserve() throws Exception {
+        for (Policy policy : new Policy[] {Policy.OBSERVE, Policy.FAIL}) {
+            ClarkeTrainingListener clarke = ClarkeTrainingListener.builder().policy(policy).audit(1000).fallbackShare(1e-9).build();
+            try (Net net = new Net(clarke)) {
+                net.step(digits(0));
+                net.param(0, "weight").getArray().set(new NDIndex(0), 0f);
+                net.param(0, "bias").getArray().set(new NDIndex(0), 0f);
+                for (int b = 1; b <= 3; b++) net.step(digits(b));
+            }
+            TrainingStatistics s = clarke.statistics();
+            Result last = clarke.lastResult().orElseThrow();
+            assertEquals(3, s.fallbacks(), s.summary());
+            if (policy == Policy.OBSERVE) {
+                assertEquals(2, s.unjudgedFallbacks(), s.summary());
+                assertEquals(2, s.fullChecks(), s.summary());
+                assertEquals(Verdict.UNDECIDED, last.verdict(), last.detail());
+                assertEquals(Reason.WORK_CAP, last.reason(), last.detail());
+                assertTrue(last.detail().contains("pooling tie") && last.detail().contains("not judged FULL"), last.detail());
+            } else {
+                assertEquals(0, s.unjudgedFallbacks(), s.summary());
+                assertEquals(4, s.fullChecks(), s.summary());
+                assertNotEquals(Reason.WORK_CAP, last.reason(), last.detail());
+            }
+        }
+    }
+
+    /**
      * A spurious kink: conv channel 0 reads 2⁻¹⁰⁰ times every cell of its patch with bias 0, and image 0 is a single
      * pixel 2⁻¹⁰⁰ on black. The products underflow to 0 in float32, so PyTorch sees z = 0 and applies relu′(0), while the
      * exact value is 2⁻²⁰⁰ > 0. FAST re-evaluates the switch alone, finds the spurious kink, and falls back.

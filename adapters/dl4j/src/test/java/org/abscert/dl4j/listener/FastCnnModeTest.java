@@ -203,6 +203,40 @@ class FastCnnModeTest {
     }
 
     /**
+     * The same ties at three steps (the dead channel stays dead: relu′(0) = 0 gives its weights no gradient), with a
+     * fallback share too small for more than one FULL check: under OBSERVE the first step FAST leaves over is judged
+     * FULL and the two after it are UNDECIDED (WORK_CAP) with FAST's reason and counted; under FAIL all three are
+     * judged FULL.
+     */
+    @Test
+    void stepsFastLeavesOverPastTheirShareAreUndecidedUnderObserve() {
+        for (Policy policy : new Policy[] {Policy.OBSERVE, Policy.FAIL}) {
+            MultiLayerNetwork net = lenet(9);
+            ClarkeListener clarke = ClarkeListener.builder().policy(policy).audit(1000).fallbackShare(1e-9).build();
+            net.addListeners(clarke);
+            net.fit(digits(0));
+            INDArray w = net.getLayer(0).getParam("W"), b = net.getLayer(0).getParam("b");
+            for (int t = 0; t < 9; t++) w.putScalar(new int[] {0, 0, t / 3, t % 3}, 0f);
+            b.putScalar(0, 0f);
+            for (int k = 1; k <= 3; k++) net.fit(digits(k));
+            TrainingStatistics s = clarke.statistics();
+            Result last = clarke.lastResult().orElseThrow();
+            assertEquals(3, s.fallbacks(), s.summary());
+            if (policy == Policy.OBSERVE) {
+                assertEquals(2, s.unjudgedFallbacks(), s.summary());
+                assertEquals(2, s.fullChecks(), s.summary());
+                assertEquals(Verdict.UNDECIDED, last.verdict(), last.detail());
+                assertEquals(Reason.WORK_CAP, last.reason(), last.detail());
+                assertTrue(last.detail().contains("pooling tie") && last.detail().contains("not judged FULL"), last.detail());
+            } else {
+                assertEquals(0, s.unjudgedFallbacks(), s.summary());
+                assertEquals(4, s.fullChecks(), s.summary());
+                assertNotEquals(Reason.WORK_CAP, last.reason(), last.detail());
+            }
+        }
+    }
+
+    /**
      * A spurious kink: channel 0 reads 2⁻¹⁰⁰ times every cell of its patch with bias 0, and one image is a single
      * pixel 2⁻¹⁰⁰ on black. Its products underflow to 0 in float32, so DL4J sees z = 0 and applies relu′(0), while
      * the exact value is 2⁻²⁰⁰ > 0. FAST re-evaluates the switch alone, finds the flipped sign, and falls back.
