@@ -74,6 +74,8 @@ public final class Enumeration {
     static final long OPS_PER_UNIT = 200;
     /** Cone widths (unit rows, y in the unit box) below which the LP's proposal is not worth verifying. */
     static final double CONE_WIDTH_PROPOSE = 1e-13;
+    /** Simplex pivots allowed per LP row ({@link #bound}). */
+    static final int LP_PIVOTS_PER_ROW = 50;
 
     private final AbsNormalForm anf;
     private final long[] budget;
@@ -442,11 +444,22 @@ public final class Enumeration {
             }
             cone.set(t, -1);
         }
+        bound(model, m);
         Optimisation.Result r = model.maximise();
         if (!r.getState().isFeasible() || !(r.getValue() > CONE_WIDTH_PROPOSE)) return null;
         double[] out = new double[m];
         for (int l = 0; l < m; l++) out[l] = r.get(l).doubleValue();
         return out;
+    }
+
+    /**
+     * Bounds one LP of m rows: at most {@link #LP_PIVOTS_PER_ROW}·(m + 1) simplex pivots (a simplex solver can cycle on
+     * degenerate cones; the count is the same on every machine) and the time left before the deadline. An LP stopped
+     * early proposes what it has, which the exact test then accepts or not, or nothing.
+     */
+    private void bound(ExpressionsBasedModel model, int m) {
+        model.options.iterations_abort = (int) Math.min(Integer.MAX_VALUE, LP_PIVOTS_PER_ROW * (m + 1L));
+        if (deadline != Long.MAX_VALUE) model.options.time_abort = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
     }
 
     /** Multipliers y ≥ 0, Σ y = 1, with Σ_j y_j σ̃_j G_jl = 0 for every l (Gordan's alternative), or null. */
@@ -463,6 +476,7 @@ public final class Enumeration {
                 if (a != 0) e.set(y[j], a);
             }
         }
+        bound(model, m);
         Optimisation.Result r = model.minimise();
         if (!r.getState().isFeasible()) return null;
         double[] out = new double[m];

@@ -104,6 +104,8 @@ public record Zonotope(double upper, double lower, double euclidean) {
             hi.set(s, -1);
             lo.set(s, 1);
         }
+        // a simplex solver can cycle: at most 50 pivots per row (the proposal, if any, is judged below all the same)
+        model.options.iterations_abort = (int) Math.min(Integer.MAX_VALUE, 50L * (2L * n + 1));
         Optimisation.Result r = model.minimise();
         if (!r.getState().isFeasible()) return null;
         double[] l = new double[k];
