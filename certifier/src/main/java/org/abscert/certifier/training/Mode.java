@@ -13,7 +13,8 @@ package org.abscert.certifier.training;
  *       and the framework's abs-consistent fixed kink rules the step is CERTIFIED with reason
  *       {@code TRUSTED_ARITHMETIC}: the framework's smooth arithmetic (matrix products, loss, backward pass) is
  *       trusted, not recomputed. A step the check cannot settle (a spurious kink, a flipped sign, a sign the
- *       certifier cannot decide) falls back to {@link #FULL}. Models the checks do not cover (batch norm,
+ *       certifier cannot decide) falls back to {@link #FULL} — under OBSERVE and WARN while such FULL checks took at
+ *       most 5 % of the training time ({@code fallbackShare(s)}), UNDECIDED beyond it. Models the checks do not cover (batch norm,
  *       dropout, residual ones, smooth or hardtanh activations) take {@link #FULL} at every step; the listener logs
  *       why once.</li>
  *   <li>{@link #FULL}: the certifier recomputes the evaluation and the gradient in its own arithmetic and
