@@ -32,7 +32,8 @@ import org.ojalgo.optimisation.Variable;
  * be decided exactly), nothing can be verified: every completion is undetermined and only the outer hull is
  * known.
  *
- * <p>Work: one unit is about 0.1 ms — an LP of m rows costs 1 + m²/50 units, a sweep one unit per 10⁵
+ * <p>Work: one unit is about 0.1 ms — an LP of m rows costs 1 + m²/50 units (and may pivot only as far as that
+ * pays for, {@link #lpPivots}), a sweep one unit per 10⁵
  * multiply-adds, 200 exact field operations one unit; the cap and a wall-clock deadline end the run
  * (incomplete). So does a tree deeper than {@link #MAX_DEPTH} or more distinct gradients than fit in
  * {@link #MEMORY_DOUBLES} doubles.
@@ -74,8 +75,6 @@ public final class Enumeration {
     static final long OPS_PER_UNIT = 200;
     /** Cone widths (unit rows, y in the unit box) below which the LP's proposal is not worth verifying. */
     static final double CONE_WIDTH_PROPOSE = 1e-13;
-    /** Simplex pivots allowed per LP row ({@link #bound}). */
-    static final int LP_PIVOTS_PER_ROW = 50;
 
     private final AbsNormalForm anf;
     private final long[] budget;
@@ -265,7 +264,7 @@ public final class Enumeration {
                 visit(depth + 1, pathLen + 1, t, true, nudged);
                 continue;
             }
-            if (!spend(1 + (long) (pathLen + 1) * (pathLen + 1) / 50)) break;
+            if (!spend(lpUnits(pathLen + 1))) break;
             Cone c = cone(pathLen + 1);
             if (c.direction != null) {
                 visit(depth + 1, pathLen + 1, t, true, c.direction);
@@ -452,13 +451,27 @@ public final class Enumeration {
         return out;
     }
 
+    /** The work an LP of m rows is charged: 1 + m²/50 units. */
+    static long lpUnits(int m) { return 1 + (long) m * m / 50; }
+
     /**
-     * Bounds one LP of m rows: at most {@link #LP_PIVOTS_PER_ROW}·(m + 1) simplex pivots (a simplex solver can cycle on
-     * degenerate cones; the count is the same on every machine) and the time left before the deadline. An LP stopped
-     * early proposes what it has, which the exact test then accepts or not, or nothing.
+     * The simplex pivots an LP of m rows may take: what its charge ({@link #lpUnits}) pays for at 2(m + 1)²
+     * multiply-adds a pivot of its dense tableau (10⁵ a unit; about 1,000 pivots once m ≥ 50), and never fewer than
+     * 10 per row (a simplex usually needs two or three): the work cap bounds the LPs' time within that factor, and a
+     * simplex that cycles on a degenerate cone stops.
+     */
+    static int lpPivots(int m) {
+        long perPivot = 2L * (m + 1) * (m + 1);
+        long paid = lpUnits(m) * 100_000L / perPivot;
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(10L * (m + 1), paid));
+    }
+
+    /**
+     * Bounds one LP of m rows by {@link #lpPivots} (the same count on every machine) and the time left before the
+     * deadline. An LP stopped early proposes what it has, which the exact test then accepts or not, or nothing.
      */
     private void bound(ExpressionsBasedModel model, int m) {
-        model.options.iterations_abort = (int) Math.min(Integer.MAX_VALUE, LP_PIVOTS_PER_ROW * (m + 1L));
+        model.options.iterations_abort = lpPivots(m);
         if (deadline != Long.MAX_VALUE) model.options.time_abort = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
     }
 
