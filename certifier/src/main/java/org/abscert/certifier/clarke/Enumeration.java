@@ -457,8 +457,9 @@ public final class Enumeration {
     /**
      * The simplex pivots an LP of m rows may take: what its charge ({@link #lpUnits}) pays for at 2(m + 1)²
      * multiply-adds a pivot of its dense tableau (10⁵ a unit; about 1,000 pivots once m ≥ 50), and never fewer than
-     * 10 per row (a simplex usually needs two or three): the work cap bounds the LPs' time within that factor, and a
-     * simplex that cycles on a degenerate cone stops.
+     * 10 per row (a simplex usually needs two or three), which is more than the charge pays for when m &gt; 100, by a
+     * factor of about m/100: so the work cap bounds the LPs' time too, and a simplex that cycles on a degenerate cone
+     * stops.
      */
     static int lpPivots(int m) {
         long perPivot = 2L * (m + 1) * (m + 1);
