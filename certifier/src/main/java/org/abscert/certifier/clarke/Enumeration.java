@@ -431,6 +431,23 @@ public final class Enumeration {
             y[0] = signs[0];
             return y;
         }
+        ExpressionsBasedModel model = coneWidthModel(m, signs, this::g);
+        bound(model, m);
+        Optimisation.Result r = model.maximise();
+        if (!r.getState().isFeasible() || !(r.getValue() > CONE_WIDTH_PROPOSE)) return null;
+        double[] out = new double[m];
+        for (int l = 0; l < m; l++) out[l] = r.get(l).doubleValue();
+        return out;
+    }
+
+    /** Entry (j, l) of a symmetric matrix. */
+    @FunctionalInterface
+    interface Gram {
+        double at(int j, int l);
+    }
+
+    /** The cone-width LP of {@link #widthLp} over m rows with signs σ̃ and Gram matrix G: variables y_0…y_{m−1}, then t. */
+    static ExpressionsBasedModel coneWidthModel(int m, double[] signs, Gram gram) {
         ExpressionsBasedModel model = new ExpressionsBasedModel();
         Variable[] y = new Variable[m];
         for (int l = 0; l < m; l++) y[l] = model.addVariable("y" + l).lower(-1).upper(1);
@@ -438,17 +455,12 @@ public final class Enumeration {
         for (int j = 0; j < m; j++) {
             Expression cone = model.addExpression("cone" + j).lower(0);
             for (int l = 0; l < m; l++) {
-                double a = signs[j] * g(j, l);
+                double a = signs[j] * gram.at(j, l);
                 if (a != 0) cone.set(y[l], a);
             }
             cone.set(t, -1);
         }
-        bound(model, m);
-        Optimisation.Result r = model.maximise();
-        if (!r.getState().isFeasible() || !(r.getValue() > CONE_WIDTH_PROPOSE)) return null;
-        double[] out = new double[m];
-        for (int l = 0; l < m; l++) out[l] = r.get(l).doubleValue();
-        return out;
+        return model;
     }
 
     /** The work an LP of m rows is charged: 1 + m²/50 units. */
