@@ -25,7 +25,10 @@ public final class NdArrays {
         }
         if (a.getDataType() != DataType.FLOAT32)
             throw new IllegalStateException("array of type " + a.getDataType() + " where a floating-point type was expected");
-        float[] f = a.toFloatArray();
+        // the tensor's memory viewed in place and copied once (toFloatArray copies it twice)
+        java.nio.FloatBuffer fb = a.toByteBuffer(true).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        float[] f = new float[fb.remaining()];
+        fb.get(f);
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) d[i] = f[i];
         return d;

@@ -122,18 +122,19 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         if (!fastTried) attachFast(trainer, model);
         Mode mode = steps.nextCheck();
         long t = System.nanoTime();
-        double[] y;
-        try {
-            y = targets(model, batch.getLabels().singletonOrThrow());
-        } catch (IllegalStateException e) { // a batch that does not fit the model: this step cannot be judged
-            steps.error(step, e.getMessage(), null);
-            return;
-        }
+        // the targets are read when first needed: FAST needs them only for a sample it re-evaluates
+        Targets y = new Targets(model, batch.getLabels().singletonOrThrow());
         if (mode == Mode.FAST && (fast != null || fastCnn != null) && recorded != null) {
             DenseFastCheck.Outcome notFinite = FastDjl.notFinite(model);
-            DenseFastCheck.Outcome o = notFinite != null ? notFinite : fast != null ? fast.check(model, model(trainer, 1), DjlBackend.KINK_RULES,
-                    batch.getData().singletonOrThrow(), y, recorded, steps::fastRefused)
-                    : fastCnn.check(model, model(trainer, 1), batch.getData().singletonOrThrow(), y, recorded, steps::fastRefused);
+            DenseFastCheck.Outcome o;
+            try {
+                o = notFinite != null ? notFinite : fast != null ? fast.check(model, model(trainer, 1), DjlBackend.KINK_RULES,
+                        batch.getData().singletonOrThrow(), y, recorded, steps::fastRefused)
+                        : fastCnn.check(model, model(trainer, 1), batch.getData().singletonOrThrow(), y, recorded, steps::fastRefused);
+            } catch (Targets.Unfit e) {                 // a batch that does not fit the model: this step cannot be judged
+                steps.error(step, e.getMessage(), null);
+                return;
+            }
             boolean settled = o != null && steps.judgeFast(o).isPresent();
             long t1 = System.nanoTime();
             steps.checked(Mode.FAST, t1 - t, !settled);
@@ -142,6 +143,13 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             if (o != null && notFinite == null && steps.unjudged(step, o).isPresent()) return;
             t = t1;
         }
+        double[] targets;
+        try {
+            targets = y.get();
+        } catch (Targets.Unfit e) {
+            steps.error(step, e.getMessage(), null);
+            return;
+        }
         double[] x;
         try {
             x = NdArrays.doubles(batch.getData().singletonOrThrow());
@@ -149,7 +157,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             steps.error(step, e.getMessage(), null);
             return;
         }
-        full(trainer, batchData, step, model, x, y);
+        full(trainer, batchData, step, model, x, targets);
         steps.checked(Mode.FULL, System.nanoTime() - t, false);
     }
 
@@ -233,37 +241,6 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         }
         models.put(batch, m);
         return m;
-    }
-
-    /** The procedure's Y from DJL labels: class indices become one-hot rows for a sparse softmax cross-entropy. */
-    private static double[] targets(ImportedModel model, NDArray labels) {
-        double[] l;
-        if (labels.getDataType() == DataType.FLOAT32) {
-            // read in place: a conversion in PyTorch and a copy cost more than the rest of a FAST check
-            java.nio.FloatBuffer f = labels.toByteBuffer(true).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
-            l = new double[f.remaining()];
-            for (int i = 0; i < l.length; i++) l[i] = f.get(i);
-        } else {
-            try (NDArray d = labels.toType(DataType.FLOAT64, true)) {
-                l = d.toDoubleArray();
-            }
-        }
-        int rows = model.batch(), cols = model.outputWidth();
-        if (model.loss().name().equals("softmax_cross_entropy") && model.loss().sparseLabel()) {
-            if (l.length != rows)
-                throw new IllegalStateException("sparse labels: expected " + rows + " class indices, got " + labels.getShape());
-            double[] y = new double[rows * cols];
-            for (int r = 0; r < rows; r++) {
-                int c = (int) l[r];
-                if (c != l[r] || c < 0 || c >= cols)
-                    throw new IllegalStateException("label " + l[r] + " of row " + r + " is not a class index in [0, " + cols + ")");
-                y[r * cols + c] = 1;
-            }
-            return y;
-        }
-        if (l.length != rows * cols)
-            throw new IllegalStateException("labels of shape " + labels.getShape() + " do not fit predictions [" + rows + ", " + cols + "]");
-        return l;
     }
 
     /**

@@ -78,10 +78,10 @@ final class FastCnnDjl extends FastInstrumentation {
      * @param model  the imported model of this batch size
      * @param single the imported model of one example
      * @param data   the batch's data array [N, C, H, W]
-     * @param y      the batch's targets as the procedure's Y, row-major
+     * @param y      the batch's targets, read when a sample is re-evaluated
      * @param z      what {@link #take} returned
      */
-    DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, NDArray data, double[] y, ActivationRecorders.Recorded[] recorded,
+    DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, NDArray data, Targets y, ActivationRecorders.Recorded[] recorded,
                                  Consumer<String> refused) {
         int batch = model.batch();
         ConvFastCheck check = checks.computeIfAbsent(batch, b -> ConvFastCheck.of(model.procedure(), single.procedure(), model.precision(),
@@ -114,7 +114,7 @@ final class FastCnnDjl extends FastInstrumentation {
             @Override public Point samplePoint(int s) {
                 double[] xs = new double[in], ys = new double[out];
                 System.arraycopy(x, s * in, xs, 0, in);
-                System.arraycopy(y, s * out, ys, 0, out);
+                System.arraycopy(y.get(), s * out, ys, 0, out);
                 return single.at(xs, ys);
             }
         }).step();

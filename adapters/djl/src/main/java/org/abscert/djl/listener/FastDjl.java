@@ -65,10 +65,10 @@ final class FastDjl extends FastInstrumentation {
      * @param model  the imported model of this batch size
      * @param single the imported model of one example
      * @param data   the batch's data array
-     * @param y      the batch's targets as the procedure's Y, row-major
+     * @param y      the batch's targets, read when a sample is re-evaluated
      * @param z      what {@link #take} returned
      */
-    DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, KinkRules rules, NDArray data, double[] y,
+    DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, KinkRules rules, NDArray data, Targets y,
                                  ActivationRecorders.Recorded[] z, Consumer<String> refused) {
         int batch = model.batch();
         if (check == null || check.batch() != batch)
@@ -87,7 +87,7 @@ final class FastDjl extends FastInstrumentation {
         }
     }
 
-    private DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, double[] y, ActivationRecorders.Recorded[] z, NDArray xa,
+    private DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, Targets y, ActivationRecorders.Recorded[] z, NDArray xa,
                                          int out) {
         int in0 = layers.get(0).in();
         // float32 arrays are read in place from PyTorch's memory (a direct buffer): the norms, and the few rows the
@@ -104,7 +104,7 @@ final class FastDjl extends FastInstrumentation {
 
             @Override public Point samplePoint(int s) {
                 double[] ys = new double[out];
-                System.arraycopy(y, s * out, ys, 0, out);
+                System.arraycopy(y.get(), s * out, ys, 0, out);
                 return single.at(input(s), ys);
             }
         });
