@@ -150,6 +150,42 @@ class SequentialImportTest {
         }
     }
 
+    /**
+     * Each binding's gradient finiteness, read from PyTorch's buffer with the parameter's type and size, in float32 and
+     * float64: true for finite gradients (the largest finite values included), false once one value of that parameter
+     * — first, last or any other — is NaN or ±∞, and never for another parameter.
+     */
+    @Test void gradientFinitenessSeesEveryNonFiniteValueOfItsParameter() throws Exception {
+        for (DataType type : new DataType[] {DataType.FLOAT32, DataType.FLOAT64}) {
+            SequentialBlock block = initialized(new SequentialBlock().add(Linear.builder().setUnits(5).build()).add(Activation.reluBlock())
+                    .add(Linear.builder().setUnits(3).build()), type, 4);
+            ImportedModel model = SequentialImport.of(block, LossSpec.of("mse"), 1);
+            try (NDManager m = manager.newSubManager(); GradientCollector c = engine.newGradientCollector()) {
+                NDArray x = m.create(new float[IN], new ai.djl.ndarray.types.Shape(1, IN)).toType(type, false);
+                c.backward(block.forward(new ParameterStore(m, false), new NDList(x), true).singletonOrThrow().sum());
+            }
+            int total = model.procedure().parameterSize();
+            Random r = new Random(5);
+            double big = type == DataType.FLOAT32 ? Float.MAX_VALUE : Double.MAX_VALUE;
+            for (int trial = 0; trial < 60; trial++) {
+                double[] g = new double[total];
+                for (int k = 0; k < total; k++) g[k] = r.nextInt(8) == 0 ? (r.nextBoolean() ? big : -big) : r.nextGaussian();
+                int at = trial % 3 == 0 ? 0 : trial % 3 == 1 ? total - 1 : r.nextInt(total);
+                boolean planted = trial % 4 != 3;
+                if (planted) g[at] = new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}[trial % 3];
+                model.setGradient(g);
+                int covered = 0;
+                for (org.abscert.djl.importer.ParameterBinding b : model.bindings()) {
+                    int offset = model.procedure().parameterOffset(b.name());
+                    boolean holds = planted && at >= offset && at < offset + b.size();
+                    assertEquals(!holds, b.gradientFinite(), type + " " + b.name() + ", value " + at + (planted ? " = " + g[at] : " (none planted)"));
+                    covered += b.size();
+                }
+                assertEquals(total, covered, "the bindings cover the procedure's parameters");
+            }
+        }
+    }
+
     @Test void softmaxCrossEntropyRoundTrip() throws Exception {
         roundTrip(Loss.softmaxCrossEntropyLoss(), "softmax_cross_entropy", 1, true);
     }

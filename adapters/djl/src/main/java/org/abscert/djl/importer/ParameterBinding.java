@@ -41,18 +41,23 @@ public record ParameterBinding(String name, Parameter parameter, int rows, int c
         }
     }
 
-    /** Whether the gradient PyTorch accumulated for this parameter is finite (read from its buffer, not widened). */
+    /**
+     * Whether the gradient PyTorch accumulated for this parameter is finite (read from its buffer, not widened). Its type
+     * and size are taken from the parameter, as PyTorch requires of a gradient (asking the gradient array would be two
+     * more native calls per parameter, and a FAST step reads every parameter's); a buffer of another length is widened
+     * and read whole.
+     */
     public boolean gradientFinite() {
-        try (NDArray g = parameter.getArray().getGradient()) {
-            int n = Math.toIntExact(g.size());
-            return switch (g.getDataType()) {
-                case FLOAT32 -> org.abscert.certifier.training.FiniteValues.float32(g.toByteBuffer(true), n);
-                case FLOAT64 -> org.abscert.certifier.training.FiniteValues.float64(g.toByteBuffer(true), n);
-                default -> {
-                    for (double v : org.abscert.djl.NdArrays.doubles(g)) if (!Double.isFinite(v)) yield false;
-                    yield true;
-                }
-            };
+        NDArray p = parameter.getArray();
+        DataType type = p.getDataType();
+        try (NDArray g = p.getGradient()) {
+            int width = type == DataType.FLOAT32 ? 4 : type == DataType.FLOAT64 ? 8 : 0;
+            java.nio.ByteBuffer b = width == 0 ? null : g.toByteBuffer(true);
+            if (b == null || b.remaining() != (long) width * size()) {
+                for (double v : NdArrays.doubles(g)) if (!Double.isFinite(v)) return false;
+                return true;
+            }
+            return width == 4 ? org.abscert.certifier.training.FiniteValues.float32(b, size()) : org.abscert.certifier.training.FiniteValues.float64(b, size());
         }
     }
 
