@@ -1161,7 +1161,8 @@ public final class ConvFastCheck {
      * The float32 path of {@link #reluMaxPool2x2}: the kernel's maxima and codes turned into the pool's outputs, classes
      * and winners, one loop over each plane's windows (a loop over a row of windows is too short for the JIT to
      * pipeline), the cells of each window's first one from a table; windows with a tie other than at 0 between dead
-     * cells go to {@link #tiedWindow}. Adds the ties at 0 to {@code n.zeroTies}; returns why the step fails, or null.
+     * cells go to {@link #tiedWindow}, except four equal positive cells of the background, which the code shows. Adds the
+     * ties at 0 to {@code n.zeroTies}; returns why the step fails, or null.
      */
     private String consume(PreActivations z, byte[] patch, float[] fmax, byte[] code, double[] out, byte[] oc, int[] winner, double[] outMax,
                            int c, Window2d win, List<FMap> maps, int input, java.util.Map<Long, Boolean> memo, Counts n, int si) {
@@ -1177,6 +1178,17 @@ public final class ConvFastCheck {
                 int o = ob + p, cd = code[o];
                 mxBits = Math.max(mxBits, Float.floatToRawIntBits(fmax[o]));
                 if ((cd & Kernels.TIE_ELSEWHERE) != 0) {
+                    int r0 = pb + first[p];
+                    if ((cd & (Kernels.TIES | Kernels.LIVE)) == (Kernels.TIES | Kernels.LIVE) && patch[r0] == BACKGROUND && patch[r0 + 1] == BACKGROUND
+                            && patch[r0 + w] == BACKGROUND && patch[r0 + w + 1] == BACKGROUND) {
+                        // three ties and a positive maximum: the four cells are one positive value, all of the background
+                        // (tiedWindow's first case, decided from the code without reading z again)
+                        n.backgroundTies += 3;
+                        out[o] = fmax[o];
+                        oc[o] = BACKGROUND;
+                        winner[o] = base + first[p];
+                        continue;
+                    }
                     String fail = tiedWindow(z, patch, base, pb, first[p], w, out, oc, winner, o, maps, input, memo, n, si, nc, c, p);
                     if (fail != null) {
                         n.zeroTies += zeroTies;
