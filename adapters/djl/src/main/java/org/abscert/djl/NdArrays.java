@@ -16,7 +16,13 @@ public final class NdArrays {
      *
      * @throws IllegalStateException for an array that is not of one of those types
      */
-    public static double[] doubles(NDArray a) {
+    public static double[] doubles(NDArray a) { return doubles(a, null); }
+
+    /**
+     * As {@link #doubles(NDArray)}, float32 values widened into {@code into} when it has their number (a caller that
+     * reads an array of the same size at every step keeps one), else into a new array.
+     */
+    public static double[] doubles(NDArray a, double[] into) {
         if (a.getDataType() == DataType.FLOAT64) return a.toDoubleArray();
         if (a.getDataType() == DataType.FLOAT16 || a.getDataType() == DataType.BFLOAT16) {
             try (NDArray wide = a.toType(DataType.FLOAT32, true)) {
@@ -25,12 +31,11 @@ public final class NdArrays {
         }
         if (a.getDataType() != DataType.FLOAT32)
             throw new IllegalStateException("array of type " + a.getDataType() + " where a floating-point type was expected");
-        // the tensor's memory viewed in place and copied once (toFloatArray copies it twice)
+        // the tensor's memory viewed in place and widened as it is read (toFloatArray copies it twice first)
         java.nio.FloatBuffer fb = a.toByteBuffer(true).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
-        float[] f = new float[fb.remaining()];
-        fb.get(f);
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        int n = fb.remaining();
+        double[] d = into != null && into.length == n ? into : new double[n];
+        for (int i = 0; i < n; i++) d[i] = fb.get(i);
         return d;
     }
 

@@ -42,6 +42,9 @@ final class FastCnnDjl extends FastInstrumentation {
     /** The widened pre-activations of the last check, reused (a step of LeNet records megabytes). */
     private double[][] wide = new double[0][];
     private List<ConvFastCheck.Hidden> hidden = List.of();
+    /** The data and each hidden layer's weights of the last check, widened, reused likewise. */
+    private double[] wideData = new double[0];
+    private double[][] wideWeights = new double[0][];
 
     private FastCnnDjl(ImportedModel model, ImportedModel single, KinkRules rules) {
         this.rules = rules;
@@ -93,7 +96,8 @@ final class FastCnnDjl extends FastInstrumentation {
         if (wide.length != hidden.size()) wide = new double[hidden.size()][];
         for (int k = 0; k < hidden.size(); k++)
             if (recorded[k] == null || recorded[k].length() != (long) batch * hidden.get(k).switches()) return null;
-        double[] x = NdArrays.doubles(data);
+        if (wideWeights.length != hidden.size()) wideWeights = new double[hidden.size()][];
+        double[] x = wideData = NdArrays.doubles(data, wideData);
         if (x.length != (long) batch * model.inputWidth()) return null;
         Map<String, ParameterBinding> bindings = new HashMap<>();
         for (ParameterBinding b : model.bindings()) bindings.put(b.name(), b);
@@ -109,7 +113,7 @@ final class FastCnnDjl extends FastInstrumentation {
             @Override public double[] bias(int k) { return NdArrays.doubles(bindings.get(hidden.get(k).bias()).parameter().getArray()); }
 
             // PyTorch's conv weight [O, C, kh, kw] and Linear weight [out, in] are both output-major as they are
-            @Override public double[] weights(int k) { return NdArrays.doubles(bindings.get(hidden.get(k).weight()).parameter().getArray()); }
+            @Override public double[] weights(int k) { return wideWeights[k] = NdArrays.doubles(bindings.get(hidden.get(k).weight()).parameter().getArray(), wideWeights[k]); }
 
             @Override public Point samplePoint(int s) {
                 double[] xs = new double[in], ys = new double[out];
