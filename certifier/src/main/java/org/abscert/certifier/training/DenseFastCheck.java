@@ -73,8 +73,19 @@ public final class DenseFastCheck {
      * @param switches           switches checked
      * @param samplesRecomputed  samples the certifier re-evaluated because the bounds left a switch open
      * @param detail             one line: what was established, or why the step needs the full certification
+     * @param gradientNotFinite  the framework's gradient is not finite: FAST judges switches, not gradients, so the
+     *                           step always goes on to the full certification, which refutes it
+     *                           ({@link StepCertifier#unjudged} never leaves it UNDECIDED)
      */
-    public record Outcome(boolean certified, int zeros, long switches, int samplesRecomputed, String detail) {
+    public record Outcome(boolean certified, int zeros, long switches, int samplesRecomputed, String detail, boolean gradientNotFinite) {
+        /** An outcome of the switch check (the gradient finite). */
+        public Outcome(boolean certified, int zeros, long switches, int samplesRecomputed, String detail) {
+            this(certified, zeros, switches, samplesRecomputed, detail, false);
+        }
+
+        /** The outcome for a framework's gradient that is not finite; {@code what} names it ("the framework's gradient of W1"). */
+        public static Outcome notFinite(String what) { return new Outcome(false, 0, 0, 0, what + " is not finite", true); }
+
         /** The step's verdict when {@link #certified}: CERTIFIED, {@link Reason#TRUSTED_ARITHMETIC}. */
         public Result result(String source) {
             if (!certified) throw new IllegalStateException("not certified: " + detail);

@@ -202,13 +202,15 @@ public final class StepCertifier {
      * to FULL. Under OBSERVE and WARN, once the FULL checks of such steps took more than {@link #fallbackShare()} of the
      * training time since the first step, it does not: the step is counted UNDECIDED (WORK_CAP) with FAST's reason
      * and {@link TrainingStatistics#unjudgedFallbacks()}, logged once at WARN under WARN (then at DEBUG), and this
-     * returns its verdict. FAIL and REPAIR, which act on every non-certified step, always go on to FULL.
+     * returns its verdict. FAIL and REPAIR, which act on every non-certified step, always go on to FULL, and so does a
+     * step whose gradient is not finite ({@link DenseFastCheck.Outcome#gradientNotFinite()}), which FULL refutes.
      *
      * @param outcome FAST's outcome for the step (not certified)
      * @return the step's UNDECIDED verdict, or empty when the step is to be judged FULL
      */
     public Optional<Result> unjudged(long step, DenseFastCheck.Outcome outcome) {
-        if (policy == Policy.FAIL || policy == Policy.REPAIR || fallbackShare == Double.POSITIVE_INFINITY) return Optional.empty();
+        if (policy == Policy.FAIL || policy == Policy.REPAIR || fallbackShare == Double.POSITIVE_INFINITY || outcome.gradientNotFinite())
+            return Optional.empty();
         if (fallbackNanos <= fallbackShare * (clock.getAsLong() - firstStepNanos)) return Optional.empty();
         fallingBack = false;
         String detail = "mode FAST left the step open (" + outcome.detail() + "); not judged FULL: the steps FAST leaves over "

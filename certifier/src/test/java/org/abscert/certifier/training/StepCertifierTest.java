@@ -164,6 +164,11 @@ class StepCertifierTest {
                     now[0] += 10_000_000L;
                     if (bounded) assertTrue(fullNanos - 200_000_000L <= shareOf * now[0], policy + " step " + step + ": over the share");
                 }
+                // past the share too, a gradient that is not finite goes on to FULL, which refutes it
+                assertTrue(steps.unjudged(5001, DenseFastCheck.Outcome.notFinite("the gradient of W1")).isEmpty(), policy + ", share " + shareOf);
+                boolean past = steps.unjudged(5001, open).isPresent();
+                assertEquals(bounded, past, policy + ", share " + shareOf + ": the share is used up");
+                if (past) unjudged++;
                 TrainingStatistics t = steps.statistics();
                 assertEquals(500, t.fallbacks(), t.summary());
                 assertEquals(unjudged, t.unjudgedFallbacks(), t.summary());

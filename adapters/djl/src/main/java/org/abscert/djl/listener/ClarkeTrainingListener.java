@@ -139,7 +139,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             steps.checked(Mode.FAST, t1 - t, !settled);
             if (settled) return;
             // past the time share of such steps, a step FAST leaves open is UNDECIDED (a gradient that is not finite is always judged)
-            if (o != null && notFinite == null && steps.unjudged(step, o).isPresent()) return;
+            if (o != null && steps.unjudged(step, o).isPresent()) return;
             t = t1;
         }
         double[] targets;

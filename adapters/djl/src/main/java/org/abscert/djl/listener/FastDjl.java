@@ -131,7 +131,7 @@ final class FastDjl extends FastInstrumentation {
     static DenseFastCheck.Outcome notFinite(ImportedModel model) {
         for (org.abscert.djl.importer.ParameterBinding b : model.bindings())
             if (!b.gradientFinite())
-                return new DenseFastCheck.Outcome(false, 0, 0, 0, "the framework's gradient of " + b.name() + " is not finite");
+                return DenseFastCheck.Outcome.notFinite("the framework's gradient of " + b.name());
         return null;
     }
 

@@ -178,7 +178,7 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
                 steps.checked(Mode.FAST, t1 - t, !settled);
                 if (settled) return;
                 // past the time share of such steps, a step FAST leaves open is UNDECIDED (a gradient that is not finite is always judged)
-                if (o != null && o != FastDl4j.NOT_FINITE && steps.unjudged(step, o).isPresent()) return;
+                if (o != null && steps.unjudged(step, o).isPresent()) return;
                 t = t1;
             }
             check(step, network);

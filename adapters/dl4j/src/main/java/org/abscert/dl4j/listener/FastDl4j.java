@@ -240,7 +240,7 @@ final class FastDl4j {
      * The outcome of a step whose gradient is not finite: FAST judges the switches, not the gradient, and leaves such
      * a step (an overflow in the loss, say) to FULL, which refutes it.
      */
-    static final DenseFastCheck.Outcome NOT_FINITE = new DenseFastCheck.Outcome(false, 0, 0, 0, "the framework's gradient is not finite");
+    static final DenseFastCheck.Outcome NOT_FINITE = DenseFastCheck.Outcome.notFinite("the framework's gradient");
 
     /** Whether a contiguous float or double array's values are all finite (read from its buffer); true for null. */
     static boolean finite(INDArray a) {
