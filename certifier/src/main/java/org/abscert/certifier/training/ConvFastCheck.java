@@ -1178,15 +1178,10 @@ public final class ConvFastCheck {
                 int o = ob + p, cd = code[o];
                 mxBits = Math.max(mxBits, Float.floatToRawIntBits(fmax[o]));
                 if ((cd & Kernels.TIE_ELSEWHERE) != 0) {
-                    int r0 = pb + first[p];
-                    if ((cd & (Kernels.TIES | Kernels.LIVE)) == (Kernels.TIES | Kernels.LIVE) && patch[r0] == BACKGROUND && patch[r0 + 1] == BACKGROUND
-                            && patch[r0 + w] == BACKGROUND && patch[r0 + w + 1] == BACKGROUND) {
-                        // three ties and a positive maximum: the four cells are one positive value, all of the background
-                        // (tiedWindow's first case, decided from the code without reading z again)
-                        n.backgroundTies += 3;
-                        out[o] = fmax[o];
-                        oc[o] = BACKGROUND;
-                        winner[o] = base + first[p];
+                    // three ties and a positive maximum: the four cells are one positive value (tiedWindow's first case,
+                    // decided from the code without reading z again)
+                    if ((cd & (Kernels.TIES | Kernels.LIVE)) == (Kernels.TIES | Kernels.LIVE) && backgroundWindow(patch, pb + first[p], w)) {
+                        backgroundTie(n, out, oc, winner, o, fmax[o], base + first[p]);
                         continue;
                     }
                     String fail = tiedWindow(z, patch, base, pb, first[p], w, out, oc, winner, o, maps, input, memo, n, si, nc, c, p);
@@ -1220,15 +1215,24 @@ public final class ConvFastCheck {
                               List<FMap> maps, int input, java.util.Map<Long, Boolean> memo, Counts n, int si, int nc, int c, int pos) {
         int i0 = base + r0;
         double z0 = z.get(i0);
-        if (z0 >= 0 && z.get(i0 + 1) == z0 && z.get(i0 + w) == z0 && z.get(i0 + w + 1) == z0 && patch[pb + r0] == BACKGROUND
-                && patch[pb + r0 + 1] == BACKGROUND && patch[pb + r0 + w] == BACKGROUND && patch[pb + r0 + w + 1] == BACKGROUND) {
-            n.backgroundTies += 3;
-            out[o] = z0 > 0 ? z0 : 0;
-            oc[o] = BACKGROUND;
-            winner[o] = i0;
+        if (z0 >= 0 && z.get(i0 + 1) == z0 && z.get(i0 + w) == z0 && z.get(i0 + w + 1) == z0 && backgroundWindow(patch, pb + r0, w)) {
+            backgroundTie(n, out, oc, winner, o, z0 > 0 ? z0 : 0, i0);
             return null;
         }
         return fold4(z, patch, base, pb, r0, w, out, oc, winner, o, maps, input, memo, n, si, nc, c, pos);
+    }
+
+    /** Whether the four cells of the 2×2 window whose first cell's patch class is at {@code at} are all BACKGROUND. */
+    private static boolean backgroundWindow(byte[] patch, int at, int w) {
+        return patch[at] == BACKGROUND && patch[at + 1] == BACKGROUND && patch[at + w] == BACKGROUND && patch[at + w + 1] == BACKGROUND;
+    }
+
+    /** A window of four equal background cells: three ties within BACKGROUND, its value, class and first cell. */
+    private static void backgroundTie(Counts n, double[] out, byte[] oc, int[] winner, int o, double value, int cell) {
+        n.backgroundTies += 3;
+        out[o] = value;
+        oc[o] = BACKGROUND;
+        winner[o] = cell;
     }
 
     /** The fold of one 2×2 window over relu(z) with a zero switch: each tie must be between cells of one function. */
