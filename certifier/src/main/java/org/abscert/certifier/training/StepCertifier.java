@@ -87,16 +87,10 @@ public final class StepCertifier {
     }
 
     /**
-     * @param auditShare under {@link Mode#FAST}, when positive: the first checked step is judged {@link Mode#FULL},
-     *                   and a later one whenever the audits' time so far is at most this share of the training time
-     *                   since the first step (the period {@code audit} is then not used); the steps FAST leaves to
-     *                   FULL do not count as audits
-     */
-    public StepCertifier(Policy policy, Certifier certifier, String framework, Logger log, Mode mode, int audit, double auditShare) {
-        this(policy, certifier, framework, log, mode, audit, auditShare, Double.POSITIVE_INFINITY);
-    }
-
-    /**
+     * @param auditShare    under {@link Mode#FAST}, when positive: the first checked step is judged {@link Mode#FULL},
+     *                      and a later one whenever the audits' time so far is at most this share of the training time
+     *                      since the first step (the period {@code audit} is then not used); the steps FAST leaves to
+     *                      FULL do not count as audits
      * @param fallbackShare under {@link Mode#FAST} with {@link Policy#OBSERVE} or {@link Policy#WARN}: a step FAST
      *                      leaves over is judged FULL while the FULL checks of such steps so far took at most this share
      *                      of the training time since the first step, and is UNDECIDED otherwise ({@link #unjudged});
