@@ -72,7 +72,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * ({@value #DEAD}·{@value #CNN_BATCH} exact kinks per step). Its FULL reference runs fewer steps (it is slow).
  */
 final class ListenerBench {
-    static final int BATCH = 128, HIDDEN = 256, CLASSES = 10, DEAD = 4, CNN_BATCH = 64, CNN_HIDDEN = 120;
+    static final int BATCH = 128, HIDDEN = 256, CLASSES = 10, DEAD = 4, CNN_BATCH = 128, CNN_HIDDEN = 120;
 
     /** One configuration measured on one framework. */
     record Line(String framework, String config, double stepMillis, double listenerMillis, double checkedStepMillis,
