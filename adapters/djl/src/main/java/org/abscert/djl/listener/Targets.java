@@ -2,8 +2,7 @@ package org.abscert.djl.listener;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
+import org.abscert.djl.NdArrays;
 import org.abscert.djl.importer.ImportedModel;
 
 /**
@@ -33,12 +32,10 @@ final class Targets {
 
     private double[] read() {
         double[] l;
-        if (labels.getDataType() == DataType.FLOAT32) {
-            // read in place: a conversion in PyTorch and a copy cost more than the rest of a FAST check
-            FloatBuffer f = labels.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            l = new double[f.remaining()];
-            for (int i = 0; i < l.length; i++) l[i] = f.get(i);
-        } else {
+        // float32 read in place (a conversion in PyTorch and a copy cost more than the rest of a FAST check); class
+        // indices of an integer type converted
+        if (labels.getDataType() == DataType.FLOAT32) l = NdArrays.doubles(labels);
+        else {
             try (NDArray d = labels.toType(DataType.FLOAT64, true)) {
                 l = d.toDoubleArray();
             }
