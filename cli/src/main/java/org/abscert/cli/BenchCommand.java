@@ -83,7 +83,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--listeners", description = "Measure the DL4J and DJL training listeners instead: listener time per step as a ratio "
             + "to the framework's own training step (784-256-256-10 ReLU MLP on Fashion-MNIST when installed, else 64-256-256-10 "
             + "on the digits; batch 128, float32) and a LeNet CNN (batch 128; --model picks mlp, cnn or all), mode FAST without and "
-            + "with exact kinks (targets <= 0.05 and <= 0.5), "
+            + "with exact kinks (targets <= 0.05 and <= 0.5), DJL's LeNet also with asynchronous checks, "
             + "mode FULL for reference. Run with OMP_NUM_THREADS=1 for one native thread.")
     boolean listeners;
 
@@ -230,6 +230,7 @@ final class BenchCommand implements Callable<Integer> {
                 Output.put(o, "wallRatio", l.wallRatio());
                 Output.put(o, "meanListenerMillis", l.meanListenerMillis());
                 Output.put(o, "meanRatio", l.meanRatio());
+                if (Double.isFinite(l.checkMillis())) Output.put(o, "medianAsynchronousCheckMillis", l.checkMillis());
                 o.put("target", l.target());
                 o.put("outcome", ListenerBench.outcome(l.stats()));
             }
@@ -239,12 +240,14 @@ final class BenchCommand implements Callable<Integer> {
             for (ListenerBench.Line l : lines)
                 table.add(List.of(l.framework(), l.config(), String.format("%.3f", l.stepMillis()), String.format("%.3f", l.listenerMillis()),
                         String.format("%.4f", l.ratio()), String.format("%+.3f", l.wallRatio()), String.format("%.3f", l.meanListenerMillis()),
-                        String.format("%.3f", l.meanRatio()), l.target(), ListenerBench.outcome(l.stats())));
+                        String.format("%.3f", l.meanRatio()), Double.isFinite(l.checkMillis()) ? String.format("%.3f", l.checkMillis()) : "-",
+                        l.target(), ListenerBench.outcome(l.stats())));
             return "bench --listeners: " + model + "; median and mean of " + reps + " interleaved steps after " + warm + " warm-up (the mean "
-                    + "with the FULL audits and fallbacks among them); FAST loops: "
+                    + "with the FULL audits and fallbacks among them; the asynchronous rows: of " + reps + " interleaved blocks of "
+                    + ListenerBench.BLOCK + " steps, the listener's block timed until its last check ended); FAST loops: "
                     + org.abscert.certifier.training.Kernels.description() + "\n"
-                    + Output.table(List.of("framework", "configuration", "step ms", "listener ms", "ratio", "wall", "mean ms", "mean ratio", "target",
-                            "verdicts"), table);
+                    + Output.table(List.of("framework", "configuration", "step ms", "listener ms", "ratio", "wall", "mean ms", "mean ratio",
+                            "async check ms", "target", "verdicts"), table);
         });
         return Main.EXIT_CERTIFIED;
     }

@@ -69,14 +69,23 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * <p>The same configurations on a LeNet CNN ({@code --model cnn}; both with {@code all}): conv 5×5 (padding 2) ·6 →
  * relu → max pool 2 → conv 5×5 ·16 → relu → max pool 2 → dense 120 relu → 10, batch {@value #CNN_BATCH}, on
  * 28×28 Fashion-MNIST (3×3 kernels on the 8×8 digits); kinks are forced in the dense hidden layer after the flatten
- * ({@value #DEAD}·{@value #CNN_BATCH} exact kinks per step). Its FULL reference runs fewer steps (it is slow).
+ * ({@value #DEAD}·{@value #CNN_BATCH} exact kinks per step), and DJL's two FAST configurations again with
+ * {@code asynchronous(true)} (timed in blocks of {@value #BLOCK} steps, see {@link #djlAsynchronous}). Its FULL reference
+ * runs fewer steps (it is slow).
  */
 final class ListenerBench {
     static final int BATCH = 128, HIDDEN = 256, CLASSES = 10, DEAD = 4, CNN_BATCH = 128, CNN_HIDDEN = 120;
+    /** Steps per timed block of the asynchronous configurations. */
+    static final int BLOCK = 20;
 
     /** One configuration measured on one framework. */
     record Line(String framework, String config, double stepMillis, double listenerMillis, double checkedStepMillis,
-                double meanListenerMillis, String target, TrainingStatistics stats) {
+                double meanListenerMillis, String target, TrainingStatistics stats, double checkMillis) {
+        Line(String framework, String config, double stepMillis, double listenerMillis, double checkedStepMillis,
+             double meanListenerMillis, String target, TrainingStatistics stats) {
+            this(framework, config, stepMillis, listenerMillis, checkedStepMillis, meanListenerMillis, target, stats, Double.NaN);
+        }
+
         double ratio() { return listenerMillis / stepMillis; }
 
         /** The wall-time cost of the listener, recording included: the checked step's median over the plain one's, minus 1. */
@@ -131,6 +140,10 @@ final class ListenerBench {
             lines.add(dl4j(data, fullWarm, fullReps, seed, Mode.FULL, false, cnn));
             lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn));
             lines.add(djl(data, warm, reps, seed, Mode.FAST, true, cnn));
+            if (cnn) {
+                lines.add(djlAsynchronous(data, warm, reps, seed, false));
+                lines.add(djlAsynchronous(data, warm, reps, seed, true));
+            }
             lines.add(djl(data, fullWarm, fullReps, seed, Mode.FULL, false, cnn));
         }
         return lines;
@@ -328,6 +341,50 @@ final class ListenerBench {
                 listener.statistics());
     }
 
+    /**
+     * The DJL LeNet with {@code asynchronous(true)}: its checks run while PyTorch computes the next step, so steps are
+     * timed in blocks of {@value #BLOCK}: {@value #BLOCK} plain steps, then the same {@value #BLOCK} batches with the
+     * listener and a wait for its last check, each block's time over {@value #BLOCK}; the blocks alternate and their
+     * medians are compared. The listener's time is the training thread's; {@link Line#checkMillis} is the checks' own
+     * time on the listener's thread.
+     */
+    private static Line djlAsynchronous(Data data, int warm, int reps, long seed, boolean kinks) throws Exception {
+        Engine engine = PyTorchEngine.get();
+        engine.setRandomSeed((int) seed);
+        ClarkeTrainingListener listener = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).asynchronous(true).build();
+        double[] step = new double[reps], spent = new double[reps], wall = new double[reps], check = new double[reps];
+        int n = CNN_BATCH;
+        try (NDManager m = engine.newBaseManager(); DjlNet plain = new DjlNet(data, true, null);
+             DjlNet checked = new DjlNet(data, true, listener)) {
+            checked.copyFrom(plain);
+            if (kinks) {
+                plain.kill();
+                checked.kill();
+            }
+            for (int i = 0; i < warm; i++) {
+                float[][][] b = batch(data, i, n);
+                plain.step(m, b, i);
+                checked.step(m, b, i);
+            }
+            for (int r = 0; r < reps; r++) {
+                int first = warm + r * BLOCK;
+                TrainingStatistics before = listener.statistics();
+                long t0 = System.nanoTime();
+                for (int i = first; i < first + BLOCK; i++) plain.step(m, batch(data, i, n), i);
+                long t1 = System.nanoTime();
+                for (int i = first; i < first + BLOCK; i++) checked.step(m, batch(data, i, n), i);
+                TrainingStatistics after = listener.statistics();            // waits for the block's last check
+                long t2 = System.nanoTime();
+                step[r] = (t1 - t0) / 1e6 / BLOCK;
+                wall[r] = (t2 - t1) / 1e6 / BLOCK;
+                spent[r] = (after.nanos() - before.nanos()) / 1e6 / BLOCK;
+                check[r] = (after.fastNanos() - before.fastNanos()) / 1e6 / BLOCK;
+            }
+        }
+        return new Line("DJL", config(Mode.FAST, kinks, true).replace("listener FAST", "listener FAST asynchronous") + ", blocks of " + BLOCK,
+                median(step), median(spent), median(wall), mean(spent), target(Mode.FAST, kinks), listener.statistics(), median(check));
+    }
+
     static double mean(double[] v) { return Arrays.stream(v).average().orElse(Double.NaN); }
 
     static double median(double[] v) {
@@ -340,6 +397,6 @@ final class ListenerBench {
     static String outcome(TrainingStatistics s) {
         return String.format(Locale.ROOT, "%d/%d certified, %d refuted, %d undecided; FAST %d, FULL %d, fell back %d%s; %d kinks",
                 s.certified(), s.checked(), s.refuted(), s.undecided(), s.fastChecks(), s.fullChecks(), s.fallbacks(),
-                s.unjudgedFallbacks() == 0 ? "" : " (" + s.unjudgedFallbacks() + " not judged FULL: time share)", s.activeKinks());
+                s.unjudgedFallbacks() == 0 ? "" : " (" + s.unjudgedFallbacks() + " not judged FULL: time share, or checked after the step)", s.activeKinks());
     }
 }

@@ -50,6 +50,29 @@ class BenchCommandTest {
         }
     }
 
+    /**
+     * {@code --listeners --model cnn}, a few steps: the LeNet rows of both frameworks, and DJL's asynchronous rows, timed
+     * in blocks, with the checks' own time on the listener's thread and every step of the run checked.
+     */
+    @Test
+    void cnnListenerRowsIncludeTheAsynchronousChecks() throws Exception {
+        var r = run("bench", "--listeners", "--model", "cnn", "--warmup", "1", "--repetitions", "2", "--format", "json");
+        assertEquals(0, r.code(), r::toString);
+        var rows = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("rows");
+        assertEquals(8, rows.size(), r.out());
+        int asynchronous = 0;
+        for (var row : rows) {
+            boolean async = row.get("configuration").asText().contains("asynchronous");
+            assertEquals(async, row.has("medianAsynchronousCheckMillis"), row.toString());
+            if (!async) continue;
+            asynchronous++;
+            assertTrue(row.get("medianAsynchronousCheckMillis").asDouble() > 0, row.toString());
+            int steps = 1 + 2 * ListenerBench.BLOCK;
+            assertTrue(row.get("outcome").asText().contains("/" + steps + " certified"), row.toString());
+        }
+        assertEquals(2, asynchronous, r.out());
+    }
+
     @Test
     void unknownModelIsBadUsage() {
         run("bench", "--model", "resnet").assertBadInput("--model");

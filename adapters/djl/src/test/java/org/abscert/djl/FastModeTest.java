@@ -35,28 +35,28 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Mode FAST of the DJL listener on real PyTorch training steps: what it settles, and when it must fall back. */
-class FastModeTest {
+public class FastModeTest {
     static final int IN = 12, HIDDEN = 16, OUT = 3, BATCH = 8;
     static NDManager manager;
 
-    @BeforeAll static void start() throws Exception {
+    @BeforeAll public static void start() throws Exception {
         Engine engine = PyTorchEngine.get();
         engine.setRandomSeed(3);
         manager = engine.newBaseManager();
     }
 
-    @AfterAll static void stop() { manager.close(); }
+    @AfterAll public static void stop() { manager.close(); }
 
     /** A 12-16-16-3 ReLU network with softmax cross-entropy, trained with plain SGD and the listener. */
-    static final class Net implements AutoCloseable {
+    public static final class Net implements AutoCloseable {
         final Model model = Model.newInstance("fast", PyTorchEngine.ENGINE_NAME);
-        final SequentialBlock block = new SequentialBlock()
+        public final SequentialBlock block = new SequentialBlock()
                 .add(Linear.builder().setUnits(HIDDEN).build()).add(Activation.reluBlock())
                 .add(Linear.builder().setUnits(HIDDEN).build()).add(Activation.reluBlock())
                 .add(Linear.builder().setUnits(OUT).build());
         final Trainer trainer;
 
-        Net(ClarkeTrainingListener listener) {
+        public Net(ClarkeTrainingListener listener) {
             model.setBlock(block);
             trainer = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                     .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f)).build())
@@ -66,7 +66,7 @@ class FastModeTest {
 
         Parameter first(String name) { return block.getChildren().get(0).getValue().getParameters().get(name); }
 
-        void step(float[] x, float[] y) throws Exception {
+        public void step(float[] x, float[] y) throws Exception {
             ArrayDataset d = new ArrayDataset.Builder().setData(manager.create(x, new Shape(BATCH, IN)))
                     .optLabels(manager.create(y, new Shape(BATCH))).setSampling(BATCH, false).build();
             for (Batch b : trainer.iterateDataset(d)) {
@@ -85,7 +85,7 @@ class FastModeTest {
         }
     }
 
-    static float[][] batch(Random r) {
+    public static float[][] batch(Random r) {
         float[] x = new float[BATCH * IN], y = new float[BATCH];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
         for (int s = 0; s < BATCH; s++) y[s] = r.nextInt(OUT);
@@ -93,7 +93,7 @@ class FastModeTest {
     }
 
     /** Unit 0 of the first layer: weights {@code w} on the first inputs, 0 elsewhere, bias {@code b}. */
-    static void forceFirstUnit(Net net, float[] w, float b) {
+    public static void forceFirstUnit(Net net, float[] w, float b) {
         NDArray weight = net.first("weight").getArray(), bias = net.first("bias").getArray();
         for (int j = 0; j < IN; j++) weight.set(new NDIndex(0, j), j < w.length ? w[j] : 0f);
         bias.set(new NDIndex(0), b);

@@ -66,6 +66,9 @@ public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
     /** This builder, as its own type. */
     protected abstract B self();
 
+    /** The policy set so far. */
+    protected final Policy policy() { return policy; }
+
     public B policy(Policy p) {
         this.policy = Objects.requireNonNull(p);
         return self();

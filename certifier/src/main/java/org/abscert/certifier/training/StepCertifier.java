@@ -206,9 +206,29 @@ public final class StepCertifier {
         if (policy == Policy.FAIL || policy == Policy.REPAIR || fallbackShare == Double.POSITIVE_INFINITY || outcome.gradientNotFinite())
             return Optional.empty();
         if (fallbackNanos <= fallbackShare * (clock.getAsLong() - firstStepNanos)) return Optional.empty();
+        return Optional.of(undecided(step, outcome, "the steps FAST leaves over took their share of the training time ("
+                + fallbackShare + ")", "ListenerBuilder.fallbackShare sets the share"));
+    }
+
+    /**
+     * For a step an asynchronous FAST check left open (after {@link #checked} counted it as fallen back): FULL would
+     * need the step's parameters and the framework's evaluation at them, which the optimizer has replaced by the time the
+     * check ends, so the step is counted UNDECIDED (WORK_CAP) with FAST's reason, as a step past the fallback share
+     * ({@link TrainingStatistics#unjudgedFallbacks()}; logged once at WARN under WARN, then at DEBUG). Only OBSERVE and
+     * WARN check asynchronously.
+     *
+     * @return the step's verdict
+     */
+    public Result leftOpenAfterTheStep(long step, DenseFastCheck.Outcome outcome) {
+        if (policy == Policy.FAIL || policy == Policy.REPAIR)
+            throw new IllegalStateException("policy " + policy + " acts on the step it judges; it cannot be checked after it");
+        return undecided(step, outcome, "the check ran after the step (asynchronous) and the optimizer has changed the parameters "
+                + "FULL would evaluate", "a synchronous listener judges them FULL");
+    }
+
+    private Result undecided(long step, DenseFastCheck.Outcome outcome, String why, String hint) {
         fallingBack = false;
-        String detail = "mode FAST left the step open (" + outcome.detail() + "); not judged FULL: the steps FAST leaves over "
-                + "took their share of the training time (" + fallbackShare + ")";
+        String detail = "mode FAST left the step open (" + outcome.detail() + "); not judged FULL: " + why;
         Result r = new Result(framework.toLowerCase(java.util.Locale.ROOT), Verdict.UNDECIDED, Reason.WORK_CAP, detail, 0,
                 new double[0], List.of(), 0, false);
         last = r;
@@ -216,10 +236,10 @@ public final class StepCertifier {
         statistics.unjudgedFallback();
         if (policy == Policy.WARN && !unjudgedLogged)
             log.warn("training step {}: {}'s gradient is UNDECIDED ({}); such steps are counted in the statistics and "
-                    + "logged at DEBUG from now on (ListenerBuilder.fallbackShare sets the share)", step, framework, detail);
+                    + "logged at DEBUG from now on ({})", step, framework, detail, hint);
         else log.debug("training step {}: {}'s gradient is UNDECIDED ({})", step, framework, detail);
         unjudgedLogged = true;
-        return Optional.of(r);
+        return r;
     }
 
     /** The statistics so far (a consistent snapshot). */

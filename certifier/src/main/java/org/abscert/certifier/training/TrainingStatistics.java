@@ -18,15 +18,18 @@ import java.util.Locale;
  * @param stepsWithKinks checked steps with at least one active switch
  * @param spuriousKinks  switches the framework saw at zero although their exact value is not (or the reverse),
  *                       summed over checked steps (THEORY.md §8)
- * @param nanos          time spent in the listener (import, trace, certification, repair)
+ * @param nanos          time spent in the listener (import, trace, certification, repair) on the training thread;
+ *                       a listener that checks asynchronously spends its FAST checks' time ({@code fastNanos}) on a thread
+ *                       of its own, not here
  * @param fastChecks     checked steps settled by {@link Mode#FAST}
  * @param fullChecks     checked steps judged by {@link Mode#FULL} (audits, fallbacks and models FAST does not cover)
  * @param fallbacks      FAST steps that fell back to FULL (counted in {@code fullChecks} too)
  * @param fastNanos      time of the FAST checks (including those that fell back)
  * @param fullNanos      time of the FULL checks
  * @param unjudgedFallbacks FAST steps that fell back but were not judged FULL because the steps FAST leaves over had
- *                       taken their share of the training time ({@link ListenerBuilder#fallbackShare}): UNDECIDED,
- *                       counted in {@code fallbacks} and {@code undecided} too, not in {@code fullChecks}
+ *                       taken their share of the training time ({@link ListenerBuilder#fallbackShare}), or because the
+ *                       check ran after the step ({@link StepCertifier#leftOpenAfterTheStep}): UNDECIDED, counted in
+ *                       {@code fallbacks} and {@code undecided} too, not in {@code fullChecks}
  */
 public record TrainingStatistics(long steps, long checked, long certified, long refuted, long undecided, long repaired,
                                  long errors, long activeKinks, long stepsWithKinks, long spuriousKinks, long nanos,
@@ -46,6 +49,6 @@ public record TrainingStatistics(long steps, long checked, long certified, long 
                 steps, checked, certified, refuted, undecided, repaired, errors, activeKinks, stepsWithKinks, spuriousKinks,
                 millis()) + (fastChecks + fullChecks == 0 ? "" : String.format(Locale.ROOT,
                 " (FAST %d steps in %.1f ms, %d fell back%s; FULL %d steps in %.1f ms)", fastChecks, fastNanos / 1e6, fallbacks,
-                unjudgedFallbacks == 0 ? "" : ", " + unjudgedFallbacks + " of them not judged FULL (time share)", fullChecks, fullNanos / 1e6));
+                unjudgedFallbacks == 0 ? "" : ", " + unjudgedFallbacks + " of them not judged FULL (time share, or checked after the step)", fullChecks, fullNanos / 1e6));
     }
 }

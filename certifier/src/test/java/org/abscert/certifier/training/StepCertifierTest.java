@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.abscert.certifier.Candidate;
 import org.abscert.certifier.Certifier;
+import org.abscert.certifier.Reason;
 import org.abscert.certifier.Result;
 import org.abscert.certifier.Verdict;
 import org.abscert.spi.ir.Point;
@@ -179,9 +180,39 @@ class StepCertifierTest {
                 if (bounded) {
                     // ≈ 5 % of 5000 · 11 ms (+ their own time) in 200 ms checks: a dozen or so, not 500
                     assertTrue(unjudged > 400 && judged >= 10 && judged <= 25, at);
-                    assertTrue(t.summary().contains(unjudged + " of them not judged FULL (time share)"), t.summary());
+                    assertTrue(t.summary().contains(unjudged + " of them not judged FULL (time share, or checked after the step)"), t.summary());
                 } else assertEquals(0, unjudged, at);
             }
+    }
+
+    /**
+     * A step an asynchronous check left open: UNDECIDED (WORK_CAP) with FAST's reason and why it was not judged FULL,
+     * counted as a fallback not judged FULL, under OBSERVE and WARN; FAIL and REPAIR, which never check after the step,
+     * refuse it.
+     */
+    @Test
+    void aStepLeftOpenAfterTheStepIsUndecided() {
+        DenseFastCheck.Outcome open = new DenseFastCheck.Outcome(false, 3, 100, 0, "a pooling tie at 0.44", false);
+        for (Policy p : Policy.values()) {
+            StepCertifier steps = steps(p);
+            steps.beginStep();
+            steps.nextCheck();
+            if (p == Policy.FAIL || p == Policy.REPAIR) {
+                assertThrows(IllegalStateException.class, () -> steps.leftOpenAfterTheStep(1, open), p.name());
+                continue;
+            }
+            steps.checked(Mode.FAST, 1000, true);
+            Result r = steps.leftOpenAfterTheStep(1, open);
+            assertEquals(Verdict.UNDECIDED, r.verdict(), p.name());
+            assertEquals(Reason.WORK_CAP, r.reason(), p.name());
+            assertTrue(r.detail().contains("a pooling tie at 0.44") && r.detail().contains("after the step"), r.detail());
+            TrainingStatistics t = steps.statistics();
+            assertEquals(1, t.undecided(), t.summary());
+            assertEquals(1, t.fallbacks(), t.summary());
+            assertEquals(1, t.unjudgedFallbacks(), t.summary());
+            assertEquals(0, t.fullChecks(), t.summary());
+            assertEquals(r, steps.lastResult().orElseThrow());
+        }
     }
 
     @Test

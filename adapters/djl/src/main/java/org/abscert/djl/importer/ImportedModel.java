@@ -48,9 +48,12 @@ public record ImportedModel(Procedure procedure, Point point, List<ParameterBind
     public int outputWidth() { return procedure.shape("Y").dim(1); }
 
     /** The point at the DJL parameters' current values, with the given data. */
-    public Point at(double[] x, double[] y) {
+    public Point at(double[] x, double[] y) { return at(ParameterBinding::values, x, y); }
+
+    /** The point at the given parameter values (each binding's, in procedure layout), with the given data. */
+    public Point at(java.util.function.Function<ParameterBinding, double[]> values, double[] x, double[] y) {
         Map<String, Tensor> params = new LinkedHashMap<>();
-        for (ParameterBinding b : bindings) params.put(b.name(), new Tensor(procedure.shape(b.name()), b.values()));
+        for (ParameterBinding b : bindings) params.put(b.name(), new Tensor(procedure.shape(b.name()), values.apply(b)));
         return new Point(params, data(x, y));
     }
 

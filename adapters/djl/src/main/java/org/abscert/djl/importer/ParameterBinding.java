@@ -86,8 +86,10 @@ public record ParameterBinding(String name, Parameter parameter, int rows, int c
         }
     }
 
-    private double[] toProcedureLayout(NDArray a) {
-        double[] v = NdArrays.doubles(a);
+    private double[] toProcedureLayout(NDArray a) { return inProcedureLayout(NdArrays.doubles(a)); }
+
+    /** Values of this parameter as DJL holds them (row-major [rows, cols]) in procedure layout: transposed when {@link #transposed}. */
+    public double[] inProcedureLayout(double[] v) {
         if (v.length != size())
             throw new IllegalStateException("parameter " + name + " has " + v.length + " values, expected " + size());
         return transposed ? transpose(v, rows, cols) : v;

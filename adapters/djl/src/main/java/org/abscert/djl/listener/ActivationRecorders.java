@@ -62,6 +62,7 @@ final class ActivationRecorders {
     /** Puts the original activation functions back. */
     void restore() {
         for (int i = 0; i < recorders.size(); i++) {
+            recorders.get(i).set(null);
             try {
                 LAMBDA.set(blocks.get(i), originals.get(i));
             } catch (IllegalAccessException e) {
@@ -77,16 +78,47 @@ final class ActivationRecorders {
     void arm(boolean on) {
         for (Recorder r : recorders) {
             r.armed = on;
-            if (on) r.values = null;
+            if (on) r.set(null);
         }
     }
 
     /**
-     * One activation's recorded input, row-major: float32 values as they are ({@code f}) or others widened to double
-     * ({@code d}).
+     * Whether a float32 input is kept as a tensor of its own instead of copied ({@link Recorded#kept}): PyTorch's
+     * {@code detach} of the input — a second handle to the same storage, which the batch's manager does not close —
+     * for a check that copies it later on another thread. The activation does not write into its input, and nothing
+     * after it in the step does, so the storage holds the step's values until the kept handle is closed.
      */
-    record Recorded(float[] f, double[] d) {
-        long length() { return f != null ? f.length : d.length; }
+    void keep(boolean on) {
+        for (Recorder r : recorders) r.keep = on;
+    }
+
+    /**
+     * One activation's recorded input, row-major: float32 values as they are ({@code f}), others widened to double
+     * ({@code d}), or a float32 tensor kept for a later copy ({@code kept}, see {@link #keep}).
+     */
+    record Recorded(float[] f, double[] d, NDArray kept) {
+        Recorded(float[] f, double[] d) { this(f, d, null); }
+
+        long length() { return kept != null ? kept.size() : f != null ? f.length : d.length; }
+
+        /**
+         * A kept tensor's values copied from its memory (into {@code into} when it has their number) and the tensor
+         * closed; a recording that was copied already is returned as it is.
+         */
+        Recorded copied(float[] into) {
+            if (kept == null) return this;
+            try (NDArray k = kept) {
+                int n = Math.toIntExact(k.size());
+                float[] f = into != null && into.length == n ? into : new float[n];
+                k.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(f, 0, n);
+                return new Recorded(f, null);
+            }
+        }
+
+        /** Closes a kept tensor that will not be copied. */
+        void release() {
+            if (kept != null) kept.close();
+        }
 
         /** The values as doubles: float32 ones widened, into {@code into} when it has the right length. */
         double[] doubles(double[] into) {
@@ -113,12 +145,36 @@ final class ActivationRecorders {
     }
 
     /**
+     * Replaces each kept tensor among {@code z} by its values ({@link Recorded#copied}), copied into {@code into[k]} when
+     * it has their number ({@code into[k]} then holds the copy's array, for the next step); every kept tensor is closed,
+     * also when a copy fails.
+     */
+    static void copyKept(Recorded[] z, float[][] into) {
+        int k = 0;
+        try {
+            for (; k < z.length; k++) {
+                if (z[k].kept() == null) continue;
+                z[k] = z[k].copied(into[k]);
+                into[k] = z[k].f();
+            }
+        } finally {
+            // a copy that failed closed its tensor; those after it are closed here
+            for (int j = k + 1; j < z.length; j++) z[j].release();
+        }
+    }
+
+    /** Closes the tensors a {@link #take} kept that will not be checked. */
+    static void release(Recorded[] recorded) {
+        if (recorded != null) for (Recorded r : recorded) if (r != null) r.release();
+    }
+
+    /**
      * The activation's function, copying its input when armed: a float32 tensor's memory in one bulk copy from its
      * buffer (into the previous recording's array when the size is the same), others widened to double.
      */
     private static final class Recorder implements Function<NDList, NDList> {
         final Function<NDList, NDList> delegate;
-        volatile boolean armed;
+        volatile boolean armed, keep;
         volatile Recorded values;
         private float[] reuse;
 
@@ -126,12 +182,24 @@ final class ActivationRecorders {
 
         @Override
         public NDList apply(NDList in) {
-            if (armed) values = record(in.singletonOrThrow());
+            if (armed) set(record(in.singletonOrThrow()));
             return delegate.apply(in);
+        }
+
+        /** Replaces the recording, closing a kept tensor it replaces. */
+        void set(Recorded r) {
+            Recorded old = values;
+            values = r;
+            if (old != null && old != r) old.release();
         }
 
         private Recorded record(NDArray a) {
             if (a.getDataType() != DataType.FLOAT32) return new Recorded(null, NdArrays.doubles(a));
+            if (keep) {
+                NDArray k = a.stopGradient();
+                k.detach();
+                return new Recorded(null, null, k);
+            }
             int n = Math.toIntExact(a.size());
             float[] f = reuse != null && reuse.length == n && (values == null || values.f() != reuse) ? reuse : new float[n];
             a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(f, 0, n);

@@ -12,6 +12,11 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Supplier;
 import org.abscert.certifier.Candidate;
 import org.abscert.certifier.Result;
 import org.abscert.certifier.training.DenseFastCheck;
@@ -59,6 +64,9 @@ import org.slf4j.LoggerFactory;
  * {@link org.abscert.certifier.training.UnsupportedModelException} under FAIL and REPAIR — the same rule as
  * DL4J's listener.
  *
+ * <p>With {@link Builder#asynchronous(boolean)}, mode FAST judges a CNN's steps on a thread of the listener's own,
+ * one at a time, while training goes on.
+ *
  * <p>Training must run on one device: DJL sums the gradients of per-device splits, each the mean over its
  * own split, which is another function. A listener belongs to one trainer and is not thread-safe.
  */
@@ -72,35 +80,57 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     private final Map<Integer, ImportedModel> models = new HashMap<>();
 
     private final int every;
+    private final boolean asynchronous;
     private FastDjl fast;
     private FastCnnDjl fastCnn;
     private boolean fastTried;
+    /** Under {@link Builder#asynchronous}: the thread of the FAST checks, the check in progress, the parameters it reads. */
+    private ExecutorService worker;
+    private volatile Future<?> pending;
+    private ParameterSnapshot captured;
+    /** Run on the listener's thread before each asynchronous check (tests hold a check back until the step is over). */
+    volatile Runnable beforeAsynchronousCheck = () -> { };
 
     private ClarkeTrainingListener(Builder b, StepCertifier steps) {
         this.steps = steps;
         this.lossOverride = b.loss;
         this.every = b.every;
+        this.asynchronous = b.asynchronous;
     }
 
     public static Builder builder() { return new Builder(); }
 
     public Policy policy() { return steps.policy(); }
 
-    /** The statistics so far. */
-    public TrainingStatistics statistics() { return steps.statistics(); }
+    /** Whether FAST checks run on a thread of their own ({@link Builder#asynchronous}). */
+    public boolean asynchronous() { return asynchronous; }
 
-    /** The certifier's verdict on the latest step, if any. */
-    public Optional<Result> lastResult() { return steps.lastResult(); }
+    /** The statistics so far (after the check in progress, if any, has ended). */
+    public TrainingStatistics statistics() {
+        awaitCheck();
+        return steps.statistics();
+    }
+
+    /** The certifier's verdict on the latest step, if any (after the check in progress, if any, has ended). */
+    public Optional<Result> lastResult() {
+        awaitCheck();
+        return steps.lastResult();
+    }
 
     @Override
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
         long start = System.nanoTime();
         long step = steps.beginStep();
         ActivationRecorders.Recorded[] recorded = fast != null ? fast.take() : fastCnn != null ? fastCnn.take() : null;
+        boolean handedOver = false;
         try {
             if ((step - 1) % every != 0) return;
-            check(trainer, batchData, step, recorded);
+            // one check at a time: the previous step's, if it still runs, ends before this one is judged
+            awaitCheck();
+            handedOver = check(trainer, batchData, step, recorded);
         } finally {
+            // tensors kept for a check that will not run
+            if (!handedOver) ActivationRecorders.release(recorded);
             // the recorders copy the activations' inputs only for a step that will be checked
             if (fast != null) fast.arm(steps.mode() == Mode.FAST && step % every == 0);
             if (fastCnn != null) fastCnn.arm(steps.mode() == Mode.FAST && step % every == 0);
@@ -108,16 +138,17 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         }
     }
 
-    private void check(Trainer trainer, BatchData batchData, long step, ActivationRecorders.Recorded[] recorded) {
-        if (steps.passive() && policy() != Policy.FAIL && policy() != Policy.REPAIR) return;
+    /** @return whether the recordings were handed to an asynchronous check, which closes what it kept */
+    private boolean check(Trainer trainer, BatchData batchData, long step, ActivationRecorders.Recorded[] recorded) {
+        if (steps.passive() && policy() != Policy.FAIL && policy() != Policy.REPAIR) return false;
         if (trainer.getDevices().length != 1) {
             steps.unsupported("the trainer splits each batch over " + trainer.getDevices().length
                     + " devices; the listener certifies training on one device");
-            return;
+            return false;
         }
         Batch batch = batchData.getBatch();
         ImportedModel model = model(trainer, batch.getSize());
-        if (model == null) return;
+        if (model == null) return false;
         if (!fastTried) attachFast(trainer, model);
         Mode mode = steps.nextCheck();
         long t = System.nanoTime();
@@ -127,19 +158,30 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             DenseFastCheck.Outcome notFinite = FastDjl.notFinite(model);
             DenseFastCheck.Outcome o;
             try {
-                o = notFinite != null ? notFinite : fast != null ? fast.check(model, model(trainer, 1), DjlBackend.KINK_RULES,
-                        batch.getData().singletonOrThrow(), y, recorded, steps::fastRefused)
-                        : fastCnn.check(model, model(trainer, 1), batch.getData().singletonOrThrow(), y, recorded, steps::fastRefused);
+                if (notFinite != null) o = notFinite;
+                else if (fast != null) o = fast.check(model, model(trainer, 1), DjlBackend.KINK_RULES, batch.getData().singletonOrThrow(), y,
+                        recorded, steps::fastRefused);
+                else {
+                    // asynchronous: what the check reads of the step is copied now (the targets, the parameters)
+                    ParameterSnapshot later = asynchronous ? capture(model, y) : null;
+                    Supplier<DenseFastCheck.Outcome> c = fastCnn.prepare(model, model(trainer, 1), batch.getData().singletonOrThrow(), y,
+                            recorded, steps::fastRefused, later);
+                    if (c != null && later != null) {
+                        submit(step, c);
+                        return true;
+                    }
+                    o = c == null ? null : c.get();
+                }
             } catch (Targets.Unfit e) {                 // a batch that does not fit the model: this step cannot be judged
                 steps.error(step, e.getMessage(), null);
-                return;
+                return false;
             }
             boolean settled = o != null && steps.judgeFast(o).isPresent();
             long t1 = System.nanoTime();
             steps.checked(Mode.FAST, t1 - t, !settled);
-            if (settled) return;
+            if (settled) return false;
             // past the time share of such steps, a step FAST leaves open is UNDECIDED (a gradient that is not finite is always judged)
-            if (o != null && steps.unjudged(step, o).isPresent()) return;
+            if (o != null && steps.unjudged(step, o).isPresent()) return false;
             t = t1;
         }
         double[] targets;
@@ -147,17 +189,75 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             targets = y.get();
         } catch (Targets.Unfit e) {
             steps.error(step, e.getMessage(), null);
-            return;
+            return false;
         }
         double[] x;
         try {
             x = NdArrays.doubles(batch.getData().singletonOrThrow());
         } catch (IllegalStateException e) {
             steps.error(step, e.getMessage(), null);
-            return;
+            return false;
         }
         full(trainer, batchData, step, model, x, targets);
         steps.checked(Mode.FULL, System.nanoTime() - t, false);
+        return false;
+    }
+
+    /** The targets read and the parameters copied for a check that runs after the step. */
+    private ParameterSnapshot capture(ImportedModel model, Targets y) {
+        y.get();
+        if (captured == null) captured = new ParameterSnapshot(model.bindings());
+        captured.capture();
+        return captured;
+    }
+
+    /**
+     * Runs the FAST check of {@code step} on the listener's thread while training goes on: its verdict and time are
+     * counted when it ends, and a step it leaves open is UNDECIDED ({@link StepCertifier#leftOpenAfterTheStep}). A
+     * failure of the check is counted under errors; it never reaches the training loop.
+     */
+    private void submit(long step, Supplier<DenseFastCheck.Outcome> check) {
+        if (worker == null) worker = Executors.newSingleThreadExecutor(r -> {
+            Thread th = new Thread(r, "abscert-djl-check");
+            th.setDaemon(true);
+            return th;
+        });
+        Runnable before = beforeAsynchronousCheck;
+        pending = worker.submit(() -> {
+            before.run();
+            long t = System.nanoTime();
+            try {
+                DenseFastCheck.Outcome o = check.get();
+                boolean settled = steps.judgeFast(o).isPresent();
+                steps.checked(Mode.FAST, System.nanoTime() - t, !settled);
+                if (!settled) steps.leftOpenAfterTheStep(step, o);
+            } catch (RuntimeException e) {
+                steps.error(step, "the asynchronous FAST check failed: " + e, null);
+            }
+        });
+    }
+
+    /** Waits for the asynchronous check in progress, if any. */
+    private void awaitCheck() {
+        Future<?> f = pending;
+        if (f == null) return;
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof Error err) throw err;
+                    throw new IllegalStateException("the asynchronous FAST check failed", e.getCause());
+                }
+            }
+        } finally {
+            if (pending == f) pending = null;
+            if (interrupted) Thread.currentThread().interrupt();
+        }
     }
 
     /** Instruments the model for FAST (once), or records why FAST does not cover it. */
@@ -173,7 +273,11 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             }
             FastCnnDjl c = FastCnnDjl.attach(model, one, DjlBackend.KINK_RULES);
             if (c.refusal() != null) steps.fastRefused(c.refusal());
-            else fastCnn = c;
+            else {
+                fastCnn = c;
+                // the recordings of an asynchronous check are kept as tensors and copied on its thread
+                c.keep(asynchronous);
+            }
             return;
         }
         FastDjl f = FastDjl.attach(model);
@@ -212,6 +316,9 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
 
     @Override
     public void onTrainingEnd(Trainer trainer) {
+        awaitCheck();
+        if (worker != null) worker.shutdown();
+        worker = null;
         if (fast != null) fast.restore();
         if (fastCnn != null) fastCnn.restore();
         fast = null;
@@ -268,8 +375,26 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         private LossSpec loss;
 
         private int every = 1;
+        private boolean asynchronous;
 
         public Builder() { super(); }
+
+        /**
+         * Whether mode FAST checks a CNN's step on a thread of the listener's own while training goes on (default
+         * false). The training thread checks that the gradient is finite, copies the parameters and the targets, and
+         * keeps the recorded activations' inputs as tensors (a second handle to PyTorch's storage, no copy); the check
+         * copies and judges them on its thread, one step at a time: the next checked step, {@link #statistics()} and
+         * {@link #lastResult()} wait for the check in progress. The check costs the same CPU time as on the training
+         * thread, on another core: it pays when PyTorch leaves a core idle. A step it leaves open is UNDECIDED
+         * (WORK_CAP): FULL would need PyTorch's evaluation at the parameters the optimizer has since replaced. Audits,
+         * mode FULL, a gradient that is not finite and dense networks are judged on the training thread (a dense
+         * network's check reads each parameter once, about what copying them for another thread costs). Only OBSERVE
+         * and WARN, which act on no step, can check asynchronously: {@link #build()} refuses FAIL and REPAIR with it.
+         */
+        public Builder asynchronous(boolean on) {
+            this.asynchronous = on;
+            return this;
+        }
 
         @Override protected Builder self() { return this; }
 
@@ -289,6 +414,11 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             return this;
         }
 
-        public ClarkeTrainingListener build() { return new ClarkeTrainingListener(this, stepCertifier("DJL", LOG)); }
+        public ClarkeTrainingListener build() {
+            if (asynchronous && (policy() == Policy.FAIL || policy() == Policy.REPAIR))
+                throw new IllegalStateException("policy " + policy() + " acts on the step it judges, before the optimizer applies it; "
+                        + "an asynchronous check ends after that (use OBSERVE or WARN, or asynchronous(false))");
+            return new ClarkeTrainingListener(this, stepCertifier("DJL", LOG));
+        }
     }
 }

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.abscert.certifier.probe.KinkRules;
 import org.abscert.certifier.probe.PoolTieProbe;
 import org.abscert.certifier.training.ConvFastCheck;
@@ -45,6 +46,8 @@ final class FastCnnDjl extends FastInstrumentation {
     /** The data and each hidden layer's weights of the last check, widened, reused likewise. */
     private double[] wideData = new double[0];
     private double[][] wideWeights = new double[0][];
+    /** The float32 copies of the recordings kept as tensors, reused likewise. */
+    private float[][] copies = new float[0][];
 
     private FastCnnDjl(ImportedModel model, ImportedModel single, KinkRules rules) {
         this.rules = rules;
@@ -75,17 +78,21 @@ final class FastCnnDjl extends FastInstrumentation {
     static FastCnnDjl attach(ImportedModel model, ImportedModel single, KinkRules rules) { return new FastCnnDjl(model, single, rules); }
 
     /**
-     * The FAST outcome of the step just computed, or null when it cannot be given (nothing recorded for this batch,
-     * or FAST refused at this batch size: {@code refused} receives why).
+     * The FAST check of the step just computed, ready to run, or null when it cannot be given (nothing recorded for
+     * this batch, or FAST refused at this batch size: {@code refused} receives why). What the check reads of the step
+     * is read here, on the training thread; with {@code captured} the check may run after the optimizer step, on
+     * another thread: it reads the parameters from the snapshot, copies the recordings kept as tensors
+     * ({@link ActivationRecorders#keep}) and closes them, and must end before the next step is prepared.
      *
-     * @param model  the imported model of this batch size
-     * @param single the imported model of one example
-     * @param data   the batch's data array [N, C, H, W]
-     * @param y      the batch's targets, read when a sample is re-evaluated
-     * @param z      what {@link #take} returned
+     * @param model    the imported model of this batch size
+     * @param single   the imported model of one example
+     * @param data     the batch's data array [N, C, H, W]
+     * @param y        the batch's targets, read when a sample is re-evaluated (already read when {@code captured} is given)
+     * @param recorded what {@link #take} returned
+     * @param captured the parameters captured at this step, or null: the check runs now and reads them where DJL holds them
      */
-    DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, NDArray data, Targets y, ActivationRecorders.Recorded[] recorded,
-                                 Consumer<String> refused) {
+    Supplier<DenseFastCheck.Outcome> prepare(ImportedModel model, ImportedModel single, NDArray data, Targets y,
+                                             ActivationRecorders.Recorded[] recorded, Consumer<String> refused, ParameterSnapshot captured) {
         int batch = model.batch();
         ConvFastCheck check = checks.computeIfAbsent(batch, b -> ConvFastCheck.of(model.procedure(), single.procedure(), model.precision(),
                 rules, POOL_TIES));
@@ -97,30 +104,42 @@ final class FastCnnDjl extends FastInstrumentation {
         for (int k = 0; k < hidden.size(); k++)
             if (recorded[k] == null || recorded[k].length() != (long) batch * hidden.get(k).switches()) return null;
         if (wideWeights.length != hidden.size()) wideWeights = new double[hidden.size()][];
+        if (copies.length != hidden.size()) copies = new float[hidden.size()][];
         double[] x = wideData = NdArrays.doubles(data, wideData);
         if (x.length != (long) batch * model.inputWidth()) return null;
         Map<String, ParameterBinding> bindings = new HashMap<>();
         for (ParameterBinding b : model.bindings()) bindings.put(b.name(), b);
         int in = model.inputWidth(), out = model.outputWidth();
-        return check.check(new ConvFastCheck.StepValues() {
-            @Override public double[] input() { return x; }
+        ActivationRecorders.Recorded[] z = recorded.clone();
+        return () -> {
+            ActivationRecorders.copyKept(z, copies);
+            return check.check(new ConvFastCheck.StepValues() {
+                @Override public double[] input() { return x; }
 
-            // widened on demand (the check reads the conv stages as float32) into the previous step's arrays: megabytes a step otherwise
-            @Override public double[] preActivations(int k) { return wide[k] = recorded[k].doubles(wide[k]); }
+                // widened on demand (the check reads the conv stages as float32) into the previous step's arrays: megabytes a step otherwise
+                @Override public double[] preActivations(int k) { return wide[k] = z[k].doubles(wide[k]); }
 
-            @Override public float[] preActivationsFloat(int k) { return recorded[k].f(); }
+                @Override public float[] preActivationsFloat(int k) { return z[k].f(); }
 
-            @Override public double[] bias(int k) { return NdArrays.doubles(bindings.get(hidden.get(k).bias()).parameter().getArray()); }
+                @Override public double[] bias(int k) {
+                    String name = hidden.get(k).bias();
+                    return captured != null ? captured.doubles(name, null) : NdArrays.doubles(bindings.get(name).parameter().getArray());
+                }
 
-            // PyTorch's conv weight [O, C, kh, kw] and Linear weight [out, in] are both output-major as they are
-            @Override public double[] weights(int k) { return wideWeights[k] = NdArrays.doubles(bindings.get(hidden.get(k).weight()).parameter().getArray(), wideWeights[k]); }
+                // PyTorch's conv weight [O, C, kh, kw] and Linear weight [out, in] are both output-major as they are
+                @Override public double[] weights(int k) {
+                    String name = hidden.get(k).weight();
+                    return wideWeights[k] = captured != null ? captured.doubles(name, wideWeights[k])
+                            : NdArrays.doubles(bindings.get(name).parameter().getArray(), wideWeights[k]);
+                }
 
-            @Override public Point samplePoint(int s) {
-                double[] xs = new double[in], ys = new double[out];
-                System.arraycopy(x, s * in, xs, 0, in);
-                System.arraycopy(y.get(), s * out, ys, 0, out);
-                return single.at(xs, ys);
-            }
-        }).step();
+                @Override public Point samplePoint(int s) {
+                    double[] xs = new double[in], ys = new double[out];
+                    System.arraycopy(x, s * in, xs, 0, in);
+                    System.arraycopy(y.get(), s * out, ys, 0, out);
+                    return captured != null ? captured.at(single, xs, ys) : single.at(xs, ys);
+                }
+            }).step();
+        };
     }
 }

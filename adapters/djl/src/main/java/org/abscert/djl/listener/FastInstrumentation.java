@@ -30,6 +30,11 @@ abstract class FastInstrumentation {
         if (recorders != null) recorders.arm(on);
     }
 
+    /** Whether float32 activations' inputs are kept as tensors for a later copy ({@link ActivationRecorders#keep}). */
+    final void keep(boolean on) {
+        if (recorders != null) recorders.keep(on);
+    }
+
     /** What the recorders copied in the step's forward pass, per instrumented block ({@link ActivationRecorders#take}). */
     final ActivationRecorders.Recorded[] take() { return recorders == null ? new ActivationRecorders.Recorded[0] : recorders.take(); }
 }
