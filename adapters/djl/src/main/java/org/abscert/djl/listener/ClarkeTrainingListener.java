@@ -382,8 +382,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         /**
          * Whether mode FAST checks a CNN's step on a thread of the listener's own while training goes on (default
          * false). The training thread checks that the gradient is finite, copies the parameters and the targets, and
-         * keeps the recorded activations' inputs as tensors (a second handle to PyTorch's storage, no copy); the check
-         * copies and judges them on its thread, one step at a time: the next checked step, {@link #statistics()} and
+         * keeps the batch's data and the recorded activations' inputs as tensors (a second handle to PyTorch's
+         * storage, no copy); the check copies and judges them on its thread, one step at a time: the next checked step, {@link #statistics()} and
          * {@link #lastResult()} wait for the check in progress. The check costs the same CPU time as on the training
          * thread, on another core: it pays when PyTorch leaves a core idle. A step it leaves open is UNDECIDED
          * (WORK_CAP): FULL would need PyTorch's evaluation at the parameters the optimizer has since replaced. Audits,

@@ -81,7 +81,7 @@ final class FastCnnDjl extends FastInstrumentation {
      * The FAST check of the step just computed, ready to run, or null when it cannot be given (nothing recorded for
      * this batch, or FAST refused at this batch size: {@code refused} receives why). What the check reads of the step
      * is read here, on the training thread; with {@code captured} the check may run after the optimizer step, on
-     * another thread: it reads the parameters from the snapshot, copies the recordings kept as tensors
+     * another thread: it reads the parameters from the snapshot, copies the data and the recordings kept as tensors
      * ({@link ActivationRecorders#keep}) and closes them, and must end before the next step is prepared.
      *
      * @param model    the imported model of this batch size
@@ -105,14 +105,21 @@ final class FastCnnDjl extends FastInstrumentation {
             if (recorded[k] == null || recorded[k].length() != (long) batch * hidden.get(k).switches()) return null;
         if (wideWeights.length != hidden.size()) wideWeights = new double[hidden.size()][];
         if (copies.length != hidden.size()) copies = new float[hidden.size()][];
-        double[] x = wideData = NdArrays.doubles(data, wideData);
-        if (x.length != (long) batch * model.inputWidth()) return null;
+        if (data.size() != (long) batch * model.inputWidth()) return null;
+        // a check after the step widens the data on its own thread, from a handle of its own to the batch's tensor
+        double[] now = captured == null ? (wideData = NdArrays.doubles(data, wideData)) : null;
+        NDArray later = captured == null ? null : data.stopGradient();
+        if (later != null) later.detach();
         Map<String, ParameterBinding> bindings = new HashMap<>();
         for (ParameterBinding b : model.bindings()) bindings.put(b.name(), b);
         int in = model.inputWidth(), out = model.outputWidth();
         ActivationRecorders.Recorded[] z = recorded.clone();
         return () -> {
-            ActivationRecorders.copyKept(z, copies);
+            double[] x;
+            try (NDArray d = later) {
+                ActivationRecorders.copyKept(z, copies);
+                x = d == null ? now : (wideData = NdArrays.doubles(d, wideData));
+            }
             return check.check(new ConvFastCheck.StepValues() {
                 @Override public double[] input() { return x; }
 
