@@ -243,8 +243,10 @@ final class BenchCommand implements Callable<Integer> {
                         String.format("%.3f", l.meanRatio()), Double.isFinite(l.checkMillis()) ? String.format("%.3f", l.checkMillis()) : "-",
                         l.target(), ListenerBench.outcome(l.stats())));
             return "bench --listeners: " + model + "; median and mean of " + reps + " interleaved steps after " + warm + " warm-up (the mean "
-                    + "with the FULL audits and fallbacks among them; the asynchronous rows: of " + reps + " interleaved blocks of "
-                    + ListenerBench.BLOCK + " steps, the listener's block timed until its last check ended); FAST loops: "
+                    + "with the FULL audits and fallbacks among them"
+                    + (lines.stream().anyMatch(l -> Double.isFinite(l.checkMillis())) ? "; the asynchronous rows: of " + reps
+                            + " interleaved blocks of " + ListenerBench.BLOCK + " steps, the listener's block timed until its last check ended" : "")
+                    + "); FAST loops: "
                     + org.abscert.certifier.training.Kernels.description() + "\n"
                     + Output.table(List.of("framework", "configuration", "step ms", "listener ms", "ratio", "wall", "mean ms", "mean ratio",
                             "async check ms", "target", "verdicts"), table);
