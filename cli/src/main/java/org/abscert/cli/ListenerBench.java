@@ -280,6 +280,15 @@ final class ListenerBench {
             }
         }
 
+        /** Starts as {@code plain}: its parameters copied, and the same units killed in both when {@code kinks}. */
+        void startAs(DjlNet plain, boolean kinks) {
+            copyFrom(plain);
+            if (kinks) {
+                plain.kill();
+                kill();
+            }
+        }
+
         /** Copies the other network's parameters, so that both start equal. */
         void copyFrom(DjlNet other) {
             var mine = block.getParameters();
@@ -317,11 +326,7 @@ final class ListenerBench {
         double[] step = new double[reps], spent = new double[reps], wall = new double[reps];
         try (NDManager m = engine.newBaseManager(); DjlNet plain = new DjlNet(data, cnn, null);
              DjlNet checked = new DjlNet(data, cnn, listener)) {
-            checked.copyFrom(plain);
-            if (kinks) {
-                plain.kill();
-                checked.kill();
-            }
+            checked.startAs(plain, kinks);
             for (int i = 0; i < warm + reps; i++) {
                 float[][][] b = batch(data, i, cnn ? CNN_BATCH : BATCH);
                 long t0 = System.nanoTime();
@@ -356,11 +361,7 @@ final class ListenerBench {
         int n = CNN_BATCH;
         try (NDManager m = engine.newBaseManager(); DjlNet plain = new DjlNet(data, true, null);
              DjlNet checked = new DjlNet(data, true, listener)) {
-            checked.copyFrom(plain);
-            if (kinks) {
-                plain.kill();
-                checked.kill();
-            }
+            checked.startAs(plain, kinks);
             for (int i = 0; i < warm; i++) {
                 float[][][] b = batch(data, i, n);
                 plain.step(m, b, i);

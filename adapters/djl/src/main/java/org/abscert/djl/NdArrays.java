@@ -32,10 +32,14 @@ public final class NdArrays {
         if (a.getDataType() != DataType.FLOAT32)
             throw new IllegalStateException("array of type " + a.getDataType() + " where a floating-point type was expected");
         // the tensor's memory viewed in place and widened as it is read (toFloatArray copies it twice first)
-        java.nio.FloatBuffer fb = a.toByteBuffer(true).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        return widen(a.toByteBuffer(true).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer(), into);
+    }
+
+    /** The float values from the buffer's position to its limit, widened into {@code into} when it has their number, else into a new array. */
+    public static double[] widen(java.nio.FloatBuffer fb, double[] into) {
         int n = fb.remaining();
         double[] d = into != null && into.length == n ? into : new double[n];
-        for (int i = 0; i < n; i++) d[i] = fb.get(i);
+        for (int i = 0; i < n; i++) d[i] = fb.get(fb.position() + i);
         return d;
     }
 

@@ -108,10 +108,7 @@ final class ActivationRecorders {
         Recorded copied(float[] into) {
             if (kept == null) return this;
             try (NDArray k = kept) {
-                int n = Math.toIntExact(k.size());
-                float[] f = into != null && into.length == n ? into : new float[n];
-                k.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(f, 0, n);
-                return new Recorded(f, null);
+                return new Recorded(floats(k, into), null);
             }
         }
 
@@ -163,6 +160,25 @@ final class ActivationRecorders {
         }
     }
 
+    /**
+     * A second handle to a float32 tensor's storage ({@link NDArray#stopGradient}, no copy), detached from its manager so
+     * that closing the batch leaves it open; the caller closes it. What {@link #keep} records, and the batch's data an
+     * asynchronous check reads.
+     */
+    static NDArray handle(NDArray a) {
+        NDArray k = a.stopGradient();
+        k.detach();
+        return k;
+    }
+
+    /** A float32 tensor's memory in one bulk copy from its buffer, into {@code into} when it has the tensor's size. */
+    static float[] floats(NDArray a, float[] into) {
+        int n = Math.toIntExact(a.size());
+        float[] f = into != null && into.length == n ? into : new float[n];
+        a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(f, 0, n);
+        return f;
+    }
+
     /** Closes the tensors a {@link #take} kept that will not be checked. */
     static void release(Recorded[] recorded) {
         if (recorded != null) for (Recorded r : recorded) if (r != null) r.release();
@@ -195,14 +211,8 @@ final class ActivationRecorders {
 
         private Recorded record(NDArray a) {
             if (a.getDataType() != DataType.FLOAT32) return new Recorded(null, NdArrays.doubles(a));
-            if (keep) {
-                NDArray k = a.stopGradient();
-                k.detach();
-                return new Recorded(null, null, k);
-            }
-            int n = Math.toIntExact(a.size());
-            float[] f = reuse != null && reuse.length == n && (values == null || values.f() != reuse) ? reuse : new float[n];
-            a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(f, 0, n);
+            if (keep) return new Recorded(null, null, handle(a));
+            float[] f = floats(a, values == null || values.f() != reuse ? reuse : null);
             reuse = f;
             return new Recorded(f, null);
         }

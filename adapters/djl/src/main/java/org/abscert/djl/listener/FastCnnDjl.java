@@ -108,8 +108,7 @@ final class FastCnnDjl extends FastInstrumentation {
         if (data.size() != (long) batch * model.inputWidth()) return null;
         // a check after the step widens the data on its own thread, from a handle of its own to the batch's tensor
         double[] now = captured == null ? (wideData = NdArrays.doubles(data, wideData)) : null;
-        NDArray later = captured == null ? null : data.stopGradient();
-        if (later != null) later.detach();
+        NDArray later = captured == null ? null : ActivationRecorders.handle(data);
         Map<String, ParameterBinding> bindings = new HashMap<>();
         for (ParameterBinding b : model.bindings()) bindings.put(b.name(), b);
         int in = model.inputWidth(), out = model.outputWidth();

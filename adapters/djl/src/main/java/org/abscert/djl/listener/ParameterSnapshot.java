@@ -4,11 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.abscert.certifier.training.Rows;
 import org.abscert.djl.NdArrays;
 import org.abscert.djl.importer.ImportedModel;
 import org.abscert.djl.importer.ParameterBinding;
@@ -16,9 +14,9 @@ import org.abscert.spi.ir.Point;
 
 /**
  * A model's parameter values at one training step, copied from PyTorch's memory on the training thread for a check
- * that runs after the optimizer has updated them in place: float32 arrays byte for byte into direct buffers of the
- * snapshot's own (the FAST kernels read direct buffers), others widened to double. The buffers of one capture are
- * reused by the next: a check must end before the next capture.
+ * that runs after the optimizer has updated them in place: float32 arrays byte for byte (one bulk copy from PyTorch's
+ * direct buffer into one of the snapshot's own), others widened to double. The buffers of one capture are reused by
+ * the next: a check must end before the next capture.
  */
 final class ParameterSnapshot {
     private final List<ParameterBinding> bindings;
@@ -54,7 +52,7 @@ final class ParameterSnapshot {
      * A float32 array's memory copied into {@code into} when it has the room (else into a new direct buffer), in native
      * byte order, positioned at 0 and limited to the array's bytes.
      */
-    static ByteBuffer copy(NDArray a, ByteBuffer into) {
+    private static ByteBuffer copy(NDArray a, ByteBuffer into) {
         ByteBuffer src = a.toByteBuffer(true);
         ByteBuffer dst = into != null && into.capacity() >= src.remaining() ? into : ByteBuffer.allocateDirect(src.remaining());
         dst.clear();
@@ -71,17 +69,7 @@ final class ParameterSnapshot {
             System.arraycopy(d[i], 0, w, 0, w.length);
             return w;
         }
-        FloatBuffer v = f[i].asFloatBuffer();
-        int n = v.remaining();
-        double[] w = into != null && into.length == n ? into : new double[n];
-        for (int k = 0; k < n; k++) w[k] = v.get(k);
-        return w;
-    }
-
-    /** Parameter {@code name}'s captured values as {@code count} rows of {@code length}, float32 ones read in the snapshot's buffer. */
-    Rows rows(String name, int length, int count) {
-        int i = indexOf(name);
-        return d[i] != null ? Rows.values(d[i], length, count) : Rows.float32(f[i], length, count);
+        return NdArrays.widen(f[i].asFloatBuffer(), into);
     }
 
     /** The point of {@code model} (a model of the same block: its parameters are the captured ones) with the given data. */

@@ -35,8 +35,8 @@ class AsynchronousCheckTest {
     @AfterAll static void stop() { FastCnnModeTest.stop(); }
 
     /** Copies the first network's parameters into the second. */
-    static void copy(Net from, Net to) {
-        ParameterList mine = to.block.getParameters(), theirs = from.block.getParameters();
+    static void copy(ai.djl.nn.Block from, ai.djl.nn.Block to) {
+        ParameterList mine = to.getParameters(), theirs = from.getParameters();
         for (int k = 0; k < mine.size(); k++) mine.valueAt(k).getArray().set(new NDIndex("..."), theirs.valueAt(k).getArray());
     }
 
@@ -61,7 +61,7 @@ class AsynchronousCheckTest {
         Semaphore gate = heldBack(async);
         List<String> a = new ArrayList<>(), b = new ArrayList<>();
         try (Net s = new Net(sync); Net t = new Net(async)) {
-            copy(s, t);
+            copy(s.block, t.block);
             for (int i = 0; i < 8; i++) {
                 s.step(FastCnnModeTest.digits(i));
                 t.step(FastCnnModeTest.digits(i));
@@ -69,7 +69,7 @@ class AsynchronousCheckTest {
                 gate.release();
                 a.add(describe(sync.lastResult().orElseThrow()));
                 b.add(describe(async.lastResult().orElseThrow()));
-                copy(s, t);                                      // the same update made by both
+                copy(s.block, t.block);                                      // the same update made by both
 
             }
         }
@@ -95,8 +95,7 @@ class AsynchronousCheckTest {
             async.beforeAsynchronousCheck = submitted::incrementAndGet;
             List<String> a = new ArrayList<>(), b = new ArrayList<>();
             try (FastModeTest.Net s = new FastModeTest.Net(sync); FastModeTest.Net t = new FastModeTest.Net(async)) {
-                ParameterList mine = t.block.getParameters(), theirs = s.block.getParameters();
-                for (int k = 0; k < mine.size(); k++) mine.valueAt(k).getArray().set(new NDIndex("..."), theirs.valueAt(k).getArray());
+                copy(s.block, t.block);
                 Random r = new Random(5);
                 for (int i = 0; i < 6; i++) {
                     float[][] d = FastModeTest.batch(r);
@@ -127,7 +126,7 @@ class AsynchronousCheckTest {
         ClarkeTrainingListener sync = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).audit(1000).build();
         ClarkeTrainingListener async = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).audit(1000).asynchronous(true).build();
         try (Net s = new Net(sync); Net t = new Net(async)) {
-            copy(s, t);
+            copy(s.block, t.block);
             for (int i = 0; i < 12; i++) s.step(FastCnnModeTest.digits(i));
             for (int i = 0; i < 12; i++) t.step(FastCnnModeTest.digits(i));
         }

@@ -31,10 +31,7 @@ class KeptRecordingsTest {
 
     /** A kept handle to a tensor of the batch's manager, as {@code ActivationRecorders.keep} makes one. */
     static ActivationRecorders.Recorded kept(NDManager batch, float... values) {
-        NDArray a = batch.create(values);
-        NDArray k = a.stopGradient();
-        k.detach();
-        return new ActivationRecorders.Recorded(null, null, k);
+        return new ActivationRecorders.Recorded(null, null, ActivationRecorders.handle(batch.create(values)));
     }
 
     @Test
