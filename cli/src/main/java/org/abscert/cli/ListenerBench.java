@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.abscert.certifier.training.ListenerBuilder;
 import org.abscert.certifier.training.Mode;
 import org.abscert.certifier.training.Policy;
 import org.abscert.certifier.training.TrainingStatistics;
@@ -141,6 +142,8 @@ final class ListenerBench {
             lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn));
             lines.add(djl(data, warm, reps, seed, Mode.FAST, true, cnn));
             if (cnn) {
+                // the default splits a step's check over the processors (checkThreads): the same check on the training thread alone
+                if (ListenerBuilder.DEFAULT_CHECK_THREADS > 1) lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn, 1));
                 lines.add(djlAsynchronous(data, warm, reps, seed, false));
                 lines.add(djlAsynchronous(data, warm, reps, seed, true));
             }
@@ -320,9 +323,14 @@ final class ListenerBench {
     }
 
     private static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn) throws Exception {
+        return djl(data, warm, reps, seed, mode, kinks, cnn, ListenerBuilder.DEFAULT_CHECK_THREADS);
+    }
+
+    /** @param threads the listener's {@code checkThreads} */
+    private static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn, int threads) throws Exception {
         Engine engine = PyTorchEngine.get();
         engine.setRandomSeed((int) seed);
-        ClarkeTrainingListener listener = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(mode).build();
+        ClarkeTrainingListener listener = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(mode).checkThreads(threads).build();
         double[] step = new double[reps], spent = new double[reps], wall = new double[reps];
         try (NDManager m = engine.newBaseManager(); DjlNet plain = new DjlNet(data, cnn, null);
              DjlNet checked = new DjlNet(data, cnn, listener)) {
@@ -342,8 +350,8 @@ final class ListenerBench {
                 }
             }
         }
-        return new Line("DJL", config(mode, kinks, cnn), median(step), median(spent), median(wall), mean(spent), target(mode, kinks),
-                listener.statistics());
+        String config = config(mode, kinks, cnn) + (threads != ListenerBuilder.DEFAULT_CHECK_THREADS ? ", check threads " + threads : "");
+        return new Line("DJL", config, median(step), median(spent), median(wall), mean(spent), target(mode, kinks), listener.statistics());
     }
 
     /**

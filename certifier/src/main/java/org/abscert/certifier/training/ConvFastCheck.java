@@ -101,7 +101,9 @@ import org.abscert.spi.ir.Window2d;
  * storing its activation (relu(z) and its class are computed inside the fold); with float32 pre-activations
  * ({@link StepValues#preActivationsFloat}) its planes are screened and its windows folded by {@link Kernels} (SIMD
  * when available), the scalar fold running only at windows with a tie other than at 0 between dead cells. An
- * instance judges one step at a time: it reuses its work arrays from one step to the next.
+ * instance judges one step at a time: it reuses its work arrays from one step to the next. With {@link #threads(int)}
+ * the samples are checked in parts of consecutive samples at once, each part by an instance of its own: every check
+ * above is per sample (bounds, classes, folds, re-evaluations), so the parts together make the same checks.
  */
 public final class ConvFastCheck {
 
@@ -173,6 +175,26 @@ public final class ConvFastCheck {
     private final String refusal;
     /** The framework gives a max-pool tie to the earliest tied cell in row-major order (the fold's order). */
     private final boolean firstCell;
+    /** The threads a step's check may use ({@link #threads(int)}); the instances that check the other parts. */
+    private int threads = 1;
+    private final List<ConvFastCheck> twins = new ArrayList<>();
+    /** The samples of the part being checked: lo to hi − 1. */
+    private int lo, hi;
+    /** The fewest samples a part has: below, handing a part to a thread costs more than it saves. */
+    public static final int MIN_PART = 8;
+    /** {@link #MIN_PART}, and the processors' count as a cap, unless a test sets smaller parts. */
+    int minPart = MIN_PART;
+    boolean processorCap = true;
+
+    /** The threads of the parts after the first: daemons, one fewer than the processors, shared by every check. */
+    private static final class Pool {
+        static final java.util.concurrent.ExecutorService PARTS = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(1, Runtime.getRuntime().availableProcessors() - 1), r -> {
+                    Thread t = new Thread(r, "abscert-fast-part");
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
 
     private ConvFastCheck(List<Step> steps, List<Hidden> hidden, int[] input, Precision precision, int batch, Procedure sample,
                           String theorem, String refusal, boolean firstCell) {
@@ -185,6 +207,11 @@ public final class ConvFastCheck {
         this.theorem = theorem;
         this.refusal = refusal;
         this.firstCell = firstCell;
+    }
+
+    /** Another instance of the same check, with work arrays of its own: it checks a part of the samples. */
+    private ConvFastCheck(ConvFastCheck o) {
+        this(o.steps, o.hidden, o.input, o.precision, o.batch, o.sample, o.theorem, o.refusal, o.firstCell);
     }
 
     /**
@@ -263,6 +290,25 @@ public final class ConvFastCheck {
 
     public int batch() { return batch; }
 
+    /**
+     * Lets {@link #check} split a step's samples into up to {@code n} parts of consecutive samples, checked at once on
+     * the calling thread and {@code n} − 1 shared daemon threads, no more parts than processors and none of fewer than
+     * {@link #MIN_PART} samples (default 1: the calling thread alone). The samples are independent until the loss, so
+     * the parts' checks are the same switch by switch; the outcome adds their counts and, if parts fail, gives the
+     * failure of the first in sample order. The listeners' FAST checks run while the framework waits for them, so
+     * its cores are otherwise idle.
+     *
+     * @return this check
+     */
+    public ConvFastCheck threads(int n) {
+        if (n < 1) throw new IllegalArgumentException("threads must be positive, got " + n);
+        this.threads = n;
+        return this;
+    }
+
+    /** The threads set by {@link #threads(int)}. */
+    public int threads() { return threads; }
+
     // ------------------------------------------------------------------ the step
 
     /**
@@ -303,6 +349,54 @@ public final class ConvFastCheck {
      */
     public Outcome check(StepValues v) {
         if (refusal != null) throw new IllegalStateException("FAST does not apply: " + refusal);
+        int k = Math.min(processorCap ? Math.min(threads, Runtime.getRuntime().availableProcessors()) : threads, Math.max(1, batch / minPart));
+        if (k <= 1) return outcome(List.of(part(v, 0, batch)));
+        // the samples in k parts of consecutive samples, the first on this thread; the values read once, here
+        StepValues once = new ReadOnce(v, hidden.size());
+        while (twins.size() < k - 1) twins.add(new ConvFastCheck(this));
+        List<java.util.concurrent.Future<Counts>> others = new ArrayList<>();
+        for (int t = 1; t < k; t++) {
+            ConvFastCheck twin = twins.get(t - 1);
+            int from = (int) ((long) batch * t / k), to = (int) ((long) batch * (t + 1) / k);
+            others.add(Pool.PARTS.submit(() -> twin.part(once, from, to)));
+        }
+        List<Counts> parts = new ArrayList<>();
+        try {
+            parts.add(part(once, 0, batch / k));
+        } finally {
+            // every part ends before this returns: the next step reuses their arrays
+            for (java.util.concurrent.Future<Counts> f : others) parts.add(join(f));
+        }
+        return outcome(parts);
+    }
+
+    /** The part's counts; a failure of its own rethrown here, on the step's thread. */
+    private static Counts join(java.util.concurrent.Future<Counts> f) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return f.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;            // the part's arrays are in use until it ends: wait, then restore the flag
+                }
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error r) throw r;
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The check of samples lo to hi − 1 of the batch: every loop of the step runs over them only (the samples are
+     * independent until the loss), into this instance's work arrays.
+     */
+    private Counts part(StepValues v, int lo, int hi) {
+        this.lo = lo;
+        this.hi = hi;
         double u = precision.unitRoundoff();
         int c = input[0], h = input[1], w = input[2];
         double[] val = v.input();
@@ -312,7 +406,7 @@ public final class ConvFastCheck {
         double[] maxAbs = new double[batch];
         RowMasks masks = w <= 64 ? new RowMasks(batch, c, h, w) : null;
         data(val, c, h, w, cls, maxAbs, masks);
-        assert masks == null || masks.sameAs(RowMasks.of(val, batch, c, h, w)) : "data row masks";
+        assert masks == null || lo > 0 || hi < batch || masks.sameAs(RowMasks.of(val, batch, c, h, w)) : "data row masks";
         boolean exact = true;
         boolean[] open = new boolean[batch];
         Counts n = new Counts();
@@ -342,7 +436,7 @@ public final class ConvFastCheck {
                 maps.add(zm);
                 maps.add(new ReluMap(zm, maps.size() - 1));
                 actIn[si + 1] = zk;
-                n.switches += zk.length();
+                n.switches += (long) (hi - lo) * (zk.length() / batch);
                 Window2d win = ps.win();
                 double[] out = doubles(si + 2, batch * c * win.positions());
                 byte[] oc = bytes(si + 2, out.length);
@@ -371,7 +465,7 @@ public final class ConvFastCheck {
                 maps.add(new FMap(MapKind.CONV, z, n.zCls, c, h, w, cs.win(), maps.size() - 1, null));
                 maps.add(new FMap(MapKind.ACT, n.out, n.outCls, c, h, w, null, maps.size() - 1, null));
                 actIn[si + 1] = PreActivations.of(null, () -> n.z);
-                n.switches += z.length;
+                n.switches += (long) (hi - lo) * (z.length / batch);
                 val = n.out;
                 cls = n.outCls;
                 maxAbs = n.maxAbs;
@@ -387,7 +481,8 @@ public final class ConvFastCheck {
                 actIn[si] = PreActivations.of(null, () -> zd);
                 double[] out = new double[z.length];
                 byte[] oc = zCls == null ? null : new byte[z.length];
-                for (int i = 0; i < z.length; i++) {
+                int per = z.length / batch;
+                for (int i = lo * per; i < hi * per; i++) {
                     double zi = z[i];
                     if (zi == 0) n.zeros++;
                     if (!a.leaky()) {
@@ -398,12 +493,12 @@ public final class ConvFastCheck {
                         if (oc != null) oc[i] = zCls[i] == BACKGROUND ? BACKGROUND : OTHER;
                     }
                 }
-                n.switches += z.length;
+                n.switches += (long) (hi - lo) * per;
                 val = out;
                 cls = oc;
                 if (oc != null) maps.add(new FMap(MapKind.ACT, out, oc, c, h, w, null, maps.size() - 1, null));
                 // a leaky ReLU's outputs are the framework's rounding of α·z (α perhaps rounded to float): not exact
-                maxAbs = maxAbs(val, batch, a.leaky() ? 1 + 4 * u : 1);
+                maxAbs = maxAbs(val, a.leaky() ? 1 + 4 * u : 1);
                 exact = !a.leaky();
             } else if (st instanceof PoolStep ps) {
                 poolInput[si] = maps.get(maps.size() - 1);
@@ -417,7 +512,7 @@ public final class ConvFastCheck {
                     String fail = maxPool2x2(val, cls, out, oc, winner, c, win, maps, input, memo, n, si);
                     if (fail != null) return n.fail(fail);
                 }
-                for (int nc = 0; nc < batch * c && !(ps.max() && win.kh == 2 && win.kw == 2 && isPair2(ps)); nc++) {
+                for (int nc = lo * c; nc < hi * c && !(ps.max() && win.kh == 2 && win.kw == 2 && isPair2(ps)); nc++) {
                     int base = nc * plane, ob = nc * positions;
                     for (int pos = 0; pos < positions; pos++) {
                         int[] cells = win.inside(pos);
@@ -467,7 +562,7 @@ public final class ConvFastCheck {
                 }
                 if (!ps.max()) {
                     double g = gamma(win.taps() + 2, u);
-                    for (int s = 0; s < batch; s++) maxAbs[s] = maxAbs[s] * (1 + g) * (1 + 0x1p-50);
+                    for (int s = lo; s < hi; s++) maxAbs[s] = maxAbs[s] * (1 + g) * (1 + 0x1p-50);
                     exact = false;
                 }
                 val = out;
@@ -480,7 +575,7 @@ public final class ConvFastCheck {
             }
         }
         int recomputed = 0;
-        for (int s = 0; s < batch; s++) {
+        for (int s = lo; s < hi; s++) {
             if (!open[s]) continue;
             recomputed++;
             n.recomputed = recomputed;
@@ -520,6 +615,30 @@ public final class ConvFastCheck {
                 }
             }
         }
+        return n;
+    }
+
+    /** The step's outcome from its parts' counts, in sample order: the first part's failure, if any part failed. */
+    private Outcome outcome(List<Counts> parts) {
+        Counts n = new Counts();
+        String failure = null;
+        for (Counts p : parts) {
+            n.zeros += p.zeros;
+            n.switches += p.switches;
+            n.poolSwitches += p.poolSwitches;
+            n.zeroTies += p.zeroTies;
+            n.backgroundTies += p.backgroundTies;
+            n.equalTies += p.equalTies;
+            n.orderedTies += p.orderedTies;
+            n.alone += p.alone;
+            n.recomputed += p.recomputed;
+            if (failure == null) failure = p.failure;
+        }
+        int recomputed = n.recomputed;
+        if (failure != null)
+            return new Outcome(new DenseFastCheck.Outcome(false, (int) Math.min(Integer.MAX_VALUE, n.zeros + n.zeroTies + n.backgroundTies
+                    + n.equalTies), n.switches + n.poolSwitches, recomputed, failure), n.poolSwitches, n.zeroTies, n.backgroundTies,
+                    n.equalTies, n.orderedTies);
         long ties = n.zeroTies + n.backgroundTies + n.equalTies;
         long relu = n.switches;
         String detail = String.format(Locale.ROOT,
@@ -538,6 +657,48 @@ public final class ConvFastCheck {
                 theorem);
         return new Outcome(new DenseFastCheck.Outcome(true, (int) Math.min(Integer.MAX_VALUE, n.zeros + ties), relu + n.poolSwitches,
                 recomputed, detail), n.poolSwitches, n.zeroTies, n.backgroundTies, n.equalTies, n.orderedTies);
+    }
+
+    /**
+     * A step's values read once, on the step's thread, for parts checked on other threads: an adapter's reader may
+     * reuse its arrays from one call to the next. Doubles of a float32 layer and sample points are read on demand, one
+     * caller at a time.
+     */
+    private static final class ReadOnce implements StepValues {
+        private final StepValues v;
+        private final double[] input;
+        private final float[][] floats;
+        private final double[][] doubles, bias, weights;
+
+        ReadOnce(StepValues v, int layers) {
+            this.v = v;
+            input = v.input();
+            floats = new float[layers][];
+            doubles = new double[layers][];
+            bias = new double[layers][];
+            weights = new double[layers][];
+            for (int k = 0; k < layers; k++) {
+                floats[k] = v.preActivationsFloat(k);
+                if (floats[k] == null) doubles[k] = v.preActivations(k);
+                bias[k] = v.bias(k);
+                weights[k] = v.weights(k);
+            }
+        }
+
+        @Override public double[] input() { return input; }
+
+        @Override public synchronized double[] preActivations(int k) {
+            if (doubles[k] == null) doubles[k] = v.preActivations(k);
+            return doubles[k];
+        }
+
+        @Override public float[] preActivationsFloat(int k) { return floats[k]; }
+
+        @Override public double[] bias(int k) { return bias[k]; }
+
+        @Override public double[] weights(int k) { return weights[k]; }
+
+        @Override public synchronized Point samplePoint(int s) { return v.samplePoint(s); }
     }
 
     private enum MapKind { DATA, CONV, ACT, MAX_POOL, AVG_POOL }
@@ -686,9 +847,13 @@ public final class ConvFastCheck {
         double[] z, out, maxAbs;
         byte[] zCls, outCls, patch;
 
-        Outcome fail(String why) {
-            return new Outcome(new DenseFastCheck.Outcome(false, (int) Math.min(Integer.MAX_VALUE, zeros + zeroTies + backgroundTies + equalTies),
-                    switches + poolSwitches, recomputed, why), poolSwitches, zeroTies, backgroundTies, equalTies, orderedTies);
+        /** Why the part fails, or null. */
+        String failure;
+
+        /** This part's counts, failed for {@code why}. */
+        Counts fail(String why) {
+            failure = why;
+            return this;
         }
     }
 
@@ -717,7 +882,7 @@ public final class ConvFastCheck {
         double[] out = doubles(si + 1, z.length), outMax = new double[batch];
         boolean leaky = act.leaky();
         double alpha = act.alpha();
-        for (int s = 0; s < batch; s++) {
+        for (int s = lo; s < hi; s++) {
             counts.fill(s, val, cls, null, bgByte, zeroPatch, 0);
             double m = maxAbs[s];
             for (int o = 0; o < outs; o++) {
@@ -779,7 +944,7 @@ public final class ConvFastCheck {
             }
         }
         // a leaky ReLU's outputs are the framework's rounding of α·z (α perhaps rounded to float): not exact
-        if (leaky) for (int s = 0; s < batch; s++) outMax[s] = outMax[s] * (1 + 4 * u) * (1 + 0x1p-50);
+        if (leaky) for (int s = lo; s < hi; s++) outMax[s] = outMax[s] * (1 + 4 * u) * (1 + 0x1p-50);
         n.z = z;
         n.zCls = zc;
         n.out = out;
@@ -816,11 +981,11 @@ public final class ConvFastCheck {
         patches(cs, val, cls, masks, patch, zeroPatch);
         int[] slow = new int[16];
         double[] bounds = new double[batch * outs];
-        for (int s = 0; s < batch; s++)
+        for (int s = lo; s < hi; s++)
             for (int o = 0; o < outs; o++) bounds[s * outs + o] = gamma * (l1[o] * maxAbs[s] + Math.abs(b[o])) * (1 + 0x1p-48) + tiny;
         // float32 values: whole planes screened at once, the values of the few planes it does not clear looked at below
-        boolean[] screened = z.f != null ? screenPlanes(z.f, positions, bounds) : null;
-        for (int s = 0; s < batch; s++) {
+        boolean[] screened = z.f != null ? screenPlanes(z.f, positions, bounds, lo * outs, hi * outs) : null;
+        for (int s = lo; s < hi; s++) {
             for (int o = 0; o < outs; o++) {
                 double bound = bounds[s * outs + o];
                 int base = (s * outs + o) * positions, count = 0;
@@ -846,15 +1011,15 @@ public final class ConvFastCheck {
      * |z| &gt; h means |z| ≥ the next float32 after h, which exceeds the bound. A bound beyond float32's range (or NaN)
      * clears nothing.
      */
-    static boolean[] screenPlanes(float[] z, int positions, double[] bounds) {
+    static boolean[] screenPlanes(float[] z, int positions, double[] bounds, int from, int to) {
         int planes = bounds.length;
         float[] h = new float[planes];
         boolean[] cleared = new boolean[planes];
-        for (int p = 0; p < planes; p++) {
+        for (int p = from; p < to; p++) {
             float f = (float) bounds[p];
             h[p] = f <= bounds[p] ? f : Math.nextDown(f);      // NaN stays NaN, and clears nothing
         }
-        Kernels.IMPL.beyond(z, planes, positions, h, cleared);
+        Kernels.IMPL.beyond(z, from, to, positions, h, cleared);
         return cleared;
     }
 
@@ -877,7 +1042,7 @@ public final class ConvFastCheck {
      */
     private void patches(ConvStep cs, double[] val, byte[] cls, RowMasks masks, byte[] patch, boolean[] zeroPatch) {
         PatchCounts counts = new PatchCounts(cs);
-        for (int s = 0; s < batch; s++) counts.fill(s, val, cls, masks, patch, zeroPatch, s * cs.win().positions());
+        for (int s = lo; s < hi; s++) counts.fill(s, val, cls, masks, patch, zeroPatch, s * cs.win().positions());
     }
 
     /**
@@ -886,7 +1051,7 @@ public final class ConvFastCheck {
      */
     private void data(double[] val, int c, int h, int w, byte[] cls, double[] maxAbs, RowMasks masks) {
         int plane = h * w;
-        for (int s = 0; s < batch; s++) {
+        for (int s = lo; s < hi; s++) {
             // integer arithmetic on the bits: |value|'s bits order as the values (a NaN's above +∞'s, and it stays NaN)
             long mx = 0;
             for (int ch = 0, i = s * c * plane; ch < c; ch++)
@@ -1111,13 +1276,13 @@ public final class ConvFastCheck {
         if (z.f != null) {
             float[] fmax = floats(si, out.length);
             byte[] code = bytes(-200 - si, out.length);
-            Kernels.IMPL.reluMaxPool2x2(z.f, batch * c, h, w, fmax, code);
+            Kernels.IMPL.reluMaxPool2x2(z.f, lo * c, hi * c, h, w, fmax, code);
             String fail = consume(z, patch, fmax, code, out, oc, winner, outMax, c, win, maps, input, memo, n, si);
-            if (fail == null) n.poolSwitches += 3L * batch * c * positions;
+            if (fail == null) n.poolSwitches += 3L * (hi - lo) * c * positions;
             return fail;
         }
         long zeroTies = 0;
-        for (int nc = 0; nc < batch * c; nc++) {
+        for (int nc = lo * c; nc < hi * c; nc++) {
             int base = nc * plane, ob = nc * positions, pb = nc / c * plane;
             double mx = 0;
             for (int oy = 0; oy < oh; oy++) {
@@ -1153,7 +1318,7 @@ public final class ConvFastCheck {
             if (mx > outMax[nc / c]) outMax[nc / c] = mx;
         }
         n.zeroTies += zeroTies;
-        n.poolSwitches += 3L * batch * c * positions;
+        n.poolSwitches += 3L * (hi - lo) * c * positions;
         return null;
     }
 
@@ -1170,7 +1335,7 @@ public final class ConvFastCheck {
         int[] first = new int[positions], cell = {0, 1, w, w + 1};
         for (int p = 0; p < positions; p++) first[p] = 2 * (p / ow) * w + 2 * (p % ow);
         long zeroTies = 0;
-        for (int nc = 0; nc < batch * c; nc++) {
+        for (int nc = lo * c; nc < hi * c; nc++) {
             int base = nc * plane, ob = nc * positions, pb = nc / c * plane;
             // the float32 maxima's bits: integers in the order of the values (all ≥ +0), a 1-cycle max in the loop's chain
             int mxBits = 0;
@@ -1310,7 +1475,7 @@ public final class ConvFastCheck {
                               int input, java.util.Map<Long, Boolean> memo, Counts n, int si) {
         int h = win.height, w = win.width, oh = win.outHeight, ow = win.outWidth, plane = h * w, positions = oh * ow;
         int[] d = {1, w, w + 1};
-        for (int nc = 0; nc < batch * c; nc++) {
+        for (int nc = lo * c; nc < hi * c; nc++) {
             int base = nc * plane, ob = nc * positions;
             for (int oy = 0; oy < oh; oy++) {
                 for (int ox = 0; ox < ow; ox++) {
@@ -1341,7 +1506,7 @@ public final class ConvFastCheck {
                 }
             }
         }
-        n.poolSwitches += 3L * batch * c * positions;
+        n.poolSwitches += 3L * (hi - lo) * c * positions;
         return null;
     }
 
@@ -1394,7 +1559,7 @@ public final class ConvFastCheck {
             wZero[i] = s1 == 0;
         }
         double gamma = gamma(in + 2, u), tiny = RoundingBounds.underflow(in, precision);
-        for (int s = 0; s < batch; s++) {
+        for (int s = lo; s < hi; s++) {
             absAndSquares(val, s * in, in, sums);
             double q = sums[1];
             boolean zero = sums[0] == 0;
@@ -1469,11 +1634,11 @@ public final class ConvFastCheck {
         return p[(y1 + 1) * stride + x1 + 1] - p[y0 * stride + x1 + 1] - p[(y1 + 1) * stride + x0] + p[y0 * stride + x0];
     }
 
-    /** Per sample, the largest |value| times {@code factor} (an upper bound of the framework's values). */
-    private static double[] maxAbs(double[] val, int batch, double factor) {
+    /** Per sample of this part, the largest |value| times {@code factor} (an upper bound of the framework's values). */
+    private double[] maxAbs(double[] val, double factor) {
         int per = val.length / batch;
         double[] m = new double[batch];
-        for (int s = 0; s < batch; s++) {
+        for (int s = lo; s < hi; s++) {
             double x = 0;
             for (int j = s * per, e = j + per; j < e; j++) x = Math.max(x, Math.abs(val[j]));
             m[s] = factor == 1 ? x : x * factor * (1 + 0x1p-50);

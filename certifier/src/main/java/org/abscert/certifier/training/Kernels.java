@@ -38,10 +38,11 @@ public final class Kernels {
         void screen(float[] z, int rows, int n, float[] c, float[] d, float[] h, boolean[] cleared, float[] pos, float[] neg);
 
         /**
-         * For each of {@code rows} rows of n float32 values, {@code cleared[s]} whether every value of row s is finite
-         * with |z| &gt; h[s] (exact comparisons: no rounding, so no bound to add).
+         * For each row s of n float32 values, {@code from} ≤ s &lt; {@code to}, {@code cleared[s]} whether every value of
+         * row s is finite with |z| &gt; h[s] (exact comparisons: no rounding, so no bound to add); the other rows' entries
+         * are left as they are.
          */
-        void beyond(float[] z, int rows, int n, float[] h, boolean[] cleared);
+        void beyond(float[] z, int from, int to, int n, float[] h, boolean[] cleared);
 
         /**
          * Appends to {@code at} (from {@code count}) the indices o+i, i &lt; n, of the float32 values z[o+i] that the bound
@@ -51,15 +52,16 @@ public final class Kernels {
         int unsettled(float[] z, int o, int n, double[] c, double[] d, double h, int[] at, int count);
 
         /**
-         * The fold of a 2×2, stride-2, unpadded max pool over relu(z) for {@code planes} planes of h×w float32 values
-         * (finite: the caller has refused any other), one window o at a time, windows row-major. Its cells in fold order
+         * The fold of a 2×2, stride-2, unpadded max pool over relu(z) for planes {@code from} to {@code to} − 1 of h×w
+         * float32 values (finite: the caller has refused any other; the other planes' windows are left as they are), one
+         * window o at a time, windows row-major. Its cells in fold order
          * are z₀ = (2y, 2x), z₁ = (2y, 2x+1), z₂ = (2y+1, 2x), z₃ = (2y+1, 2x+1), h_k = max(z_k, 0), m₀ = h₀ and
          * m_k = max(m_{k−1}, h_k). {@code max[o]} = m₃ and {@code code[o]} packs: the winner, the last k with
          * h_k &gt; m_{k−1} (0 if none), in {@link #WINNER}; {@link #TIE_ELSEWHERE} when some tie h_k = m_{k−1} is not
          * one at 0 between two cells with z &lt; 0 (z₀ and z_k: m_{k−1} = 0 means the fold is still at z₀); the number
          * of ties, all at 0, in {@link #TIES} when there is no other; {@link #LIVE} when m₃ &gt; 0.
          */
-        void reluMaxPool2x2(float[] z, int planes, int h, int w, float[] max, byte[] code);
+        void reluMaxPool2x2(float[] z, int from, int to, int h, int w, float[] max, byte[] code);
 
         /**
          * {Σ_j w_j h_j, Σ_j |w_j h_j|} over the first n values, each product of two float32 values exact in double, the

@@ -46,8 +46,16 @@ public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
      */
     public static final double DEFAULT_FALLBACK_SHARE = 0.05;
 
+    /**
+     * The threads a FAST check of a CNN's step may use unless {@link #checkThreads(int)} is called: the processors,
+     * at most 8. The listener checks a step while the framework waits for it, so the cores its own step used are idle
+     * then; the samples are split into parts of consecutive samples, at least {@link ConvFastCheck#MIN_PART} each.
+     */
+    public static final int DEFAULT_CHECK_THREADS = Math.min(8, Runtime.getRuntime().availableProcessors());
+
     private Policy policy;
     private Certifier certifier;
+    private int checkThreads = DEFAULT_CHECK_THREADS;
     private Mode mode = DEFAULT_MODE;
     private int audit = 1;
     private double auditShare = DEFAULT_AUDIT_SHARE;
@@ -119,6 +127,21 @@ public abstract class ListenerBuilder<B extends ListenerBuilder<B>> {
         this.fallbackShare = share;
         return self();
     }
+
+    /**
+     * The threads a FAST check of a CNN's step may use (default {@link #DEFAULT_CHECK_THREADS}): the calling thread and
+     * up to n − 1 shared daemon threads ({@link ConvFastCheck#threads(int)}); 1 checks on the training thread alone.
+     * The verdicts do not depend on it. A check run on a thread of the listener's own while training goes on
+     * (DJL's {@code asynchronous}) uses one thread.
+     */
+    public B checkThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("check threads must be positive, got " + n);
+        this.checkThreads = n;
+        return self();
+    }
+
+    /** The threads set by {@link #checkThreads(int)}. */
+    protected final int checkThreads() { return checkThreads; }
 
     /** The shared part of the listener being built, logging to {@code log} and naming {@code framework}. */
     protected StepCertifier stepCertifier(String framework, Logger log) {

@@ -107,8 +107,8 @@ final class ScalarKernels implements Kernels.Impl {
     }
 
     @Override
-    public void beyond(float[] z, int rows, int n, float[] h, boolean[] cleared) {
-        for (int s = 0; s < rows; s++) {
+    public void beyond(float[] z, int from, int to, int n, float[] h, boolean[] cleared) {
+        for (int s = from; s < to; s++) {
             float m = Float.POSITIVE_INFINITY;
             for (int i = s * n, e = i + n; i < e; i++) m = Math.min(m, Math.abs(z[i]) + (z[i] - z[i]));    // NaN when not finite
             cleared[s] = m > h[s];
@@ -137,9 +137,9 @@ final class ScalarKernels implements Kernels.Impl {
     public String toString() { return "scalar"; }
 
     @Override
-    public void reluMaxPool2x2(float[] z, int planes, int h, int w, float[] max, byte[] code) {
+    public void reluMaxPool2x2(float[] z, int from, int to, int h, int w, float[] max, byte[] code) {
         int oh = h / 2, ow = w / 2;
-        for (int p = 0; p < planes; p++)
+        for (int p = from; p < to; p++)
             for (int y = 0; y < oh; y++) {
                 int r0 = p * h * w + 2 * y * w, o = (p * oh + y) * ow;
                 for (int x = 0; x < ow; x++) fold(z, r0 + 2 * x, w, max, code, o + x);

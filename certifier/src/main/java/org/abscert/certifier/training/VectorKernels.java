@@ -184,10 +184,10 @@ final class VectorKernels implements Kernels.Impl {
      * are one instruction; a float min or max with Java's semantics (NaN, −0) is a sequence, in the loop's chain.
      */
     @Override
-    public void beyond(float[] z, int rows, int n, float[] h, boolean[] cleared) {
+    public void beyond(float[] z, int from, int to, int n, float[] h, boolean[] cleared) {
         int step = I.length(), upper = I.loopBound(n);
         int[] lanes = new int[step];
-        for (int s = 0; s < rows; s++) {
+        for (int s = from; s < to; s++) {
             int o = s * n, i = 0;
             IntVector lo = IntVector.broadcast(I, Integer.MAX_VALUE), hi = IntVector.zero(I);
             for (; i < upper; i += step) {
@@ -231,15 +231,15 @@ final class VectorKernels implements Kernels.Impl {
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
     @Override
-    public void reluMaxPool2x2(float[] z, int planes, int h, int w, float[] max, byte[] code) {
+    public void reluMaxPool2x2(float[] z, int from, int to, int h, int w, float[] max, byte[] code) {
         if (F.vectorBitSize() < 256) {
-            Kernels.SCALAR.reluMaxPool2x2(z, planes, h, w, max, code);
+            Kernels.SCALAR.reluMaxPool2x2(z, from, to, h, w, max, code);
             return;
         }
         int oh = h / 2, ow = w / 2, span = 2 * ow, lanes = F8.length();
         FloatVector zero = FloatVector.zero(F8);
         float[] mv = new float[lanes], cv = new float[lanes];
-        for (int p = 0; p < planes; p++)
+        for (int p = from; p < to; p++)
             for (int y = 0; y < oh; y++) {
                 int r0 = p * h * w + 2 * y * w, r1 = r0 + w, o = (p * oh + y) * ow;
                 for (int x = 0; x < span; x += lanes) {

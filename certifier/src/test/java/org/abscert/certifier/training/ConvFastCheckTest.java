@@ -240,9 +240,10 @@ class ConvFastCheckTest {
     static ConvFastCheck.Outcome judge(ConvFastCheck check, Net net, Map<String, double[]> p, double[] x, double[][] z) {
         ConvFastCheck.StepValues wide = values(net, p, x, z);
         ConvFastCheck.Outcome o64 = check.check(wide);
+        sameInParts(check, o64, wide);
         float[][] f = {narrow(z[0]), narrow(z[3])};
         if (f[0] == null || f[1] == null) return o64;
-        ConvFastCheck.Outcome o32 = check.check(new ConvFastCheck.StepValues() {
+        ConvFastCheck.StepValues narrow = new ConvFastCheck.StepValues() {
             @Override public double[] input() { return wide.input(); }
 
             @Override public double[] preActivations(int k) {
@@ -258,10 +259,37 @@ class ConvFastCheckTest {
             @Override public double[] weights(int k) { return wide.weights(k); }
 
             @Override public Point samplePoint(int s) { return wide.samplePoint(s); }
-        });
+        };
+        ConvFastCheck.Outcome o32 = check.check(narrow);
+        sameInParts(check, o32, narrow);
         assertEquals(o64.certified(), o32.certified(), "float64: " + o64.detail() + "; float32: " + o32.detail());
         assertEquals(o64.detail(), o32.detail());
         return o32;
+    }
+
+    /**
+     * The check split into a part per sample, each on a thread of its own: the same verdict as the whole batch on one
+     * thread, and the same counts in the detail when certified (a failing step gives the first failing part's reason,
+     * which may be another switch than the first failure in layer order).
+     */
+    static void sameInParts(ConvFastCheck whole, ConvFastCheck.Outcome one, ConvFastCheck.StepValues v) {
+        ConvFastCheck parts = whole.threads(N);
+        parts.minPart = 1;
+        parts.processorCap = false;
+        try {
+            ConvFastCheck.Outcome split = parts.check(v);
+            assertEquals(one.certified(), split.certified(), "one thread: " + one.detail() + "; in parts: " + split.detail());
+            if (one.certified()) {
+                assertEquals(one.detail(), split.detail());
+                assertEquals(one.step().switches(), split.step().switches(), "switches counted");
+                assertEquals(one.step().zeros(), split.step().zeros(), "zeros counted");
+                assertEquals(one.step().samplesRecomputed(), split.step().samplesRecomputed(), "samples recomputed");
+            }
+        } finally {
+            parts.threads(1);
+            parts.minPart = ConvFastCheck.MIN_PART;
+            parts.processorCap = true;
+        }
     }
 
     /** The values as float32 when each one is a float32 value, else null ({@link DenseFastCheckTest#narrow}). */
@@ -298,7 +326,7 @@ class ConvFastCheckTest {
                     want[p] = false;
                 }
             }
-            boolean[] got = ConvFastCheck.screenPlanes(z, positions, bounds);
+            boolean[] got = ConvFastCheck.screenPlanes(z, positions, bounds, 0, bounds.length);
             for (int p = 0; p < planes; p++) assertEquals(want[p], got[p], "plane " + p + " of trial " + trial + ", bound " + bounds[p]);
         }
     }

@@ -181,9 +181,16 @@ class KernelsTest {
                         z[s * n + i] = r.nextBoolean() ? v : -v;
                     }
                 }
+                // rows from to to − 1 only: the others keep what they held
+                int from = r.nextInt(rows), to = from + 1 + r.nextInt(rows - from);
                 boolean[] cleared = new boolean[rows];
-                k.beyond(z, rows, n, h, cleared);
+                java.util.Arrays.fill(cleared, true);
+                k.beyond(z, from, to, n, h, cleared);
                 for (int s = 0; s < rows; s++) {
+                    if (s < from || s >= to) {
+                        assertTrue(cleared[s], k + " trial " + trial + ": row " + s + " outside " + from + ".." + (to - 1) + " was written");
+                        continue;
+                    }
                     boolean expected = true;
                     for (int i = 0; i < n; i++) {
                         float v = z[s * n + i];
@@ -285,11 +292,19 @@ class KernelsTest {
                 int oh = h / 2, ow = w / 2;
                 float[] max = new float[planes * oh * ow];
                 byte[] code = new byte[max.length];
-                k.reluMaxPool2x2(z, planes, h, w, max, code);
+                // planes from to to − 1 only: the others keep what they held
+                int from = r.nextInt(planes), to = from + 1 + r.nextInt(planes - from);
+                java.util.Arrays.fill(max, Float.NaN);
+                java.util.Arrays.fill(code, (byte) -1);
+                k.reluMaxPool2x2(z, from, to, h, w, max, code);
                 for (int p = 0; p < planes; p++)
                     for (int y = 0; y < oh; y++)
                         for (int x = 0; x < ow; x++) {
                             int o = (p * oh + y) * ow + x, c0 = p * h * w + 2 * y * w + 2 * x;
+                            if (p < from || p >= to) {
+                                assertTrue(Float.isNaN(max[o]) && code[o] == -1, k + " plane " + p + " outside " + from + ".." + (to - 1) + " was written");
+                                continue;
+                            }
                             float[] cell = {z[c0], z[c0 + 1], z[c0 + w], z[c0 + w + 1]};
                             double best = cell[0] > 0 ? cell[0] : 0;
                             int winner = 0, ties = 0;

@@ -81,6 +81,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
 
     private final int every;
     private final boolean asynchronous;
+    /** The threads of a synchronous FAST check of a CNN's step ({@link Builder#checkThreads(int)}). */
+    private final int checkThreads;
     private FastDjl fast;
     private FastCnnDjl fastCnn;
     private boolean fastTried;
@@ -91,8 +93,9 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     /** Run on the listener's thread before each asynchronous check (tests hold a check back until the step is over). */
     volatile Runnable beforeAsynchronousCheck = () -> { };
 
-    private ClarkeTrainingListener(Builder b, StepCertifier steps) {
+    private ClarkeTrainingListener(Builder b, StepCertifier steps, int checkThreads) {
         this.steps = steps;
+        this.checkThreads = checkThreads;
         this.lossOverride = b.loss;
         this.every = b.every;
         this.asynchronous = b.asynchronous;
@@ -271,7 +274,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
                 steps.fastRefused("the model cannot be imported for one example");
                 return;
             }
-            FastCnnDjl c = FastCnnDjl.attach(model, one, DjlBackend.KINK_RULES);
+            // a check on the listener's own thread runs beside PyTorch's step: one thread; on the training thread, PyTorch waits
+            FastCnnDjl c = FastCnnDjl.attach(model, one, DjlBackend.KINK_RULES, asynchronous ? 1 : checkThreads);
             if (c.refusal() != null) steps.fastRefused(c.refusal());
             else {
                 fastCnn = c;
@@ -418,7 +422,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             if (asynchronous && (policy() == Policy.FAIL || policy() == Policy.REPAIR))
                 throw new IllegalStateException("policy " + policy() + " acts on the step it judges, before the optimizer applies it; "
                         + "an asynchronous check ends after that (use OBSERVE or WARN, or asynchronous(false))");
-            return new ClarkeTrainingListener(this, stepCertifier("DJL", LOG));
+            return new ClarkeTrainingListener(this, stepCertifier("DJL", LOG), checkThreads());
         }
     }
 }

@@ -39,6 +39,8 @@ final class FastCnnDjl extends FastInstrumentation {
             List.of("PyTorch 2.7.1 max_pool2d through DJL 0.36.0, measured by PoolTieProbe"));
 
     private final KinkRules rules;
+    /** The threads of each step's check ({@link ConvFastCheck#threads(int)}). */
+    private final int threads;
     private final Map<Integer, ConvFastCheck> checks = new HashMap<>();
     /** The widened pre-activations of the last check, reused (a step of LeNet records megabytes). */
     private double[][] wide = new double[0][];
@@ -49,11 +51,13 @@ final class FastCnnDjl extends FastInstrumentation {
     /** The float32 copies of the recordings kept as tensors, reused likewise. */
     private float[][] copies = new float[0][];
 
-    private FastCnnDjl(ImportedModel model, ImportedModel single, KinkRules rules) {
+    private FastCnnDjl(ImportedModel model, ImportedModel single, KinkRules rules, int threads) {
         this.rules = rules;
+        this.threads = threads;
         List<LambdaBlock> blocks = new ArrayList<>();
         String why = ActivationRecorders.unavailable();
-        ConvFastCheck check = why != null ? null : ConvFastCheck.of(model.procedure(), single.procedure(), model.precision(), rules, POOL_TIES);
+        ConvFastCheck check = why != null ? null : ConvFastCheck.of(model.procedure(), single.procedure(), model.precision(), rules, POOL_TIES)
+                .threads(threads);
         if (why == null) why = check.refusal().orElse(null);
         if (why == null) {
             hidden = check.hidden();
@@ -73,9 +77,12 @@ final class FastCnnDjl extends FastInstrumentation {
      * Instruments the model's activation blocks, or explains in {@link #refusal()} why FAST does not cover it.
      *
      * @param model  the imported model of the current batch size
-     * @param single the imported model of one example
+     * @param single  the imported model of one example
+     * @param threads the threads each step's check may use
      */
-    static FastCnnDjl attach(ImportedModel model, ImportedModel single, KinkRules rules) { return new FastCnnDjl(model, single, rules); }
+    static FastCnnDjl attach(ImportedModel model, ImportedModel single, KinkRules rules, int threads) {
+        return new FastCnnDjl(model, single, rules, threads);
+    }
 
     /**
      * The FAST check of the step just computed, ready to run, or null when it cannot be given (nothing recorded for
@@ -95,7 +102,7 @@ final class FastCnnDjl extends FastInstrumentation {
                                              ActivationRecorders.Recorded[] recorded, Consumer<String> refused, ParameterSnapshot captured) {
         int batch = model.batch();
         ConvFastCheck check = checks.computeIfAbsent(batch, b -> ConvFastCheck.of(model.procedure(), single.procedure(), model.precision(),
-                rules, POOL_TIES));
+                rules, POOL_TIES).threads(threads));
         if (check.refusal().isPresent()) {
             refused.accept(check.refusal().get());
             return null;

@@ -194,5 +194,5 @@ class AsynchronousCheckTest {
         ClarkeTrainingListener.builder().policy(Policy.WARN).asynchronous(true).build();
     }
 
-    private static String describe(Result r) { return r.verdict() + " " + r.reason() + " " + r.detail(); }
+    static String describe(Result r) { return r.verdict() + " " + r.reason() + " " + r.detail(); }
 }

@@ -25,6 +25,8 @@ import ai.djl.training.dataset.Batch;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.abscert.certifier.Reason;
@@ -84,8 +86,9 @@ class FastCnnModeTest {
         Parameter param(int child, String name) { return block.getChildren().get(child).getValue().getParameters().get(name); }
 
         void step(float[][] b) throws Exception {
-            ArrayDataset d = new ArrayDataset.Builder().setData(manager.create(b[0], new Shape(BATCH, 1, SIDE, SIDE)))
-                    .optLabels(manager.create(b[1], new Shape(BATCH))).setSampling(BATCH, false).build();
+            int n = b[1].length;
+            ArrayDataset d = new ArrayDataset.Builder().setData(manager.create(b[0], new Shape(n, 1, SIDE, SIDE)))
+                    .optLabels(manager.create(b[1], new Shape(n))).setSampling(n, false).build();
             for (Batch batch : trainer.iterateDataset(d)) {
                 try {
                     EasyTrain.trainBatch(trainer, batch);
@@ -103,11 +106,14 @@ class FastCnnModeTest {
     }
 
     /** Batch b of the digits, each 8×8 image centred in a black 12×12 one; labels as class indices. */
-    static float[][] digits(int b) {
+    static float[][] digits(int b) { return digits(b, BATCH); }
+
+    /** Batch b of n digits, as {@link #digits(int)}. */
+    static float[][] digits(int b, int n) {
         Dataset d = Digits.load();
-        float[] x = new float[BATCH * SIDE * SIDE], y = new float[BATCH];
-        for (int s = 0; s < BATCH; s++) {
-            int r = (b * BATCH + s) % d.size();
+        float[] x = new float[n * SIDE * SIDE], y = new float[n];
+        for (int s = 0; s < n; s++) {
+            int r = (b * n + s) % d.size();
             for (int i = 0; i < 8; i++)
                 for (int j = 0; j < 8; j++) x[s * SIDE * SIDE + (i + PAD) * SIDE + j + PAD] = (float) d.features()[r][i * 8 + j];
             y[s] = d.labels()[r];
@@ -176,6 +182,49 @@ class FastCnnModeTest {
         assertEquals(Verdict.CERTIFIED, last.verdict());
         assertEquals(Reason.TRUSTED_ARITHMETIC, last.reason(), last.detail());
         assertTrue(count("(\\d+) at an exact kink", last.detail()) >= 4 * BATCH, last.detail());
+    }
+
+    /**
+     * Steps of 40 samples checked by a listener that splits each check over threads ({@code checkThreads(4)}: as many
+     * parts as processors, up to 4) and by one that checks on the training thread alone, on two networks with the same
+     * parameters: the same verdicts with the same details step by step — background ties, exact kinks of dead dense
+     * units settled by FAST, and pool ties at exact kinks that make a step fall back.
+     */
+    @Test
+    void aCheckSplitOverThreadsGivesTheVerdictsOfOneThread() throws Exception {
+        ClarkeTrainingListener one = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).audit(1000).checkThreads(1).build();
+        ClarkeTrainingListener many = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).audit(1000).checkThreads(4).build();
+        List<String> a = new ArrayList<>(), b = new ArrayList<>();
+        try (Net s = new Net(one); Net t = new Net(many)) {
+            AsynchronousCheckTest.copy(s.block, t.block);
+            for (int i = 0; i < 6; i++) {
+                if (i == 2 || i == 4) for (Net net : new Net[] {s, t}) {
+                    if (i == 2) {                              // dead dense units: exact kinks in every sample
+                        NDArray w = net.param(7, "weight").getArray(), bias = net.param(7, "bias").getArray();
+                        for (int u = 0; u < 4; u++) {
+                            w.set(new NDIndex(u), 0f);
+                            bias.set(new NDIndex(u), 0f);
+                        }
+                    } else {                                   // a dead conv channel: pool ties at exact kinks
+                        net.param(0, "weight").getArray().set(new NDIndex(0), 0f);
+                        net.param(0, "bias").getArray().set(new NDIndex(0), 0f);
+                    }
+                }
+                s.step(digits(i, 40));
+                t.step(digits(i, 40));
+                a.add(AsynchronousCheckTest.describe(one.lastResult().orElseThrow()));
+                b.add(AsynchronousCheckTest.describe(many.lastResult().orElseThrow()));
+                AsynchronousCheckTest.copy(s.block, t.block);
+            }
+        }
+        assertEquals(a, b);
+        assertTrue(a.get(1).startsWith("CERTIFIED TRUSTED_ARITHMETIC") && a.get(3).startsWith("CERTIFIED TRUSTED_ARITHMETIC"), a::toString);
+        assertTrue(count("(\\d+) at an exact kink", a.get(3)) >= 4 * 40, a.get(3));
+        TrainingStatistics s = many.statistics();
+        assertTrue(s.fallbacks() >= 1, s.summary());
+        if (Runtime.getRuntime().availableProcessors() > 1)
+            assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(th -> th.getName().equals("abscert-fast-part")),
+                    "a part was checked on another thread");
     }
 
     /** Conv channel 0 with zero weights and bias: pool ties of cells at exact kinks over the digit, not settled by FAST. */

@@ -86,11 +86,14 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
     private MultiLayerNetwork importedFrom;
     /** The steps begun so far: the next forward pass is that of step stepsSeen + 1. */
     private long stepsSeen;
+    /** The threads of a FAST check of a CNN's step ({@link Builder#checkThreads(int)}). */
+    private final int checkThreads;
 
-    private ClarkeListener(Builder b, StepCertifier steps) {
+    private ClarkeListener(Builder b, StepCertifier steps, int checkThreads) {
         this.steps = steps;
         this.every = b.every;
         this.rules = b.rules;
+        this.checkThreads = checkThreads;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -199,7 +202,7 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
         fastCnn = null;
         if (steps.mode() != Mode.FAST) return;
         if (imported instanceof ImportedCnn cnn && features != null) {
-            FastCnnDl4j f = FastCnnDl4j.attach(network, cnn, rules, features);
+            FastCnnDl4j f = FastCnnDl4j.attach(network, cnn, rules, features, checkThreads);
             if (f.refusal() != null) steps.fastRefused(f.refusal());
             else fastCnn = f;
             return;
@@ -305,6 +308,6 @@ public final class ClarkeListener extends BaseTrainingListener implements AutoCl
             return this;
         }
 
-        public ClarkeListener build() { return new ClarkeListener(this, stepCertifier("DL4J", LOG)); }
+        public ClarkeListener build() { return new ClarkeListener(this, stepCertifier("DL4J", LOG), checkThreads()); }
     }
 }

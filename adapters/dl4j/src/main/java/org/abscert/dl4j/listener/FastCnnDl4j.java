@@ -55,12 +55,15 @@ final class FastCnnDl4j {
     private final Map<Integer, ActivationRecorder> recorders = new LinkedHashMap<>();
     private final List<Integer> layers = new ArrayList<>();       // DL4J layer of hidden layer k
     private final Map<Integer, ConvFastCheck> checks = new HashMap<>();
+    /** The threads of each step's check ({@link ConvFastCheck#threads(int)}). */
+    private final int threads;
     private final Map<String, Procedure> samples = new HashMap<>();
     private List<ConvFastCheck.Hidden> hidden = List.of();
     private final String refusal;
 
-    private FastCnnDl4j(MultiLayerNetwork network, ImportedCnn imported, KinkRules rules, INDArray features) {
+    private FastCnnDl4j(MultiLayerNetwork network, ImportedCnn imported, KinkRules rules, INDArray features, int threads) {
         this.network = network;
+        this.threads = threads;
         this.imported = imported;
         this.rules = rules;
         Procedure one = sample(features);
@@ -87,8 +90,8 @@ final class FastCnnDl4j {
     }
 
     /** Instruments the network, or explains in {@link #refusal()} why FAST does not cover it. */
-    static FastCnnDl4j attach(MultiLayerNetwork network, ImportedCnn imported, KinkRules rules, INDArray features) {
-        return new FastCnnDl4j(network, imported, rules, features);
+    static FastCnnDl4j attach(MultiLayerNetwork network, ImportedCnn imported, KinkRules rules, INDArray features, int threads) {
+        return new FastCnnDl4j(network, imported, rules, features, threads);
     }
 
     /** Why FAST does not cover the network, or null. */
@@ -155,7 +158,7 @@ final class FastCnnDl4j {
         int batch = (int) features.size(0);
         Procedure one = sample(features);
         ConvFastCheck check = checks.computeIfAbsent(batch, b -> ConvFastCheck.of(imported.procedureFor(features), one,
-                imported.precision(), rules, POOL_TIES));
+                imported.precision(), rules, POOL_TIES).threads(threads));
         if (check.refusal().isPresent()) {
             refused.accept(check.refusal().get());
             return null;

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.abscert.certifier.Reason;
@@ -57,11 +59,14 @@ class FastCnnModeTest {
     }
 
     /** Batch b of the digits, each 8×8 image centred in a black 12×12 one. */
-    static DataSet digits(int b) {
+    static DataSet digits(int b) { return digits(b, BATCH); }
+
+    /** Batch b of n digits, as {@link #digits(int)}. */
+    static DataSet digits(int b, int n) {
         Dataset d = Digits.load();
-        float[][] x = new float[BATCH][SIDE * SIDE], y = new float[BATCH][10];
-        for (int s = 0; s < BATCH; s++) {
-            int r = (b * BATCH + s) % d.size();
+        float[][] x = new float[n][SIDE * SIDE], y = new float[n][10];
+        for (int s = 0; s < n; s++) {
+            int r = (b * n + s) % d.size();
             for (int i = 0; i < 8; i++)
                 for (int j = 0; j < 8; j++) x[s][(i + PAD) * SIDE + j + PAD] = (float) d.features()[r][i * 8 + j];
             y[s][d.labels()[r]] = 1;
@@ -171,6 +176,50 @@ class FastCnnModeTest {
         Matcher m = Pattern.compile("(\\d+) at an exact kink").matcher(last.detail());
         assertTrue(m.find() && Long.parseLong(m.group(1)) >= 4 * BATCH, last.detail());
     }
+
+    /**
+     * Steps of 40 samples checked by a listener that splits each check over threads ({@code checkThreads(4)}: as many
+     * parts as processors, up to 4) and by one that checks on the training thread alone, on two networks with the same
+     * parameters: the same verdicts with the same details step by step — background ties, exact kinks of dead dense
+     * units settled by FAST, and pool ties at exact kinks that make a step fall back.
+     */
+    @Test
+    void aCheckSplitOverThreadsGivesTheVerdictsOfOneThread() {
+        MultiLayerNetwork s = lenet(5), t = lenet(5);
+        ClarkeListener one = ClarkeListener.builder().policy(Policy.OBSERVE).audit(1000).checkThreads(1).build();
+        ClarkeListener many = ClarkeListener.builder().policy(Policy.OBSERVE).audit(1000).checkThreads(4).build();
+        s.addListeners(one);
+        t.addListeners(many);
+        List<String> a = new ArrayList<>(), b = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            for (MultiLayerNetwork net : new MultiLayerNetwork[] {s, t}) {
+                if (i == 2) killDense(net);                   // dead dense units: exact kinks in every sample
+                if (i == 4) {                                 // a dead conv channel: pool ties at exact kinks
+                    INDArray w = net.getLayer(0).getParam("W");
+                    for (int k = 0; k < 9; k++) w.putScalar(new int[] {0, 0, k / 3, k % 3}, 0f);
+                    net.getLayer(0).getParam("b").putScalar(0, 0f);
+                }
+            }
+            s.fit(digits(i, 40));
+            t.fit(digits(i, 40));
+            a.add(describe(one.lastResult().orElseThrow()));
+            b.add(describe(many.lastResult().orElseThrow()));
+            t.setParams(s.params());
+        }
+        assertEquals(a, b);
+        assertTrue(a.get(1).startsWith("CERTIFIED TRUSTED_ARITHMETIC") && a.get(3).startsWith("CERTIFIED TRUSTED_ARITHMETIC"), a::toString);
+        Matcher m = Pattern.compile("(\\d+) at an exact kink").matcher(a.get(3));
+        assertTrue(m.find() && Long.parseLong(m.group(1)) >= 4 * 40, a.get(3));
+        TrainingStatistics st = many.statistics();
+        assertTrue(st.fallbacks() >= 1, st.summary());
+        if (Runtime.getRuntime().availableProcessors() > 1)
+            assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(th -> th.getName().equals("abscert-fast-part")),
+                    "a part was checked on another thread");
+        one.close();
+        many.close();
+    }
+
+    private static String describe(Result r) { return r.verdict() + " " + r.reason() + " " + r.detail(); }
 
     static void killDense(MultiLayerNetwork net) {
         INDArray w = net.getLayer(4).getParam("W"), b = net.getLayer(4).getParam("b");
