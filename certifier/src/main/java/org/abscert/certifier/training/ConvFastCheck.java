@@ -186,10 +186,13 @@ public final class ConvFastCheck {
     int minPart = MIN_PART;
     boolean processorCap = true;
 
+    /** The processors when the class was loaded (asking the runtime at every step reads the container's limits). */
+    private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
+
     /** The threads of the parts after the first: daemons, one fewer than the processors, shared by every check. */
     private static final class Pool {
         static final java.util.concurrent.ExecutorService PARTS = java.util.concurrent.Executors.newFixedThreadPool(
-                Math.max(1, Runtime.getRuntime().availableProcessors() - 1), r -> {
+                Math.max(1, PROCESSORS - 1), r -> {
                     Thread t = new Thread(r, "abscert-fast-part");
                     t.setDaemon(true);
                     return t;
@@ -349,7 +352,7 @@ public final class ConvFastCheck {
      */
     public Outcome check(StepValues v) {
         if (refusal != null) throw new IllegalStateException("FAST does not apply: " + refusal);
-        int k = Math.min(processorCap ? Math.min(threads, Runtime.getRuntime().availableProcessors()) : threads, Math.max(1, batch / minPart));
+        int k = Math.min(processorCap ? Math.min(threads, PROCESSORS) : threads, Math.max(1, batch / minPart));
         if (k <= 1) return outcome(List.of(part(v, 0, batch)));
         // the samples in k parts of consecutive samples, the first on this thread; the values read once, here
         StepValues once = new ReadOnce(v, hidden.size());
