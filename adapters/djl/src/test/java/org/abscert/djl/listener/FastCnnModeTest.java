@@ -43,6 +43,7 @@ import org.abscert.spi.data.Dataset;
 import org.abscert.spi.data.Digits;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,6 +63,9 @@ class FastCnnModeTest {
     }
 
     @AfterAll static void stop() { manager.close(); }
+
+    /** Each test's networks start from the same seed, whichever tests ran before it. */
+    @BeforeEach void seed() throws Exception { PyTorchEngine.get().setRandomSeed(3); }
 
     static final class Net implements AutoCloseable {
         final Model model = Model.newInstance("fast-cnn", PyTorchEngine.ENGINE_NAME);
