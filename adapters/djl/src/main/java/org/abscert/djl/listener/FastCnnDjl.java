@@ -76,7 +76,7 @@ final class FastCnnDjl extends FastInstrumentation {
     /**
      * Instruments the model's activation blocks, or explains in {@link #refusal()} why FAST does not cover it.
      *
-     * @param model  the imported model of the current batch size
+     * @param model   the imported model of the current batch size
      * @param single  the imported model of one example
      * @param threads the threads each step's check may use
      */
