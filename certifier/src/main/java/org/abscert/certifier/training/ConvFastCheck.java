@@ -375,21 +375,12 @@ public final class ConvFastCheck {
 
     /** The part's counts; a failure of its own rethrown here, on the step's thread. */
     private static Counts join(java.util.concurrent.Future<Counts> f) {
-        boolean interrupted = false;
         try {
-            while (true) {
-                try {
-                    return f.get();
-                } catch (InterruptedException e) {
-                    interrupted = true;            // the part's arrays are in use until it ends: wait, then restore the flag
-                }
-            }
+            return Waits.uninterruptibly(f);                // the part's arrays are in use until it ends
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) throw r;
             if (e.getCause() instanceof Error r) throw r;
             throw new IllegalStateException(e.getCause());
-        } finally {
-            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 

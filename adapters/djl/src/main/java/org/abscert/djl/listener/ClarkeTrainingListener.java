@@ -25,6 +25,7 @@ import org.abscert.certifier.training.Mode;
 import org.abscert.certifier.training.Policy;
 import org.abscert.certifier.training.StepCertifier;
 import org.abscert.certifier.training.TrainingStatistics;
+import org.abscert.certifier.training.Waits;
 import org.abscert.djl.DjlBackend;
 import org.abscert.djl.NdArrays;
 import org.abscert.djl.importer.ImportedModel;
@@ -244,22 +245,13 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     private void awaitCheck() {
         Future<?> f = pending;
         if (f == null) return;
-        boolean interrupted = false;
         try {
-            while (true) {
-                try {
-                    f.get();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof Error err) throw err;
-                    throw new IllegalStateException("the asynchronous FAST check failed", e.getCause());
-                }
-            }
+            Waits.uninterruptibly(f);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error err) throw err;
+            throw new IllegalStateException("the asynchronous FAST check failed", e.getCause());
         } finally {
             if (pending == f) pending = null;
-            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 
