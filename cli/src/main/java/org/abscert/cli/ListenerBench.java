@@ -141,9 +141,10 @@ final class ListenerBench {
             lines.add(dl4j(data, fullWarm, fullReps, seed, Mode.FULL, false, cnn));
             lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn));
             lines.add(djl(data, warm, reps, seed, Mode.FAST, true, cnn));
+            // the default starts a step's check in its forward pass (overlap): the same check in onTrainingBatch (a LeNet's
+            // split over the processors, checkThreads)
+            lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn, ListenerBuilder.DEFAULT_CHECK_THREADS, false));
             if (cnn) {
-                // the default splits a step's check over the processors (checkThreads): the same check on the training thread alone
-                if (ListenerBuilder.DEFAULT_CHECK_THREADS > 1) lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn, 1));
                 lines.add(djlAsynchronous(data, warm, reps, seed, false));
                 lines.add(djlAsynchronous(data, warm, reps, seed, true));
             }
@@ -323,14 +324,19 @@ final class ListenerBench {
     }
 
     private static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn) throws Exception {
-        return djl(data, warm, reps, seed, mode, kinks, cnn, ListenerBuilder.DEFAULT_CHECK_THREADS);
+        return djl(data, warm, reps, seed, mode, kinks, cnn, ListenerBuilder.DEFAULT_CHECK_THREADS, true);
     }
 
-    /** @param threads the listener's {@code checkThreads} */
-    private static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn, int threads) throws Exception {
+    /**
+     * @param threads the listener's {@code checkThreads}
+     * @param overlap the listener's {@code overlap}
+     */
+    static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn, int threads, boolean overlap)
+            throws Exception {
         Engine engine = PyTorchEngine.get();
         engine.setRandomSeed((int) seed);
-        ClarkeTrainingListener listener = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(mode).checkThreads(threads).build();
+        ClarkeTrainingListener listener = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(mode).checkThreads(threads)
+                .overlap(overlap).build();
         double[] step = new double[reps], spent = new double[reps], wall = new double[reps];
         try (NDManager m = engine.newBaseManager(); DjlNet plain = new DjlNet(data, cnn, null);
              DjlNet checked = new DjlNet(data, cnn, listener)) {
@@ -350,7 +356,8 @@ final class ListenerBench {
                 }
             }
         }
-        String config = config(mode, kinks, cnn) + (threads != ListenerBuilder.DEFAULT_CHECK_THREADS ? ", check threads " + threads : "");
+        String config = config(mode, kinks, cnn) + (threads != ListenerBuilder.DEFAULT_CHECK_THREADS ? ", check threads " + threads : "")
+                + (mode == Mode.FAST && !overlap ? ", overlap off" : "");
         return new Line("DJL", config, median(step), median(spent), median(wall), mean(spent), target(mode, kinks), listener.statistics());
     }
 

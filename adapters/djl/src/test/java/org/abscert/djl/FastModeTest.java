@@ -36,8 +36,11 @@ import org.junit.jupiter.api.Test;
 
 /** Mode FAST of the DJL listener on real PyTorch training steps: what it settles, and when it must fall back. */
 public class FastModeTest {
-    static final int IN = 12, HIDDEN = 16, OUT = 3, BATCH = 8;
+    public static final int IN = 12, HIDDEN = 16, OUT = 3, BATCH = 8;
     static NDManager manager;
+
+    /** The tests' array manager (opened before the first test of this class, or by the caller through {@link #start}). */
+    public static NDManager manager() { return manager; }
 
     @BeforeAll public static void start() throws Exception {
         Engine engine = PyTorchEngine.get();
@@ -63,6 +66,8 @@ public class FastModeTest {
                     .addTrainingListeners(listener));
             trainer.initialize(new Shape(BATCH, IN));
         }
+
+        public Trainer trainer() { return trainer; }
 
         Parameter first(String name) { return block.getChildren().get(0).getValue().getParameters().get(name); }
 

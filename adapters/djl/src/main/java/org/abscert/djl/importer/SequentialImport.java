@@ -118,7 +118,7 @@ public final class SequentialImport {
             // not initialized with an input shape: fall back to the first Linear layer's width below
         }
         Block first = block;
-        while (first instanceof SequentialBlock seq && !seq.getChildren().isEmpty()) first = seq.getChildren().get(0).getValue();
+        while (first instanceof SequentialBlock seq && !seq.getChildren().isEmpty()) first = StandIn.unwrap(seq.getChildren().get(0).getValue());
         if (first instanceof Linear) {
             Parameter w = first.getParameters().get("weight");
             if (w != null && w.isInitialized() && w.getArray().getShape().dimension() == 2)
@@ -141,7 +141,7 @@ public final class SequentialImport {
         int i = 0;
         for (Pair<String, Block> child : block.getChildren()) {
             String where = prefix + "children[" + i++ + "] '" + child.getKey() + "'";
-            shape = child(child.getValue(), where, steps, probe, shape, all);
+            shape = child(StandIn.unwrap(child.getValue()), where, steps, probe, shape, all);
         }
         return shape;
     }

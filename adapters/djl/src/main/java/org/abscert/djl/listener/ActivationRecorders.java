@@ -63,6 +63,7 @@ final class ActivationRecorders {
     void restore() {
         for (int i = 0; i < recorders.size(); i++) {
             recorders.get(i).set(null);
+            recorders.get(i).after = null;
             try {
                 LAMBDA.set(blocks.get(i), originals.get(i));
             } catch (IllegalAccessException e) {
@@ -80,6 +81,14 @@ final class ActivationRecorders {
             r.armed = on;
             if (on) r.set(null);
         }
+    }
+
+    /**
+     * Runs {@code r} on the forward pass's thread each time the last block's recorder has recorded (after the
+     * activation has run), or nothing when {@code r} is null: the pass's recordings are then complete.
+     */
+    void afterLast(Runnable r) {
+        if (!recorders.isEmpty()) recorders.get(recorders.size() - 1).after = r;
     }
 
     /**
@@ -192,14 +201,20 @@ final class ActivationRecorders {
         final Function<NDList, NDList> delegate;
         volatile boolean armed, keep;
         volatile Recorded values;
+        /** Run after a recording, on the last block's recorder ({@link ActivationRecorders#afterLast}). */
+        volatile Runnable after;
         private float[] reuse;
 
         Recorder(Function<NDList, NDList> delegate) { this.delegate = delegate; }
 
         @Override
         public NDList apply(NDList in) {
-            if (armed) set(record(in.singletonOrThrow()));
-            return delegate.apply(in);
+            if (!armed) return delegate.apply(in);
+            set(record(in.singletonOrThrow()));
+            NDList out = delegate.apply(in);
+            Runnable a = after;
+            if (a != null) a.run();
+            return out;
         }
 
         /** Replaces the recording, closing a kept tensor it replaces. */

@@ -8,7 +8,9 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.TrainingListenerAdapter;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -82,6 +84,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
 
     private final int every;
     private final boolean asynchronous;
+    /** Whether a synchronous FAST check starts in the forward pass and runs during the backward pass ({@link Builder#overlap}). */
+    private final boolean overlap;
     /** The threads of a synchronous FAST check of a CNN's step ({@link Builder#checkThreads(int)}). */
     private final int checkThreads;
     private FastDjl fast;
@@ -91,6 +95,18 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     private ExecutorService worker;
     private volatile Future<?> pending;
     private ParameterSnapshot captured;
+    /**
+     * Under {@link Builder#overlap}: the block that reports the forward pass's data, whether the next training forward
+     * pass is one to check, the handles of its data and labels until its last activation has been recorded (and the
+     * model of its batch size), and the FAST check started then, which the step's {@code onTrainingBatch} ends.
+     */
+    private ForwardStart start;
+    private boolean checkNext;
+    private NDArray startData, startLabels;
+    private ImportedModel startModel;
+    private Future<Early> early;
+    /** The steps judged by a check started in their forward pass. */
+    private long judgedFromStart;
     /** Run on the listener's thread before each asynchronous check (tests hold a check back until the step is over). */
     volatile Runnable beforeAsynchronousCheck = () -> { };
 
@@ -100,11 +116,21 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         this.lossOverride = b.loss;
         this.every = b.every;
         this.asynchronous = b.asynchronous;
+        this.overlap = b.overlap;
     }
 
     public static Builder builder() { return new Builder(); }
 
     public Policy policy() { return steps.policy(); }
+
+    /**
+     * Whether this listener's synchronous FAST checks run during PyTorch's backward pass ({@link Builder#overlap}):
+     * set, and the model instrumented for it (from the first checked step on).
+     */
+    public boolean overlapping() { return start != null; }
+
+    /** The steps judged by a FAST check that started in their forward pass ({@link Builder#overlap}). */
+    long judgedFromStart() { return judgedFromStart; }
 
     /** Whether FAST checks run on a thread of their own ({@link Builder#asynchronous}). */
     public boolean asynchronous() { return asynchronous; }
@@ -123,27 +149,141 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
 
     @Override
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
-        long start = System.nanoTime();
+        long begin = System.nanoTime();
         long step = steps.beginStep();
-        ActivationRecorders.Recorded[] recorded = fast != null ? fast.take() : fastCnn != null ? fastCnn.take() : null;
+        // the FAST check started in this step's forward pass, if any: its recordings are in it
+        Future<Early> started = early;
+        early = null;
+        releaseStart();
+        // forward passes until the step ends are the listener's own (FULL): they start no check
+        checkNext = false;
+        ActivationRecorders.Recorded[] recorded = started != null ? null : fast != null ? fast.take() : fastCnn != null ? fastCnn.take() : null;
         boolean handedOver = false;
         try {
             if ((step - 1) % every != 0) return;
             // one check at a time: the previous step's, if it still runs, ends before this one is judged
             awaitCheck();
-            handedOver = check(trainer, batchData, step, recorded);
+            handedOver = check(trainer, batchData, step, recorded, started);
         } finally {
-            // tensors kept for a check that will not run
+            // tensors kept for a check that will not run; a started check that was not used ends here
             if (!handedOver) ActivationRecorders.release(recorded);
+            if (started != null) discard(started);
             // the recorders copy the activations' inputs only for a step that will be checked
-            if (fast != null) fast.arm(steps.mode() == Mode.FAST && step % every == 0);
-            if (fastCnn != null) fastCnn.arm(steps.mode() == Mode.FAST && step % every == 0);
-            steps.endStep(start);
+            checkNext = steps.mode() == Mode.FAST && step % every == 0;
+            if (fast != null) fast.arm(checkNext);
+            if (fastCnn != null) fastCnn.arm(checkNext);
+            steps.endStep(begin);
         }
     }
 
+    /**
+     * What a FAST check started in the forward pass gives: its outcome (null when it could not be given), the refusals
+     * it met, why the batch's labels do not fit the model (or null), and its time on the check's thread.
+     */
+    private record Early(ImportedModel model, DenseFastCheck.Outcome outcome, List<String> refusals, String unfit, long nanos) { }
+
+    /**
+     * {@link ForwardStart}: a forward pass begins. A training pass with labels, of a batch size already imported, that
+     * the next step will check: its data and labels are kept (handles, no copy) for the check its last activation starts.
+     * A check still running from an earlier pass of the same step (a loop that runs forward twice) is ended and dropped.
+     */
+    private void starting(NDList data, NDList labels, boolean training) {
+        if (!checkNext) return;
+        long t = System.nanoTime();
+        Future<Early> before = early;
+        early = null;
+        if (before != null) discard(before);
+        releaseStart();
+        if (training && labels != null && data.size() == 1 && labels.size() == 1 && data.head().getShape().dimension() >= 1) {
+            ImportedModel m = models.get((int) data.head().getShape().get(0));
+            if (m != null && models.get(1) != null) {
+                startModel = m;
+                startData = ActivationRecorders.handle(data.head());
+                startLabels = ActivationRecorders.handle(labels.head());
+                // recordings of an earlier pass of this step, if any, are replaced by this pass's
+                if (fast != null) fast.arm(true);
+                if (fastCnn != null) fastCnn.arm(true);
+            }
+        }
+        steps.endStep(t);
+    }
+
+    /**
+     * The last activation of a forward pass that {@link #starting} kept the data of has been recorded: its FAST check
+     * starts on the listener's thread, while PyTorch computes the rest of the step.
+     */
+    private void lastActivationRecorded() {
+        if (startData == null) return;
+        long t = System.nanoTime();
+        NDArray data = startData, labels = startLabels;
+        ImportedModel model = startModel, single = models.get(1);
+        startData = startLabels = null;
+        startModel = null;
+        ActivationRecorders.Recorded[] z = fast != null ? fast.take() : fastCnn.take();
+        try {
+            early = worker().submit(() -> checkEarly(model, single, data, labels, z));
+        } catch (RuntimeException e) {
+            data.close();
+            labels.close();
+            ActivationRecorders.release(z);
+            throw e;
+        }
+        steps.endStep(t);
+    }
+
+    /** A FAST check started in the forward pass, on the listener's thread; closes the handles it is given. */
+    private Early checkEarly(ImportedModel model, ImportedModel single, NDArray d, NDArray l, ActivationRecorders.Recorded[] z) {
+        long t = System.nanoTime();
+        List<String> refusals = new ArrayList<>();
+        boolean handed = false;
+        try (NDArray data = d; NDArray labels = l) {
+            Targets y = new Targets(model, labels);
+            DenseFastCheck.Outcome o;
+            if (fast != null) o = fast.check(model, single, DjlBackend.KINK_RULES, data, y, z, refusals::add);
+            else {
+                // one thread: PyTorch's backward pass runs on the other cores meanwhile
+                Supplier<DenseFastCheck.Outcome> c = fastCnn.prepare(model, single, data, y, z, refusals::add, null, 1);
+                handed = c != null;
+                o = c == null ? null : c.get();
+            }
+            return new Early(model, o, refusals, null, System.nanoTime() - t);
+        } catch (Targets.Unfit e) {
+            return new Early(model, null, refusals, e.getMessage(), System.nanoTime() - t);
+        } finally {
+            // the kept tensors a check did not copy (a check that ran copied and closed them all)
+            if (!handed) ActivationRecorders.release(z);
+        }
+    }
+
+    /** Waits for a started check whose result will not be used; its failure, if any, is dropped with it. */
+    private static void discard(Future<Early> f) {
+        try {
+            Waits.uninterruptibly(f);
+        } catch (ExecutionException e) {
+            LOG.debug("a FAST check whose step was not judged by it failed", e.getCause());
+        }
+    }
+
+    /** Closes the data and labels kept by {@link #starting} for a check that did not start. */
+    private void releaseStart() {
+        if (startData != null) startData.close();
+        if (startLabels != null) startLabels.close();
+        startData = startLabels = null;
+        startModel = null;
+    }
+
+    /** The listener's thread: asynchronous checks, and the checks started in the forward pass. */
+    private ExecutorService worker() {
+        if (worker == null) worker = Executors.newSingleThreadExecutor(r -> {
+            Thread th = new Thread(r, "abscert-djl-check");
+            th.setDaemon(true);
+            return th;
+        });
+        return worker;
+    }
+
     /** @return whether the recordings were handed to an asynchronous check, which closes what it kept */
-    private boolean check(Trainer trainer, BatchData batchData, long step, ActivationRecorders.Recorded[] recorded) {
+    private boolean check(Trainer trainer, BatchData batchData, long step, ActivationRecorders.Recorded[] recorded, Future<Early> started) {
         if (steps.passive() && policy() != Policy.FAIL && policy() != Policy.REPAIR) return false;
         if (trainer.getDevices().length != 1) {
             steps.unsupported("the trainer splits each batch over " + trainer.getDevices().length
@@ -158,7 +298,27 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         long t = System.nanoTime();
         // the targets are read when first needed: FAST needs them only for a sample it re-evaluates
         Targets y = new Targets(model, batch.getLabels().singletonOrThrow());
-        if (mode == Mode.FAST && (fast != null || fastCnn != null) && recorded != null) {
+        if (started != null) {
+            // the gradient's finiteness is read while the started check ends; FULL (an audit) waits for it to end
+            DenseFastCheck.Outcome notFinite = mode == Mode.FAST ? FastDjl.notFinite(model) : null;
+            Early e = ended(started);
+            if (mode == Mode.FAST && e.model() == model) {
+                judgedFromStart++;
+                e.refusals().forEach(steps::fastRefused);
+                if (e.unfit() != null) {
+                    steps.error(step, e.unfit(), null);
+                    return false;
+                }
+                DenseFastCheck.Outcome o = notFinite != null ? notFinite : e.outcome();
+                boolean settled = o != null && steps.judgeFast(o).isPresent();
+                long t1 = System.nanoTime();
+                // the check's time on its thread, and the wait for it here
+                steps.checked(Mode.FAST, e.nanos() + (t1 - t), !settled);
+                if (settled) return false;
+                if (o != null && steps.unjudged(step, o).isPresent()) return false;
+                t = t1;
+            }
+        } else if (mode == Mode.FAST && (fast != null || fastCnn != null) && recorded != null) {
             DenseFastCheck.Outcome notFinite = FastDjl.notFinite(model);
             DenseFastCheck.Outcome o;
             try {
@@ -169,7 +329,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
                     // asynchronous: what the check reads of the step is copied now (the targets, the parameters)
                     ParameterSnapshot later = asynchronous ? capture(model, y) : null;
                     Supplier<DenseFastCheck.Outcome> c = fastCnn.prepare(model, model(trainer, 1), batch.getData().singletonOrThrow(), y,
-                            recorded, steps::fastRefused, later);
+                            recorded, steps::fastRefused, later, checkThreads);
                     if (c != null && later != null) {
                         submit(step, c);
                         return true;
@@ -221,13 +381,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
      * failure of the check is counted under errors; it never reaches the training loop.
      */
     private void submit(long step, Supplier<DenseFastCheck.Outcome> check) {
-        if (worker == null) worker = Executors.newSingleThreadExecutor(r -> {
-            Thread th = new Thread(r, "abscert-djl-check");
-            th.setDaemon(true);
-            return th;
-        });
         Runnable before = beforeAsynchronousCheck;
-        pending = worker.submit(() -> {
+        pending = worker().submit(() -> {
             before.run();
             long t = System.nanoTime();
             try {
@@ -239,6 +394,17 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
                 steps.error(step, "the asynchronous FAST check failed: " + e, null);
             }
         });
+    }
+
+    /** The result of a check started in the forward pass: its failure is the step's, as a synchronous check's would be. */
+    private static Early ended(Future<Early> f) {
+        try {
+            return Waits.uninterruptibly(f);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error err) throw err;
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalStateException("the FAST check failed", e.getCause());
+        }
     }
 
     /** Waits for the asynchronous check in progress, if any. */
@@ -271,8 +437,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             if (c.refusal() != null) steps.fastRefused(c.refusal());
             else {
                 fastCnn = c;
-                // the recordings of an asynchronous check are kept as tensors and copied on its thread
-                c.keep(asynchronous);
+                // the recordings of an asynchronous or started check are kept as tensors and copied on its thread
+                c.keep(asynchronous || overlapFrom(trainer, c));
             }
             return;
         }
@@ -288,6 +454,20 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             return;
         }
         fast = f;
+        f.keep(overlapFrom(trainer, f));
+    }
+
+    /**
+     * Under {@link Builder#overlap} (and not asynchronous): instruments the model's first block ({@link ForwardStart})
+     * and the last activation's recorder, so that each checked step's FAST check starts when its forward pass has
+     * recorded its last activation. Returns whether it did.
+     */
+    private boolean overlapFrom(Trainer trainer, FastInstrumentation f) {
+        if (!overlap || asynchronous || !(trainer.getModel().getBlock() instanceof SequentialBlock seq)) return false;
+        start = ForwardStart.install(seq, this::starting);
+        if (start == null) return false;
+        f.afterLast(this::lastActivationRecorded);
+        return true;
     }
 
     /** Mode FULL: PyTorch's switch values from a block-by-block forward pass, the certifier's own recomputation. */
@@ -313,6 +493,13 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     @Override
     public void onTrainingEnd(Trainer trainer) {
         awaitCheck();
+        Future<Early> started = early;
+        early = null;
+        if (started != null) discard(started);
+        releaseStart();
+        checkNext = false;
+        if (start != null) start.restore();
+        start = null;
         if (worker != null) worker.shutdown();
         worker = null;
         if (fast != null) fast.restore();
@@ -336,6 +523,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         }
         try {
             LossSpec loss = lossOverride != null ? lossOverride : LossSpec.of(trainer.getLoss());
+            // a first block replaced by ForwardStart is imported as the block it stands in for
             m = SequentialImport.of(seq, loss, batch);
         } catch (ModelImportException e) {
             steps.unsupported(e.getMessage());
@@ -372,6 +560,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
 
         private int every = 1;
         private boolean asynchronous;
+        private boolean overlap = true;
 
         public Builder() { super(); }
 
@@ -389,6 +578,25 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
          */
         public Builder asynchronous(boolean on) {
             this.asynchronous = on;
+            return this;
+        }
+
+        /**
+         * Whether a synchronous FAST check starts as soon as the step's forward pass has recorded its last activation,
+         * on a thread of the listener's own, while PyTorch computes the loss and the backward pass; the step's
+         * {@code onTrainingBatch} then checks that the gradient is finite, waits for the check to end and judges the
+         * step as before — before the optimizer applies it, with the same verdicts, fallbacks to FULL and policies
+         * (default true). The check reads the parameters, the data and the recorded activations while PyTorch only reads
+         * them (the backward pass writes gradients), and ends before {@code onTrainingBatch} returns.
+         *
+         * <p>For it, the model's first block is replaced during training by one that passes the forward pass's data and
+         * labels to the listener and runs the block unchanged ({@code getChildren()} of the model's block shows it; its
+         * parameters, saving and loading are the block's own); {@code onTrainingEnd} puts the block back. A step whose
+         * forward pass comes without labels ({@code trainer.forward(data)} instead of {@code forward(data, labels)}),
+         * the first step, and a new batch size are checked in {@code onTrainingBatch} as with {@code overlap(false)}.
+         */
+        public Builder overlap(boolean on) {
+            this.overlap = on;
             return this;
         }
 

@@ -97,12 +97,15 @@ final class FastCnnDjl extends FastInstrumentation {
      * @param y        the batch's targets, read when a sample is re-evaluated (already read when {@code captured} is given)
      * @param recorded what {@link #take} returned
      * @param captured the parameters captured at this step, or null: the check runs now and reads them where DJL holds them
+     * @param threads  the threads of this check (at most those given to {@link #attach})
      */
     Supplier<DenseFastCheck.Outcome> prepare(ImportedModel model, ImportedModel single, NDArray data, Targets y,
-                                             ActivationRecorders.Recorded[] recorded, Consumer<String> refused, ParameterSnapshot captured) {
+                                             ActivationRecorders.Recorded[] recorded, Consumer<String> refused, ParameterSnapshot captured,
+                                             int threads) {
         int batch = model.batch();
         ConvFastCheck check = checks.computeIfAbsent(batch, b -> ConvFastCheck.of(model.procedure(), single.procedure(), model.precision(),
-                rules, POOL_TIES).threads(threads));
+                rules, POOL_TIES));
+        check.threads(Math.max(1, Math.min(threads, this.threads)));
         if (check.refusal().isPresent()) {
             refused.accept(check.refusal().get());
             return null;

@@ -29,6 +29,8 @@ final class FastDjl extends FastInstrumentation {
     private final List<Step.Dense> dense = new ArrayList<>();
     private final List<DenseFastCheck.Layer> layers = new ArrayList<>();
     private DenseFastCheck check;
+    /** The float32 copies of the recordings kept as tensors ({@link ActivationRecorders#keep}), reused from step to step. */
+    private float[][] copies = new float[0][];
 
     private FastDjl(ImportedModel model) {
         List<LambdaBlock> blocks = new ArrayList<>();
@@ -66,7 +68,7 @@ final class FastDjl extends FastInstrumentation {
      * @param single the imported model of one example
      * @param data   the batch's data array
      * @param y      the batch's targets, read when a sample is re-evaluated
-     * @param z      what {@link #take} returned
+     * @param z      what {@link #take} returned; tensors kept among it are replaced by their copies and closed
      */
     DenseFastCheck.Outcome check(ImportedModel model, ImportedModel single, KinkRules rules, NDArray data, Targets y,
                                  ActivationRecorders.Recorded[] z, Consumer<String> refused) {
@@ -79,6 +81,9 @@ final class FastDjl extends FastInstrumentation {
         }
         for (int k = 0; k < layers.size(); k++)
             if (z[k] == null || z[k].length() != (long) batch * layers.get(k).out()) return null;
+        if (copies.length != z.length) copies = new float[z.length][];
+        // recordings kept as tensors are copied now, on the check's thread (each kept tensor is closed)
+        ActivationRecorders.copyKept(z, copies);
         int in = model.inputWidth(), out = model.outputWidth();
         // rows as they are (a reshape is a native call and a new array, microseconds a step); images reshaped
         if (data.getShape().dimension() == 2 && data.getShape().get(1) == in) return check(model, single, y, z, data, out);

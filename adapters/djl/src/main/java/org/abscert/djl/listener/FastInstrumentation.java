@@ -35,6 +35,11 @@ abstract class FastInstrumentation {
         if (recorders != null) recorders.keep(on);
     }
 
+    /** Runs {@code r} after the last activation's recording ({@link ActivationRecorders#afterLast}); null: nothing. */
+    final void afterLast(Runnable r) {
+        if (recorders != null) recorders.afterLast(r);
+    }
+
     /** What the recorders copied in the step's forward pass, per instrumented block ({@link ActivationRecorders#take}). */
     final ActivationRecorders.Recorded[] take() { return recorders == null ? new ActivationRecorders.Recorded[0] : recorders.take(); }
 }
