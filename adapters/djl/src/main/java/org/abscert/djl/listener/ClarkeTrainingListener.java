@@ -22,6 +22,7 @@ import java.util.function.Supplier;
 import org.abscert.certifier.Candidate;
 import org.abscert.certifier.Result;
 import org.abscert.certifier.training.DenseFastCheck;
+import org.abscert.certifier.training.HandOff;
 import org.abscert.certifier.training.ListenerBuilder;
 import org.abscert.certifier.training.Mode;
 import org.abscert.certifier.training.Policy;
@@ -105,6 +106,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     private NDArray startData, startLabels;
     private ImportedModel startModel;
     private Future<Early> early;
+    /** The thread of the checks started in the forward pass (created with the first). */
+    private HandOff starter;
     /** The steps judged by a check started in their forward pass. */
     private long judgedFromStart;
     /** Run on the listener's thread before each asynchronous check (tests hold a check back until the step is over). */
@@ -221,7 +224,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         startModel = null;
         ActivationRecorders.Recorded[] z = fast != null ? fast.take() : fastCnn.take();
         try {
-            early = worker().submit(() -> checkEarly(model, single, data, labels, z));
+            if (starter == null) starter = new HandOff("abscert-djl-overlap");
+            early = starter.submit(() -> checkEarly(model, single, data, labels, z));
         } catch (RuntimeException e) {
             data.close();
             labels.close();
@@ -272,7 +276,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         startModel = null;
     }
 
-    /** The listener's thread: asynchronous checks, and the checks started in the forward pass. */
+    /** The listener's thread of asynchronous checks. */
     private ExecutorService worker() {
         if (worker == null) worker = Executors.newSingleThreadExecutor(r -> {
             Thread th = new Thread(r, "abscert-djl-check");
@@ -500,6 +504,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         checkNext = false;
         if (start != null) start.restore();
         start = null;
+        if (starter != null) starter.close();
+        starter = null;
         if (worker != null) worker.shutdown();
         worker = null;
         if (fast != null) fast.restore();
