@@ -172,7 +172,8 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             if (!handedOver) ActivationRecorders.release(recorded);
             if (started != null) discard(started);
             // the recorders copy the activations' inputs only for a step that will be checked
-            checkNext = steps.mode() == Mode.FAST && step % every == 0;
+            // a passive listener (a model it cannot certify) starts no more checks
+            checkNext = steps.mode() == Mode.FAST && step % every == 0 && !steps.passive();
             if (fast != null) fast.arm(checkNext);
             if (fastCnn != null) fastCnn.arm(checkNext);
             steps.endStep(begin);
@@ -302,11 +303,12 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         long t = System.nanoTime();
         // the targets are read when first needed: FAST needs them only for a sample it re-evaluates
         Targets y = new Targets(model, batch.getLabels().singletonOrThrow());
-        if (started != null) {
-            // the gradient's finiteness is read while the started check ends; FULL (an audit) waits for it to end
-            DenseFastCheck.Outcome notFinite = mode == Mode.FAST ? FastDjl.notFinite(model) : null;
+        if (started != null && mode != Mode.FAST) discard(started);      // an audit: FULL runs once the started check has ended
+        else if (started != null) {
+            // the gradient's finiteness is read while the started check ends
+            DenseFastCheck.Outcome notFinite = FastDjl.notFinite(model);
             Early e = ended(started);
-            if (mode == Mode.FAST && e.model() == model) {
+            if (e.model() == model) {
                 judgedFromStart++;
                 e.refusals().forEach(steps::fastRefused);
                 if (e.unfit() != null) {
