@@ -68,8 +68,10 @@ import org.slf4j.LoggerFactory;
  * {@link org.abscert.certifier.training.UnsupportedModelException} under FAIL and REPAIR — the same rule as
  * DL4J's listener.
  *
- * <p>With {@link Builder#asynchronous(boolean)}, mode FAST judges a CNN's steps on a thread of the listener's own,
- * one at a time, while training goes on.
+ * <p>Mode FAST's check of a step starts as soon as the step's forward pass has recorded its last activation and runs
+ * during PyTorch's backward pass, on a thread of the listener's own; {@code onTrainingBatch} waits for it and judges the
+ * step ({@link Builder#overlap(boolean)}, on by default). With {@link Builder#asynchronous(boolean)}, mode FAST judges
+ * a CNN's steps on a thread of the listener's own, one at a time, while training goes on.
  *
  * <p>Training must run on one device: DJL sums the gradients of per-device splits, each the mean over its
  * own split, which is another function. A listener belongs to one trainer and is not thread-safe.
