@@ -59,11 +59,11 @@ public class FastModeTest {
                 .add(Linear.builder().setUnits(OUT).build());
         final Trainer trainer;
 
-        public Net(ClarkeTrainingListener listener) {
+        public Net(ClarkeTrainingListener... listeners) {
             model.setBlock(block);
             trainer = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                     .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f)).build())
-                    .addTrainingListeners(listener));
+                    .addTrainingListeners(listeners));
             trainer.initialize(new Shape(BATCH, IN));
         }
 

@@ -79,11 +79,11 @@ class FastCnnModeTest {
                 .add(Linear.builder().setUnits(10).build());
         final Trainer trainer;
 
-        Net(ClarkeTrainingListener listener) {
+        Net(ClarkeTrainingListener... listeners) {
             model.setBlock(block);
             trainer = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                     .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f)).build())
-                    .addTrainingListeners(listener));
+                    .addTrainingListeners(listeners));
             trainer.initialize(new Shape(BATCH, 1, SIDE, SIDE));
         }
 
@@ -190,8 +190,7 @@ class FastCnnModeTest {
 
     /**
      * Steps of 40 samples checked by a listener that splits each check over threads ({@code checkThreads(4)}: as many
-     * parts as processors, up to 4) and by one that checks on the training thread alone, on two networks with the same
-     * parameters: the same verdicts with the same details step by step — background ties, exact kinks of dead dense
+     * parts as processors, up to 4) and by one that checks on the training thread alone, both on one trainer: the same verdicts with the same details step by step — background ties, exact kinks of dead dense
      * units settled by FAST, and pool ties at exact kinks that make a step fall back.
      */
     @Test
@@ -200,26 +199,23 @@ class FastCnnModeTest {
         ClarkeTrainingListener one = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).audit(1000).checkThreads(1).overlap(false).build();
         ClarkeTrainingListener many = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).audit(1000).checkThreads(4).overlap(false).build();
         List<String> a = new ArrayList<>(), b = new ArrayList<>();
-        try (Net s = new Net(one); Net t = new Net(many)) {
-            AsynchronousCheckTest.copy(s.block, t.block);
+        // both listeners on one trainer judge the same steps (PyTorch's float32 convolution gradient can vary from run
+        // to run on some machines, so two networks need not stay equal)
+        try (Net net = new Net(one, many)) {
             for (int i = 0; i < 6; i++) {
-                if (i == 2 || i == 4) for (Net net : new Net[] {s, t}) {
-                    if (i == 2) {                              // dead dense units: exact kinks in every sample
-                        NDArray w = net.param(7, "weight").getArray(), bias = net.param(7, "bias").getArray();
-                        for (int u = 0; u < 4; u++) {
-                            w.set(new NDIndex(u), 0f);
-                            bias.set(new NDIndex(u), 0f);
-                        }
-                    } else {                                   // a dead conv channel: pool ties at exact kinks
-                        net.param(0, "weight").getArray().set(new NDIndex(0), 0f);
-                        net.param(0, "bias").getArray().set(new NDIndex(0), 0f);
+                if (i == 2) {                                  // dead dense units: exact kinks in every sample
+                    NDArray w = net.param(7, "weight").getArray(), bias = net.param(7, "bias").getArray();
+                    for (int u = 0; u < 4; u++) {
+                        w.set(new NDIndex(u), 0f);
+                        bias.set(new NDIndex(u), 0f);
                     }
+                } else if (i == 4) {                           // a dead conv channel: pool ties at exact kinks
+                    net.param(0, "weight").getArray().set(new NDIndex(0), 0f);
+                    net.param(0, "bias").getArray().set(new NDIndex(0), 0f);
                 }
-                s.step(digits(i, 40));
-                t.step(digits(i, 40));
+                net.step(digits(i, 40));
                 a.add(AsynchronousCheckTest.describe(one.lastResult().orElseThrow()));
                 b.add(AsynchronousCheckTest.describe(many.lastResult().orElseThrow()));
-                AsynchronousCheckTest.copy(s.block, t.block);
             }
         }
         assertEquals(a, b);

@@ -57,35 +57,32 @@ class OverlapTest {
     }
 
     /**
-     * The LeNet of {@link FastCnnModeTest} on 40-sample steps, two copies with the same parameters, one listener
-     * overlapping and one not: background ties, dead dense units (exact kinks in every sample) and a dead conv channel
-     * (pool ties at exact kinks: FAST falls back to FULL) give the same verdicts and details, and every step after the
-     * first was judged by a check started in its forward pass.
+     * The LeNet of {@link FastCnnModeTest} on 40-sample steps with two listeners on the same trainer, the first checking
+     * in {@code onTrainingBatch} and the second overlapping, so that both judge the same steps (PyTorch's gradients of
+     * two networks need not be the same: its float32 convolution gradient varies from run to run on some machines):
+     * background ties, dead dense units (exact kinks in every sample) and a dead conv channel (pool ties at exact kinks:
+     * FAST falls back to FULL) give the same verdicts and details, and every step after the first was judged by a check
+     * started in its forward pass.
      */
     @Test
     void cnnStepsGetTheVerdictsOfTheCheckInOnTrainingBatch() throws Exception {
         ClarkeTrainingListener off = listener(false), on = listener(true);
         List<String> a = new ArrayList<>(), b = new ArrayList<>();
-        try (FastCnnModeTest.Net s = new FastCnnModeTest.Net(off); FastCnnModeTest.Net t = new FastCnnModeTest.Net(on)) {
-            AsynchronousCheckTest.copy(s.block, t.block);
+        try (FastCnnModeTest.Net net = new FastCnnModeTest.Net(off, on)) {
             for (int i = 0; i < 6; i++) {
-                if (i == 2 || i == 4) for (FastCnnModeTest.Net net : new FastCnnModeTest.Net[] {s, t}) {
-                    if (i == 2) {
-                        NDArray w = net.param(7, "weight").getArray(), bias = net.param(7, "bias").getArray();
-                        for (int u = 0; u < 4; u++) {
-                            w.set(new NDIndex(u), 0f);
-                            bias.set(new NDIndex(u), 0f);
-                        }
-                    } else {
-                        net.param(0, "weight").getArray().set(new NDIndex(0), 0f);
-                        net.param(0, "bias").getArray().set(new NDIndex(0), 0f);
+                if (i == 2) {
+                    NDArray w = net.param(7, "weight").getArray(), bias = net.param(7, "bias").getArray();
+                    for (int u = 0; u < 4; u++) {
+                        w.set(new NDIndex(u), 0f);
+                        bias.set(new NDIndex(u), 0f);
                     }
+                } else if (i == 4) {
+                    net.param(0, "weight").getArray().set(new NDIndex(0), 0f);
+                    net.param(0, "bias").getArray().set(new NDIndex(0), 0f);
                 }
-                s.step(FastCnnModeTest.digits(i, 40));
-                t.step(FastCnnModeTest.digits(i, 40));
+                net.step(FastCnnModeTest.digits(i, 40));
                 a.add(AsynchronousCheckTest.describe(off.lastResult().orElseThrow()));
                 b.add(AsynchronousCheckTest.describe(on.lastResult().orElseThrow()));
-                AsynchronousCheckTest.copy(s.block, t.block);
             }
         }
         assertEquals(a, b);
@@ -97,10 +94,10 @@ class OverlapTest {
     }
 
     /**
-     * The dense network of {@link FastModeTest}, overlapping and not, on the same batches: steps without kinks, an
-     * exact kink of every sample (a dead first unit, settled by re-evaluation) and a spurious kink (FULL), with an
-     * evaluation forward pass (no labels, not training) between steps and a step whose training forward pass comes
-     * without labels (checked in onTrainingBatch): the same verdicts and details step by step.
+     * The dense network of {@link FastModeTest} with both listeners on one trainer, as above: steps without kinks, a dead
+     * first unit (an exact kink of every sample) and a unit at 0 in exact arithmetic for one sample (settled by
+     * re-evaluation), with an evaluation forward pass (no labels, not training) between steps and a step whose training
+     * forward pass comes without labels (checked in onTrainingBatch): the same verdicts and details step by step.
      */
     @Test
     void denseStepsGetTheVerdictsOfTheCheckInOnTrainingBatch() throws Exception {
@@ -108,36 +105,31 @@ class OverlapTest {
         List<String> a = new ArrayList<>(), b = new ArrayList<>();
         Random r = new Random(5);
         int n = FastModeTest.BATCH;
-        try (FastModeTest.Net s = new FastModeTest.Net(off); FastModeTest.Net t = new FastModeTest.Net(on)) {
-            AsynchronousCheckTest.copy(s.block, t.block);
+        try (FastModeTest.Net net = new FastModeTest.Net(off, on)) {
             for (int i = 0; i < 8; i++) {
                 float[] x = new float[n * FastModeTest.IN], y = new float[n];
                 for (int k = 0; k < x.length; k++) x[k] = (float) r.nextGaussian();
                 for (int k = 0; k < n; k++) y[k] = r.nextInt(FastModeTest.OUT);
-                if (i == 3) for (FastModeTest.Net net : new FastModeTest.Net[] {s, t}) FastModeTest.forceFirstUnit(net, new float[FastModeTest.IN], 0f);
-                if (i == 5) for (FastModeTest.Net net : new FastModeTest.Net[] {s, t}) {
+                if (i == 3) FastModeTest.forceFirstUnit(net, new float[FastModeTest.IN], 0f);
+                if (i == 5) {
                     float[] w = new float[FastModeTest.IN];
                     w[0] = 1f;
                     FastModeTest.forceFirstUnit(net, w, -x[0]);          // sample 0's first unit at 0 in exact arithmetic
                 }
-                if (i == 6) {
-                    stepWithoutLabels(s.trainer(), x, y);
-                    stepWithoutLabels(t.trainer(), x, y);
-                } else {
-                    s.step(x, y);
-                    t.step(x, y);
-                }
+                if (i == 6) stepWithoutLabels(net.trainer(), x, y);
+                else net.step(x, y);
                 a.add(AsynchronousCheckTest.describe(off.lastResult().orElseThrow()));
                 b.add(AsynchronousCheckTest.describe(on.lastResult().orElseThrow()));
                 // an evaluation pass between steps starts no check
                 try (NDArray e = FastModeTest.manager().create(x, new Shape(n, FastModeTest.IN))) {
-                    t.trainer().evaluate(new NDList(e)).close();
+                    net.trainer().evaluate(new NDList(e)).close();
                 }
-                AsynchronousCheckTest.copy(s.block, t.block);
             }
         }
         assertEquals(a, b);
         assertTrue(a.get(1).startsWith("CERTIFIED TRUSTED_ARITHMETIC") && a.get(3).startsWith("CERTIFIED"), a::toString);
+        java.util.regex.Matcher kinks = java.util.regex.Pattern.compile("(\\d+) at an exact kink").matcher(a.get(5));
+        assertTrue(kinks.find() && Integer.parseInt(kinks.group(1)) >= 1, a.get(5));
         assertEquals(0, off.judgedFromStart());
         // every step but the first (instrumented in its onTrainingBatch) and the one without labels
         assertEquals(6, on.judgedFromStart(), on.statistics().summary());
