@@ -60,17 +60,17 @@ class AsynchronousCheckTest {
         assertTrue(async.asynchronous());
         Semaphore gate = heldBack(async);
         List<String> a = new ArrayList<>(), b = new ArrayList<>();
-        try (Net s = new Net(sync); Net t = new Net(async)) {
-            copy(s.block, t.block);
+        // both listeners on one trainer judge the same steps (PyTorch's float32 convolution gradient can vary from run to
+        // run on some machines, so two networks need not stay equal); a second network keeps the parameters meanwhile
+        try (Net net = new Net(sync, async); Net kept = new Net()) {
             for (int i = 0; i < 8; i++) {
-                s.step(FastCnnModeTest.digits(i));
-                t.step(FastCnnModeTest.digits(i));
-                spoil(t.block);                                  // after PyTorch's update, and before the check runs
+                net.step(FastCnnModeTest.digits(i));
+                copy(net.block, kept.block);
+                spoil(net.block);                                // after PyTorch's update, and before the check runs
                 gate.release();
                 a.add(describe(sync.lastResult().orElseThrow()));
                 b.add(describe(async.lastResult().orElseThrow()));
-                copy(s.block, t.block);                                      // the same update made by both
-
+                copy(kept.block, net.block);
             }
         }
         assertEquals(a, b);
@@ -125,10 +125,9 @@ class AsynchronousCheckTest {
     void overlappingChecksCountWhatTheSynchronousListenerCounts() throws Exception {
         ClarkeTrainingListener sync = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).audit(1000).build();
         ClarkeTrainingListener async = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).audit(1000).asynchronous(true).build();
-        try (Net s = new Net(sync); Net t = new Net(async)) {
-            copy(s.block, t.block);
-            for (int i = 0; i < 12; i++) s.step(FastCnnModeTest.digits(i));
-            for (int i = 0; i < 12; i++) t.step(FastCnnModeTest.digits(i));
+        // both on one trainer, so that they judge the same steps
+        try (Net net = new Net(sync, async)) {
+            for (int i = 0; i < 12; i++) net.step(FastCnnModeTest.digits(i));
         }
         TrainingStatistics x = sync.statistics(), y = async.statistics();
         assertEquals(12, y.checked(), y.summary());
