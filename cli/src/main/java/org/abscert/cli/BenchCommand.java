@@ -83,8 +83,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--listeners", description = "Measure the DL4J and DJL training listeners instead: listener time per step as a ratio "
             + "to the framework's own training step (784-256-256-10 ReLU MLP on Fashion-MNIST when installed, else 64-256-256-10 "
             + "on the digits; batch 128, float32) and a LeNet CNN (batch 128; --model picks mlp, cnn or all), mode FAST without and "
-            + "with exact kinks (targets <= 0.05 and <= 0.5), DJL also with overlap off (the check in onTrainingBatch "
-            + "instead of during PyTorch's backward pass; a LeNet's split over the processors), DJL's LeNet with asynchronous checks, "
+            + "with exact kinks (targets <= 0.05 and <= 0.5), DJL with overlap on and off (the check during PyTorch's "
+            + "backward pass, or in onTrainingBatch, a LeNet's split over the processors; the default is on when PyTorch leaves a core idle), DJL's LeNet with asynchronous checks, "
             + "mode FULL for reference. Run with OMP_NUM_THREADS=1 for one native thread.")
     boolean listeners;
 

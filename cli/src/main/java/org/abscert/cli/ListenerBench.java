@@ -139,11 +139,13 @@ final class ListenerBench {
             lines.add(dl4j(data, warm, reps, seed, Mode.FAST, false, cnn));
             lines.add(dl4j(data, warm, reps, seed, Mode.FAST, true, cnn));
             lines.add(dl4j(data, fullWarm, fullReps, seed, Mode.FULL, false, cnn));
-            lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn));
+            Line byDefault = djl(data, warm, reps, seed, Mode.FAST, false, cnn);
+            lines.add(byDefault);
             lines.add(djl(data, warm, reps, seed, Mode.FAST, true, cnn));
-            // the default starts a step's check in its forward pass (overlap): the same check in onTrainingBatch (a LeNet's
-            // split over the processors, checkThreads)
-            lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn, ListenerBuilder.DEFAULT_CHECK_THREADS, false));
+            // the default starts a step's check in its forward pass when PyTorch leaves a core idle (overlap), else checks in
+            // onTrainingBatch (a LeNet's split over the processors, checkThreads): the other one too
+            lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn, ListenerBuilder.DEFAULT_CHECK_THREADS,
+                    !byDefault.config().contains("overlap on")));
             if (cnn) {
                 lines.add(djlAsynchronous(data, warm, reps, seed, false));
                 lines.add(djlAsynchronous(data, warm, reps, seed, true));
@@ -324,19 +326,21 @@ final class ListenerBench {
     }
 
     private static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn) throws Exception {
-        return djl(data, warm, reps, seed, mode, kinks, cnn, ListenerBuilder.DEFAULT_CHECK_THREADS, true);
+        return djl(data, warm, reps, seed, mode, kinks, cnn, ListenerBuilder.DEFAULT_CHECK_THREADS, null);
     }
 
     /**
      * @param threads the listener's {@code checkThreads}
-     * @param overlap the listener's {@code overlap}
+     * @param overlap the listener's {@code overlap}, or null for its default; the row says which it was
      */
-    static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn, int threads, boolean overlap)
+    static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn, int threads, Boolean overlap)
             throws Exception {
         Engine engine = PyTorchEngine.get();
         engine.setRandomSeed((int) seed);
-        ClarkeTrainingListener listener = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(mode).checkThreads(threads)
-                .overlap(overlap).build();
+        ClarkeTrainingListener.Builder builder = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(mode).checkThreads(threads);
+        if (overlap != null) builder.overlap(overlap);
+        ClarkeTrainingListener listener = builder.build();
+        boolean overlapped = false;
         double[] step = new double[reps], spent = new double[reps], wall = new double[reps];
         try (NDManager m = engine.newBaseManager(); DjlNet plain = new DjlNet(data, cnn, null);
              DjlNet checked = new DjlNet(data, cnn, listener)) {
@@ -349,6 +353,7 @@ final class ListenerBench {
                 long before = listener.statistics().nanos();
                 checked.step(m, b, i);
                 long after = listener.statistics().nanos(), t2 = System.nanoTime();
+                overlapped = listener.overlapping();
                 if (i >= warm) {
                     step[i - warm] = (t1 - t0) / 1e6;
                     spent[i - warm] = (after - before) / 1e6;
@@ -357,7 +362,7 @@ final class ListenerBench {
             }
         }
         String config = config(mode, kinks, cnn) + (threads != ListenerBuilder.DEFAULT_CHECK_THREADS ? ", check threads " + threads : "")
-                + (mode == Mode.FAST && !overlap ? ", overlap off" : "");
+                + (mode == Mode.FAST ? (overlapped ? ", overlap on" : ", overlap off") + (overlap == null ? " (default)" : "") : "");
         return new Line("DJL", config, median(step), median(spent), median(wall), mean(spent), target(mode, kinks), listener.statistics());
     }
 

@@ -42,7 +42,9 @@ class BenchCommandTest {
         assertEquals(0, r.code(), r::toString);
         var rows = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("rows");
         assertEquals(7, rows.size(), r.out());
-        assertEquals(1, countConfigurations(rows, "overlap off"), r.out());
+        // DJL's FAST rows: the default (overlap on or off, as PyTorch's threads leave a core idle or not) and the other one
+        assertEquals(2, countConfigurations(rows, "(default)"), r.out());
+        assertTrue(countConfigurations(rows, "overlap on") >= 1 && countConfigurations(rows, "overlap off") >= 1, r.out());
         for (var row : rows) {
             double step = row.get("medianStepMillis").asDouble(), mean = row.get("meanListenerMillis").asDouble();
             assertTrue(step > 0 && mean > 0 && Double.isFinite(mean), row.toString());
@@ -62,8 +64,8 @@ class BenchCommandTest {
         assertEquals(0, r.code(), r::toString);
         var rows = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("rows");
         assertEquals(9, rows.size(), r.out());
-        // the DJL LeNet checked in onTrainingBatch too (overlap(false))
-        assertEquals(1, countConfigurations(rows, "overlap off"), r.out());
+        // the DJL LeNet with the overlap on and off, one of them its default
+        assertTrue(countConfigurations(rows, "overlap on") >= 1 && countConfigurations(rows, "overlap off") >= 1, r.out());
         int asynchronous = 0;
         for (var row : rows) {
             boolean async = row.get("configuration").asText().contains("asynchronous");

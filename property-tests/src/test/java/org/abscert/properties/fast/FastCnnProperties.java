@@ -205,7 +205,7 @@ class FastCnnProperties {
     void djlCnnFastNeverCertifiesWhatFullRefutes(@ForAll @LongRange(min = 1, max = 1L << 40) long seed) throws Exception {
         Case c = Case.of(seed);
         ClarkeTrainingListener listener = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(Mode.FAST).audit(Integer.MAX_VALUE)
-                .certifier(FULL).build();
+                .certifier(FULL).overlap(true).build();             // the check during the backward pass, whatever the threads
         try (Net net = new Net(c, listener)) {
             net.train();
             Optional<Result> full = listener.lastResult();

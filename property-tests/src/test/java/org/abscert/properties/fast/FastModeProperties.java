@@ -264,7 +264,8 @@ class FastModeProperties {
     @Property(tries = 40) @Label("DJL listener: FAST never certifies a step that FULL refutes, nor one with a wrong switch sign")
     void djlListenerFastNeverCertifiesWhatFullRefutes(@ForAll("djlCases") DenseCase c) throws Exception {
         Instance v = c.instance();
-        ClarkeTrainingListener listener = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(Mode.FAST).audit(Integer.MAX_VALUE).build();
+        ClarkeTrainingListener listener = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(Mode.FAST).audit(Integer.MAX_VALUE)
+                .overlap(true).build();                                  // the check during the backward pass, whatever the threads
         try (DjlStep step = new DjlStep(v, listener)) {
             Trace trace = step.trace();
             step.train();

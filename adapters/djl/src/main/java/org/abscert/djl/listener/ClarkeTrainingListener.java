@@ -70,7 +70,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Mode FAST's check of a step starts as soon as the step's forward pass has recorded its last activation and runs
  * during PyTorch's backward pass, on a thread of the listener's own; {@code onTrainingBatch} waits for it and judges the
- * step ({@link Builder#overlap(boolean)}, on by default). With {@link Builder#asynchronous(boolean)}, mode FAST judges
+ * step ({@link Builder#overlap(boolean)}; by default when PyTorch leaves a core idle). With {@link Builder#asynchronous(boolean)}, mode FAST judges
  * a CNN's steps on a thread of the listener's own, one at a time, while training goes on.
  *
  * <p>Training must run on one device: DJL sums the gradients of per-device splits, each the mean over its
@@ -87,8 +87,11 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
 
     private final int every;
     private final boolean asynchronous;
-    /** Whether a synchronous FAST check starts in the forward pass and runs during the backward pass ({@link Builder#overlap}). */
-    private final boolean overlap;
+    /**
+     * Whether a synchronous FAST check starts in the forward pass and runs during the backward pass ({@link Builder#overlap});
+     * null: when PyTorch leaves a core idle ({@link #coreLeftIdle}).
+     */
+    private final Boolean overlap;
     /** The threads of a synchronous FAST check of a CNN's step ({@link Builder#checkThreads(int)}). */
     private final int checkThreads;
     private FastDjl fast;
@@ -471,11 +474,22 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
      * recorded its last activation. Returns whether it did.
      */
     private boolean overlapFrom(Trainer trainer, FastInstrumentation f) {
-        if (!overlap || asynchronous || !(trainer.getModel().getBlock() instanceof SequentialBlock seq)) return false;
+        boolean on = overlap != null ? overlap : coreLeftIdle(trainer);
+        if (!on || asynchronous || !(trainer.getModel().getBlock() instanceof SequentialBlock seq)) return false;
         start = ForwardStart.install(seq, this::starting);
         if (start == null) return false;
         f.afterLast(this::lastActivationRecorded);
         return true;
+    }
+
+    /**
+     * Whether PyTorch leaves a core to the check: the trainer's device is a GPU, or PyTorch's intra-op threads are fewer
+     * than the processors (with {@code OMP_NUM_THREADS=1}, say, or its default of one thread per physical core on a
+     * machine with two hardware threads per core).
+     */
+    static boolean coreLeftIdle(Trainer trainer) {
+        if (trainer.getDevices().length == 1 && trainer.getDevices()[0].isGpu()) return true;
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads() < Runtime.getRuntime().availableProcessors();
     }
 
     /** Mode FULL: PyTorch's switch values from a block-by-block forward pass, the certifier's own recomputation. */
@@ -570,7 +584,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
 
         private int every = 1;
         private boolean asynchronous;
-        private boolean overlap = true;
+        private Boolean overlap;
 
         public Builder() { super(); }
 
@@ -595,8 +609,10 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
          * Whether a synchronous FAST check starts as soon as the step's forward pass has recorded its last activation,
          * on a thread of the listener's own, while PyTorch computes the loss and the backward pass; the step's
          * {@code onTrainingBatch} then checks that the gradient is finite, waits for the check to end and judges the
-         * step as before — before the optimizer applies it, with the same verdicts, fallbacks to FULL and policies
-         * (default true). The check reads the parameters, the data and the recorded activations while PyTorch only reads
+         * step as before — before the optimizer applies it, with the same verdicts, fallbacks to FULL and policies.
+         * Default: on when PyTorch leaves a core to the check — a GPU trainer, or fewer PyTorch intra-op threads than
+         * processors — and off when PyTorch's threads fill every core, where the check would compete with the backward
+         * pass (measured: a little more wall time than checking in {@code onTrainingBatch}). The check reads the parameters, the data and the recorded activations while PyTorch only reads
          * them (the backward pass writes gradients), and ends before {@code onTrainingBatch} returns.
          *
          * <p>For it, the model's first block is replaced during training by one that passes the forward pass's data and
