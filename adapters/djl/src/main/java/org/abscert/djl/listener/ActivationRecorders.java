@@ -19,17 +19,17 @@ import org.abscert.djl.NdArrays;
  * unaffected); {@link #restore} puts the original functions back.
  */
 final class ActivationRecorders {
-    private static final Field LAMBDA;
+    private static final Field LAMBDA = accessible(LambdaBlock.class, "lambda");
 
-    static {
-        Field f;
+    /** DJL's private field {@code name} of {@code type}, made accessible, or null when this DJL has no such field or refuses. */
+    static Field accessible(Class<?> type, String name) {
         try {
-            f = LambdaBlock.class.getDeclaredField("lambda");
+            Field f = type.getDeclaredField(name);
             f.setAccessible(true);
+            return f;
         } catch (ReflectiveOperationException | RuntimeException e) {
-            f = null;
+            return null;
         }
-        LAMBDA = f;
     }
 
     private final List<LambdaBlock> blocks = new ArrayList<>();
@@ -121,9 +121,9 @@ final class ActivationRecorders {
             }
         }
 
-        /** Closes a kept tensor that will not be copied. */
+        /** Closes a kept tensor that was not copied (a copied one is closed already). */
         void release() {
-            if (kept != null) kept.close();
+            if (kept != null && !kept.isReleased()) kept.close();
         }
 
         /** The values as doubles: float32 ones widened, into {@code into} when it has the right length. */

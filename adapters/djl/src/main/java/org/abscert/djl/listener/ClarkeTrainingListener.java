@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.abscert.certifier.Candidate;
 import org.abscert.certifier.Result;
@@ -165,7 +166,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         releaseStart();
         // forward passes until the step ends are the listener's own (FULL): they start no check
         checkNext = false;
-        ActivationRecorders.Recorded[] recorded = started != null ? null : fast != null ? fast.take() : fastCnn != null ? fastCnn.take() : null;
+        ActivationRecorders.Recorded[] recorded = started != null || instrumented() == null ? null : instrumented().take();
         boolean handedOver = false;
         try {
             if ((step - 1) % every != 0) return;
@@ -179,8 +180,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
             // the recorders copy the activations' inputs only for a step that will be checked
             // a passive listener (a model it cannot certify) starts no more checks
             checkNext = steps.mode() == Mode.FAST && step % every == 0 && !steps.passive();
-            if (fast != null) fast.arm(checkNext);
-            if (fastCnn != null) fastCnn.arm(checkNext);
+            if (instrumented() != null) instrumented().arm(checkNext);
             steps.endStep(begin);
         }
     }
@@ -199,10 +199,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     private void starting(NDList data, NDList labels, boolean training) {
         if (!checkNext) return;
         long t = System.nanoTime();
-        Future<Early> before = early;
-        early = null;
-        if (before != null) discard(before);
-        releaseStart();
+        dropStarted();
         if (training && labels != null && data.size() == 1 && labels.size() == 1 && data.head().getShape().dimension() >= 1) {
             ImportedModel m = models.get((int) data.head().getShape().get(0));
             if (m != null && models.get(1) != null) {
@@ -210,8 +207,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
                 startData = ActivationRecorders.handle(data.head());
                 startLabels = ActivationRecorders.handle(labels.head());
                 // recordings of an earlier pass of this step, if any, are replaced by this pass's
-                if (fast != null) fast.arm(true);
-                if (fastCnn != null) fastCnn.arm(true);
+                instrumented().arm(true);
             }
         }
         steps.endStep(t);
@@ -228,7 +224,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
         ImportedModel model = startModel, single = models.get(1);
         startData = startLabels = null;
         startModel = null;
-        ActivationRecorders.Recorded[] z = fast != null ? fast.take() : fastCnn.take();
+        ActivationRecorders.Recorded[] z = instrumented().take();
         try {
             if (starter == null) starter = new HandOff("abscert-djl-overlap");
             early = starter.submit(() -> checkEarly(model, single, data, labels, z));
@@ -245,24 +241,52 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     private Early checkEarly(ImportedModel model, ImportedModel single, NDArray d, NDArray l, ActivationRecorders.Recorded[] z) {
         long t = System.nanoTime();
         List<String> refusals = new ArrayList<>();
-        boolean handed = false;
         try (NDArray data = d; NDArray labels = l) {
-            Targets y = new Targets(model, labels);
-            DenseFastCheck.Outcome o;
-            if (fast != null) o = fast.check(model, single, DjlBackend.KINK_RULES, data, y, z, refusals::add);
-            else {
-                // one thread: PyTorch's backward pass runs on the other cores meanwhile
-                Supplier<DenseFastCheck.Outcome> c = fastCnn.prepare(model, single, data, y, z, refusals::add, null, 1);
-                handed = c != null;
-                o = c == null ? null : c.get();
-            }
+            // one thread: PyTorch's backward pass runs on the other cores meanwhile
+            DenseFastCheck.Outcome o = fastOutcome(model, single, data, new Targets(model, labels), z, refusals::add, 1);
             return new Early(model, o, refusals, null, System.nanoTime() - t);
         } catch (Targets.Unfit e) {
             return new Early(model, null, refusals, e.getMessage(), System.nanoTime() - t);
-        } finally {
-            // the kept tensors a check did not copy (a check that ran copied and closed them all)
-            if (!handed) ActivationRecorders.release(z);
         }
+    }
+
+    /**
+     * FAST's outcome for a step checked now (null when it cannot be given; {@code refused} receives why FAST refused);
+     * the recordings kept as tensors are closed when it returns, copied or not.
+     *
+     * @param threads the threads of a CNN's check
+     */
+    private DenseFastCheck.Outcome fastOutcome(ImportedModel model, ImportedModel single, NDArray data, Targets y,
+                                               ActivationRecorders.Recorded[] z, Consumer<String> refused, int threads) {
+        try {
+            if (fast != null) return fast.check(model, single, DjlBackend.KINK_RULES, data, y, z, refused);
+            Supplier<DenseFastCheck.Outcome> c = fastCnn.prepare(model, single, data, y, z, refused, null, threads);
+            return c == null ? null : c.get();
+        } finally {
+            ActivationRecorders.release(z);
+        }
+    }
+
+    /**
+     * Counts FAST's check of {@code step} ({@code nanos}) and judges its outcome; returns whether the step is done —
+     * certified by FAST, or past the time share of the steps FAST leaves open (UNDECIDED; a gradient that is not finite
+     * is always judged) — or goes on to FULL.
+     */
+    private boolean fastJudged(long step, DenseFastCheck.Outcome o, long nanos) {
+        boolean settled = o != null && steps.judgeFast(o).isPresent();
+        steps.checked(Mode.FAST, nanos, !settled);
+        return settled || o != null && steps.unjudged(step, o).isPresent();
+    }
+
+    /** The FAST instrumentation of the model (dense or CNN), or null. */
+    private FastInstrumentation instrumented() { return fast != null ? fast : fastCnn; }
+
+    /** Ends and drops a started check that no step will use, and closes what {@link #starting} kept. */
+    private void dropStarted() {
+        Future<Early> f = early;
+        early = null;
+        if (f != null) discard(f);
+        releaseStart();
     }
 
     /** Waits for a started check whose result will not be used; its failure, if any, is dropped with it. */
@@ -320,43 +344,32 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
                     steps.error(step, e.unfit(), null);
                     return false;
                 }
-                DenseFastCheck.Outcome o = notFinite != null ? notFinite : e.outcome();
-                boolean settled = o != null && steps.judgeFast(o).isPresent();
                 long t1 = System.nanoTime();
                 // the check's time on its thread, and the wait for it here
-                steps.checked(Mode.FAST, e.nanos() + (t1 - t), !settled);
-                if (settled) return false;
-                if (o != null && steps.unjudged(step, o).isPresent()) return false;
+                if (fastJudged(step, notFinite != null ? notFinite : e.outcome(), e.nanos() + (t1 - t))) return false;
                 t = t1;
             }
         } else if (mode == Mode.FAST && (fast != null || fastCnn != null) && recorded != null) {
-            DenseFastCheck.Outcome notFinite = FastDjl.notFinite(model);
-            DenseFastCheck.Outcome o;
+            DenseFastCheck.Outcome o = FastDjl.notFinite(model);
             try {
-                if (notFinite != null) o = notFinite;
-                else if (fast != null) o = fast.check(model, model(trainer, 1), DjlBackend.KINK_RULES, batch.getData().singletonOrThrow(), y,
-                        recorded, steps::fastRefused);
-                else {
+                if (o == null && asynchronous && fastCnn != null) {
                     // asynchronous: what the check reads of the step is copied now (the targets, the parameters)
-                    ParameterSnapshot later = asynchronous ? capture(model, y) : null;
+                    ParameterSnapshot later = capture(model, y);
                     Supplier<DenseFastCheck.Outcome> c = fastCnn.prepare(model, model(trainer, 1), batch.getData().singletonOrThrow(), y,
                             recorded, steps::fastRefused, later, checkThreads);
-                    if (c != null && later != null) {
+                    if (c != null) {
                         submit(step, c);
                         return true;
                     }
-                    o = c == null ? null : c.get();
+                } else if (o == null) {
+                    o = fastOutcome(model, model(trainer, 1), batch.getData().singletonOrThrow(), y, recorded, steps::fastRefused, checkThreads);
                 }
             } catch (Targets.Unfit e) {                 // a batch that does not fit the model: this step cannot be judged
                 steps.error(step, e.getMessage(), null);
                 return false;
             }
-            boolean settled = o != null && steps.judgeFast(o).isPresent();
             long t1 = System.nanoTime();
-            steps.checked(Mode.FAST, t1 - t, !settled);
-            if (settled) return false;
-            // past the time share of such steps, a step FAST leaves open is UNDECIDED (a gradient that is not finite is always judged)
-            if (o != null && steps.unjudged(step, o).isPresent()) return false;
+            if (fastJudged(step, o, t1 - t)) return false;
             t = t1;
         }
         double[] targets;
@@ -515,10 +528,7 @@ public final class ClarkeTrainingListener extends TrainingListenerAdapter {
     @Override
     public void onTrainingEnd(Trainer trainer) {
         awaitCheck();
-        Future<Early> started = early;
-        early = null;
-        if (started != null) discard(started);
-        releaseStart();
+        dropStarted();
         checkNext = false;
         if (start != null) start.restore();
         start = null;

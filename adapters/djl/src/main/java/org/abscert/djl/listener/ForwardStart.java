@@ -44,18 +44,7 @@ final class ForwardStart implements StandIn {
         void starting(NDList data, NDList labels, boolean training);
     }
 
-    private static final Field CHILDREN;
-
-    static {
-        Field f;
-        try {
-            f = AbstractBlock.class.getDeclaredField("children");
-            f.setAccessible(true);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            f = null;
-        }
-        CHILDREN = f;
-    }
+    private static final Field CHILDREN = ActivationRecorders.accessible(AbstractBlock.class, "children");
 
     private final SequentialBlock parent;
     private final Block child;
