@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.abscert.certifier.training.ListenerBuilder;
 import org.abscert.certifier.training.Mode;
 import org.abscert.certifier.training.Policy;
 import org.abscert.certifier.training.TrainingStatistics;
@@ -148,8 +147,7 @@ final class ListenerBench {
             lines.add(djl(data, warm, reps, seed, Mode.FAST, true, cnn));
             // the default starts a step's check in its forward pass when PyTorch leaves a core idle (overlap), else checks in
             // onTrainingBatch (a LeNet's split over the processors, checkThreads): the other one too
-            lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn, ListenerBuilder.DEFAULT_CHECK_THREADS,
-                    !byDefault.config().contains("overlap on")));
+            lines.add(djl(data, warm, reps, seed, Mode.FAST, false, cnn, !byDefault.config().contains("overlap on")));
             if (cnn) {
                 lines.add(djlAsynchronous(data, warm, reps, seed, false));
                 lines.add(djlAsynchronous(data, warm, reps, seed, true));
@@ -330,18 +328,16 @@ final class ListenerBench {
     }
 
     private static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn) throws Exception {
-        return djl(data, warm, reps, seed, mode, kinks, cnn, ListenerBuilder.DEFAULT_CHECK_THREADS, null);
+        return djl(data, warm, reps, seed, mode, kinks, cnn, null);
     }
 
     /**
-     * @param threads the listener's {@code checkThreads}
      * @param overlap the listener's {@code overlap}, or null for its default; the row says which it was
      */
-    static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn, int threads, Boolean overlap)
-            throws Exception {
+    static Line djl(Data data, int warm, int reps, long seed, Mode mode, boolean kinks, boolean cnn, Boolean overlap) throws Exception {
         Engine engine = PyTorchEngine.get();
         engine.setRandomSeed((int) seed);
-        ClarkeTrainingListener.Builder builder = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(mode).checkThreads(threads);
+        ClarkeTrainingListener.Builder builder = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).mode(mode);
         if (overlap != null) builder.overlap(overlap);
         ClarkeTrainingListener listener = builder.build();
         boolean overlapped = false;
@@ -365,7 +361,7 @@ final class ListenerBench {
                 }
             }
         }
-        String config = config(mode, kinks, cnn) + (threads != ListenerBuilder.DEFAULT_CHECK_THREADS ? ", check threads " + threads : "")
+        String config = config(mode, kinks, cnn)
                 + (mode == Mode.FAST ? (overlapped ? ", overlap on" : ", overlap off") + (overlap == null ? " (default)" : "") : "");
         return new Line("DJL", config, median(step), median(spent), median(wall), mean(spent), target(mode, kinks), listener.statistics());
     }

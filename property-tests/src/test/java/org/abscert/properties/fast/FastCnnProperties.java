@@ -152,15 +152,28 @@ class FastCnnProperties {
                     .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0f)).build())
                     .addTrainingListeners(listener));
             trainer.initialize(new Shape(c.batch(), 1, c.side(), c.side()));
-            for (int k = 0; k < PARAMETERISED.length; k++) {
-                ParameterList ps = block.getChildren().get(PARAMETERISED[k]).getValue().getParameters();
-                ps.get("weight").getArray().set(FloatBuffer.wrap(c.params()[2 * k]));
-                ps.get("bias").getArray().set(FloatBuffer.wrap(c.params()[2 * k + 1]));
-            }
+            setParameters(block, c, false);
         }
 
         /** The children with parameters (two convs, two Linear layers). */
         static final int[] PARAMETERISED = {0, 3, 7, 9};
+
+        /** Sets an initialised network's parameters to the case's float32 values (widened to double in a float64 network). */
+        static void setParameters(SequentialBlock block, Case c, boolean float64) {
+            for (int k = 0; k < PARAMETERISED.length; k++) {
+                ParameterList ps = block.getChildren().get(PARAMETERISED[k]).getValue().getParameters();
+                for (int j = 0; j < 2; j++) {
+                    NDArray a = ps.get(j == 0 ? "weight" : "bias").getArray();
+                    float[] v = c.params()[2 * k + j];
+                    if (!float64) a.set(FloatBuffer.wrap(v));
+                    else {
+                        double[] w = new double[v.length];
+                        for (int i = 0; i < v.length; i++) w[i] = v[i];
+                        a.set(java.nio.DoubleBuffer.wrap(w));
+                    }
+                }
+            }
+        }
 
         /** The case's network, uninitialised. */
         static SequentialBlock block(Case c) {
@@ -268,19 +281,7 @@ class FastCnnProperties {
             if (float64) model.setDataType(DataType.FLOAT64);
             try (Trainer trainer = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()))) {
                 trainer.initialize(new Shape(c.batch(), 1, c.side(), c.side()));
-                for (int k = 0; k < Net.PARAMETERISED.length; k++) {
-                    ParameterList ps = block.getChildren().get(Net.PARAMETERISED[k]).getValue().getParameters();
-                    for (int j = 0; j < 2; j++) {
-                        NDArray a = ps.get(j == 0 ? "weight" : "bias").getArray();
-                        float[] v = c.params()[2 * k + j];
-                        if (!float64) a.set(FloatBuffer.wrap(v));
-                        else {
-                            double[] w = new double[v.length];
-                            for (int i = 0; i < v.length; i++) w[i] = v[i];
-                            a.set(java.nio.DoubleBuffer.wrap(w));
-                        }
-                    }
-                }
+                Net.setParameters(block, c, float64);
                 NDArray x = m.create(c.x(), new Shape(c.batch(), 1, c.side(), c.side())), y = m.create(c.y(), new Shape(c.batch()));
                 if (float64) x = x.toType(DataType.FLOAT64, false);
                 try (GradientCollector collector = trainer.newGradientCollector()) {
