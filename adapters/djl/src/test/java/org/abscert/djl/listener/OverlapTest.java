@@ -135,6 +135,34 @@ class OverlapTest {
         assertEquals(6, on.judgedFromStart(), on.statistics().summary());
     }
 
+    /**
+     * Without {@code overlap(…)}, the listener overlaps exactly when PyTorch's intra-op threads leave a processor idle:
+     * with one thread (on a machine of several processors) it does, with as many threads as processors it does not.
+     */
+    @Test
+    void theDefaultOverlapsExactlyWhenPyTorchLeavesAProcessorIdle() throws Exception {
+        int processors = Runtime.getRuntime().availableProcessors(), before = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        Random r = new Random(9);
+        try {
+            for (int threads : new int[] {1, processors}) {
+                ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+                ClarkeTrainingListener byDefault = ClarkeTrainingListener.builder().policy(Policy.OBSERVE).audit(1000).build();
+                boolean overlapped;
+                try (FastModeTest.Net net = new FastModeTest.Net(byDefault)) {
+                    for (int i = 0; i < 2; i++) {
+                        float[][] b = FastModeTest.batch(r);
+                        net.step(b[0], b[1]);
+                    }
+                    overlapped = byDefault.overlapping();
+                }
+                assertEquals(threads < processors, overlapped, threads + " PyTorch threads, " + processors + " processors");
+                assertEquals(overlapped ? 1 : 0, byDefault.judgedFromStart(), byDefault.statistics().summary());
+            }
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(before);
+        }
+    }
+
     /** A training step as a custom loop writes it: the forward pass without labels, then the listeners. */
     private static void stepWithoutLabels(Trainer trainer, float[] x, float[] y) {
         int n = y.length;
